@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/userservice/userservice/domain/user"
+)
+
+// PostgreSQL error codes the adapter translates.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
+
+// errDuplicateCommand marks a concurrent writer that recorded the same
+// command id first; the unit of work answers with that writer's outcome.
+var errDuplicateCommand = errors.New("command id recorded concurrently")
+
+// translate turns constraint violations into the domain's errors, so no raw
+// SQL error ever reaches a caller for a rule the schema enforces.
+func translate(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case uniqueViolation:
+		switch pgErr.ConstraintName {
+		case "events_stream_version_key", "users_pkey", "users_tenant_id_key":
+			return user.ErrVersionConflict
+		case "users_tenant_email_key":
+			return user.ErrEmailTaken
+		case "users_tenant_external_id_key":
+			return user.ErrExternalIDTaken
+		case "commands_pkey":
+			return errDuplicateCommand
+		}
+	case foreignKeyViolation:
+		if pgErr.ConstraintName == "users_manager_fkey" {
+			return user.ErrManagerNotFound
+		}
+	}
+	return err
+}

@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/userservice/userservice/adapters/eventcontract"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// OutboxShards is the number of outbox tables (watermill_user_events_0..N-1,
+// created by migration 00001). A user's events always go to the same shard,
+// so one relay per shard keeps per-user order while shards relay in parallel.
+// Changing it needs a migration and a drained outbox.
+const OutboxShards = 4
+
+// OutboxTopic is the watermill-sql topic (table suffix) of a shard.
+func OutboxTopic(shard int) string { return "user_events_" + strconv.Itoa(shard) }
+
+// OutboxShard is the shard that carries a user's events.
+func OutboxShard(id user.ID) int {
+	h := fnv.New32a()
+	_, _ = h.Write(id[:])
+	return int(h.Sum32() % OutboxShards)
+}
+
+// OutboxSchema is the watermill-sql schema adapter of the outbox tables. The
+// tables exist through migrations, so the schema is never initialised at run
+// time (that DDL would also commit the command's transaction early).
+func OutboxSchema(batchSize int) wsql.DefaultPostgreSQLSchema {
+	return wsql.DefaultPostgreSQLSchema{SubscribeBatchSize: batchSize}
+}
+
+// publishToOutbox inserts one message per event into the stream's outbox
+// shard through a watermill-sql publisher bound to the command's transaction:
+// the messages become visible to relays exactly when the events commit.
+func publishToOutbox(ctx context.Context, tx pgx.Tx, logger watermill.LoggerAdapter, events []storedEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	// TxFromPgx leaves its wrapper's context unset: the caller commits and
+	// rolls back through the pgx.Tx, never through this wrapper.
+	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: OutboxSchema(0)}, logger)
+	if err != nil {
+		return fmt.Errorf("outbox publisher: %w", err)
+	}
+	msgs := make([]*message.Message, len(events))
+	for i, e := range events {
+		if msgs[i], err = outboxMessage(ctx, e); err != nil {
+			return err
+		}
+	}
+	topic := OutboxTopic(OutboxShard(events[0].StreamID))
+	if err := pub.Publish(topic, msgs...); err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
+	return nil
+}
+
+// outboxMessage is the CloudEvents envelope of one event, as published.
+func outboxMessage(ctx context.Context, e storedEvent) (*message.Message, error) {
+	env := eventcontract.Envelope{
+		SpecVersion:     eventcontract.SpecVersion,
+		ID:              e.ID,
+		Source:          eventcontract.Source,
+		Type:            e.Type,
+		Subject:         e.StreamID.String(),
+		Time:            e.OccurredAt,
+		DataContentType: "application/json",
+		Data:            e.Data,
+		TenantID:        e.TenantID,
+		StreamVersion:   e.Version,
+		CorrelationID:   e.CorrelationID,
+		CausationID:     e.CommandID,
+	}
+	payload, err := json.Marshal(env)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+	}
+	msg := message.NewMessage(e.ID, payload)
+	msg.Metadata.Set(eventcontract.MetaEventID, e.ID)
+	msg.Metadata.Set(eventcontract.MetaEventType, e.Type)
+	msg.Metadata.Set(eventcontract.MetaTenantID, e.TenantID)
+	msg.Metadata.Set(eventcontract.MetaStreamVersion, strconv.Itoa(e.Version))
+	msg.Metadata.Set(eventcontract.MetaCorrelationID, e.CorrelationID)
+	msg.Metadata.Set(eventcontract.MetaPartitionKey, e.StreamID.String())
+	msg.SetContext(ctx)
+	return msg, nil
+}

@@ -1,0 +1,29 @@
+package postgres
+
+import (
+	"fmt"
+
+	"github.com/userservice/userservice/domain/user"
+)
+
+// snapshotJSON is a user snapshot as recorded in a command's outcome.
+type snapshotJSON struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Email    string `json:"email"`
+	user.Profile
+	Status  user.Status `json:"status"`
+	Version int         `json:"version"`
+}
+
+func toSnapshotJSON(s user.Snapshot) snapshotJSON {
+	return snapshotJSON{ID: s.ID.String(), TenantID: s.TenantID, Email: s.Email, Profile: s.Profile, Status: s.Status, Version: s.Version}
+}
+
+func (s snapshotJSON) snapshot() (user.Snapshot, error) {
+	id, err := user.ParseID(s.ID)
+	if err != nil {
+		return user.Snapshot{}, fmt.Errorf("recorded outcome: %w", err)
+	}
+	return user.Snapshot{ID: id, TenantID: s.TenantID, Email: s.Email, Profile: s.Profile, Status: s.Status, Version: s.Version}, nil
+}

@@ -1,0 +1,106 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/domain/user"
+)
+
+const selectCommandSQL = `SELECT payload_hash, outcome FROM commands WHERE tenant_id = $1 AND command_id = $2`
+
+// selectStreamSQL reads one tenant's stream. The tenant filter means a stream
+// of another tenant looks empty: commands cannot reach across tenants.
+const selectStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND tenant_id = $2 ORDER BY version`
+
+// loadForCommand reads, in one round trip, the idempotency record of the
+// command id (prior, nil when new) and the user's current state (nil when the
+// stream is empty).
+func loadForCommand(ctx context.Context, tx pgx.Tx, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
+	var (
+		prior  *priorCommand
+		events []user.Event
+	)
+	b := &pgx.Batch{}
+	b.Queue(selectCommandSQL, env.TenantID, env.CommandID).QueryRow(func(row pgx.Row) error {
+		var p priorCommand
+		switch err := row.Scan(&p.hash, &p.outcome); {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		}
+		prior = &p
+		return nil
+	})
+	b.Queue(selectStreamSQL, id, env.TenantID).Query(func(rows pgx.Rows) error {
+		var (
+			eventType string
+			data      []byte
+		)
+		_, err := pgx.ForEachRow(rows, []any{&eventType, &data}, func() error {
+			e, err := user.DecodeEvent(eventType, data)
+			if err != nil {
+				return err
+			}
+			events = append(events, e)
+			return nil
+		})
+		return err
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, fmt.Errorf("load command %s and stream %s: %w", env.CommandID, id, err)
+	}
+	if prior != nil || len(events) == 0 {
+		return prior, nil, nil
+	}
+	current, err := user.FromHistory(id, events)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, current, nil
+}
+
+// managerChainSQL walks up the reporting line from a user, nearest first. The
+// depth bound stops a corrupt (cyclic) read model from looping forever.
+const managerChainSQL = `
+WITH RECURSIVE chain (id, manager_id, depth) AS (
+    SELECT id, manager_id, 0 FROM users WHERE tenant_id = $1 AND id = $2
+    UNION ALL
+    SELECT u.id, u.manager_id, c.depth + 1
+    FROM users u JOIN chain c ON u.id = c.manager_id
+    WHERE u.tenant_id = $1 AND c.depth < 10000
+)
+SELECT id FROM chain ORDER BY depth`
+
+// managerLookup answers the domain's manager questions inside the command's
+// transaction. It first takes a per-tenant advisory lock, held until commit,
+// so two concurrent manager changes cannot each pass the cycle check and
+// together close a loop. Only manager changes pay for the lock.
+func managerLookup(ctx context.Context, tx pgx.Tx, tenantID string) user.ManagerLookup {
+	return func(id user.ID) ([]user.ID, error) {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('managers:' || $1::text, 0))`, tenantID); err != nil {
+			return nil, fmt.Errorf("lock reporting lines: %w", err)
+		}
+		rows, err := tx.Query(ctx, managerChainSQL, tenantID, id)
+		if err != nil {
+			return nil, fmt.Errorf("read reporting line: %w", err)
+		}
+		chain, err := pgx.CollectRows(rows, pgx.RowTo[[16]byte])
+		if err != nil {
+			return nil, fmt.Errorf("read reporting line: %w", err)
+		}
+		if len(chain) == 0 {
+			return nil, user.ErrManagerNotFound
+		}
+		ids := make([]user.ID, len(chain))
+		for i, c := range chain {
+			ids[i] = c
+		}
+		return ids, nil
+	}
+}

@@ -1,0 +1,219 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// maxAttempts bounds the retries of a command that lost an optimistic
+// concurrency race without an expected version: it is decided again on the
+// fresh state. With an expected version the caller gets the conflict.
+const maxAttempts = 3
+
+// UnitOfWork carries out commands: see command.UnitOfWork.
+type UnitOfWork struct {
+	pool   *pgxpool.Pool
+	logger watermill.LoggerAdapter
+	now    func() time.Time
+	// beforeCommit, when set (by tests only), runs after every write and
+	// before the commit: it stands for a crash between the steps.
+	beforeCommit func(ctx context.Context, tx pgx.Tx) error
+}
+
+// NewUnitOfWork returns a unit of work on pool; logger receives Watermill's
+// publisher logs.
+func NewUnitOfWork(pool *pgxpool.Pool, logger watermill.LoggerAdapter) (*UnitOfWork, error) {
+	if pool == nil {
+		return nil, errors.New("NewUnitOfWork: nil pool")
+	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	return &UnitOfWork{pool: pool, logger: logger, now: time.Now}, nil
+}
+
+// storedEvent is one event as appended to the store.
+type storedEvent struct {
+	ID            string
+	StreamID      user.ID
+	TenantID      string
+	Version       int
+	Type          string
+	Data          []byte
+	OccurredAt    time.Time
+	CommandID     string
+	CorrelationID string
+	Actor         string
+	Source        string
+}
+
+// outcome is a command's first outcome as recorded for idempotent replays.
+type outcome struct {
+	User snapshotJSON `json:"user"`
+}
+
+// Execute implements command.UnitOfWork.
+func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command.Result, error) {
+	payload, err := json.Marshal(ex.Payload)
+	if err != nil {
+		return command.Result{}, fmt.Errorf("encode %s payload: %w", ex.Type, err)
+	}
+	sum := sha256.Sum256(append([]byte(ex.Type+"\x00"), payload...))
+	for attempt := 1; ; attempt++ {
+		res, err := u.execute(ctx, ex, payload, sum[:])
+		switch {
+		case errors.Is(err, errDuplicateCommand):
+			// A concurrent twin recorded the id first: answer with its outcome.
+			return u.replay(ctx, ex.Envelope, sum[:])
+		case errors.Is(err, user.ErrVersionConflict) && ex.ExpectedVersion == nil && attempt < maxAttempts:
+			continue
+		}
+		return res, err
+	}
+}
+
+// execute is one attempt, in one transaction. Round trips: begin, one batch
+// (idempotency record + stream), the manager lookup only when a manager
+// changes, one batch of writes, the outbox insert, commit.
+func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload, hash []byte) (res command.Result, err error) {
+	tx, err := u.pool.Begin(ctx)
+	if err != nil {
+		return res, fmt.Errorf("begin: %w", err)
+	}
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+	}()
+
+	prior, current, err := loadForCommand(ctx, tx, ex.Envelope, ex.StreamID)
+	if err != nil {
+		return res, err
+	}
+	if prior != nil {
+		return replayed(*prior, hash)
+	}
+	version := 0
+	if current != nil {
+		version = current.Version()
+	}
+	if ex.ExpectedVersion != nil && *ex.ExpectedVersion != version {
+		return res, user.ErrVersionConflict
+	}
+
+	events, err := ex.Decide(current, managerLookup(ctx, tx, ex.TenantID))
+	if err != nil {
+		return res, err
+	}
+	if len(events) == 0 {
+		// Change detection: nothing decided, nothing written.
+		return command.Result{User: current.Snapshot(), Changed: false}, nil
+	}
+
+	next, stored, err := u.prepare(ex, current, events)
+	if err != nil {
+		return res, err
+	}
+	snap := next.Snapshot()
+	if err := writeCommand(ctx, tx, ex, payload, hash, snap, stored, user.SeatDelta(events), version); err != nil {
+		return res, translate(err)
+	}
+	if err := publishToOutbox(ctx, tx, u.logger, stored); err != nil {
+		return res, err
+	}
+	if u.beforeCommit != nil {
+		if err := u.beforeCommit(ctx, tx); err != nil {
+			return res, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return res, fmt.Errorf("commit: %w", translate(err))
+	}
+	committed = true
+	return command.Result{User: snap, Changed: true}, nil
+}
+
+// prepare applies the decided events to a copy of the state and gives each an
+// id, a version and its metadata.
+func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []user.Event) (*user.User, []storedEvent, error) {
+	var next user.User
+	base := 0
+	if current != nil {
+		next = *current
+		base = current.Version()
+	}
+	now := u.now().UTC()
+	stored := make([]storedEvent, len(events))
+	for i, e := range events {
+		if current == nil && i == 0 {
+			first, err := user.FromHistory(ex.StreamID, events[:1])
+			if err != nil {
+				return nil, nil, err
+			}
+			next = *first
+		} else {
+			next.Apply(e)
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, nil, fmt.Errorf("event id: %w", err)
+		}
+		stored[i] = storedEvent{
+			ID: id.String(), StreamID: ex.StreamID, TenantID: ex.TenantID, Version: base + i + 1,
+			Type: e.EventType(), Data: data, OccurredAt: now, CommandID: ex.CommandID,
+			CorrelationID: ex.CorrelationID, Actor: ex.Actor, Source: string(ex.Source),
+		}
+	}
+	return &next, stored, nil
+}
+
+// replay answers a repeated command id with its first outcome, unless the
+// payload differs: then the key was reused for another command.
+func (u *UnitOfWork) replay(ctx context.Context, env command.Envelope, hash []byte) (command.Result, error) {
+	var prior priorCommand
+	err := u.pool.QueryRow(ctx, selectCommandSQL, env.TenantID, env.CommandID).Scan(&prior.hash, &prior.outcome)
+	if err != nil {
+		return command.Result{}, fmt.Errorf("read recorded command: %w", err)
+	}
+	return replayed(prior, hash)
+}
+
+type priorCommand struct {
+	hash    []byte
+	outcome []byte
+}
+
+func replayed(prior priorCommand, hash []byte) (command.Result, error) {
+	if string(prior.hash) != string(hash) {
+		return command.Result{}, command.ErrIdempotencyKeyReused
+	}
+	var o outcome
+	if err := json.Unmarshal(prior.outcome, &o); err != nil {
+		return command.Result{}, fmt.Errorf("decode recorded outcome: %w", err)
+	}
+	snap, err := o.User.snapshot()
+	if err != nil {
+		return command.Result{}, err
+	}
+	return command.Result{User: snap, Changed: true, Replayed: true}, nil
+}

@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/domain/user"
+)
+
+const insertCommandSQL = `
+INSERT INTO commands (tenant_id, command_id, type, source, actor, correlation_id, stream_id, payload, payload_hash, outcome)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+const insertEventSQL = `
+INSERT INTO events (event_id, stream_id, tenant_id, version, type, data, occurred_at, command_id, correlation_id, actor, source)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+// takeSeatsSQL hands out seats only while some are free: the row lock it takes
+// serialises seat changes per tenant, so the limit holds under concurrency.
+const takeSeatsSQL = `UPDATE tenants SET seats_used = seats_used + $2 WHERE id = $1 AND seats_used + $2 <= seat_limit`
+
+const freeSeatsSQL = `UPDATE tenants SET seats_used = greatest(seats_used + $2, 0) WHERE id = $1`
+
+const insertUserSQL = `
+INSERT INTO users (id, tenant_id, email, given_name, family_name, display_name, department, title,
+                   manager_id, external_id, locale, time_zone, status, version, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`
+
+const updateUserSQL = `
+UPDATE users SET email = $3, given_name = $4, family_name = $5, display_name = $6, department = $7, title = $8,
+                 manager_id = $9, external_id = $10, locale = $11, time_zone = $12, status = $13, version = $14,
+                 updated_at = $15
+WHERE id = $1 AND tenant_id = $2 AND version = $16`
+
+// writeCommand queues every write of one command in one batch (one round
+// trip): the idempotency record, the events, the seat count and the read
+// model. Events go first so a lost race surfaces as a version conflict.
+func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload, hash []byte,
+	snap user.Snapshot, events []storedEvent, seatDelta, fromVersion int) error {
+	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap)})
+	if err != nil {
+		return fmt.Errorf("encode outcome: %w", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
+		ex.CorrelationID, ex.StreamID, payload, hash, out)
+	for _, e := range events {
+		b.Queue(insertEventSQL, e.ID, e.StreamID, e.TenantID, e.Version, e.Type, e.Data, e.OccurredAt,
+			e.CommandID, e.CorrelationID, e.Actor, e.Source)
+	}
+	switch {
+	case seatDelta > 0:
+		b.Queue(takeSeatsSQL, ex.TenantID, seatDelta).Exec(func(ct pgconn.CommandTag) error {
+			if ct.RowsAffected() != 1 {
+				return user.ErrSeatsExhausted
+			}
+			return nil
+		})
+	case seatDelta < 0:
+		b.Queue(freeSeatsSQL, ex.TenantID, seatDelta)
+	}
+	at := events[len(events)-1].OccurredAt
+	args := []any{snap.ID, snap.TenantID, snap.Email, snap.GivenName, snap.FamilyName, snap.DisplayName,
+		snap.Department, snap.Title, nullable(snap.ManagerID), nullable(snap.ExternalID), snap.Locale,
+		snap.TimeZone, string(snap.Status), snap.Version, at}
+	if fromVersion == 0 {
+		b.Queue(insertUserSQL, args...)
+	} else {
+		b.Queue(updateUserSQL, append(args, fromVersion)...).Exec(func(ct pgconn.CommandTag) error {
+			if ct.RowsAffected() != 1 {
+				return user.ErrVersionConflict
+			}
+			return nil
+		})
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// nullable stores an unset optional value as NULL, so unique constraints
+// ignore it (two users without an external id do not clash).
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

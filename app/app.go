@@ -1,0 +1,33 @@
+// Package app is the application layer: the use cases every port (HTTP,
+// import messages, CLI, SCIM) calls. Application is the one value they receive.
+package app
+
+import (
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+)
+
+// Application is every use case of the service.
+type Application struct {
+	Commands Commands
+	Queries  Queries
+}
+
+// Commands are the write use cases.
+type Commands struct {
+	RegisterUser   command.RegisterUserHandler
+	UpdateUser     command.UpdateUserHandler
+	DeactivateUser command.DeactivateUserHandler
+	ReactivateUser command.ReactivateUserHandler
+
+	CreateTenant command.CreateTenantHandler
+	IssueToken   command.IssueTokenHandler
+}
+
+// Queries are the read use cases.
+type Queries struct {
+	GetUser       query.GetUserHandler
+	ListUsers     query.ListUsersHandler
+	GetUserEvents query.GetUserEventsHandler
+	Authenticate  query.AuthenticateHandler
+}

@@ -1,0 +1,112 @@
+// Package command holds the application's write use cases: one command and
+// its handler per file. Every command goes through a UnitOfWork, which loads
+// the user's stream, lets the domain decide, and persists the decision (command
+// record, events, read model, outbox) in one transaction.
+package command
+
+import (
+	"context"
+	"errors"
+
+	"github.com/userservice/userservice/domain/user"
+)
+
+// Source says which way in a command came through.
+type Source string
+
+// The ways in.
+const (
+	SourceAPI  Source = "api"
+	SourceCSV  Source = "csv"
+	SourceHRIS Source = "hris"
+	SourceSCIM Source = "scim"
+)
+
+// Envelope is what every command carries besides its own fields.
+type Envelope struct {
+	// CommandID is the idempotency key, unique per tenant: a repeated id
+	// returns the first outcome and writes nothing new.
+	CommandID string
+	// TenantID scopes the command: it can neither read nor change another
+	// tenant's users.
+	TenantID string
+	// Actor names who asked (a token id, "csv:<job>", "hris:<sync>").
+	Actor string
+	// Source is the way in.
+	Source Source
+	// CorrelationID ties the command to its request and to the events it causes.
+	CorrelationID string
+	// ExpectedVersion, when set, makes the command fail with
+	// user.ErrVersionConflict unless the stream is at exactly that version.
+	ExpectedVersion *int
+}
+
+// ErrInvalidEnvelope is returned for a command missing its id, tenant or source.
+var ErrInvalidEnvelope = errors.New("command envelope incomplete")
+
+// CommandEnvelope returns the envelope; commands embed Envelope, so
+// decorators can read it from any of them.
+func (e Envelope) CommandEnvelope() Envelope { return e }
+
+func (e Envelope) validate() error {
+	if e.CommandID == "" || e.TenantID == "" || e.Source == "" {
+		return ErrInvalidEnvelope
+	}
+	return nil
+}
+
+// Result is a command's outcome.
+type Result struct {
+	// User is the state after the command.
+	User user.Snapshot
+	// Changed is false when the command decided no events (nothing written).
+	Changed bool
+	// Replayed is true when the command id had been seen: User is the first
+	// outcome and nothing was written this time.
+	Replayed bool
+}
+
+// Decider decides a command's events from the stream's current state (nil if
+// the stream is empty). It must be pure apart from calling managers.
+type Decider func(current *user.User, managers user.ManagerLookup) ([]user.Event, error)
+
+// Execution is one command for a UnitOfWork to carry out.
+type Execution struct {
+	Envelope
+	// Type names the command for the command record ("RegisterUser", ...).
+	Type string
+	// Payload is recorded with the command, and its hash guards the
+	// idempotency key against reuse with a different payload.
+	Payload any
+	// StreamID is the user the command is about.
+	StreamID user.ID
+	// Decide is called inside the transaction.
+	Decide Decider
+}
+
+// UnitOfWork carries out one command atomically: it returns the first outcome
+// for a repeated command id; otherwise it loads the stream, checks the
+// expected version, calls Decide and, when there are events, commits the
+// command record, the events (with optimistic concurrency), the read model,
+// the seat count and the outbox in ONE transaction. With no events it writes
+// nothing and returns Changed=false.
+type UnitOfWork interface {
+	Execute(ctx context.Context, ex Execution) (Result, error)
+}
+
+// ErrIdempotencyKeyReused is returned when a command id is repeated with a
+// different payload: replaying the first outcome would silently drop the new one.
+var ErrIdempotencyKeyReused = errors.New("idempotency key already used for a different command")
+
+// IsRejection reports whether err is a business-rule refusal: the command is
+// wrong as asked and retrying it unchanged cannot help. Anything else
+// (conflicts aside) is an infrastructure failure worth retrying.
+func IsRejection(err error) bool {
+	var verr *user.ValidationError
+	return errors.As(err, &verr) ||
+		errors.Is(err, user.ErrNotFound) || errors.Is(err, user.ErrAlreadyExists) ||
+		errors.Is(err, user.ErrEmailTaken) || errors.Is(err, user.ErrExternalIDTaken) ||
+		errors.Is(err, user.ErrSeatsExhausted) || errors.Is(err, user.ErrManagerNotFound) ||
+		errors.Is(err, user.ErrManagerCycle) || errors.Is(err, user.ErrInvalidID) ||
+		errors.Is(err, ErrIdempotencyKeyReused) || errors.Is(err, ErrInvalidEnvelope)
+}

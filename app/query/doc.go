@@ -1,0 +1,9 @@
+// Package query holds the application's read use cases, one per file. They
+// read projections (the users read model, the event store), never streams.
+package query
+
+import "errors"
+
+// ErrInvalidQuery is returned for a query with bad parameters (e.g. a cursor
+// this service did not issue).
+var ErrInvalidQuery = errors.New("invalid query")

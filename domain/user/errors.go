@@ -1,0 +1,63 @@
+package user
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors returned by the aggregate and by the stores that enforce the
+// cross-user invariants (uniqueness, seats) on its behalf.
+var (
+	// ErrNotFound means the user does not exist in the caller's tenant.
+	ErrNotFound = errors.New("user not found")
+	// ErrAlreadyExists means a register command named a user id that is taken.
+	ErrAlreadyExists = errors.New("user already exists")
+	// ErrEmailTaken means another user of the tenant has the e-mail address.
+	ErrEmailTaken = errors.New("email already taken in this tenant")
+	// ErrExternalIDTaken means another user of the tenant has the external id.
+	ErrExternalIDTaken = errors.New("external id already taken in this tenant")
+	// ErrSeatsExhausted means the tenant has no free licence seat for one more active user.
+	ErrSeatsExhausted = errors.New("tenant has no free licence seat")
+	// ErrVersionConflict means the stream changed since the caller read it.
+	ErrVersionConflict = errors.New("user was changed concurrently")
+	// ErrManagerNotFound means the manager is not a user of the same tenant.
+	ErrManagerNotFound = errors.New("manager not found in this tenant")
+	// ErrManagerCycle means the manager would (indirectly) report to the user.
+	ErrManagerCycle = errors.New("manager relation would create a cycle")
+)
+
+// FieldError is one rejected input field.
+type FieldError struct {
+	Field  string `json:"field"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+// ValidationError lists every invalid field of one command, so a caller can
+// fix them all at once instead of one per round trip.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = fmt.Sprintf("%s: %s", f.Field, f.Reason)
+	}
+	return "invalid user: " + strings.Join(parts, "; ")
+}
+
+// validation collects field errors; err returns nil when there are none.
+type validation struct{ fields []FieldError }
+
+func (v *validation) add(field, code, reason string) {
+	v.fields = append(v.fields, FieldError{Field: field, Code: code, Reason: reason})
+}
+
+func (v *validation) err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v.fields}
+}

@@ -1,0 +1,115 @@
+package user
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Event types, versioned: a new shape of an event is a new type string plus an
+// upcaster from the old one, never an edit of stored history.
+const (
+	TypeRegistered     = "user.registered.v1"
+	TypeProfileChanged = "user.profile_changed.v1"
+	TypeEmailChanged   = "user.email_changed.v1"
+	TypeDeactivated    = "user.deactivated.v1"
+	TypeReactivated    = "user.reactivated.v1"
+)
+
+// Event is a fact about one user, in the past tense.
+type Event interface {
+	// EventType is the versioned type string, e.g. "user.registered.v1".
+	EventType() string
+}
+
+// Registered is the first event of every user's stream.
+type Registered struct {
+	TenantID string `json:"tenant_id"`
+	Email    string `json:"email"`
+	Profile
+}
+
+// ProfileChanged carries only the profile fields that changed, each with its
+// old and new value (empty string: not set).
+type ProfileChanged struct {
+	Changes map[string]Change `json:"changes"`
+}
+
+// Change is one field's old and new value.
+type Change struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// EmailChanged records a new e-mail address.
+type EmailChanged struct {
+	OldEmail string `json:"old_email"`
+	NewEmail string `json:"new_email"`
+}
+
+// Deactivated records that the user lost access and freed their seat.
+type Deactivated struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// Reactivated records that a deactivated user is active again.
+type Reactivated struct{}
+
+// EventType implements Event.
+func (Registered) EventType() string { return TypeRegistered }
+
+// EventType implements Event.
+func (ProfileChanged) EventType() string { return TypeProfileChanged }
+
+// EventType implements Event.
+func (EmailChanged) EventType() string { return TypeEmailChanged }
+
+// EventType implements Event.
+func (Deactivated) EventType() string { return TypeDeactivated }
+
+// EventType implements Event.
+func (Reactivated) EventType() string { return TypeReactivated }
+
+// ErrUnknownEventType is returned by DecodeEvent for a type it does not know.
+var ErrUnknownEventType = errors.New("unknown event type")
+
+// DecodeEvent turns a stored event's type and JSON data back into its value.
+// Old versions must have been upcast to a current type before this point.
+func DecodeEvent(eventType string, data []byte) (Event, error) {
+	switch eventType {
+	case TypeRegistered:
+		return decodeAs[Registered](data)
+	case TypeProfileChanged:
+		return decodeAs[ProfileChanged](data)
+	case TypeEmailChanged:
+		return decodeAs[EmailChanged](data)
+	case TypeDeactivated:
+		return decodeAs[Deactivated](data)
+	case TypeReactivated:
+		return decodeAs[Reactivated](data)
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
+}
+
+func decodeAs[E Event](data []byte) (Event, error) {
+	var e E
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", e.EventType(), err)
+	}
+	return e, nil
+}
+
+// SeatDelta is the change in occupied licence seats that events cause: one
+// per user who becomes active, minus one per user who stops being active.
+func SeatDelta(events []Event) int {
+	delta := 0
+	for _, e := range events {
+		switch e.(type) {
+		case Registered, Reactivated:
+			delta++
+		case Deactivated:
+			delta--
+		}
+	}
+	return delta
+}

@@ -1,0 +1,102 @@
+package user
+
+import (
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Status is a user's life-cycle state. An active user occupies one licence seat.
+type Status string
+
+// The statuses a user can have.
+const (
+	StatusActive      Status = "active"
+	StatusDeactivated Status = "deactivated"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool { return s == StatusActive || s == StatusDeactivated }
+
+// Field length limits, in characters.
+const (
+	maxEmailLen      = 254 // RFC 5321 path limit
+	maxNameLen       = 100
+	maxDisplayLen    = 200
+	maxAttributeLen  = 100
+	maxExternalIDLen = 128
+)
+
+// Field names as they appear in events, errors and the API.
+const (
+	FieldEmail       = "email"
+	FieldGivenName   = "given_name"
+	FieldFamilyName  = "family_name"
+	FieldDisplayName = "display_name"
+	FieldDepartment  = "department"
+	FieldTitle       = "title"
+	FieldManagerID   = "manager_id"
+	FieldExternalID  = "external_id"
+	FieldLocale      = "locale"
+	FieldTimeZone    = "time_zone"
+	FieldStatus      = "status"
+)
+
+// NormalizeEmail trims and lower-cases an address. Local parts are
+// case-sensitive in theory and never in practice; one spelling per person is
+// what uniqueness needs.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// validateEmail checks a normalised address: a bare addr-spec with a dotted domain.
+func validateEmail(v *validation, email string) {
+	switch {
+	case email == "":
+		v.add(FieldEmail, "required", "is required")
+	case utf8.RuneCountInString(email) > maxEmailLen:
+		v.add(FieldEmail, "too_long", "must be at most 254 characters")
+	default:
+		addr, err := mail.ParseAddress(email)
+		at := strings.LastIndexByte(email, '@')
+		if err != nil || addr.Address != email || at < 1 || !strings.Contains(email[at+1:], ".") {
+			v.add(FieldEmail, "invalid_format", "must be an e-mail address such as ada@example.com")
+		}
+	}
+}
+
+// validateText checks a free-text attribute: trimmed, printable, bounded.
+func validateText(v *validation, field, value string, required bool, maxLen int) {
+	switch {
+	case value == "" && required:
+		v.add(field, "required", "is required")
+	case !utf8.ValidString(value):
+		v.add(field, "invalid_encoding", "must be valid UTF-8")
+	case utf8.RuneCountInString(value) > maxLen:
+		v.add(field, "too_long", "is too long")
+	case strings.IndexFunc(value, unicode.IsControl) >= 0:
+		v.add(field, "invalid_characters", "must not contain control characters")
+	case value != strings.TrimSpace(value):
+		v.add(field, "invalid_format", "must not start or end with white space")
+	}
+}
+
+// localePattern is the shape of a BCP 47 tag (language, then subtags).
+var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+
+func validateLocale(v *validation, locale string) {
+	if locale != "" && !localePattern.MatchString(locale) {
+		v.add(FieldLocale, "invalid_format", "must be a BCP 47 language tag such as en-GB")
+	}
+}
+
+func validateTimeZone(v *validation, tz string) {
+	if tz == "" {
+		return
+	}
+	// LoadLocation accepts "" and "Local", which are not IANA names.
+	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+		v.add(FieldTimeZone, "invalid_format", "must be an IANA time zone such as Europe/Berlin")
+	}
+}
