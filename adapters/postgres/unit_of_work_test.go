@@ -46,8 +46,12 @@ func TestNoOpCommandsWriteNothing(t *testing.T) {
 			return f.upd.Handle(f.ctx, command.UpdateUser{Envelope: f.env(), UserID: id,
 				Patch: user.Patch{GivenName: ptr("Ada"), Email: ptr("NOOP@example.com")}})
 		},
-		"empty patch":          func() (command.Result, error) { return f.upd.Handle(f.ctx, command.UpdateUser{Envelope: f.env(), UserID: id}) },
-		"reactivate an active": func() (command.Result, error) { return f.react.Handle(f.ctx, command.ReactivateUser{Envelope: f.env(), UserID: id}) },
+		"empty patch": func() (command.Result, error) {
+			return f.upd.Handle(f.ctx, command.UpdateUser{Envelope: f.env(), UserID: id})
+		},
+		"reactivate an active": func() (command.Result, error) {
+			return f.react.Handle(f.ctx, command.ReactivateUser{Envelope: f.env(), UserID: id})
+		},
 	} {
 		res, err := run()
 		if err != nil || res.Changed || res.User.Version != 1 {
