@@ -1,0 +1,107 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+
+	"github.com/userservice/userservice/adapters/postgres"
+)
+
+// cleanupBatch bounds one DELETE, so cleanup never holds a long transaction
+// (which would hold back every relay: see the xmin note in DESIGN.md).
+const cleanupBatch = 5000
+
+// relayedSQL selects a shard's rows at or before the position of EVERY
+// consumer group of the shard, (transaction_id, offset) being the order
+// watermill-sql reads in: a row one group still needs is never deleted. A
+// shard nobody consumes yet keeps everything.
+func relayedSQL(shard int) string {
+	t := postgres.OutboxTopic(shard)
+	return `FROM watermill_` + t + ` o
+	WHERE EXISTS (SELECT 1 FROM watermill_offsets_` + t + `)
+	AND (o.transaction_id, o."offset") <= ALL (SELECT last_processed_transaction_id, offset_acked FROM watermill_offsets_` + t + `)`
+}
+
+func pendingSQL(shard int) string {
+	t := postgres.OutboxTopic(shard)
+	return `SELECT count(*), coalesce(extract(epoch FROM now()::timestamp - min(o.created_at)), 0)
+	FROM watermill_` + t + ` o LEFT JOIN watermill_offsets_` + t + ` p ON p.consumer_group = $1
+	WHERE p.consumer_group IS NULL OR (o.transaction_id, o."offset") > (p.last_processed_transaction_id, p.offset_acked)`
+}
+
+// Cleanup deletes the shard's rows that every consumer group has relayed and
+// that are older than the retention, and returns how many it deleted.
+// Unrelayed rows are never touched, whatever their age. A consumer group
+// created later starts after what was deleted: `usersctl republish` serves
+// history from the event store.
+func (r *Relay) Cleanup(ctx context.Context, shard int) (int64, error) {
+	t := postgres.OutboxTopic(shard)
+	q := `DELETE FROM watermill_` + t + ` WHERE ctid IN (SELECT o.ctid ` + relayedSQL(shard) +
+		` AND o.created_at < (now() - make_interval(secs => $1))::timestamp LIMIT ` + itoa(cleanupBatch) + `)`
+	var total int64
+	for {
+		tag, err := r.pool.Exec(ctx, q, r.cfg.Retention.Seconds())
+		if err != nil {
+			return total, fmt.Errorf("clean outbox shard %d: %w", shard, err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < cleanupBatch {
+			return total, nil
+		}
+	}
+}
+
+func (r *Relay) cleanupLoop(ctx context.Context) error {
+	return every(ctx, r.cfg.CleanupInterval, func() {
+		for _, shard := range r.cfg.Shards {
+			if n, err := r.Cleanup(ctx, shard); err != nil && ctx.Err() == nil {
+				r.logger.Error("outbox cleanup", err, watermill.LogFields{"shard": shard})
+			} else if n > 0 {
+				r.logger.Debug("outbox cleaned", watermill.LogFields{"shard": shard, "deleted": n})
+			}
+		}
+	})
+}
+
+// Lag returns the number of rows of a shard not yet relayed and the age of
+// the oldest of them.
+func (r *Relay) Lag(ctx context.Context, shard int) (int64, time.Duration, error) {
+	var (
+		n   int64
+		age float64
+	)
+	if err := r.pool.QueryRow(ctx, pendingSQL(shard), r.cfg.ConsumerGroup).Scan(&n, &age); err != nil {
+		return 0, 0, fmt.Errorf("outbox lag of shard %d: %w", shard, err)
+	}
+	return n, time.Duration(age * float64(time.Second)), nil
+}
+
+func (r *Relay) lagLoop(ctx context.Context) error {
+	return every(ctx, r.cfg.LagInterval, func() {
+		for _, shard := range r.cfg.Shards {
+			n, age, err := r.Lag(ctx, shard)
+			if err != nil {
+				continue // the database is away; the relay itself reports that
+			}
+			r.metrics.lagEvents.WithLabelValues(itoa(shard)).Set(float64(n))
+			r.metrics.lagSeconds.WithLabelValues(itoa(shard)).Set(age.Seconds())
+		}
+	})
+}
+
+// every runs f now and then every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func()) error {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		f()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

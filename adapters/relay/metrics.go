@@ -1,0 +1,46 @@
+package relay
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	relayed       *prometheus.CounterVec
+	publishErrors *prometheus.CounterVec
+	lagEvents     *prometheus.GaugeVec
+	lagSeconds    *prometheus.GaugeVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		relayed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "userservice_relay_events_total", Help: "Events published from the outbox to Kafka.",
+		}, []string{"shard"}),
+		publishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "userservice_relay_publish_errors_total", Help: "Failed Kafka publishes (each is retried).",
+		}, []string{"shard"}),
+		lagEvents: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "userservice_outbox_lag_events", Help: "Outbox rows not yet relayed.",
+		}, []string{"shard"}),
+		lagSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "userservice_outbox_lag_seconds", Help: "Age of the oldest outbox row not yet relayed (0 when none).",
+		}, []string{"shard"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.relayed, m.publishErrors, m.lagEvents, m.lagSeconds} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
