@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/userservice/userservice/app/auth"
+)
+
+// guardedFunc is a route handler that runs for an authenticated, authorised
+// caller. It returns its error instead of answering it, so every error goes
+// through fail and classify.
+type guardedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// guard authenticates the bearer token and checks perm before calling fn.
+// Authentication comes first on every route, so an unauthenticated caller
+// learns nothing, not even whether a user id exists.
+func (h *handler) guard(perm auth.Permission, fn guardedFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.authenticate(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		infoFrom(r.Context()).tenantID = p.TenantID
+		if !p.Can(perm) {
+			h.fail(w, r, fmt.Errorf("%w: it needs %s", auth.ErrForbidden, perm))
+			return
+		}
+		if err := fn(w, r, p); err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+// authenticate resolves the request's bearer token to a principal. Every way
+// of getting it wrong is auth.ErrUnauthenticated, answered 401 alike.
+func (h *handler) authenticate(r *http.Request) (auth.Principal, error) {
+	token, ok := bearerToken(r.Header)
+	if !ok {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	return h.app.Queries.Authenticate.Handle(r.Context(), token)
+}
+
+// bearerToken extracts the token of "Authorization: Bearer <token>". The
+// scheme is case-insensitive (RFC 9110); anything else is no token.
+func bearerToken(h http.Header) (string, bool) {
+	values := h.Values("Authorization")
+	if len(values) != 1 {
+		return "", false
+	}
+	scheme, token, found := strings.Cut(values[0], " ")
+	token = strings.TrimSpace(token)
+	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", false
+	}
+	return token, true
+}

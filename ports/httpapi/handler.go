@@ -1,0 +1,101 @@
+// Package httpapi is the admin HTTP API: a port that translates JSON requests
+// into the application's commands and queries and their results and errors
+// into JSON and RFC 9457 problems. It holds no business rule; every decision
+// is the application's or the domain's.
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/userservice/userservice/app"
+	"github.com/userservice/userservice/app/auth"
+)
+
+// handler holds what the routes share.
+type handler struct {
+	app     app.Application
+	log     *zap.Logger
+	maxBody int64
+}
+
+// NewHandler returns the admin API's http.Handler, serving /v1/users and
+// /openapi.yaml. The zero Config is valid: defaults are filled first.
+func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
+	cfg.setDefaults()
+	if err := errors.Join(cfg.Validate(), checkCommands(application.Commands)); err != nil {
+		return nil, fmt.Errorf("httpapi.NewHandler: %w", err)
+	}
+	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes}
+
+	router := mux.NewRouter()
+	router.Use(recordRoute)
+	h.routes(router)
+	router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, errNoRoute)
+	})
+	router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowedMethods(router, r), ", "))
+		h.fail(w, r, errMethodNotAllowed)
+	})
+	return h.withRequestInfo(router), nil
+}
+
+func (h *handler) routes(r *mux.Router) {
+	r.Handle("/openapi.yaml", http.HandlerFunc(serveOpenAPI)).Methods(http.MethodGet, http.MethodHead)
+
+	r.Handle("/v1/users", h.guard(auth.PermWriteUsers, h.registerUser)).Methods(http.MethodPost)
+	r.Handle("/v1/users", h.guard(auth.PermReadUsers, h.listUsers)).Methods(http.MethodGet)
+	r.Handle("/v1/users/{id}", h.guard(auth.PermReadUsers, h.getUser)).Methods(http.MethodGet)
+	r.Handle("/v1/users/{id}", h.guard(auth.PermWriteUsers, h.updateUser)).Methods(http.MethodPatch)
+	r.Handle("/v1/users/{id}/deactivate", h.guard(auth.PermWriteUsers, h.deactivateUser)).Methods(http.MethodPost)
+	r.Handle("/v1/users/{id}/reactivate", h.guard(auth.PermWriteUsers, h.reactivateUser)).Methods(http.MethodPost)
+	r.Handle("/v1/users/{id}/events", h.guard(auth.PermReadUsers, h.getUserEvents)).Methods(http.MethodGet)
+}
+
+// checkCommands rejects an Application whose user commands are missing, at
+// wiring time rather than with a nil-pointer panic on the first request. The
+// queries are structs whose emptiness is not visible from here.
+func checkCommands(c app.Commands) error {
+	var errs []error
+	if c.RegisterUser == nil {
+		errs = append(errs, errors.New("Commands.RegisterUser is nil"))
+	}
+	if c.UpdateUser == nil {
+		errs = append(errs, errors.New("Commands.UpdateUser is nil"))
+	}
+	if c.DeactivateUser == nil {
+		errs = append(errs, errors.New("Commands.DeactivateUser is nil"))
+	}
+	if c.ReactivateUser == nil {
+		errs = append(errs, errors.New("Commands.ReactivateUser is nil"))
+	}
+	return errors.Join(errs...)
+}
+
+// allowedMethods lists the methods the router would accept for r's path, for
+// the Allow header that RFC 9110 requires on a 405.
+func allowedMethods(router *mux.Router, r *http.Request) []string {
+	var allowed []string
+	_ = router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		methods, err := route.GetMethods()
+		if err != nil {
+			return nil // a route without a method matcher accepts any method
+		}
+		for _, m := range methods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			var match mux.RouteMatch
+			if route.Match(probe, &match) {
+				allowed = append(allowed, m)
+			}
+		}
+		return nil
+	})
+	return allowed
+}

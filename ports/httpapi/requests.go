@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"encoding/json"
+
+	"github.com/userservice/userservice/domain/user"
+)
+
+// registerRequest is the body of POST /v1/users. Missing and null fields are
+// both "not set"; the domain decides which are required.
+type registerRequest struct {
+	Email       string      `json:"email"`
+	GivenName   string      `json:"given_name"`
+	FamilyName  string      `json:"family_name"`
+	DisplayName string      `json:"display_name"`
+	Department  string      `json:"department"`
+	Title       string      `json:"title"`
+	ManagerID   string      `json:"manager_id"`
+	ExternalID  string      `json:"external_id"`
+	Locale      string      `json:"locale"`
+	TimeZone    string      `json:"time_zone"`
+	Status      user.Status `json:"status"`
+}
+
+func decodeRegistration(body []byte) (user.Registration, error) {
+	var req registerRequest
+	if err := decodeObject(body, &req); err != nil {
+		return user.Registration{}, err
+	}
+	return user.Registration{
+		Email: req.Email,
+		Profile: user.Profile{
+			GivenName: req.GivenName, FamilyName: req.FamilyName, DisplayName: req.DisplayName,
+			Department: req.Department, Title: req.Title, ManagerID: req.ManagerID,
+			ExternalID: req.ExternalID, Locale: req.Locale, TimeZone: req.TimeZone,
+		},
+		Status: req.Status,
+	}, nil
+}
+
+// patchRequest is the body of PATCH /v1/users/{id}, a JSON merge patch
+// (RFC 7396) over the user resource's writable fields.
+type patchRequest struct {
+	Email       patchString `json:"email"`
+	GivenName   patchString `json:"given_name"`
+	FamilyName  patchString `json:"family_name"`
+	DisplayName patchString `json:"display_name"`
+	Department  patchString `json:"department"`
+	Title       patchString `json:"title"`
+	ManagerID   patchString `json:"manager_id"`
+	ExternalID  patchString `json:"external_id"`
+	Locale      patchString `json:"locale"`
+	TimeZone    patchString `json:"time_zone"`
+	Status      patchString `json:"status"`
+}
+
+// patchString is one member of a merge patch. It tells the three cases
+// apart, which a plain *string cannot: absent (leave as is), null (clear,
+// which the domain spells "") and a string (set).
+type patchString struct {
+	present bool
+	value   string
+}
+
+// UnmarshalJSON is called only for members present in the body, null
+// included (encoding/json passes null to value types' unmarshalers).
+func (p *patchString) UnmarshalJSON(b []byte) error {
+	p.present = true
+	if string(b) == "null" {
+		p.value = ""
+		return nil
+	}
+	return json.Unmarshal(b, &p.value)
+}
+
+// ptr is the user.Patch form: nil when absent.
+func (p patchString) ptr() *string {
+	if !p.present {
+		return nil
+	}
+	v := p.value
+	return &v
+}
+
+// decodePatch turns a merge patch body into a user.Patch. Whether the values
+// are acceptable (a cleared required field, an unknown status) is the
+// domain's call, not this port's.
+func decodePatch(body []byte) (user.Patch, error) {
+	var req patchRequest
+	if err := decodeObject(body, &req); err != nil {
+		return user.Patch{}, err
+	}
+	p := user.Patch{
+		Email: req.Email.ptr(), GivenName: req.GivenName.ptr(), FamilyName: req.FamilyName.ptr(),
+		DisplayName: req.DisplayName.ptr(), Department: req.Department.ptr(), Title: req.Title.ptr(),
+		ManagerID: req.ManagerID.ptr(), ExternalID: req.ExternalID.ptr(), Locale: req.Locale.ptr(),
+		TimeZone: req.TimeZone.ptr(),
+	}
+	if req.Status.present {
+		s := user.Status(req.Status.value)
+		p.Status = &s
+	}
+	return p, nil
+}
+
+// deactivateRequest is the optional body of POST /v1/users/{id}/deactivate.
+type deactivateRequest struct {
+	Reason string `json:"reason"`
+}
+
+// decodeDeactivation returns the reason; an absent body means none.
+func decodeDeactivation(body []byte) (string, error) {
+	if body == nil {
+		return "", nil
+	}
+	var req deactivateRequest
+	if err := decodeObject(body, &req); err != nil {
+		return "", err
+	}
+	return req.Reason, nil
+}
