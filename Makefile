@@ -6,15 +6,20 @@ GO    ?= go
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test services down migrate build lint check-imports fmt
+.PHONY: run test test-disruptive services down migrate build lint check-imports fmt
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080)
 run: services
 	$(GO) run ./cmd/userservice --roles all
 
-## test: start PostgreSQL and Kafka, lint, then run the whole suite with the race detector
+## test: start PostgreSQL and Kafka, lint, run the whole suite with the race detector, then the disruptive tests
 test: services lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory test-disruptive
+
+## test-disruptive: tests that stop and start Kafka or PostgreSQL; one package at a time, after the suite
+test-disruptive: services
+	$(GO) test -race -count=1 -timeout 10m -tags disruptive -run Disruptive -p 1 ./...
 
 ## services: install (when missing) and start PostgreSQL and Kafka; idempotent
 services:
