@@ -19,6 +19,7 @@ type Registration struct {
 // and the manager; uniqueness and seats are enforced by the store.
 func Register(id ID, tenantID string, r Registration, managers ManagerLookup) ([]Event, error) {
 	email := NormalizeEmail(r.Email)
+	r.Profile.ManagerID = canonicalID(r.Profile.ManagerID)
 	status := r.Status
 	if status == "" {
 		status = StatusActive
@@ -76,6 +77,7 @@ func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
 			*f.dst = *f.src
 		}
 	}
+	next.ManagerID = canonicalID(next.ManagerID)
 	email := u.email
 	if p.Email != nil {
 		email = NormalizeEmail(*p.Email)
@@ -134,6 +136,16 @@ func statusEvent(s Status) Event {
 		return Deactivated{}
 	}
 	return Reactivated{}
+}
+
+// canonicalID spells a UUID the one way the store gives it back, so a client
+// echoing what it read ("ABC..." vs "abc...") changes nothing. Anything that
+// does not parse is left for validation to reject.
+func canonicalID(s string) string {
+	if id, err := ParseID(s); err == nil {
+		return id.String()
+	}
+	return s
 }
 
 // checkManager verifies that managerID (if set) is a user of the tenant and

@@ -48,13 +48,23 @@ const (
 // NormalizeEmail trims and lower-cases an address. Local parts are
 // case-sensitive in theory and never in practice; one spelling per person is
 // what uniqueness needs.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// Invalid UTF-8 is left as it is, for validation to reject: lower-casing would
+// silently turn it into U+FFFD.
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToLower(s)
+}
 
 // validateEmail checks a normalised address: a bare addr-spec with a dotted domain.
 func validateEmail(v *validation, email string) {
 	switch {
 	case email == "":
 		v.add(FieldEmail, "required", "is required")
+	case !utf8.ValidString(email):
+		v.add(FieldEmail, "invalid_encoding", "must be valid UTF-8")
 	case utf8.RuneCountInString(email) > maxEmailLen:
 		v.add(FieldEmail, "too_long", "must be at most 254 characters")
 	default:
@@ -91,12 +101,19 @@ func validateLocale(v *validation, locale string) {
 	}
 }
 
+// timeZonePattern is the shape of an IANA zone name ("Europe/Berlin",
+// "America/Argentina/Buenos_Aires", "Etc/GMT+1"): it keeps out other spellings
+// of a file path that LoadLocation would also open ("./UTC", "Europe//Berlin").
+var timeZonePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z][A-Za-z0-9_+-]*)*$`)
+
 func validateTimeZone(v *validation, tz string) {
 	if tz == "" {
 		return
 	}
-	// LoadLocation accepts "" and "Local", which are not IANA names.
-	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+	// "Local" and the zoneinfo files "localtime" and "posixrules" name the
+	// server's own setting, not a zone.
+	_, err := time.LoadLocation(tz)
+	if err != nil || !timeZonePattern.MatchString(tz) || tz == "Local" || tz == "localtime" || tz == "posixrules" {
 		v.add(FieldTimeZone, "invalid_format", "must be an IANA time zone such as Europe/Berlin")
 	}
 }
