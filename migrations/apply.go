@@ -15,7 +15,9 @@ import (
 // session-level advisory lock serialises concurrent callers (two processes
 // starting at once): the second waits, then finds nothing left to do.
 func Apply(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
-	locker, err := lock.NewPostgresSessionLocker()
+	// Poll for the lock every second (goose's default is 5 s) for up to 5 min,
+	// so a second process starting alongside waits no longer than it must.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}

@@ -1,0 +1,114 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// ServerConfig configures NewServer.
+type ServerConfig struct {
+	// Addr is the listen address, host:port. Required.
+	Addr string
+	// Handler serves every request. Required.
+	Handler http.Handler
+	// ShutdownTimeout bounds how long in-flight requests may take to finish
+	// once Run's context is cancelled. Default 20s.
+	ShutdownTimeout time.Duration
+	// Logger receives start and stop lines. Nil: no logging.
+	Logger *zap.Logger
+}
+
+func (c *ServerConfig) setDefaults() {
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 20 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+// Validate reports every problem at once.
+func (c ServerConfig) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("ops server: Addr is empty"))
+	}
+	if c.Handler == nil {
+		errs = append(errs, errors.New("ops server: Handler is nil"))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("ops server: ShutdownTimeout must not be negative, got %s", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Server is the api role's HTTP server.
+type Server struct {
+	srv      *http.Server
+	listener net.Listener
+	timeout  time.Duration
+	log      *zap.Logger
+}
+
+// NewServer binds the listen address right away, so a taken port fails the
+// start-up instead of a role later, and Addr reports the real port of ":0".
+func NewServer(cfg ServerConfig) (*Server, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return &Server{
+		srv: &http.Server{
+			Handler: cfg.Handler,
+			// Slow-loris guard; bodies are bounded by the API itself.
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          zap.NewStdLog(cfg.Logger.Named("http")),
+		},
+		listener: ln,
+		timeout:  cfg.ShutdownTimeout,
+		log:      cfg.Logger,
+	}, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Run serves until ctx is cancelled, then stops accepting connections and
+// waits up to the shutdown timeout for in-flight requests to finish. It
+// returns nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	served := make(chan error, 1)
+	go func() { served <- s.srv.Serve(s.listener) }()
+	s.log.Info("http server listening", zap.String("addr", s.Addr()))
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("http server shutting down", zap.Duration("timeout", s.timeout))
+	// ctx is already cancelled: the shutdown needs its own deadline.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+	defer cancel()
+	err := s.srv.Shutdown(sctx)
+	if err != nil {
+		// Requests still running past the deadline are cut off.
+		_ = s.srv.Close()
+		err = fmt.Errorf("http server shutdown: %w", err)
+	}
+	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, fmt.Errorf("http server: %w", serveErr))
+	}
+	return err
+}

@@ -1,0 +1,123 @@
+package ops_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/userservice/userservice/cmd/internal/ops"
+)
+
+// TestServerFinishesInFlightRequestsOnShutdown cancels the server's context
+// while a request is being handled: the request still completes.
+func TestServerFinishesInFlightRequestsOnShutdown(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	srv, err := ops.NewServer(ops.ServerConfig{
+		Addr: "127.0.0.1:0",
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(started)
+			time.Sleep(300 * time.Millisecond)
+			_, _ = io.WriteString(w, "done")
+		}),
+		ShutdownTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(ctx) }()
+
+	type result struct {
+		body string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + srv.Addr() + "/slow")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- result{string(b), err}
+	}()
+	<-started
+	cancel()
+
+	if r := <-got; r.err != nil || r.body != "done" {
+		t.Errorf("in-flight request = %q, %v; want it finished", r.body, r.err)
+	}
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Errorf("Run = %v, want nil after a clean shutdown", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after shutdown")
+	}
+	if _, err := http.Get("http://" + srv.Addr() + "/"); err == nil {
+		t.Error("server still accepts connections after shutdown")
+	}
+}
+
+func TestServerShutdownTimeoutCutsOffSlowRequests(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	defer close(release)
+	srv, err := ops.NewServer(ops.ServerConfig{
+		Addr: "127.0.0.1:0",
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			close(started)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}),
+		ShutdownTimeout: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(ctx) }()
+	go func() {
+		if resp, err := http.Get("http://" + srv.Addr() + "/stuck"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-started
+	cancel()
+	select {
+	case err := <-ran:
+		if err == nil || !strings.Contains(err.Error(), "shutdown") {
+			t.Errorf("Run = %v, want a shutdown deadline error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run ignored the shutdown timeout")
+	}
+}
+
+func TestNewServerFailsOnTakenPort(t *testing.T) {
+	t.Parallel()
+	first, err := ops.NewServer(ops.ServerConfig{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = first.Run(ctx) }()
+	if _, err := ops.NewServer(ops.ServerConfig{Addr: first.Addr(), Handler: http.NotFoundHandler()}); err == nil {
+		t.Error("second server on a taken port started")
+	}
+	if _, err := ops.NewServer(ops.ServerConfig{}); err == nil || !strings.Contains(err.Error(), "Addr") || !strings.Contains(err.Error(), "Handler") {
+		t.Errorf("empty config error = %v", err)
+	}
+}

@@ -1,0 +1,129 @@
+// Package service wires the application: it builds app.Application from the
+// PostgreSQL adapters, with the cross-cutting decorators applied once. Every
+// entry point (the userservice roles, usersctl) builds it here, so they all
+// write through the same handlers.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/userservice/userservice/adapters/logging"
+	"github.com/userservice/userservice/adapters/postgres"
+	"github.com/userservice/userservice/app"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/decorator"
+	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// BuildApplication returns every use case on pool. Command handlers are
+// wrapped with decorator.Command (one log line and one measurement per
+// command); metrics may be nil (e.g. in usersctl, where nobody scrapes).
+func BuildApplication(pool *pgxpool.Pool, log *zap.Logger, metrics decorator.Metrics) (app.Application, error) {
+	if pool == nil {
+		return app.Application{}, errors.New("BuildApplication: nil pool")
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	uow, err := postgres.NewUnitOfWork(pool, logging.NewWatermill(log.Named("outbox")))
+	if err != nil {
+		return app.Application{}, err
+	}
+	users := postgres.NewUsers(pool)
+	tenants := postgres.NewTenants(pool)
+	now := time.Now
+
+	b := builder{}
+	register := build(&b, "NewRegisterUserHandler", func() (command.RegisterUserHandler, error) {
+		return command.NewRegisterUserHandler(uow, newUserID)
+	})
+	update := build(&b, "NewUpdateUserHandler", func() (command.UpdateUserHandler, error) {
+		return command.NewUpdateUserHandler(uow)
+	})
+	deactivate := build(&b, "NewDeactivateUserHandler", func() (command.DeactivateUserHandler, error) {
+		return command.NewDeactivateUserHandler(uow)
+	})
+	reactivate := build(&b, "NewReactivateUserHandler", func() (command.ReactivateUserHandler, error) {
+		return command.NewReactivateUserHandler(uow)
+	})
+	createTenant := build(&b, "NewCreateTenantHandler", func() (command.CreateTenantHandler, error) {
+		return command.NewCreateTenantHandler(tenants, newStringID)
+	})
+	issueToken := build(&b, "NewIssueTokenHandler", func() (command.IssueTokenHandler, error) {
+		return command.NewIssueTokenHandler(tenants, newStringID, now)
+	})
+	getUser := build(&b, "NewGetUserHandler", func() (query.GetUserHandler, error) {
+		return query.NewGetUserHandler(users)
+	})
+	listUsers := build(&b, "NewListUsersHandler", func() (query.ListUsersHandler, error) {
+		return query.NewListUsersHandler(users)
+	})
+	getEvents := build(&b, "NewGetUserEventsHandler", func() (query.GetUserEventsHandler, error) {
+		return query.NewGetUserEventsHandler(users)
+	})
+	authenticate := build(&b, "NewAuthenticateHandler", func() (query.AuthenticateHandler, error) {
+		return query.NewAuthenticateHandler(tenants, now)
+	})
+	if err := errors.Join(b.errs...); err != nil {
+		return app.Application{}, fmt.Errorf("build application: %w", err)
+	}
+
+	cmdLog := log.Named("command")
+	return app.Application{
+		Commands: app.Commands{
+			// CreateTenant and IssueToken stay undecorated: they are
+			// configuration changes made by operators, not user commands, and
+			// return their own result types rather than command.Result.
+			RegisterUser:   decorator.Command[command.RegisterUser](register, "RegisterUser", cmdLog, metrics),
+			UpdateUser:     decorator.Command[command.UpdateUser](update, "UpdateUser", cmdLog, metrics),
+			DeactivateUser: decorator.Command[command.DeactivateUser](deactivate, "DeactivateUser", cmdLog, metrics),
+			ReactivateUser: decorator.Command[command.ReactivateUser](reactivate, "ReactivateUser", cmdLog, metrics),
+			CreateTenant:   createTenant,
+			IssueToken:     issueToken,
+		},
+		Queries: app.Queries{
+			GetUser:       getUser,
+			ListUsers:     listUsers,
+			GetUserEvents: getEvents,
+			Authenticate:  authenticate,
+		},
+	}, nil
+}
+
+// builder collects constructor errors so one failed wiring reports every
+// broken handler, not just the first.
+type builder struct{ errs []error }
+
+func build[T any](b *builder, name string, construct func() (T, error)) T {
+	v, err := construct()
+	if err != nil {
+		b.errs = append(b.errs, fmt.Errorf("%s: %w", name, err))
+	}
+	return v
+}
+
+// newUserID makes time-ordered (v7) user ids, so the users table and the
+// event store index them in insertion order.
+func newUserID() (user.ID, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return user.ID{}, err
+	}
+	return user.ID(id), nil
+}
+
+// newStringID makes v7 ids for tenants and tokens.
+func newStringID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}

@@ -1,0 +1,93 @@
+package service_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/userservice/userservice/adapters/metrics"
+	"github.com/userservice/userservice/adapters/postgres/pgtest"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/cmd/internal/service"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// TestBuildApplicationWiresEveryHandler drives the built application
+// end to end on the real database: a tenant, a registered user (through the
+// decorated handler, so the metrics see it), and the queries reading it back.
+func TestBuildApplicationWiresEveryHandler(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	reg := prometheus.NewRegistry()
+	m, err := metrics.NewCommands(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	application, err := service.BuildApplication(pool, nil, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	tenant, err := application.Commands.CreateTenant.Handle(ctx, command.CreateTenant{Name: "Wiring GmbH", Seats: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := uuid.Parse(tenant.ID); err != nil || uuid.MustParse(tenant.ID).Version() != 7 {
+		t.Errorf("tenant id %q is not a UUIDv7", tenant.ID)
+	}
+
+	res, err := application.Commands.RegisterUser.Handle(ctx, command.RegisterUser{
+		Envelope: command.Envelope{CommandID: uuid.NewString(), TenantID: tenant.ID, Source: command.SourceAPI, Actor: "test"},
+		Registration: user.Registration{
+			Email:   "ada-" + uuid.NewString()[:8] + "@example.com",
+			Profile: user.Profile{GivenName: "Ada", FamilyName: "Lovelace"},
+		},
+	})
+	if err != nil || !res.Changed {
+		t.Fatalf("RegisterUser = %+v, %v", res, err)
+	}
+	if uuid.UUID(res.User.ID).Version() != 7 {
+		t.Errorf("user id %s is not a UUIDv7", res.User.ID)
+	}
+	got, err := application.Queries.GetUser.Handle(ctx, query.GetUser{TenantID: tenant.ID, UserID: res.User.ID})
+	if err != nil || got.Email != res.User.Email {
+		t.Errorf("GetUser = %+v, %v", got, err)
+	}
+	page, err := application.Queries.ListUsers.Handle(ctx, query.ListUsers{TenantID: tenant.ID})
+	if err != nil || len(page.Users) != 1 {
+		t.Errorf("ListUsers = %+v, %v", page, err)
+	}
+	events, err := application.Queries.GetUserEvents.Handle(ctx, query.GetUserEvents{TenantID: tenant.ID, UserID: res.User.ID})
+	if err != nil || len(events) == 0 {
+		t.Errorf("GetUserEvents = %d events, %v", len(events), err)
+	}
+	issued, err := application.Commands.IssueToken.Handle(ctx, command.IssueToken{TenantID: tenant.ID, Role: "reader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := application.Queries.Authenticate.Handle(ctx, issued.Plaintext); err != nil || p.TenantID != tenant.ID {
+		t.Errorf("Authenticate = %+v, %v", p, err)
+	}
+
+	want := `
+# HELP userservice_commands_total Commands handled, by command and outcome (changed, unchanged, replayed, rejected, conflict, error).
+# TYPE userservice_commands_total counter
+userservice_commands_total{command="RegisterUser",outcome="changed"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "userservice_commands_total"); err != nil {
+		t.Errorf("decorated command not measured: %v", err)
+	}
+}
+
+func TestBuildApplicationRefusesNilPool(t *testing.T) {
+	t.Parallel()
+	if _, err := service.BuildApplication(nil, nil, nil); err == nil {
+		t.Error("nil pool accepted")
+	}
+}

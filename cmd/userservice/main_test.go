@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/userservice/userservice/adapters/kafka/kafkatest"
+	"github.com/userservice/userservice/adapters/postgres/pgtest"
+)
+
+func envOf(kv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := kv[k]
+		return v, ok
+	}
+}
+
+func TestRolesFlagRejected(t *testing.T) {
+	t.Parallel()
+	var stderr strings.Builder
+	code := run(context.Background(), []string{"--roles", "api,frontend"}, envOf(nil), &stderr)
+	if code != 2 {
+		t.Errorf("exit code = %d, want 2", code)
+	}
+	for _, want := range []string{`--roles: unknown role "frontend"`, "api, importer, relay, notifier, hris-sync or all"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+func TestInvalidConfigurationReportsAllProblems(t *testing.T) {
+	t.Parallel()
+	var stderr strings.Builder
+	code := run(context.Background(), nil, envOf(map[string]string{
+		"ROLES": "everything", "LOG_LEVEL": "chatty", "SHUTDOWN_TIMEOUT": "-5s",
+	}), &stderr)
+	if code != 2 {
+		t.Errorf("exit code = %d, want 2", code)
+	}
+	for _, want := range []string{"ROLES: ", "LOG_LEVEL: ", "SHUTDOWN_TIMEOUT: "} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if code := run(context.Background(), []string{"-h"}, envOf(nil), io.Discard); code != 0 {
+		t.Errorf("-h exit code = %d, want 0", code)
+	}
+}
+
+// TestServiceServesAndShutsDownCleanly starts the whole process (api plus a
+// placeholder role) against the real PostgreSQL and Kafka, checks the ops
+// endpoints and the API behind them, then cancels it like SIGTERM does.
+func TestServiceServesAndShutsDownCleanly(t *testing.T) {
+	t.Parallel()
+	_ = pgtest.Pool(t) // skips or fails with the reason when PostgreSQL is down
+	brokers := kafkatest.Brokers(t)
+	addr := freeAddr(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- run(ctx, []string{"--roles", "api,relay"}, envOf(map[string]string{
+			"DATABASE_URL":     pgtest.URL(),
+			"KAFKA_BROKERS":    strings.Join(brokers, ","),
+			"HTTP_ADDR":        addr,
+			"LOG_LEVEL":        "warn",
+			"SHUTDOWN_TIMEOUT": "5s",
+		}), io.Discard)
+	}()
+
+	base := "http://" + addr
+	waitFor(t, base+"/healthz", exited)
+	expect(t, base+"/readyz", http.StatusOK, `"status":"ready"`)
+	expect(t, base+"/metrics", http.StatusOK, "go_goroutines")
+	// The admin API answers behind the ops endpoints, and wants a token.
+	expect(t, base+"/v1/users", http.StatusUnauthorized, "")
+
+	cancel()
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Errorf("exit code after shutdown = %d, want 0", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("service did not stop after its context was cancelled")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitFor(t *testing.T, url string, exited <-chan int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-exited:
+			t.Fatalf("service exited with %d before serving", code)
+		default:
+		}
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer within 30s", url)
+}
+
+func expect(t *testing.T, url string, code int, contains string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != code || !strings.Contains(string(body), contains) {
+		t.Errorf("GET %s = %d %.300s; want %d containing %q", url, resp.StatusCode, body, code, contains)
+	}
+	if strings.HasSuffix(url, "/readyz") {
+		var rb struct{ Checks map[string]string }
+		if err := json.Unmarshal(body, &rb); err != nil || rb.Checks["postgres"] != "ok" || rb.Checks["kafka"] != "ok" {
+			t.Errorf("readyz checks = %v (%v)", rb.Checks, err)
+		}
+	}
+}

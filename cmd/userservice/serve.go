@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/userservice/userservice/adapters/metrics"
+	"github.com/userservice/userservice/adapters/postgres"
+	"github.com/userservice/userservice/app"
+	"github.com/userservice/userservice/cmd/internal/config"
+	"github.com/userservice/userservice/cmd/internal/ops"
+	"github.com/userservice/userservice/cmd/internal/roles"
+	"github.com/userservice/userservice/cmd/internal/service"
+	"github.com/userservice/userservice/ports/httpapi"
+)
+
+// connectTimeout bounds the start-up's wait for PostgreSQL: an unreachable
+// database should fail the start visibly, not hang it.
+const connectTimeout = 15 * time.Second
+
+// serve connects, migrates, wires and runs the configured roles until ctx is
+// cancelled or a role fails.
+func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
+	log.Info("userservice starting", zap.Strings("roles", cfg.Roles),
+		zap.Strings("kafka_brokers", cfg.KafkaBrokers), zap.Bool("migrate_on_start", cfg.MigrateOnStart))
+
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	pool, err := postgres.Connect(cctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	if cfg.MigrateOnStart {
+		applied, err := postgres.Migrate(ctx, pool)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			log.Info("database schema up to date")
+		}
+		for _, name := range applied {
+			log.Info("migration applied", zap.String("migration", name))
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cmdMetrics, err := metrics.NewCommands(reg)
+	if err != nil {
+		return err
+	}
+	application, err := service.BuildApplication(pool, log, cmdMetrics)
+	if err != nil {
+		return err
+	}
+
+	registry := roles.NewRegistry(log.Named("roles"))
+	if err := registerRoles(registry, cfg, pool, reg, application, log); err != nil {
+		return err
+	}
+	return registry.Run(ctx, cfg.Roles)
+}
+
+// registerRoles registers the runner of every role the process runs. Roles
+// not written yet are placeholders.
+func registerRoles(registry *roles.Registry, cfg config.Config, pool *pgxpool.Pool,
+	reg *prometheus.Registry, application app.Application, log *zap.Logger) error {
+	for _, name := range cfg.Roles {
+		var (
+			runner roles.Runner
+			err    error
+		)
+		switch name {
+		case roles.API:
+			runner, err = newAPIServer(cfg, pool, reg, application, log)
+		case roles.Relay:
+			runner, err = newRelay(cfg, pool, reg, log.Named("relay"))
+		default:
+			// Not implemented yet: importer, notifier, hris-sync. Each
+			// logs "role X: not implemented yet" once and waits for shutdown.
+			// Replace the placeholder here when the role lands.
+			runner = roles.Placeholder(name, log.Named(name))
+		}
+		if err != nil {
+			return fmt.Errorf("%s role: %w", name, err)
+		}
+		if err := registry.Register(name, runner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newAPIServer builds the api role: the ops endpoints in front of the admin API.
+func newAPIServer(cfg config.Config, pool *pgxpool.Pool, reg *prometheus.Registry,
+	application app.Application, log *zap.Logger) (*ops.Server, error) {
+	api, err := httpapi.NewHandler(application, httpapi.Config{Logger: log.Named("http")})
+	if err != nil {
+		return nil, err
+	}
+	checks := []ops.Check{ops.PostgresCheck(pool)}
+	if cfg.KafkaConfigured() {
+		checks = append(checks, ops.KafkaCheck(cfg.KafkaBrokers))
+	}
+	handler, err := ops.NewHandler(ops.HandlerConfig{
+		Checks:   checks,
+		Gatherer: reg,
+		API:      api,
+		Logger:   log.Named("ops"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv, err := ops.NewServer(ops.ServerConfig{
+		Addr:            cfg.HTTPAddr,
+		Handler:         handler,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          log.Named("http"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("api role: %w", err)
+	}
+	return srv, nil
+}
