@@ -23,7 +23,11 @@ func Apply(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, FS, goose.WithSessionLocker(locker))
+	// Out-of-order application is allowed: migrations written on parallel
+	// branches are independent files, and the one merged later must still be
+	// applied where the other already ran.
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, FS, goose.WithSessionLocker(locker),
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}

@@ -38,8 +38,10 @@ UPDATE users SET email = $3, given_name = $4, family_name = $5, display_name = $
 WHERE id = $1 AND tenant_id = $2 AND version = $16`
 
 // writeCommand queues every write of one command in one batch (one round
-// trip): the idempotency record, the events, the seat count and the read
-// model. Events go first so a lost race surfaces as a version conflict.
+// trip): the idempotency record, the events, the read model and the seat
+// count. Events go first so a lost race surfaces as a version conflict, and
+// the read model before the seats so a taken e-mail is reported as such
+// even when the tenant is also full.
 func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload, hash []byte,
 	snap user.Snapshot, events []storedEvent, seatDelta, fromVersion int) error {
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap)})
@@ -52,17 +54,6 @@ func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload,
 	for _, e := range events {
 		b.Queue(insertEventSQL, e.ID, e.StreamID, e.TenantID, e.Version, e.Type, e.Data, e.OccurredAt,
 			e.CommandID, e.CorrelationID, e.Actor, e.Source)
-	}
-	switch {
-	case seatDelta > 0:
-		b.Queue(takeSeatsSQL, ex.TenantID, seatDelta).Exec(func(ct pgconn.CommandTag) error {
-			if ct.RowsAffected() != 1 {
-				return user.ErrSeatsExhausted
-			}
-			return nil
-		})
-	case seatDelta < 0:
-		b.Queue(freeSeatsSQL, ex.TenantID, seatDelta)
 	}
 	at := events[len(events)-1].OccurredAt
 	args := []any{snap.ID, snap.TenantID, snap.Email, snap.GivenName, snap.FamilyName, snap.DisplayName,
@@ -77,6 +68,17 @@ func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload,
 			}
 			return nil
 		})
+	}
+	switch {
+	case seatDelta > 0:
+		b.Queue(takeSeatsSQL, ex.TenantID, seatDelta).Exec(func(ct pgconn.CommandTag) error {
+			if ct.RowsAffected() != 1 {
+				return user.ErrSeatsExhausted
+			}
+			return nil
+		})
+	case seatDelta < 0:
+		b.Queue(freeSeatsSQL, ex.TenantID, seatDelta)
 	}
 	return tx.SendBatch(ctx, b).Close()
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/userservice/userservice/adapters/kafka/kafkatest"
 	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
+	"github.com/userservice/userservice/adapters/relay/relaytest"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -45,21 +46,7 @@ func newHarness(t *testing.T) *harness {
 	var err error
 	h.uow, err = postgres.NewUnitOfWork(h.pool, nil)
 	must(t, err)
-	// The outbox is shared by every test: start this group at its current end
-	// rather than relaying all history. Later transactions get larger ids, so
-	// nothing this test writes afterwards sits behind the mark.
-	for shard := range postgres.OutboxShards {
-		tbl := postgres.OutboxTopic(shard)
-		_, err := h.pool.Exec(ctx, `INSERT INTO watermill_offsets_`+tbl+` (consumer_group, offset_acked, last_processed_transaction_id)
-			SELECT $1, coalesce(max("offset"), 0), coalesce(max(transaction_id), '0') FROM watermill_`+tbl, h.group)
-		must(t, err)
-	}
-	t.Cleanup(func() {
-		for shard := range postgres.OutboxShards {
-			_, _ = h.pool.Exec(context.Background(), `DELETE FROM watermill_offsets_`+postgres.OutboxTopic(shard)+
-				` WHERE consumer_group = $1`, h.group)
-		}
-	})
+	relaytest.StartGroupAtEnd(t, h.pool, h.group)
 	return h
 }
 
@@ -151,44 +138,23 @@ func (h *harness) ofTenant(got []record) []record {
 	return mine
 }
 
-// readTopic reads every partition of the topic from the start until done
-// says enough or the deadline passes.
+// readTopic reads the topic until done says enough or the timeout passes.
 func (h *harness) readTopic(timeout time.Duration, done func([]record) bool) []record {
 	h.t.Helper()
-	cfg := sarama.NewConfig()
-	consumer, err := sarama.NewConsumer(h.brokers, cfg)
-	must(h.t, err)
-	defer consumer.Close()
-	parts, err := consumer.Partitions(h.topic)
-	must(h.t, err)
-	out := make(chan record, 1024)
-	for _, p := range parts {
-		pc, err := consumer.ConsumePartition(h.topic, p, sarama.OffsetOldest)
-		must(h.t, err)
-		defer pc.Close()
-		go func() {
-			for m := range pc.Messages() {
-				r := record{key: string(m.Key), headers: map[string]string{}, raw: m.Value}
-				for _, hd := range m.Headers {
-					r.headers[string(hd.Key)] = string(hd.Value)
-				}
-				if err := json.Unmarshal(m.Value, &r.envelope); err != nil {
-					h.t.Errorf("record is not a CloudEvents envelope: %v: %s", err, m.Value)
-				}
-				out <- r
-			}
-		}()
-	}
 	var got []record
-	deadline := time.After(timeout)
-	for !done(got) {
-		select {
-		case r := <-out:
+	kafkatest.Read(h.t, h.brokers, h.topic, timeout, func(msgs []*sarama.ConsumerMessage) bool {
+		for _, m := range msgs[len(got):] {
+			r := record{key: string(m.Key), headers: map[string]string{}, raw: m.Value}
+			for _, hd := range m.Headers {
+				r.headers[string(hd.Key)] = string(hd.Value)
+			}
+			if err := json.Unmarshal(m.Value, &r.envelope); err != nil {
+				h.t.Errorf("record is not a CloudEvents envelope: %v: %s", err, m.Value)
+			}
 			got = append(got, r)
-		case <-deadline:
-			return got
 		}
-	}
+		return done(got)
+	})
 	return got
 }
 

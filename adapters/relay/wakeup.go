@@ -74,6 +74,11 @@ type wakingBackoff struct {
 // HandleError implements sql.BackoffManager.
 func (b *wakingBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
 	if err != nil {
+		select {
+		case <-b.done:
+			return 0 // shutting down: the cancelled query is expected, and rolled back
+		default:
+		}
 		if strings.Contains(strings.ToLower(err.Error()), "concurrent update") {
 			return 0 // another relay took the offsets lock: try again now
 		}

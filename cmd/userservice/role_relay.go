@@ -32,11 +32,12 @@ func newRelay(cfg config.Config, pool *pgxpool.Pool, reg prometheus.Registerer, 
 		return nil, err
 	}
 	r, err := relay.New(pool, pub, relay.Config{
-		KafkaTopic:   cfg.KafkaTopic,
-		Shards:       cfg.RelayShards,
-		PollInterval: cfg.OutboxPollInterval,
-		Retention:    cfg.OutboxRetention,
-		Registerer:   reg,
+		KafkaTopic:    cfg.KafkaTopic,
+		ConsumerGroup: cfg.RelayConsumerGroup,
+		Shards:        cfg.RelayShards,
+		PollInterval:  cfg.OutboxPollInterval,
+		Retention:     cfg.OutboxRetention,
+		Registerer:    reg,
 	}, wlog)
 	if err != nil {
 		return nil, errors.Join(err, pub.Close())

@@ -43,6 +43,9 @@ type Config struct {
 	MigrateOnStart bool
 	// KafkaTopic is the topic events are published to (KAFKA_TOPIC).
 	KafkaTopic string
+	// RelayConsumerGroup names the relay's position in the outbox
+	// (RELAY_CONSUMER_GROUP). Relays sharing it share the work.
+	RelayConsumerGroup string
 	// RelayShards are the outbox shards the relay role relays (RELAY_SHARDS,
 	// comma list); empty means all. Split them across relay processes to
 	// relay in parallel; give every shard to two processes for a hot standby.
@@ -74,6 +77,7 @@ func settings() []setting {
 		{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "time allowed to finish in-flight work on SIGTERM/SIGINT", parseShutdownTimeout},
 		{"MIGRATE_ON_START", "migrate-on-start", "true", "apply pending migrations at start-up", parseMigrate},
 		{"KAFKA_TOPIC", "kafka-topic", "users.events", "topic the relay publishes events to", parseKafkaTopic},
+		{"RELAY_CONSUMER_GROUP", "relay-consumer-group", "kafka-relay", "the relay's position in the outbox; relays sharing it share the work", parseRelayGroup},
 		{"RELAY_SHARDS", "relay-shards", "", "outbox shards this relay serves, comma list of 0..3; empty = all", parseRelayShards},
 		{"OUTBOX_POLL_INTERVAL", "outbox-poll-interval", "200ms", "longest idle wait of the relay without a NOTIFY wake-up", parseOutboxPoll},
 		{"OUTBOX_RETENTION", "outbox-retention", "1h", "how long relayed outbox rows are kept", parseOutboxRetention},

@@ -34,6 +34,7 @@ func TestLoadDefaults(t *testing.T) {
 		ShutdownTimeout:    20 * time.Second,
 		MigrateOnStart:     true,
 		KafkaTopic:         "users.events",
+		RelayConsumerGroup: "kafka-relay",
 		OutboxPollInterval: 200 * time.Millisecond,
 		OutboxRetention:    time.Hour,
 	}
@@ -59,7 +60,7 @@ func TestLoadValues(t *testing.T) {
 				DatabaseURL: "postgres://u:p@db:5433/x", DatabaseMaxConns: 16,
 				KafkaBrokers: []string{"k1:9092", "k2:9093"}, HTTPAddr: ":0", LogLevel: "debug",
 				Roles: []string{"api", "relay"}, ShutdownTimeout: 90 * time.Second, MigrateOnStart: false,
-				KafkaTopic: "hr.users", RelayShards: []int{2, 0}, OutboxPollInterval: 50 * time.Millisecond,
+				KafkaTopic: "hr.users", RelayConsumerGroup: "kafka-relay", RelayShards: []int{2, 0}, OutboxPollInterval: 50 * time.Millisecond,
 				OutboxRetention: 24 * time.Hour,
 			}
 			if !reflect.DeepEqual(c, want) {
@@ -102,6 +103,7 @@ func TestLoadReportsEveryInvalidValue(t *testing.T) {
 		"MIGRATE_ON_START":     "maybe",
 		"KAFKA_TOPIC":          "users events",
 		"RELAY_SHARDS":         "1,1,9",
+		"RELAY_CONSUMER_GROUP": "",
 		"OUTBOX_POLL_INTERVAL": "-5ms",
 		"OUTBOX_RETENTION":     "forever",
 	}

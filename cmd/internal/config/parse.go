@@ -136,6 +136,14 @@ func parseKafkaTopic(raw string, c *Config) error {
 	return nil
 }
 
+func parseRelayGroup(raw string, c *Config) error {
+	if raw == "" || len(raw) > 255 {
+		return fmt.Errorf("%q: want 1 to 255 characters", raw)
+	}
+	c.RelayConsumerGroup = raw
+	return nil
+}
+
 func parseRelayShards(raw string, c *Config) error {
 	c.RelayShards = nil
 	seen := map[int]bool{}
