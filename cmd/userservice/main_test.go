@@ -12,6 +12,7 @@ import (
 
 	"github.com/userservice/userservice/adapters/kafka/kafkatest"
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
+	"github.com/userservice/userservice/adapters/relay/relaytest"
 )
 
 func envOf(kv map[string]string) func(string) (string, bool) {
@@ -59,20 +60,25 @@ func TestInvalidConfigurationReportsAllProblems(t *testing.T) {
 // endpoints and the API behind them, then cancels it like SIGTERM does.
 func TestServiceServesAndShutsDownCleanly(t *testing.T) {
 	t.Parallel()
-	_ = pgtest.Pool(t) // skips or fails with the reason when PostgreSQL is down
+	pool := pgtest.Pool(t) // skips or fails with the reason when PostgreSQL is down
 	brokers := kafkatest.Brokers(t)
 	addr := freeAddr(t)
+	// Its own topic and relay group: the defaults belong to `make run`.
+	group := kafkatest.UniqueName(t, "relay")
+	relaytest.StartGroupAtEnd(t, pool, group)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	exited := make(chan int, 1)
 	go func() {
 		exited <- run(ctx, []string{"--roles", "api,relay"}, envOf(map[string]string{
-			"DATABASE_URL":     pgtest.URL(),
-			"KAFKA_BROKERS":    strings.Join(brokers, ","),
-			"HTTP_ADDR":        addr,
-			"LOG_LEVEL":        "warn",
-			"SHUTDOWN_TIMEOUT": "5s",
+			"DATABASE_URL":         pgtest.URL(),
+			"KAFKA_BROKERS":        strings.Join(brokers, ","),
+			"KAFKA_TOPIC":          kafkatest.Topic(t, brokers, 1),
+			"RELAY_CONSUMER_GROUP": group,
+			"HTTP_ADDR":            addr,
+			"LOG_LEVEL":            "warn",
+			"SHUTDOWN_TIMEOUT":     "5s",
 		}), io.Discard)
 	}()
 
