@@ -66,6 +66,7 @@ func TestServiceServesAndShutsDownCleanly(t *testing.T) {
 	// Its own topic and relay group: the defaults belong to `make run`.
 	group := kafkatest.UniqueName(t, "relay")
 	relaytest.StartGroupAtEnd(t, pool, group)
+	topic := kafkatest.Topic(t, brokers, 1)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -74,7 +75,7 @@ func TestServiceServesAndShutsDownCleanly(t *testing.T) {
 		exited <- run(ctx, []string{"--roles", "api,relay"}, envOf(map[string]string{
 			"DATABASE_URL":         pgtest.URL(),
 			"KAFKA_BROKERS":        strings.Join(brokers, ","),
-			"KAFKA_TOPIC":          kafkatest.Topic(t, brokers, 1),
+			"KAFKA_TOPIC":          topic,
 			"RELAY_CONSUMER_GROUP": group,
 			"HTTP_ADDR":            addr,
 			"LOG_LEVEL":            "warn",
