@@ -21,9 +21,9 @@ test: services lint
 test-disruptive: services
 	$(GO) test -race -count=1 -timeout 10m -tags disruptive -run Disruptive -p 1 ./...
 
-## services: install (when missing) and start PostgreSQL and Kafka; idempotent
+## services: install (when missing) and start PostgreSQL, Kafka and mailpit; idempotent
 services:
-	@bash scripts/services-up.sh >/dev/null
+	@bash scripts/services-up.sh >/dev/null && bash scripts/mailpit-up.sh
 
 ## down: stop Kafka and PostgreSQL
 down:
@@ -47,3 +47,13 @@ check-imports:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: bench bench-quick
+
+## bench: start the services, build the real service and run every benchmark against its baseline (~15 min); writes BENCHMARKS.md
+bench:
+	@bash scripts/bench.sh full
+
+## bench-quick: the same benchmarks, shorter (~5 min), for development; also writes BENCHMARKS.md
+bench-quick:
+	@bash scripts/bench.sh quick

@@ -22,6 +22,16 @@ type Commands struct {
 
 	CreateTenant command.CreateTenantHandler
 	IssueToken   command.IssueTokenHandler
+
+	// Bulk provisioning (imports, HRIS sync) and its notices.
+	StartImport             command.StartImportHandler
+	ImportUserRow           command.ImportUserRowHandler
+	ParkImportRow           command.ParkImportRowHandler
+	RetryImport             command.RetryImportHandler
+	FailStaleImports        command.FailStaleImportsHandler
+	SyncHRIS                command.SyncHRISHandler
+	DeliverNotification     command.DeliverNotificationHandler
+	SetNotificationSettings command.SetNotificationSettingsHandler
 }
 
 // Queries are the read use cases.
@@ -30,4 +40,8 @@ type Queries struct {
 	ListUsers     query.ListUsersHandler
 	GetUserEvents query.GetUserEventsHandler
 	Authenticate  query.AuthenticateHandler
+
+	GetImport            query.GetImportHandler
+	ListImportFailures   query.ListImportFailuresHandler
+	ListParkedImportRows query.ListParkedImportRowsHandler
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/userservice/userservice/adapters/eventcontract"
+	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -42,7 +43,7 @@ func OutboxSchema(batchSize int) wsql.DefaultPostgreSQLSchema {
 // publishToOutbox inserts one message per event into the stream's outbox
 // shard through a watermill-sql publisher bound to the command's transaction:
 // the messages become visible to relays exactly when the events commit.
-func publishToOutbox(ctx context.Context, tx pgx.Tx, logger watermill.LoggerAdapter, events []storedEvent) error {
+func publishToOutbox(ctx context.Context, tx pgx.Tx, logger watermill.LoggerAdapter, events []projection.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -54,7 +55,7 @@ func publishToOutbox(ctx context.Context, tx pgx.Tx, logger watermill.LoggerAdap
 	}
 	msgs := make([]*message.Message, len(events))
 	for i, e := range events {
-		if msgs[i], err = outboxMessage(ctx, e); err != nil {
+		if msgs[i], err = OutboxMessage(ctx, e); err != nil {
 			return err
 		}
 	}
@@ -65,8 +66,11 @@ func publishToOutbox(ctx context.Context, tx pgx.Tx, logger watermill.LoggerAdap
 	return nil
 }
 
-// outboxMessage is the CloudEvents envelope of one event, as published.
-func outboxMessage(ctx context.Context, e storedEvent) (*message.Message, error) {
+// OutboxMessage is the message the outbox carries for one event: its
+// CloudEvents envelope, and the metadata that become the Kafka key and
+// headers. Re-publishing a stored event read raw (as stored, not upcast)
+// builds the very message the relay published.
+func OutboxMessage(ctx context.Context, e projection.Event) (*message.Message, error) {
 	env := eventcontract.Envelope{
 		SpecVersion:     eventcontract.SpecVersion,
 		ID:              e.ID,

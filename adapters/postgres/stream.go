@@ -19,8 +19,9 @@ const selectStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND 
 
 // loadForCommand reads, in one round trip, the idempotency record of the
 // command id (prior, nil when new) and the user's current state (nil when the
-// stream is empty).
-func loadForCommand(ctx context.Context, tx pgx.Tx, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
+// stream is empty). Stored events pass through the upcasters, so the domain
+// only ever sees current event types.
+func loadForCommand(ctx context.Context, tx pgx.Tx, up *user.Upcasters, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
 	var (
 		prior  *priorCommand
 		events []user.Event
@@ -43,7 +44,11 @@ func loadForCommand(ctx context.Context, tx pgx.Tx, env command.Envelope, id use
 			data      []byte
 		)
 		_, err := pgx.ForEachRow(rows, []any{&eventType, &data}, func() error {
-			e, err := user.DecodeEvent(eventType, data)
+			current, currentData, err := up.Upcast(eventType, data)
+			if err != nil {
+				return err
+			}
+			e, err := user.DecodeEvent(current, currentData)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -24,9 +25,11 @@ const maxAttempts = 3
 
 // UnitOfWork carries out commands: see command.UnitOfWork.
 type UnitOfWork struct {
-	pool   *pgxpool.Pool
-	logger watermill.LoggerAdapter
-	now    func() time.Time
+	pool      *pgxpool.Pool
+	logger    watermill.LoggerAdapter
+	upcasters *user.Upcasters
+	wakeups   *outboxWakeups
+	now       func() time.Time
 	// beforeCommit, when set (by tests only), runs after every write and
 	// before the commit: it stands for a crash between the steps.
 	beforeCommit func(ctx context.Context, tx pgx.Tx) error
@@ -41,22 +44,8 @@ func NewUnitOfWork(pool *pgxpool.Pool, logger watermill.LoggerAdapter) (*UnitOfW
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &UnitOfWork{pool: pool, logger: logger, now: time.Now}, nil
-}
-
-// storedEvent is one event as appended to the store.
-type storedEvent struct {
-	ID            string
-	StreamID      user.ID
-	TenantID      string
-	Version       int
-	Type          string
-	Data          []byte
-	OccurredAt    time.Time
-	CommandID     string
-	CorrelationID string
-	Actor         string
-	Source        string
+	return &UnitOfWork{pool: pool, logger: logger, upcasters: user.EventUpcasters(), wakeups: &outboxWakeups{pool: pool},
+		now: time.Now}, nil
 }
 
 // outcome is a command's first outcome as recorded for idempotent replays.
@@ -102,7 +91,7 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		}
 	}()
 
-	prior, current, err := loadForCommand(ctx, tx, ex.Envelope, ex.StreamID)
+	prior, current, err := loadForCommand(ctx, tx, u.upcasters, ex.Envelope, ex.StreamID)
 	if err != nil {
 		return res, err
 	}
@@ -131,7 +120,7 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, err
 	}
 	snap := next.Snapshot()
-	if err := writeCommand(ctx, tx, ex, payload, hash, snap, stored, user.SeatDelta(events), version); err != nil {
+	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, user.SeatDelta(events)); err != nil {
 		return res, translate(err)
 	}
 	if err := publishToOutbox(ctx, tx, u.logger, stored); err != nil {
@@ -146,20 +135,23 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, fmt.Errorf("commit: %w", translate(err))
 	}
 	committed = true
+	u.wakeups.committed(OutboxShard(ex.StreamID))
 	return command.Result{User: snap, Changed: true}, nil
 }
 
 // prepare applies the decided events to a copy of the state and gives each an
 // id, a version and its metadata.
-func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []user.Event) (*user.User, []storedEvent, error) {
+func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []user.Event) (*user.User, []projection.Event, error) {
 	var next user.User
 	base := 0
 	if current != nil {
 		next = *current
 		base = current.Version()
 	}
-	now := u.now().UTC()
-	stored := make([]storedEvent, len(events))
+	// Microseconds, as PostgreSQL stores them: the outbox envelope (and so
+	// Kafka) then carries exactly the time a re-publish reads back.
+	now := u.now().UTC().Truncate(time.Microsecond)
+	stored := make([]projection.Event, len(events))
 	for i, e := range events {
 		if current == nil && i == 0 {
 			first, err := user.FromHistory(ex.StreamID, events[:1])
@@ -178,9 +170,9 @@ func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []
 		if err != nil {
 			return nil, nil, fmt.Errorf("event id: %w", err)
 		}
-		stored[i] = storedEvent{
+		stored[i] = projection.Event{
 			ID: id.String(), StreamID: ex.StreamID, TenantID: ex.TenantID, Version: base + i + 1,
-			Type: e.EventType(), Data: data, OccurredAt: now, CommandID: ex.CommandID,
+			Type: e.EventType(), Data: data, Payload: e, OccurredAt: now, CommandID: ex.CommandID,
 			CorrelationID: ex.CorrelationID, Actor: ex.Actor, Source: string(ex.Source),
 		}
 	}

@@ -16,10 +16,13 @@ import (
 )
 
 // Users reads the users read model and the event store.
-type Users struct{ pool *pgxpool.Pool }
+type Users struct {
+	pool      *pgxpool.Pool
+	upcasters *user.Upcasters
+}
 
 // NewUsers returns the readers on pool.
-func NewUsers(pool *pgxpool.Pool) *Users { return &Users{pool: pool} }
+func NewUsers(pool *pgxpool.Pool) *Users { return &Users{pool: pool, upcasters: user.EventUpcasters()} }
 
 const userColumns = `id, tenant_id::text, email, given_name, family_name, display_name, department, title,
 coalesce(manager_id::text, ''), coalesce(external_id, ''), locale, time_zone, status, version`
@@ -108,7 +111,8 @@ func decodeCursor(s string) ([16]byte, error) {
 	return id, nil
 }
 
-// StreamEvents implements query.EventReader.
+// StreamEvents implements query.EventReader. Events are upcast to their
+// current types, as every reader of the store sees them.
 func (r *Users) StreamEvents(ctx context.Context, tenantID string, id user.ID) ([]query.RecordedEvent, error) {
 	rows, err := r.pool.Query(ctx, `
 		SELECT event_id::text, type, stream_id, tenant_id::text, version, occurred_at, data, command_id,
@@ -124,8 +128,13 @@ func (r *Users) StreamEvents(ctx context.Context, tenantID string, id user.ID) (
 		)
 		err := row.Scan(&e.ID, &e.Type, &stream, &e.TenantID, &e.Version, &e.OccurredAt, &e.Data,
 			&e.CommandID, &e.CorrelationID, &e.Actor, &e.Source)
+		if err != nil {
+			return e, err
+		}
 		e.StreamID = stream
 		e.CausationID = e.CommandID
+		typ, data, err := r.upcasters.Upcast(e.Type, e.Data)
+		e.Type, e.Data = typ, data
 		return e, err
 	})
 	if err != nil {

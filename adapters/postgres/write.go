@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -29,8 +30,10 @@ const freeSeatsSQL = `UPDATE tenants SET seats_used = greatest(seats_used + $2, 
 const insertUserSQL = `
 INSERT INTO users (id, tenant_id, email, given_name, family_name, display_name, department, title,
                    manager_id, external_id, locale, time_zone, status, version, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
+// updateUserSQL takes userRow.values without created_at (which never
+// changes), then the version the command read.
 const updateUserSQL = `
 UPDATE users SET email = $3, given_name = $4, family_name = $5, display_name = $6, department = $7, title = $8,
                  manager_id = $9, external_id = $10, locale = $11, time_zone = $12, status = $13, version = $14,
@@ -43,7 +46,7 @@ WHERE id = $1 AND tenant_id = $2 AND version = $16`
 // the read model before the seats so a taken e-mail is reported as such
 // even when the tenant is also full.
 func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload, hash []byte,
-	snap user.Snapshot, events []storedEvent, seatDelta, fromVersion int) error {
+	snap user.Snapshot, current *user.User, events []projection.Event, seatDelta int) error {
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap)})
 	if err != nil {
 		return fmt.Errorf("encode outcome: %w", err)
@@ -55,32 +58,26 @@ func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload,
 		b.Queue(insertEventSQL, e.ID, e.StreamID, e.TenantID, e.Version, e.Type, e.Data, e.OccurredAt,
 			e.CommandID, e.CorrelationID, e.Actor, e.Source)
 	}
-	at := events[len(events)-1].OccurredAt
-	args := []any{snap.ID, snap.TenantID, snap.Email, snap.GivenName, snap.FamilyName, snap.DisplayName,
-		snap.Department, snap.Title, nullable(snap.ManagerID), nullable(snap.ExternalID), snap.Locale,
-		snap.TimeZone, string(snap.Status), snap.Version, at}
-	if fromVersion == 0 {
-		b.Queue(insertUserSQL, args...)
-	} else {
-		b.Queue(updateUserSQL, append(args, fromVersion)...).Exec(func(ct pgconn.CommandTag) error {
-			if ct.RowsAffected() != 1 {
-				return user.ErrVersionConflict
-			}
-			return nil
-		})
+	if err := queueInlineUserWrite(b, current, events); err != nil {
+		return err
 	}
 	switch {
 	case seatDelta > 0:
-		b.Queue(takeSeatsSQL, ex.TenantID, seatDelta).Exec(func(ct pgconn.CommandTag) error {
-			if ct.RowsAffected() != 1 {
-				return user.ErrSeatsExhausted
-			}
-			return nil
-		})
+		b.Queue(takeSeatsSQL, ex.TenantID, seatDelta).Exec(expectOneRow(user.ErrSeatsExhausted))
 	case seatDelta < 0:
 		b.Queue(freeSeatsSQL, ex.TenantID, seatDelta)
 	}
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// expectOneRow fails a queued statement with err unless it changed one row.
+func expectOneRow(err error) func(pgconn.CommandTag) error {
+	return func(ct pgconn.CommandTag) error {
+		if ct.RowsAffected() != 1 {
+			return err
+		}
+		return nil
+	}
 }
 
 // nullable stores an unset optional value as NULL, so unique constraints

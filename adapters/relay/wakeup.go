@@ -11,10 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgxlisten"
-)
 
-// wakeChannel is the NOTIFY channel of a shard (see migration 00002).
-func wakeChannel(shard int) string { return "outbox_user_events_" + itoa(shard) }
+	"github.com/userservice/userservice/adapters/postgres"
+)
 
 // listenForWakeUps keeps one connection LISTENing on every shard's channel and
 // signals the shard's wake channel on each notification. Signals coalesce: a
@@ -37,7 +36,7 @@ func listenForWakeUps(ctx context.Context, pool *pgxpool.Pool, wake map[int]chan
 		ReconnectDelay: time.Second,
 	}
 	for shard, ch := range wake {
-		l.Handle(wakeChannel(shard), pgxlisten.HandlerFunc(func(context.Context, *pgconn.Notification, *pgx.Conn) error {
+		l.Handle(postgres.OutboxWakeChannel(shard), pgxlisten.HandlerFunc(func(context.Context, *pgconn.Notification, *pgx.Conn) error {
 			signal(ch)
 			return nil
 		}))

@@ -33,10 +33,14 @@ Commands:
                                                    ROLE is admin, importer or reader;
                                                    --ttl defaults to 720h, 0 = never expires
   token revoke --tenant ID --token-id ID           revoke an API token
+` + eventsTailUsage + `
+` + replayUsage + `
+` + republishUsage + `
 
 Environment:
   DATABASE_URL   PostgreSQL connection string
                  (default ` + config.DefaultDatabaseURL + `)
+  KAFKA_BROKERS  Kafka brokers for events tail and republish (default 127.0.0.1:9092)
 
 Run 'usersctl <command> -h' for a command's flags.
 `
@@ -93,12 +97,27 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		return subcommand(ctx, "tenant", rest, e, map[string]leaf{"create": tenantCreate})
 	case "token":
 		return subcommand(ctx, "token", rest, e, map[string]leaf{"create": tokenCreate, "revoke": tokenRevoke})
+	case "events":
+		return subcommand(ctx, "events", rest, e, map[string]leaf{"tail": eventsTail})
+	case "replay":
+		return replay(ctx, rest, e)
+	case "republish":
+		return republishCmd(ctx, rest, e)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return nil
 	default:
 		return usageError("unknown command %q", cmd)
 	}
+}
+
+// eventsTail runs `events tail`, taking the brokers from KAFKA_BROKERS unless
+// --brokers is given.
+func eventsTail(ctx context.Context, args []string, e env) error {
+	if v, ok := e.lookupEnv("KAFKA_BROKERS"); ok && v != "" {
+		args = append([]string{"--brokers=" + v}, args...) // a later --brokers wins
+	}
+	return runEventsTail(ctx, args, e.stdout, e.stderr)
 }
 
 // leaf is one leaf command: it parses its own flags from args.

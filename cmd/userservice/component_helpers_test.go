@@ -27,7 +27,8 @@ type svc struct {
 	brokers []string
 }
 
-func startService(t *testing.T, roles string) *svc {
+// startService runs the roles; extra alternates further variable names and values.
+func startService(t *testing.T, roles string, extra ...string) *svc {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	brokers := kafkatest.Brokers(t)
@@ -35,15 +36,16 @@ func startService(t *testing.T, roles string) *svc {
 	group := kafkatest.UniqueName(t, "relay")
 	relaytest.StartGroupAtEnd(t, pool, group)
 	addr := freeAddr(t)
+	vars := map[string]string{
+		"DATABASE_URL": pgtest.URL(), "KAFKA_BROKERS": strings.Join(brokers, ","), "KAFKA_TOPIC": topic,
+		"RELAY_CONSUMER_GROUP": group, "HTTP_ADDR": addr, "LOG_LEVEL": "error", "SHUTDOWN_TIMEOUT": "5s",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
-	go func() {
-		exited <- run(ctx, []string{"--roles", roles}, envOf(map[string]string{
-			"DATABASE_URL": pgtest.URL(), "KAFKA_BROKERS": strings.Join(brokers, ","), "KAFKA_TOPIC": topic,
-			"RELAY_CONSUMER_GROUP": group,
-			"HTTP_ADDR":            addr, "LOG_LEVEL": "error", "SHUTDOWN_TIMEOUT": "5s",
-		}), io.Discard)
-	}()
+	go func() { exited <- run(ctx, []string{"--roles", roles}, envOf(vars), io.Discard) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -56,7 +56,7 @@ func TestAPIUserLifecycle(t *testing.T) {
 	for _, e := range events.body["events"].([]any) {
 		types = append(types, e.(map[string]any)["type"].(string))
 	}
-	if fmt.Sprint(types) != "[user.registered.v1 user.profile_changed.v1 user.deactivated.v1 user.reactivated.v1]" {
+	if fmt.Sprint(types) != "[user.registered.v1 user.profile_changed.v1 user.deactivated.v2 user.reactivated.v1]" {
 		t.Fatalf("events: %v", types)
 	}
 }
@@ -213,10 +213,25 @@ func TestAPICommandsReachKafkaThroughTheRelay(t *testing.T) {
 	for _, e := range envs {
 		got = append(got, fmt.Sprintf("%s@%d", e.Type, e.StreamVersion))
 	}
-	if fmt.Sprint(got) != "[user.registered.v1@1 user.profile_changed.v1@2 user.deactivated.v1@3]" {
+	if fmt.Sprint(got) != "[user.registered.v1@1 user.profile_changed.v1@2 user.deactivated.v2@3]" {
 		t.Fatalf("events on Kafka: %v", got)
 	}
 	if envs[0].CorrelationID != "corr-42" || envs[0].Subject != id || envs[0].SpecVersion != "1.0" {
 		t.Fatalf("envelope: %+v", envs[0])
 	}
+}
+
+func TestAPIRateLimitPerToken(t *testing.T) {
+	t.Parallel()
+	s := startService(t, "api", "API_RATE_LIMIT", "1", "API_RATE_BURST", "3")
+	tn := newTenant(t, 10)
+	for range 3 {
+		s.call("GET", "/v1/users", tn.reader, nil).want(t, 200, "")
+	}
+	limited := s.call("GET", "/v1/users", tn.reader, nil).want(t, 429, "rate_limited")
+	if ra := limited.header.Get("Retry-After"); ra != "1" {
+		t.Fatalf("Retry-After = %q, want 1", ra)
+	}
+	// Another token of the same tenant has its own bucket.
+	s.call("GET", "/v1/users", tn.admin, nil).want(t, 200, "")
 }

@@ -29,7 +29,7 @@ func TestRolesFlagRejected(t *testing.T) {
 	if code != 2 {
 		t.Errorf("exit code = %d, want 2", code)
 	}
-	for _, want := range []string{`--roles: unknown role "frontend"`, "api, importer, relay, notifier, hris-sync or all"} {
+	for _, want := range []string{`--roles: unknown role "frontend"`, "api, importer, relay, notifier, hris-sync, directory or all"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}

@@ -83,6 +83,8 @@ func registerRoles(registry *roles.Registry, cfg config.Config, pool *pgxpool.Po
 			runner, err = newAPIServer(cfg, pool, reg, application, log)
 		case roles.Relay:
 			runner, err = newRelay(cfg, pool, reg, log.Named("relay"))
+		case roles.Directory:
+			runner, err = newDirectory(cfg, pool, reg, log.Named("directory"))
 		default:
 			// Not implemented yet: importer, notifier, hris-sync. Each
 			// logs "role X: not implemented yet" once and waits for shutdown.
@@ -102,7 +104,8 @@ func registerRoles(registry *roles.Registry, cfg config.Config, pool *pgxpool.Po
 // newAPIServer builds the api role: the ops endpoints in front of the admin API.
 func newAPIServer(cfg config.Config, pool *pgxpool.Pool, reg *prometheus.Registry,
 	application app.Application, log *zap.Logger) (*ops.Server, error) {
-	api, err := httpapi.NewHandler(application, httpapi.Config{Logger: log.Named("http")})
+	api, err := httpapi.NewHandler(application, httpapi.Config{Logger: log.Named("http"),
+		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst})
 	if err != nil {
 		return nil, err
 	}

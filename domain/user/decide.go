@@ -38,7 +38,7 @@ func Register(id ID, tenantID string, r Registration, managers ManagerLookup) ([
 	}
 	events := []Event{Registered{TenantID: tenantID, Email: email, Profile: r.Profile}}
 	if status == StatusDeactivated {
-		events = append(events, Deactivated{Reason: "registered as deactivated"})
+		events = append(events, Deactivated{Cause: CauseRegisteredInactive, Reason: "registered as deactivated"})
 	}
 	return events, nil
 }
@@ -120,7 +120,7 @@ func (u *User) Deactivate(reason string) []Event {
 	if u.status == StatusDeactivated {
 		return nil
 	}
-	return []Event{Deactivated{Reason: reason}}
+	return []Event{Deactivated{Cause: CauseRequested, Reason: reason}}
 }
 
 // Reactivate decides the user's reactivation; none if already active.
@@ -133,7 +133,7 @@ func (u *User) Reactivate() []Event {
 
 func statusEvent(s Status) Event {
 	if s == StatusDeactivated {
-		return Deactivated{}
+		return Deactivated{Cause: CauseStatusChanged}
 	}
 	return Reactivated{}
 }

@@ -12,9 +12,14 @@ const (
 	TypeRegistered     = "user.registered.v1"
 	TypeProfileChanged = "user.profile_changed.v1"
 	TypeEmailChanged   = "user.email_changed.v1"
-	TypeDeactivated    = "user.deactivated.v1"
+	TypeDeactivated    = "user.deactivated.v2"
 	TypeReactivated    = "user.reactivated.v1"
 )
+
+// TypeDeactivatedV1 is the first shape of Deactivated, with a free-text
+// reason only. It is no longer written; stored ones are upcast to
+// TypeDeactivated on every read (see EventUpcasters).
+const TypeDeactivatedV1 = "user.deactivated.v1"
 
 // Event is a fact about one user, in the past tense.
 type Event interface {
@@ -47,10 +52,30 @@ type EmailChanged struct {
 	NewEmail string `json:"new_email"`
 }
 
-// Deactivated records that the user lost access and freed their seat.
+// Deactivated records that the user lost access and freed their seat. Cause
+// says how it came about, in terms a subscriber can act on; Reason is the
+// free text a person gave, if any.
 type Deactivated struct {
-	Reason string `json:"reason,omitempty"`
+	Cause  DeactivationCause `json:"cause"`
+	Reason string            `json:"reason,omitempty"`
 }
+
+// DeactivationCause is how a deactivation came about.
+type DeactivationCause string
+
+// The causes. CauseUnspecified is what a v1 event (which did not say)
+// becomes when upcast; nothing decides it any more.
+const (
+	// CauseRequested: someone asked for this user's deactivation (the admin
+	// API, an import or HRIS sync that no longer lists the user).
+	CauseRequested DeactivationCause = "requested"
+	// CauseStatusChanged: an update set the status to deactivated.
+	CauseStatusChanged DeactivationCause = "status_changed"
+	// CauseRegisteredInactive: the user was registered as deactivated.
+	CauseRegisteredInactive DeactivationCause = "registered_inactive"
+	// CauseUnspecified: recorded before causes were (user.deactivated.v1).
+	CauseUnspecified DeactivationCause = "unspecified"
+)
 
 // Reactivated records that a deactivated user is active again.
 type Reactivated struct{}

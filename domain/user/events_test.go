@@ -27,8 +27,8 @@ func TestEventWireFormat(t *testing.T) {
 		{user.ProfileChanged{Changes: map[string]user.Change{"title": {Old: "", New: "CTO"}}}, "user.profile_changed.v1",
 			`{"changes":{"title":{"old":"","new":"CTO"}}}`},
 		{user.EmailChanged{OldEmail: "a@b.co", NewEmail: "c@d.co"}, "user.email_changed.v1", `{"old_email":"a@b.co","new_email":"c@d.co"}`},
-		{user.Deactivated{Reason: "left"}, "user.deactivated.v1", `{"reason":"left"}`},
-		{user.Deactivated{}, "user.deactivated.v1", `{}`},
+		{user.Deactivated{Cause: user.CauseRequested, Reason: "left"}, "user.deactivated.v2", `{"cause":"requested","reason":"left"}`},
+		{user.Deactivated{Cause: user.CauseStatusChanged}, "user.deactivated.v2", `{"cause":"status_changed"}`},
 		{user.Reactivated{}, "user.reactivated.v1", `{}`},
 	}
 	for _, tt := range tests {
@@ -56,8 +56,8 @@ func TestDecodeEventRoundTrip(t *testing.T) {
 		}},
 		user.ProfileChanged{},
 		user.EmailChanged{OldEmail: "ada@example.com", NewEmail: "ada@lovelace.org"},
-		user.Deactivated{Reason: "left \u2028 the company"},
-		user.Deactivated{},
+		user.Deactivated{Cause: user.CauseRequested, Reason: "left \u2028 the company"},
+		user.Deactivated{Cause: user.CauseStatusChanged},
 		user.Reactivated{},
 	}
 	for _, e := range events {
@@ -87,6 +87,7 @@ func TestDecodeEventRejects(t *testing.T) {
 		{"empty type", "", `{}`, true},
 		{"unknown type", "user.deleted.v1", `{}`, true},
 		{"older version", "user.registered.v0", `{}`, true},
+		{"a version that must be upcast first", user.TypeDeactivatedV1, `{}`, true},
 		{"wrong case", "User.Registered.V1", `{}`, true},
 		{"registered: truncated JSON", user.TypeRegistered, `{"email":`, false},
 		{"registered: not an object", user.TypeRegistered, `[]`, false},

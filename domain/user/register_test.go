@@ -57,7 +57,7 @@ func TestRegisterAccepts(t *testing.T) {
 			want := []user.Event{user.Registered{TenantID: tenant, Email: tt.wantEmail, Profile: tt.reg.Profile}}
 			wantSeats := 1
 			if tt.wantStatus == user.StatusDeactivated {
-				want = append(want, user.Deactivated{Reason: "registered as deactivated"})
+				want = append(want, user.Deactivated{Cause: user.CauseRegisteredInactive, Reason: "registered as deactivated"})
 				wantSeats = 0
 			}
 			assertEvents(t, got, want)

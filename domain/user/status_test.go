@@ -16,9 +16,9 @@ func TestDeactivateReactivate(t *testing.T) {
 		wantStatus user.Status
 	}{
 		{"deactivate active user", user.StatusActive, func(u *user.User) []user.Event { return u.Deactivate("left the company") },
-			[]user.Event{user.Deactivated{Reason: "left the company"}}, -1, user.StatusDeactivated},
+			[]user.Event{user.Deactivated{Cause: user.CauseRequested, Reason: "left the company"}}, -1, user.StatusDeactivated},
 		{"deactivate without reason", user.StatusActive, func(u *user.User) []user.Event { return u.Deactivate("") },
-			[]user.Event{user.Deactivated{}}, -1, user.StatusDeactivated},
+			[]user.Event{user.Deactivated{Cause: user.CauseRequested}}, -1, user.StatusDeactivated},
 		{"deactivate deactivated user is a no-op", user.StatusDeactivated, func(u *user.User) []user.Event { return u.Deactivate("again") },
 			nil, 0, user.StatusDeactivated},
 		{"reactivate deactivated user", user.StatusDeactivated, func(u *user.User) []user.Event { return u.Reactivate() },

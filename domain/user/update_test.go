@@ -33,7 +33,7 @@ func TestUpdateSingleField(t *testing.T) {
 		{name: "external id", patch: user.Patch{ExternalID: ptr("HR-1852")}, want: changed("external_id", full.ExternalID, "HR-1852")},
 		{name: "locale", patch: user.Patch{Locale: ptr("fr-FR")}, want: changed("locale", full.Locale, "fr-FR")},
 		{name: "time zone", patch: user.Patch{TimeZone: ptr("Europe/Paris")}, want: changed("time_zone", full.TimeZone, "Europe/Paris")},
-		{name: "status deactivated", patch: user.Patch{Status: ptr(user.StatusDeactivated)}, want: user.Deactivated{}},
+		{name: "status deactivated", patch: user.Patch{Status: ptr(user.StatusDeactivated)}, want: user.Deactivated{Cause: user.CauseStatusChanged}},
 		{name: "clear display name", patch: user.Patch{DisplayName: ptr("")}, want: changed("display_name", full.DisplayName, "")},
 		{name: "clear department", patch: user.Patch{Department: ptr("")}, want: changed("department", full.Department, "")},
 		{name: "clear title", patch: user.Patch{Title: ptr("")}, want: changed("title", full.Title, "")},
@@ -135,7 +135,7 @@ func TestUpdateOrdersEvents(t *testing.T) {
 				"title":      {Old: "Countess", New: "Programmer"},
 				"manager_id": {Old: bossID.String(), New: ""},
 			}},
-			user.Deactivated{},
+			user.Deactivated{Cause: user.CauseStatusChanged},
 		}},
 		{name: "email and reactivation", deactivated: true, patch: user.Patch{
 			Status: ptr(user.StatusActive), Email: ptr("grace@example.org"),

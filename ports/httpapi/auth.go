@@ -24,6 +24,11 @@ func (h *handler) guard(perm auth.Permission, fn guardedFunc) http.Handler {
 			return
 		}
 		infoFrom(r.Context()).tenantID = p.TenantID
+		if ok, wait := h.limiter.allow(p.TokenID); !ok {
+			setRetryAfter(w, wait)
+			h.fail(w, r, errRateLimited)
+			return
+		}
 		if !p.Can(perm) {
 			h.fail(w, r, fmt.Errorf("%w: it needs %s", auth.ErrForbidden, perm))
 			return

@@ -20,7 +20,21 @@ type Config struct {
 	// 413 body_too_large without being read to the end. Zero means
 	// DefaultMaxBodyBytes; negative is invalid.
 	MaxBodyBytes int64
+	// RateLimit is the sustained requests per second allowed per API token
+	// in this process; beyond it requests are answered 429 with Retry-After.
+	// Zero means DefaultRateLimit; negative disables the limit.
+	RateLimit float64
+	// RateBurst is how many requests a token may make at once above the
+	// sustained rate. Zero means DefaultRateBurst.
+	RateBurst int
 }
+
+// Defaults of the per-token rate limit: generous for an admin UI and for
+// scripts, low enough that one runaway client cannot starve the rest.
+const (
+	DefaultRateLimit = 100.0
+	DefaultRateBurst = 200
+)
 
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
@@ -28,6 +42,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = DefaultRateBurst
 	}
 }
 
@@ -40,6 +60,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("httpapi: MaxBodyBytes must be positive"))
+	}
+	if c.RateLimit > 0 && c.RateBurst < 1 {
+		errs = append(errs, errors.New("httpapi: RateBurst must be positive when RateLimit is"))
 	}
 	return errors.Join(errs...)
 }

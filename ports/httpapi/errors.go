@@ -42,6 +42,9 @@ const (
 	codeManagerNotFound      = "manager_not_found"
 	codeManagerCycle         = "manager_cycle"
 	codeIdempotencyKeyReused = "idempotency_key_reused"
+	codeInvalidImportFile    = "invalid_import_file"
+	codeInvalidSettings      = "invalid_settings"
+	codeRateLimited          = "rate_limited"
 	codeInternal             = "internal"
 )
 
@@ -65,6 +68,7 @@ var errorKinds = []errorKind{
 	{query.ErrInvalidQuery, http.StatusBadRequest, codeInvalidQuery, "Invalid query", true},
 	{auth.ErrUnauthenticated, http.StatusUnauthorized, codeUnauthorized, "Unauthorized", false},
 	{auth.ErrForbidden, http.StatusForbidden, codeForbidden, "Forbidden", true},
+	{errRateLimited, http.StatusTooManyRequests, codeRateLimited, "Too many requests", false},
 	{errNoRoute, http.StatusNotFound, codeNotFound, "Not found", false},
 	{user.ErrNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
 	// An unparsable user id is answered like a missing user: it tells a
@@ -82,6 +86,10 @@ var errorKinds = []errorKind{
 	{user.ErrManagerNotFound, http.StatusUnprocessableEntity, codeManagerNotFound, "Manager not found", false},
 	{user.ErrManagerCycle, http.StatusUnprocessableEntity, codeManagerCycle, "Manager cycle", false},
 	{command.ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, codeIdempotencyKeyReused, "Idempotency key reused", false},
+	{query.ErrImportNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
+	{errImportTooLarge, http.StatusRequestEntityTooLarge, codeBodyTooLarge, "Import file too large", true},
+	{command.ErrInvalidImportFile, http.StatusUnprocessableEntity, codeInvalidImportFile, "Invalid import file", true},
+	{command.ErrInvalidSettings, http.StatusUnprocessableEntity, codeInvalidSettings, "Invalid notification settings", true},
 }
 
 // internalDetail is all a client learns about a failure of ours; the log line

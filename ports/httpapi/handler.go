@@ -22,6 +22,7 @@ type handler struct {
 	app     app.Application
 	log     *zap.Logger
 	maxBody int64
+	limiter *tokenLimiter
 }
 
 // NewHandler returns the admin API's http.Handler, serving /v1/users and
@@ -31,7 +32,8 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if err := errors.Join(cfg.Validate(), checkCommands(application.Commands)); err != nil {
 		return nil, fmt.Errorf("httpapi.NewHandler: %w", err)
 	}
-	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes}
+	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes,
+		limiter: newTokenLimiter(cfg.RateLimit, cfg.RateBurst)}
 
 	router := mux.NewRouter()
 	router.Use(recordRoute)
@@ -56,6 +58,13 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/users/{id}/deactivate", h.guard(auth.PermWriteUsers, h.deactivateUser)).Methods(http.MethodPost)
 	r.Handle("/v1/users/{id}/reactivate", h.guard(auth.PermWriteUsers, h.reactivateUser)).Methods(http.MethodPost)
 	r.Handle("/v1/users/{id}/events", h.guard(auth.PermReadUsers, h.getUserEvents)).Methods(http.MethodGet)
+
+	r.Handle("/v1/imports", h.guard(auth.PermImport, h.startImport)).Methods(http.MethodPost)
+	r.Handle("/v1/imports/{id}", h.guard(auth.PermImport, h.getImport)).Methods(http.MethodGet)
+	r.Handle("/v1/imports/{id}/failures", h.guard(auth.PermImport, h.listImportFailures)).Methods(http.MethodGet)
+	r.Handle("/v1/imports/{id}/parked", h.guard(auth.PermImport, h.listParkedRows)).Methods(http.MethodGet)
+	r.Handle("/v1/imports/{id}/retry", h.guard(auth.PermImport, h.retryImport)).Methods(http.MethodPost)
+	r.Handle("/v1/notification-settings", h.guard(auth.PermWriteUsers, h.setNotificationSettings)).Methods(http.MethodPut)
 }
 
 // checkCommands rejects an Application whose user commands are missing, at

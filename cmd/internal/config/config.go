@@ -53,8 +53,49 @@ type Config struct {
 	// OutboxPollInterval is the relay's longest idle wait when no NOTIFY
 	// wake-up arrives (OUTBOX_POLL_INTERVAL).
 	OutboxPollInterval time.Duration
+	// APIRateLimit is the requests per second allowed per API token and
+	// process (API_RATE_LIMIT); negative disables the limit.
+	APIRateLimit float64
+	// APIRateBurst is the burst above that rate (API_RATE_BURST).
+	APIRateBurst int
 	// OutboxRetention is how long relayed outbox rows are kept (OUTBOX_RETENTION).
 	OutboxRetention time.Duration
+
+	// ImportQueue is where import rows are queued: ImportQueuePostgres or
+	// ImportQueueKafka (IMPORT_QUEUE).
+	ImportQueue string
+	// ImportKafkaTopic is the Kafka topic of import rows (IMPORT_KAFKA_TOPIC).
+	ImportKafkaTopic string
+	// ImportConsumers is how many rows the importer role handles at once
+	// (IMPORT_CONSUMERS).
+	ImportConsumers int
+
+	// SMTPAddr is the e-mail notices' server, host:port (SMTP_ADDR); empty
+	// means notices go by webhook only.
+	SMTPAddr string
+	// SMTPFrom is the notices' sender address (SMTP_FROM).
+	SMTPFrom string
+	// SMTPUsername and SMTPPassword authenticate when SMTPUsername is set
+	// (SMTP_USERNAME, SMTP_PASSWORD).
+	SMTPUsername string
+	SMTPPassword Secret
+	// SMTPTLS is none, starttls or tls (SMTP_TLS).
+	SMTPTLS string
+
+	// HRISURL is the HRIS employees endpoint (HRIS_URL); empty means the
+	// hris-sync role idles.
+	HRISURL string
+	// HRISTenantID is the tenant the HRIS feeds (HRIS_TENANT_ID).
+	HRISTenantID string
+	// HRISToken is the HRIS bearer token (HRIS_TOKEN).
+	HRISToken Secret
+	// HRISSchedule is the sync's cron expression (HRIS_SCHEDULE).
+	HRISSchedule string
+	// HRISDeactivateMissing deactivates users the HRIS no longer lists
+	// (HRIS_DEACTIVATE_MISSING).
+	HRISDeactivateMissing bool
+	// HRISPageSize is asked for per HRIS page (HRIS_PAGE_SIZE).
+	HRISPageSize int
 }
 
 // KafkaConfigured reports whether any Kafka broker is configured.
@@ -67,7 +108,7 @@ type setting struct {
 }
 
 func settings() []setting {
-	return []setting{
+	return append([]setting{
 		{"DATABASE_URL", "database-url", DefaultDatabaseURL, "PostgreSQL connection string", parseDatabaseURL},
 		{"DATABASE_MAX_CONNS", "database-max-conns", "0", "connection pool size; 0 = pgx default", parseMaxConns},
 		{"KAFKA_BROKERS", "kafka-brokers", "127.0.0.1:9092", "comma-separated host:port list; empty = no Kafka", parseBrokers},
@@ -80,8 +121,10 @@ func settings() []setting {
 		{"RELAY_CONSUMER_GROUP", "relay-consumer-group", "kafka-relay", "the relay's position in the outbox; relays sharing it share the work", parseRelayGroup},
 		{"RELAY_SHARDS", "relay-shards", "", "outbox shards this relay serves, comma list of 0..3; empty = all", parseRelayShards},
 		{"OUTBOX_POLL_INTERVAL", "outbox-poll-interval", "200ms", "longest idle wait of the relay without a NOTIFY wake-up", parseOutboxPoll},
+		{"API_RATE_LIMIT", "api-rate-limit", "100", "requests per second per API token and process; -1 = no limit", parseRateLimit},
+		{"API_RATE_BURST", "api-rate-burst", "200", "requests a token may burst above the rate", parseRateBurst},
 		{"OUTBOX_RETENTION", "outbox-retention", "1h", "how long relayed outbox rows are kept", parseOutboxRetention},
-	}
+	}, bulkSettings()...)
 }
 
 // ErrHelp is returned by Load when -h or --help was given; the usage text
@@ -127,6 +170,11 @@ func Load(args []string, lookupEnv func(string) (string, bool), out io.Writer) (
 		if err := s.parse(strings.TrimSpace(raw), &c); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
+	}
+	if len(errs) == 0 {
+		// Combinations are checked only once every value is valid alone,
+		// so one mistake is not reported twice.
+		errs = checkBulk(c)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

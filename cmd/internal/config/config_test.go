@@ -37,6 +37,8 @@ func TestLoadDefaults(t *testing.T) {
 		RelayConsumerGroup: "kafka-relay",
 		OutboxPollInterval: 200 * time.Millisecond,
 		OutboxRetention:    time.Hour,
+		APIRateLimit:       100,
+		APIRateBurst:       200,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -61,7 +63,7 @@ func TestLoadValues(t *testing.T) {
 				KafkaBrokers: []string{"k1:9092", "k2:9093"}, HTTPAddr: ":0", LogLevel: "debug",
 				Roles: []string{"api", "relay"}, ShutdownTimeout: 90 * time.Second, MigrateOnStart: false,
 				KafkaTopic: "hr.users", RelayConsumerGroup: "kafka-relay", RelayShards: []int{2, 0}, OutboxPollInterval: 50 * time.Millisecond,
-				OutboxRetention: 24 * time.Hour,
+				OutboxRetention: 24 * time.Hour, APIRateLimit: 100, APIRateBurst: 200,
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("got %+v\nwant %+v", c, want)
@@ -104,6 +106,8 @@ func TestLoadReportsEveryInvalidValue(t *testing.T) {
 		"KAFKA_TOPIC":          "users events",
 		"RELAY_SHARDS":         "1,1,9",
 		"RELAY_CONSUMER_GROUP": "",
+		"API_RATE_LIMIT":       "fast",
+		"API_RATE_BURST":       "0",
 		"OUTBOX_POLL_INTERVAL": "-5ms",
 		"OUTBOX_RETENTION":     "forever",
 	}
@@ -117,7 +121,7 @@ func TestLoadReportsEveryInvalidValue(t *testing.T) {
 			t.Errorf("error does not name %s:\n%s", k, msg)
 		}
 	}
-	for _, want := range []string{`"nohost"`, `":9092"`, `unknown role "web"`, "valid roles are api, importer, relay, notifier, hris-sync or all"} {
+	for _, want := range []string{`"nohost"`, `":9092"`, `unknown role "web"`, "valid roles are api, importer, relay, notifier, hris-sync, directory or all"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error does not say %q:\n%s", want, msg)
 		}

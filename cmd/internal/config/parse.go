@@ -180,3 +180,21 @@ func positiveDuration(raw string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+func parseRateLimit(raw string, c *Config) error {
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("%q: want requests per second (e.g. 100), or -1 for no limit", raw)
+	}
+	c.APIRateLimit = f
+	return nil
+}
+
+func parseRateBurst(raw string, c *Config) error {
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q: want a whole number of at least 1", raw)
+	}
+	c.APIRateBurst = n
+	return nil
+}

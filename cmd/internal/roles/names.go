@@ -16,12 +16,15 @@ const (
 	Relay    = "relay"
 	Notifier = "notifier"
 	HRISSync = "hris-sync"
+	// Directory is the Kafka-fed directory projection: a subscriber of the
+	// published events inside the service, proving the path end to end.
+	Directory = "directory"
 	// All stands for every role.
 	All = "all"
 )
 
 // Names lists every role, in the order they are started.
-func Names() []string { return []string{API, Importer, Relay, Notifier, HRISSync} }
+func Names() []string { return []string{API, Importer, Relay, Notifier, HRISSync, Directory} }
 
 // Parse turns a comma-separated list of role names ("all" for every role)
 // into the distinct names, in the order of Names. Names are case-insensitive;

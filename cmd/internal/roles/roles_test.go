@@ -28,7 +28,7 @@ func TestParse(t *testing.T) {
 		{in: "api,api,,", want: []string{"api"}},
 		{in: "api,all", want: all},
 		{in: "hris-sync", want: []string{"hris-sync"}},
-		{in: "api,bogus,web", wantErr: `unknown role "bogus", "web": valid roles are api, importer, relay, notifier, hris-sync or all`},
+		{in: "api,bogus,web", wantErr: `unknown role "bogus", "web": valid roles are api, importer, relay, notifier, hris-sync, directory or all`},
 		{in: "", wantErr: "no role given"},
 		{in: " , ", wantErr: "no role given"},
 	}

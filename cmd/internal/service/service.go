@@ -22,13 +22,20 @@ import (
 	"github.com/userservice/userservice/domain/user"
 )
 
-// BuildApplication returns every use case on pool. Command handlers are
-// wrapped with decorator.Command (one log line and one measurement per
-// command); metrics may be nil (e.g. in usersctl, where nobody scrapes).
+// BuildApplication returns every use case on pool with the default Options:
+// imports queued on PostgreSQL, notices by webhook only, no HRIS. It is what
+// the tools (usersctl, userbench) need; metrics may be nil.
 func BuildApplication(pool *pgxpool.Pool, log *zap.Logger, metrics decorator.Metrics) (app.Application, error) {
+	return Build(pool, Options{Logger: log, Metrics: metrics})
+}
+
+// Build returns every use case on pool. Command handlers are wrapped with
+// decorator.Command (one log line and one measurement per command).
+func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	if pool == nil {
 		return app.Application{}, errors.New("BuildApplication: nil pool")
 	}
+	log, metrics := o.Logger, o.Metrics
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -71,12 +78,8 @@ func BuildApplication(pool *pgxpool.Pool, log *zap.Logger, metrics decorator.Met
 	authenticate := build(&b, "NewAuthenticateHandler", func() (query.AuthenticateHandler, error) {
 		return query.NewAuthenticateHandler(tenants, now)
 	})
-	if err := errors.Join(b.errs...); err != nil {
-		return app.Application{}, fmt.Errorf("build application: %w", err)
-	}
-
 	cmdLog := log.Named("command")
-	return app.Application{
+	application := app.Application{
 		Commands: app.Commands{
 			// CreateTenant and IssueToken stay undecorated: they are
 			// configuration changes made by operators, not user commands, and
@@ -94,7 +97,14 @@ func BuildApplication(pool *pgxpool.Pool, log *zap.Logger, metrics decorator.Met
 			GetUserEvents: getEvents,
 			Authenticate:  authenticate,
 		},
-	}, nil
+	}
+	// The import use cases run the decorated user commands: an imported row
+	// is logged and measured like the same change made over the API.
+	buildBulk(&b, pool, o, log, &application)
+	if err := errors.Join(b.errs...); err != nil {
+		return app.Application{}, fmt.Errorf("build application: %w", err)
+	}
+	return application, nil
 }
 
 // builder collects constructor errors so one failed wiring reports every

@@ -1,0 +1,90 @@
+package eventcontract_test
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/userservice/userservice/adapters/eventcontract"
+	"github.com/userservice/userservice/adapters/eventcontract/eventtest"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// TestPublishedEventsMatchTheContract writes every kind of event through the
+// real write path, relays it to a fresh Kafka topic and checks each record
+// read back against the JSON Schemas, the headers and Decode.
+func TestPublishedEventsMatchTheContract(t *testing.T) {
+	t.Parallel()
+	env := eventtest.New(t)
+	envSchema, dataSchemas := schemas(t)
+	for i := range 3 {
+		env.Lifecycle(i)
+	}
+	// The smallest shapes: no optional profile field, no reason.
+	bare := env.Register(fmt.Sprintf("bare-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "B", FamilyName: "Are"})
+	env.Deactivate(bare, "")
+
+	records := env.Records(eventtest.Patience)
+	ids := env.EventIDs()
+	if want := 3*eventtest.LifecycleEvents + 2; len(ids) != want {
+		t.Fatalf("%d events in the store, want %d", len(ids), want)
+	}
+	seenTypes := map[string]int{}
+	seenIDs := map[string]bool{}
+	for _, r := range records {
+		if seenIDs[r.ID] {
+			continue // at-least-once: a duplicate record is allowed, not checked twice
+		}
+		seenIDs[r.ID] = true
+		if err := envSchema.Validate(instance(t, r.Value)); err != nil {
+			t.Errorf("record %s/%d violates the envelope schema: %s\n%s", r.Key, r.Offset, errorDetail(err), r.Value)
+			continue
+		}
+		ev, err := eventcontract.Decode(r.Value)
+		if err != nil {
+			t.Errorf("record %s: Decode: %v", r.ID, err)
+			continue
+		}
+		seenTypes[ev.Type]++
+		if err := dataSchemas[ev.Type].Validate(instance(t, ev.RawData())); err != nil {
+			t.Errorf("record %s: data violates the %s schema: %s", r.ID, ev.Type, errorDetail(err))
+		}
+		if ev.Data == nil || ev.Data.EventType() != ev.Type { // the service publishes current types only
+			t.Errorf("record %s: typed data %#v for type %s", r.ID, ev.Data, ev.Type)
+		}
+		checkHeaders(t, r, ev)
+	}
+	if len(seenIDs) != len(ids) {
+		t.Errorf("%d distinct events on the topic, %d in the store", len(seenIDs), len(ids))
+	}
+	for _, typ := range eventTypes {
+		if seenTypes[typ] == 0 {
+			t.Errorf("no %s event was published: the test does not cover it", typ)
+		}
+	}
+}
+
+// checkHeaders asserts the Kafka key and headers agree with the envelope.
+func checkHeaders(t *testing.T, r eventtest.Record, ev eventcontract.Event) {
+	t.Helper()
+	want := map[string]string{
+		eventcontract.MetaEventID:       ev.ID,
+		eventcontract.MetaEventType:     ev.Type,
+		eventcontract.MetaTenantID:      ev.TenantID,
+		eventcontract.MetaStreamVersion: strconv.Itoa(ev.StreamVersion),
+		eventcontract.MetaCorrelationID: ev.CorrelationID,
+		eventcontract.MetaPartitionKey:  ev.Subject,
+	}
+	for k, v := range want {
+		if r.Headers[k] != v {
+			t.Errorf("record %s: header %s = %q, want %q", ev.ID, k, r.Headers[k], v)
+		}
+	}
+	if r.Key != ev.Subject {
+		t.Errorf("record %s: key %q, want the subject %q", ev.ID, r.Key, ev.Subject)
+	}
+	if _, err := user.ParseID(r.Key); err != nil {
+		t.Errorf("record %s: key %q is not a user id: %v", ev.ID, r.Key, err)
+	}
+}

@@ -1,0 +1,222 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/userservice/userservice/adapters/projection"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// UsersRebuild is the users read model as a projection.Target: it is
+// rebuilt in users_shadow, under the rebuild's scope (no constraint but the
+// key, so rows may arrive in any order), and swapped into users row by row:
+// the live table is never replaced, so its constraints keep the names the
+// unit of work maps to domain errors, and its indexes, statistics and grants
+// stay as they are.
+type UsersRebuild struct{}
+
+// NewUsersRebuild returns the users read model's rebuild target.
+func NewUsersRebuild() UsersRebuild { return UsersRebuild{} }
+
+// Name implements projection.Target.
+func (UsersRebuild) Name() string { return "users" }
+
+// Apply implements projection.Projection: the catch-up of the shadow. It
+// reads the rows of the batch's streams once, applies the events in memory
+// and writes back the rows that changed, in one round trip each way.
+func (UsersRebuild) Apply(ctx context.Context, tx pgx.Tx, scope string, events []projection.Event) error {
+	rows, err := shadowRows(ctx, tx, scope, streamIDs(events))
+	if err != nil {
+		return err
+	}
+	changed, err := applyAll(rows, events)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	for _, row := range changed {
+		b.Queue(upsertShadowSQL, append([]any{scope}, row.values()...)...)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write users_shadow: %w", err)
+	}
+	return nil
+}
+
+// Load implements projection.Target: whole streams, folded in memory and
+// copied in.
+func (UsersRebuild) Load(ctx context.Context, tx pgx.Tx, scope string, events []projection.Event) (int, error) {
+	changed, err := applyAll(map[user.ID]*userRow{}, events)
+	if err != nil {
+		return 0, err
+	}
+	src := make([][]any, len(changed))
+	for i, row := range changed {
+		src[i] = append([]any{scope}, row.values()...)
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"users_shadow"}, shadowColumns, pgx.CopyFromRows(src))
+	if err != nil {
+		return 0, fmt.Errorf("copy into users_shadow: %w", err)
+	}
+	return int(n), nil
+}
+
+// Clear implements projection.Target.
+func (UsersRebuild) Clear(ctx context.Context, tx pgx.Tx, scope string) error {
+	_, err := tx.Exec(ctx, `DELETE FROM users_shadow WHERE scope = $1`, scope)
+	return err
+}
+
+// LockLive implements projection.Target: EXCLUSIVE conflicts with the ROW
+// EXCLUSIVE lock every insert and update of users takes, and with nothing
+// a reader takes.
+func (UsersRebuild) LockLive(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `LOCK TABLE users IN EXCLUSIVE MODE`)
+	return err
+}
+
+// Swap implements projection.Target: the streams' live rows are deleted,
+// then copied back from the shadow. Deleting first means no unique
+// constraint (e-mail, external id) ever sees two rows at once; the manager
+// reference, which a report copied before its manager would break for a
+// moment, is checked at commit (users_manager_fkey is deferrable).
+func (UsersRebuild) Swap(ctx context.Context, tx pgx.Tx, tenantID string, streams []user.ID) (deleted, inserted int, err error) {
+	args := []any{streams, tenantID}
+	if _, err := tx.Exec(ctx, `SET CONSTRAINTS users_manager_fkey DEFERRED`); err != nil {
+		return 0, 0, err
+	}
+	del, err := tx.Exec(ctx, `DELETE FROM users WHERE id = ANY($1) AND ($2 = '' OR tenant_id = nullif($2, '')::uuid)`, args...)
+	if err != nil {
+		return 0, 0, translate(err)
+	}
+	cols := strings.Join(userRowColumns, ", ")
+	ins, err := tx.Exec(ctx, `INSERT INTO users (`+cols+`) SELECT `+cols+` FROM users_shadow
+		WHERE scope = $2 AND id = ANY($1)`, args...)
+	if err != nil {
+		return 0, 0, translate(err)
+	}
+	if _, err := tx.Exec(ctx, `SET CONSTRAINTS users_manager_fkey IMMEDIATE`); err != nil {
+		return 0, 0, translate(err)
+	}
+	return int(del.RowsAffected()), int(ins.RowsAffected()), nil
+}
+
+// shadowColumns are the columns of users_shadow: the scope, then the row.
+var shadowColumns = append([]string{"scope"}, userRowColumns...)
+
+// upsertShadowSQL writes a row of the shadow (scope, then userRow.values),
+// whatever it held before.
+var upsertShadowSQL = func() string {
+	set := make([]string, 0, len(shadowColumns))
+	params := make([]string, len(shadowColumns))
+	for i, c := range shadowColumns {
+		params[i] = "$" + strconv.Itoa(i+1)
+		if c != "id" && c != "scope" {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return `INSERT INTO users_shadow (` + strings.Join(shadowColumns, ", ") + `) VALUES (` + strings.Join(params, ", ") +
+		`) ON CONFLICT (scope, id) DO UPDATE SET ` + strings.Join(set, ", ")
+}()
+
+// applyAll applies events to rows (by stream; absent: no row yet) and
+// returns the rows that changed, in the order their streams first changed.
+func applyAll(rows map[user.ID]*userRow, events []projection.Event) ([]*userRow, error) {
+	var order []user.ID
+	changed := map[user.ID]bool{}
+	for _, e := range events {
+		next, ok, err := applyUserEvent(rows[e.StreamID], e)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		rows[e.StreamID] = &next
+		if !changed[e.StreamID] {
+			changed[e.StreamID] = true
+			order = append(order, e.StreamID)
+		}
+	}
+	out := make([]*userRow, len(order))
+	for i, id := range order {
+		out[i] = rows[id]
+	}
+	return out, nil
+}
+
+func shadowRows(ctx context.Context, q pgx.Tx, scope string, ids []user.ID) (map[user.ID]*userRow, error) {
+	rows, err := q.Query(ctx, `SELECT `+userRowSelect+` FROM users_shadow WHERE scope = $1 AND id = ANY($2)`, scope, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read users_shadow: %w", err)
+	}
+	out := make(map[user.ID]*userRow, len(ids))
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) {
+		r, err := scanUserRow(row)
+		out[r.ID] = &r
+		return struct{}{}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read users_shadow: %w", err)
+	}
+	return out, nil
+}
+
+func streamIDs(events []projection.Event) []user.ID {
+	seen := make(map[user.ID]struct{}, len(events))
+	ids := make([]user.ID, 0, len(events))
+	for _, e := range events {
+		if _, ok := seen[e.StreamID]; !ok {
+			seen[e.StreamID] = struct{}{}
+			ids = append(ids, e.StreamID)
+		}
+	}
+	return ids
+}
+
+var _ projection.Target = UsersRebuild{}
+
+// restoreMissingSQL copies, from the shadow's rows after $2 in id order, up
+// to $3 of those users lacks, except the ones whose manager is not there
+// yet (they wait for the next pass: ids are time-ordered, so a manager
+// usually comes first) and the ones clashing with a live row on a unique
+// key (they are left for Swap, which reports the clash).
+var restoreMissingSQL = `
+WITH candidates AS (
+    SELECT s.* FROM users_shadow s
+    WHERE s.scope = $1 AND s.id > $2 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id)
+    ORDER BY s.id LIMIT $3
+), restored AS (
+    INSERT INTO users (` + strings.Join(userRowColumns, ", ") + `)
+    SELECT ` + strings.Join(userRowColumns, ", ") + ` FROM candidates c
+    WHERE c.manager_id IS NULL
+       OR EXISTS (SELECT 1 FROM users m WHERE m.tenant_id = c.tenant_id AND m.id = c.manager_id)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM restored), (SELECT id FROM candidates ORDER BY id DESC LIMIT 1)`
+
+// RestoreMissing implements projection.Target.
+func (UsersRebuild) RestoreMissing(ctx context.Context, tx pgx.Tx, scope string, after *user.ID, limit int) (int, *user.ID, error) {
+	from := user.ID{}
+	if after != nil {
+		from = *after
+	}
+	var (
+		n    int
+		last *[16]byte
+	)
+	if err := tx.QueryRow(ctx, restoreMissingSQL, scope, from, limit).Scan(&n, &last); err != nil {
+		return 0, nil, translate(err)
+	}
+	if last == nil {
+		return n, nil, nil
+	}
+	id := user.ID(*last)
+	return n, &id, nil
+}

@@ -1,0 +1,181 @@
+package projection
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/userservice/userservice/domain/user"
+)
+
+// BatchSize is the configured batch size.
+func (r *Reader) BatchSize() int { return r.cfg.BatchSize }
+
+// Querier runs a query: a pgx.Tx, *pgx.Conn or *pgxpool.Pool.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+const eventColumns = `transaction_id::text::bigint, position, event_id::text, stream_id, tenant_id::text, version,
+type, data, occurred_at, command_id, correlation_id, actor, source`
+
+// Next reads up to BatchSize events after `after` in the global order, only
+// from transactions below the oldest one still running, so that no event
+// that commits later can land behind what it returns. It also returns where
+// a checkpoint may move: past the last event, or, when the batch is not
+// full, to that bound, so that a filtered reader does not scan the same
+// foreign events again next time.
+func (r *Reader) Next(ctx context.Context, q Querier, after Position) ([]Event, Position, error) {
+	n := len(r.args)
+	// The bound and the events come from one statement, so one snapshot: a
+	// bound read later could pass events this read did not see.
+	sql := `SELECT b.xmin, e.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) b
+LEFT JOIN LATERAL (SELECT ` + eventColumns + ` FROM events
+    WHERE (transaction_id, position) > ($` + strconv.Itoa(n+1) + `::bigint::text::xid8, $` + strconv.Itoa(n+2) + `)
+      AND transaction_id < b.xmin::text::xid8 AND ` + r.where + `
+    ORDER BY transaction_id, position LIMIT $` + strconv.Itoa(n+3) + `) e ON true`
+	rows, err := q.Query(ctx, sql, append(r.args[:n:n], after.TransactionID, after.Sequence, r.cfg.BatchSize)...)
+	if err != nil {
+		return nil, after, fmt.Errorf("read events after %s: %w", after, err)
+	}
+	var (
+		events []Event
+		bound  int64
+		row    nullableRow
+	)
+	_, err = pgx.ForEachRow(rows, append([]any{&bound}, row.targets()...), func() error {
+		raw, ok := row.event()
+		if !ok {
+			return nil // the bound's row of an empty batch
+		}
+		e, err := r.decode(raw)
+		events = append(events, e)
+		return err
+	})
+	if err != nil {
+		return nil, after, fmt.Errorf("read events after %s: %w", after, err)
+	}
+	next := after
+	if len(events) > 0 {
+		next = events[len(events)-1].Position
+	}
+	if limit := (Position{TransactionID: bound}); len(events) < r.cfg.BatchSize && next.Less(limit) {
+		next = limit
+	}
+	return events, next, nil
+}
+
+// Committed reads, batch by batch, every event after `after` that q's
+// snapshot shows, with no bound: right only where no transaction still
+// running matters, because its writers are locked out or because the
+// snapshot is taken as a whole (a REPEATABLE READ comparison). fn gets each
+// batch in order.
+func (r *Reader) Committed(ctx context.Context, q Querier, after Position, fn func([]Event) error) error {
+	n := len(r.args)
+	sql := `SELECT ` + eventColumns + ` FROM events
+WHERE (transaction_id, position) > ($` + strconv.Itoa(n+1) + `::bigint::text::xid8, $` + strconv.Itoa(n+2) + `) AND ` + r.where + `
+ORDER BY transaction_id, position LIMIT $` + strconv.Itoa(n+3)
+	for {
+		rows, err := q.Query(ctx, sql, append(r.args[:n:n], after.TransactionID, after.Sequence, r.cfg.BatchSize)...)
+		if err != nil {
+			return fmt.Errorf("read events after %s: %w", after, err)
+		}
+		events, err := r.collect(rows)
+		if err != nil {
+			return fmt.Errorf("read events after %s: %w", after, err)
+		}
+		if len(events) > 0 {
+			if err := fn(events); err != nil {
+				return err
+			}
+			after = events[len(events)-1].Position
+		}
+		if len(events) < r.cfg.BatchSize {
+			return nil
+		}
+	}
+}
+
+// Streams reads every event q's snapshot shows, stream by stream (stream id
+// order, each stream in version order), starting after stream `after` (nil:
+// from the first), and hands fn the events one by one. It is the bulk read
+// of a rebuild: one sorted pass in which a stream's events arrive together.
+// It reads only what a read model is built from, to spare the server and the
+// client a million conversions: the stream, version, type, data and time;
+// Position, ID, TenantID and the command metadata stay empty.
+func (r *Reader) Streams(ctx context.Context, q Querier, after *user.ID, fn func(Event) error) error {
+	n := len(r.args)
+	args := r.args[:n:n]
+	cond := ""
+	if after != nil {
+		args = append(args, *after)
+		cond = ` AND stream_id > $` + strconv.Itoa(n+1)
+	}
+	rows, err := q.Query(ctx, `SELECT stream_id, version, type, data, occurred_at FROM events WHERE `+r.where+cond+
+		` ORDER BY stream_id, version`, args...)
+	if err != nil {
+		return fmt.Errorf("read streams: %w", err)
+	}
+	var raw rawEvent
+	_, err = pgx.ForEachRow(rows, []any{&raw.stream, &raw.version, &raw.typ, &raw.data, &raw.at}, func() error {
+		e, err := r.decode(raw)
+		if err != nil {
+			return err
+		}
+		return fn(e)
+	})
+	if err != nil {
+		return fmt.Errorf("read streams: %w", err)
+	}
+	return nil
+}
+
+func (r *Reader) collect(rows pgx.Rows) ([]Event, error) {
+	var (
+		events []Event
+		raw    rawEvent
+	)
+	_, err := pgx.ForEachRow(rows, raw.targets(), func() error {
+		e, err := r.decode(raw)
+		events = append(events, e)
+		return err
+	})
+	return events, err
+}
+
+// decode upcasts and decodes a stored event, unless the reader is raw.
+func (r *Reader) decode(raw rawEvent) (Event, error) {
+	e := Event{
+		Position: Position{TransactionID: raw.tx, Sequence: raw.seq}, ID: raw.id, StreamID: raw.stream,
+		TenantID: raw.tenant, Version: int(raw.version), Type: raw.typ, Data: raw.data,
+		OccurredAt: raw.at.UTC(), CommandID: raw.cmd, CorrelationID: raw.corr, Actor: raw.actor, Source: raw.source,
+	}
+	if r.cfg.Raw {
+		return e, nil
+	}
+	typ, data, err := r.cfg.Upcasters.Upcast(e.Type, e.Data)
+	if err != nil {
+		return e, fmt.Errorf("event %s of stream %s (version %d): %w", e.ID, e.StreamID, e.Version, err)
+	}
+	e.Type, e.Data = typ, data
+	if e.Payload, err = user.DecodeEvent(typ, data); err != nil {
+		return e, fmt.Errorf("event %s of stream %s (version %d): %w", e.ID, e.StreamID, e.Version, err)
+	}
+	return e, nil
+}
+
+// Count returns how many events the reader's filters select (of every
+// event q's snapshot shows): a progress total, not a position.
+func (r *Reader) Count(ctx context.Context, q Querier) (int64, error) {
+	rows, err := q.Query(ctx, `SELECT count(*) FROM events WHERE `+r.where, r.args...)
+	if err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
+	if err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,180 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Import columns: the canonical names of an import row's fields, which are
+// also the default CSV header. Columns a source does not have are left as
+// they are on update.
+const (
+	ColExternalID        = "external_id"
+	ColEmail             = "email"
+	ColGivenName         = "given_name"
+	ColFamilyName        = "family_name"
+	ColDisplayName       = "display_name"
+	ColDepartment        = "department"
+	ColTitle             = "title"
+	ColManagerExternalID = "manager_external_id"
+	ColStatus            = "status"
+	ColLocale            = "locale"
+	ColTimeZone          = "time_zone"
+)
+
+// ImportColumns lists the columns an import understands, in the documented
+// header order (locale and time_zone are optional extras).
+var ImportColumns = []string{ColExternalID, ColEmail, ColGivenName, ColFamilyName, ColDisplayName,
+	ColDepartment, ColTitle, ColManagerExternalID, ColStatus, ColLocale, ColTimeZone}
+
+// RowKind says what an import row asks for.
+type RowKind string
+
+// The row kinds.
+const (
+	// RowUpsert creates the user when new, updates it when changed.
+	RowUpsert RowKind = "upsert"
+	// RowDeactivate deactivates the user with the row's external id (an
+	// HRIS sync's employee who disappeared).
+	RowDeactivate RowKind = "deactivate"
+)
+
+// Failure is one reason a row was rejected.
+type Failure struct {
+	Row     int    `json:"row"`
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ImportRow is one row of an import source.
+type ImportRow struct {
+	// Row is the row's number in its source (in a CSV file the header is
+	// row 1, as a spreadsheet shows it).
+	Row int `json:"row"`
+	// Kind is RowUpsert when empty.
+	Kind RowKind `json:"kind,omitempty"`
+	// Fields maps the columns the source has to their values; a column that
+	// is absent is left unchanged.
+	Fields map[string]string `json:"fields,omitempty"`
+	// SourceModifiedAt is when the source last changed the record (HRIS); a
+	// user changed after it is not overwritten. Zero: always apply.
+	SourceModifiedAt time.Time `json:"source_modified_at,omitzero"`
+	// Rejection is set for a row refused before it was queued (malformed,
+	// duplicate): it is recorded as rejected without running a command.
+	Rejection []Failure `json:"rejection,omitempty"`
+	// ManagerRow is the row of the same job that has the manager's external
+	// id (0: none), so a manager that comes later is waited for.
+	ManagerRow int `json:"manager_row,omitempty"`
+}
+
+// ImportUserRow is one queued row of one import job: what an import message
+// carries.
+type ImportUserRow struct {
+	JobID    string `json:"job_id"`
+	TenantID string `json:"tenant_id"`
+	Source   Source `json:"source"`
+	ImportRow
+	// Deferrals counts how often the row was put back to wait for its manager.
+	Deferrals int `json:"deferrals,omitempty"`
+}
+
+// ImportQueue publishes import rows as messages (one per row) for the
+// importer role to handle. Enqueue returns after the broker has them all.
+type ImportQueue interface {
+	Enqueue(ctx context.Context, rows []ImportUserRow) error
+}
+
+// Outcome is what became of one import row.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeCreated   Outcome = "created"
+	OutcomeUpdated   Outcome = "updated"
+	OutcomeUnchanged Outcome = "unchanged"
+	// OutcomeSkipped: the user changed after the source's record did.
+	OutcomeSkipped  Outcome = "skipped"
+	OutcomeRejected Outcome = "rejected"
+	// OutcomeParked: transient failures exhausted the retries; the row waits
+	// in the poison queue for `imports retry`.
+	OutcomeParked Outcome = "parked"
+)
+
+// RowOutcome is the record of one row's outcome.
+type RowOutcome struct {
+	TenantID string
+	JobID    string
+	Row      int
+	Outcome  Outcome
+	UserID   string
+	Detail   string
+	Failures []Failure
+	// Parked is the queued row, kept with OutcomeParked for a later retry.
+	Parked *ImportUserRow
+}
+
+// ImportRowStore records row outcomes.
+type ImportRowStore interface {
+	// RowOutcome returns the recorded outcome of a row, if any.
+	RowOutcome(ctx context.Context, jobID string, row int) (Outcome, bool, error)
+	// RecordRowOutcome records the first outcome of a row and counts it;
+	// a row that has one already is left alone (false), unless it was parked,
+	// whose final outcome replaces it. Then, whether it recorded or not, it
+	// finishes a job whose every row has an outcome and, if the job has
+	// rejected or parked rows, queues its notice to the tenant's admins,
+	// once per job.
+	RecordRowOutcome(ctx context.Context, o RowOutcome) (bool, error)
+}
+
+// ImportJobStore creates and finishes import jobs.
+type ImportJobStore interface {
+	// CreateImportJob stores a new queued job. A dedup key that was used
+	// before is ErrImportExists.
+	CreateImportJob(ctx context.Context, j NewImportJob) error
+	// SealImportJob records that all total rows are queued (finishing the
+	// job if they all have outcomes already).
+	SealImportJob(ctx context.Context, jobID string, total int) error
+	// FailImportJob marks the job failed with reason; notify queues a notice
+	// to the tenant's admins.
+	FailImportJob(ctx context.Context, jobID, reason string, notify bool) error
+}
+
+// NewImportJob is a job as created.
+type NewImportJob struct {
+	ID       string
+	TenantID string
+	Source   Source
+	Actor    string
+	// DedupKey, when set, is unique across all jobs.
+	DedupKey string
+}
+
+// Errors of the import use cases.
+var (
+	// ErrInvalidImportFile means the file cannot be imported at all (no
+	// usable header, unknown mapping): nothing was queued.
+	ErrInvalidImportFile = errors.New("invalid import file")
+	// ErrImportExists means a job with the same dedup key ran already.
+	ErrImportExists = errors.New("import job already exists")
+	// ErrSyncFailed means an HRIS sync could not read its source; the job
+	// is recorded as failed and reported.
+	ErrSyncFailed = errors.New("HRIS sync failed")
+)
+
+// DeferredError asks for the row to be handled again after Delay: its
+// manager's row has not been imported yet.
+type DeferredError struct {
+	Delay  time.Duration
+	Reason string
+}
+
+func (e *DeferredError) Error() string {
+	return fmt.Sprintf("row deferred for %s: %s", e.Delay, e.Reason)
+}
+
+// commandID is a row's deterministic command id: the idempotency key that
+// makes a redelivered row replay its first outcome instead of writing again.
+func commandID(jobID string, row int) string { return fmt.Sprintf("import:%s:%d", jobID, row) }

@@ -1,0 +1,67 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+
+	"github.com/userservice/userservice/domain/user"
+)
+
+// SetNotificationSettings says where a tenant's import notices go.
+type SetNotificationSettings struct {
+	TenantID string
+	// Emails are the admins' addresses; empty means no e-mail.
+	Emails []string
+	// WebhookURL is an http(s) URL to post notices to; empty means none.
+	WebhookURL string
+	// WebhookSecret signs each posted body (HMAC-SHA256); required with a
+	// URL, at least 16 characters.
+	WebhookSecret string
+}
+
+// NotificationSettingsStore keeps the settings.
+type NotificationSettingsStore interface {
+	SetNotificationSettings(ctx context.Context, s SetNotificationSettings) error
+}
+
+// ErrInvalidSettings is returned for unusable notification settings.
+var ErrInvalidSettings = errors.New("invalid notification settings")
+
+// SetNotificationSettingsHandler handles SetNotificationSettings.
+type SetNotificationSettingsHandler struct{ store NotificationSettingsStore }
+
+// NewSetNotificationSettingsHandler returns the handler.
+func NewSetNotificationSettingsHandler(store NotificationSettingsStore) (SetNotificationSettingsHandler, error) {
+	if store == nil {
+		return SetNotificationSettingsHandler{}, errors.New("NewSetNotificationSettingsHandler: nil store")
+	}
+	return SetNotificationSettingsHandler{store: store}, nil
+}
+
+// Handle validates and stores the settings, replacing the tenant's previous ones.
+func (h SetNotificationSettingsHandler) Handle(ctx context.Context, cmd SetNotificationSettings) error {
+	var errs []error
+	for i, e := range cmd.Emails {
+		e = user.NormalizeEmail(e)
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			errs = append(errs, fmt.Errorf("emails[%d] is not an e-mail address", i))
+		}
+		cmd.Emails[i] = e
+	}
+	if cmd.WebhookURL != "" {
+		u, err := url.Parse(cmd.WebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, errors.New("webhook_url must be an absolute http(s) URL"))
+		}
+		if len(cmd.WebhookSecret) < 16 {
+			errs = append(errs, errors.New("webhook_secret must have at least 16 characters"))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSettings, err)
+	}
+	return h.store.SetNotificationSettings(ctx, cmd)
+}

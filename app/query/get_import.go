@@ -1,0 +1,80 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrImportNotFound means the import job does not exist in the caller's tenant.
+var ErrImportNotFound = errors.New("import job not found")
+
+// ImportJob is an import job and its progress.
+type ImportJob struct {
+	ID       string
+	TenantID string
+	Source   string
+	Actor    string
+	// Status is queued, running, completed, completed_with_errors or failed.
+	Status string
+	Error  string
+	// Total is the number of rows, known once all are queued (nil before).
+	Total                                                  *int
+	Created, Updated, Unchanged, Skipped, Rejected, Parked int
+	CreatedAt                                              time.Time
+	StartedAt, FinishedAt                                  *time.Time
+}
+
+// Processed is the number of rows with an outcome.
+func (j ImportJob) Processed() int {
+	return j.Created + j.Updated + j.Unchanged + j.Skipped + j.Rejected + j.Parked
+}
+
+// Progress is the share of rows with an outcome, 0 to 1 (0 while the total
+// is unknown).
+func (j ImportJob) Progress() float64 {
+	if j.Total == nil || *j.Total == 0 {
+		if j.Total != nil && j.Status != "queued" && j.Status != "running" {
+			return 1
+		}
+		return 0
+	}
+	return float64(j.Processed()) / float64(*j.Total)
+}
+
+// Finished reports whether the job will change no more (short of a retry of
+// parked rows).
+func (j ImportJob) Finished() bool {
+	return j.Status == "completed" || j.Status == "completed_with_errors" || j.Status == "failed"
+}
+
+// GetImport reads one import job of a tenant.
+type GetImport struct {
+	TenantID string
+	JobID    string
+}
+
+// ImportReader reads import jobs, their failures and parked rows. A job of
+// another tenant is ErrImportNotFound, exactly like a missing one.
+type ImportReader interface {
+	ImportJob(ctx context.Context, tenantID, jobID string) (ImportJob, error)
+	ImportFailures(ctx context.Context, q ListImportFailures) (FailurePage, error)
+	ParkedImportRows(ctx context.Context, q ListParkedImportRows) ([]ParkedImportRow, error)
+}
+
+// GetImportHandler handles GetImport.
+type GetImportHandler struct{ imports ImportReader }
+
+// NewGetImportHandler returns the handler.
+func NewGetImportHandler(imports ImportReader) (GetImportHandler, error) {
+	if imports == nil {
+		return GetImportHandler{}, fmt.Errorf("NewGetImportHandler: nil reader")
+	}
+	return GetImportHandler{imports: imports}, nil
+}
+
+// Handle returns the job or ErrImportNotFound.
+func (h GetImportHandler) Handle(ctx context.Context, q GetImport) (ImportJob, error) {
+	return h.imports.ImportJob(ctx, q.TenantID, q.JobID)
+}

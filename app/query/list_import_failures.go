@@ -1,0 +1,60 @@
+package query
+
+import (
+	"context"
+	"fmt"
+)
+
+// ListImportFailures lists a job's rejections in row order, a page at a time.
+type ListImportFailures struct {
+	TenantID string
+	JobID    string
+	// AfterRow and AfterSeq are where the previous page ended (0, 0: the start).
+	AfterRow, AfterSeq int
+	// Limit is the page size; 0 means DefaultPageSize, at most MaxFailuresPageSize.
+	Limit int
+}
+
+// MaxFailuresPageSize bounds a page of failures (the CSV download reads the
+// whole list page by page).
+const MaxFailuresPageSize = 5000
+
+// ImportFailure is one reason one row was rejected.
+type ImportFailure struct {
+	Row     int
+	Seq     int
+	Field   string
+	Code    string
+	Message string
+}
+
+// FailurePage is one page of failures; Done when there are no more.
+type FailurePage struct {
+	Failures []ImportFailure
+	Done     bool
+}
+
+// ListImportFailuresHandler handles ListImportFailures.
+type ListImportFailuresHandler struct{ imports ImportReader }
+
+// NewListImportFailuresHandler returns the handler.
+func NewListImportFailuresHandler(imports ImportReader) (ListImportFailuresHandler, error) {
+	if imports == nil {
+		return ListImportFailuresHandler{}, fmt.Errorf("NewListImportFailuresHandler: nil reader")
+	}
+	return ListImportFailuresHandler{imports: imports}, nil
+}
+
+// Handle returns one page, or ErrImportNotFound.
+func (h ListImportFailuresHandler) Handle(ctx context.Context, q ListImportFailures) (FailurePage, error) {
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultPageSize
+	case q.Limit < 0 || q.Limit > MaxFailuresPageSize:
+		return FailurePage{}, fmt.Errorf("%w: limit must be between 1 and %d", ErrInvalidQuery, MaxFailuresPageSize)
+	}
+	if q.AfterRow < 0 || q.AfterSeq < 0 {
+		return FailurePage{}, fmt.Errorf("%w: bad cursor", ErrInvalidQuery)
+	}
+	return h.imports.ImportFailures(ctx, q)
+}

@@ -1,0 +1,124 @@
+package service
+
+import (
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/userservice/userservice/adapters/csvimport"
+	"github.com/userservice/userservice/adapters/hris"
+	"github.com/userservice/userservice/adapters/logging"
+	"github.com/userservice/userservice/adapters/notify"
+	"github.com/userservice/userservice/adapters/postgres"
+	"github.com/userservice/userservice/app"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/decorator"
+	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/ports/messages"
+)
+
+// Options are what Build needs beyond the pool. The zero value queues
+// imports on PostgreSQL, sends notices by webhook only and has no HRIS.
+type Options struct {
+	// Logger receives the command log lines. Default zap.NewNop().
+	Logger *zap.Logger
+	// Metrics measures the commands; nil measures nothing.
+	Metrics decorator.Metrics
+	// ImportQueue publishes the import rows to ImportTopic (Kafka, say);
+	// the caller closes it. Nil means the PostgreSQL import queue on the pool.
+	ImportQueue message.Publisher
+	ImportTopic string
+	// SMTP, when set, sends the notices of the e-mail channel.
+	SMTP *notify.SMTPConfig
+	// HRIS, when set, is the HRIS the SyncHRIS use case reads. Without it
+	// SyncHRIS is left the zero handler: nothing may call it.
+	HRIS *hris.ClientConfig
+	// ImportTempDir is where CSV uploads are spooled. Default os.TempDir().
+	ImportTempDir string
+}
+
+// buildBulk wires the import, HRIS and notification use cases into a, whose
+// user commands are already decorated.
+func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *app.Application) {
+	imports, users, notes := postgres.NewImports(pool), postgres.NewImportUsers(pool), postgres.NewNotifications(pool)
+	pub, topic := o.ImportQueue, o.ImportTopic
+	if pub == nil {
+		pg, err := postgres.NewImportQueuePublisher(pool, logging.NewWatermill(log.Named("imports")))
+		if err != nil {
+			b.errs = append(b.errs, err) // the handlers below would only add noise
+			return
+		}
+		pub, topic = pg, postgres.ImportQueueTopic
+	}
+	queue := build(b, "NewImportPublisher", func() (*messages.ImportPublisher, error) {
+		return messages.NewImportPublisher(pub, topic)
+	})
+	// The size limit is csvimport's default, the same as the HTTP API's.
+	format := build(b, "csvimport.NewFormat", func() (*csvimport.Format, error) {
+		return csvimport.NewFormat(csvimport.Config{TempDir: o.ImportTempDir})
+	})
+	c, q := &a.Commands, &a.Queries
+	c.StartImport = build(b, "NewStartImportHandler", func() (command.StartImportHandler, error) {
+		return command.NewStartImportHandler(format, imports, queue, newStringID)
+	})
+	c.ImportUserRow = build(b, "NewImportUserRowHandler", func() (command.ImportUserRowHandler, error) {
+		return command.NewImportUserRowHandler(c.RegisterUser, c.UpdateUser, c.DeactivateUser, users, imports, command.ImportUserRowConfig{})
+	})
+	c.ParkImportRow = build(b, "NewParkImportRowHandler", func() (command.ParkImportRowHandler, error) {
+		return command.NewParkImportRowHandler(imports)
+	})
+	c.RetryImport = build(b, "NewRetryImportHandler", func() (command.RetryImportHandler, error) {
+		return command.NewRetryImportHandler(imports, queue)
+	})
+	c.FailStaleImports = build(b, "NewFailStaleImportsHandler", func() (command.FailStaleImportsHandler, error) {
+		return command.NewFailStaleImportsHandler(imports)
+	})
+	c.SetNotificationSettings = build(b, "NewSetNotificationSettingsHandler", func() (command.SetNotificationSettingsHandler, error) {
+		return command.NewSetNotificationSettingsHandler(notes)
+	})
+	if o.HRIS != nil {
+		c.SyncHRIS = build(b, "NewSyncHRISHandler", func() (command.SyncHRISHandler, error) {
+			client, err := hris.NewClient(*o.HRIS)
+			if err != nil {
+				return command.SyncHRISHandler{}, err
+			}
+			return command.NewSyncHRISHandler(client, users, imports, queue, newStringID)
+		})
+	}
+	c.DeliverNotification = build(b, "NewDeliverNotificationHandler", func() (command.DeliverNotificationHandler, error) {
+		senders, err := noticeSenders(o.SMTP)
+		if err != nil {
+			return command.DeliverNotificationHandler{}, err
+		}
+		return command.NewDeliverNotificationHandler(notes, senders, time.Now, command.DeliverNotificationConfig{})
+	})
+	q.GetImport = build(b, "NewGetImportHandler", func() (query.GetImportHandler, error) {
+		return query.NewGetImportHandler(imports)
+	})
+	q.ListImportFailures = build(b, "NewListImportFailuresHandler", func() (query.ListImportFailuresHandler, error) {
+		return query.NewListImportFailuresHandler(imports)
+	})
+	q.ListParkedImportRows = build(b, "NewListParkedImportRowsHandler", func() (query.ListParkedImportRowsHandler, error) {
+		return query.NewListParkedImportRowsHandler(imports)
+	})
+}
+
+// noticeSenders returns the webhook sender, and the e-mail one when SMTP is
+// configured: notices of a channel without a sender wait in the queue.
+func noticeSenders(smtp *notify.SMTPConfig) (map[command.NoticeChannel]command.NoticeSender, error) {
+	webhook, err := notify.NewWebhook(notify.WebhookConfig{})
+	if err != nil {
+		return nil, err
+	}
+	senders := map[command.NoticeChannel]command.NoticeSender{command.ChannelWebhook: webhook}
+	if smtp != nil {
+		mail, err := notify.NewSMTP(*smtp)
+		if err != nil {
+			return nil, err
+		}
+		senders[command.ChannelEmail] = mail
+	}
+	return senders, nil
+}

@@ -1,0 +1,196 @@
+// Command userbench measures userservice against baselines run on the same
+// machine in the same run, and writes the figures to BENCHMARKS.md: the
+// HTTP command path against pgbench running the same transaction, no-op
+// against real updates, and the outbox relay against raw Kafka producers
+// (with commit-to-consume latency). Sections whose code has not landed yet
+// are reported as such. `make bench` and `make bench-quick` run it through
+// scripts/bench.sh, which starts the services and builds the binaries.
+//
+// Exit codes: 0 when every section ran, 1 when one failed (the report says
+// which), 2 for a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/userservice/userservice/cmd/internal/config"
+)
+
+// options are userbench's flags.
+type options struct {
+	profile      string
+	serviceBin   string
+	usersctlBin  string
+	databaseURL  string
+	benchDB      string
+	kafkaBrokers string
+	pgbench      string
+	goBin        string
+	out          string
+	artifacts    string
+	repo         string
+	sections     map[string]bool
+	keepDB       bool
+	command      string
+}
+
+func (b *bench) brokers() []string {
+	var out []string
+	for s := range strings.SplitSeq(b.opts.kafkaBrokers, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr io.Writer) (options, error) {
+	env := func(name, def string) string {
+		if v, ok := lookupEnv(name); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("userbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.profile, "profile", "quick", "quick (a few minutes) or full (~15 minutes)")
+	fs.StringVar(&o.serviceBin, "service-bin", "", "the userservice binary to benchmark, built with the pprof hook (required)")
+	fs.StringVar(&o.usersctlBin, "usersctl-bin", "", "the usersctl binary, for the replay section (required for it)")
+	fs.StringVar(&o.databaseURL, "database-url", env("DATABASE_URL", config.DefaultDatabaseURL), "PostgreSQL; the benchmark creates its own database beside this one")
+	fs.StringVar(&o.benchDB, "bench-db", "userservice_bench", "name of the benchmark's database (dropped and created)")
+	fs.StringVar(&o.kafkaBrokers, "kafka-brokers", env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers")
+	fs.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: on PATH, else /usr/lib/postgresql/*/bin/pgbench)")
+	fs.StringVar(&o.goBin, "go", "go", "go binary, for `go tool pprof`")
+	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "report file (the generated part is replaced)")
+	fs.StringVar(&o.artifacts, "artifacts", "", "directory for profiles, logs and pgbench logs (default .cache/bench/<time>)")
+	fs.StringVar(&o.repo, "repo", ".", "repository root")
+	sections := fs.String("sections", "command,change,relay,replay", "sections to run")
+	fs.BoolVar(&o.keepDB, "keep-db", false, "keep the benchmark database after the run")
+	fs.StringVar(&o.command, "command", "", "the command that reproduces this run, for the report")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var problems []string
+	if o.serviceBin == "" {
+		problems = append(problems, "-service-bin is required")
+	}
+	if _, err := profileSettings(o.profile); err != nil {
+		problems = append(problems, err.Error())
+	}
+	o.sections = map[string]bool{}
+	for s := range strings.SplitSeq(*sections, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "command", "change", "relay", "replay":
+			o.sections[s] = true
+		case "":
+		default:
+			problems = append(problems, fmt.Sprintf("-sections: unknown section %q", s))
+		}
+	}
+	if o.sections["replay"] && o.usersctlBin == "" {
+		problems = append(problems, "-usersctl-bin is required for the replay section")
+	}
+	if o.pgbench == "" {
+		o.pgbench = findPgbench()
+	}
+	if o.artifacts == "" {
+		o.artifacts = filepath.Join(o.repo, ".cache", "bench", time.Now().Format("20060102-150405"))
+	}
+	if o.command == "" {
+		o.command = "userbench " + strings.Join(args, " ")
+	}
+	if len(problems) > 0 {
+		return o, errors.New(strings.Join(problems, "; "))
+	}
+	return o, nil
+}
+
+func findPgbench() string {
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p
+	}
+	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench"); len(m) > 0 {
+		return m[len(m)-1]
+	}
+	return "pgbench"
+}
+
+// run is main without the exit; it returns the exit code.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
+	opts, err := parseOptions(args, lookupEnv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "userbench: %v\n", err)
+		return 2
+	}
+	set, _ := profileSettings(opts.profile)
+	if err := os.MkdirAll(opts.artifacts, 0o755); err != nil {
+		fmt.Fprintf(stderr, "userbench: %v\n", err)
+		return 1
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "[userbench %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+	started := time.Now()
+	b, err := newBench(ctx, opts, set, logf)
+	if err != nil {
+		fmt.Fprintf(stderr, "userbench: %v\n", err)
+		return 1
+	}
+	rep := report{Set: set, Started: started, Command: opts.command, Machine: b.describeMachine(ctx)}
+	failed := false
+	if opts.sections["command"] {
+		c := b.commandPath(ctx)
+		rep.Cmd, failed = &c, failed || c.Err != nil
+	}
+	if opts.sections["change"] {
+		c := b.changeDetection(ctx)
+		rep.Change, failed = &c, failed || c.Err != nil
+	}
+	if opts.sections["relay"] {
+		r := b.relay(ctx)
+		rep.Relay, failed = &r, failed || r.Err != nil
+	}
+	rep.Pending = pendingSections(opts.repo)
+	if opts.sections["replay"] && replayLanded(opts.repo) {
+		r := b.replay(ctx)
+		rep.Replay, failed = &r, failed || r.Err != nil
+	}
+	rep.Machine.LoadEnd = loadAvg()
+	if err := b.close(context.WithoutCancel(ctx)); err != nil {
+		logf("cleanup: %v", err)
+	}
+	rep.Took = time.Since(started)
+	md := rep.markdown()
+	fmt.Fprintln(stdout, md)
+	if err := writeReport(opts.out, md); err != nil {
+		fmt.Fprintf(stderr, "userbench: write %s: %v\n", opts.out, err)
+		return 1
+	}
+	logf("figures written to %s; profiles and logs in %s", opts.out, opts.artifacts)
+	if failed || ctx.Err() != nil {
+		return 1
+	}
+	return 0
+}

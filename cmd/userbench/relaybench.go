@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// relayResult is section 3.
+type relayResult struct {
+	Backlog  int
+	FillRate float64 // rows/s written to the outbox
+	Drain    relayDrain
+	Raw      []producerRun
+	Load     latencyRun
+	Idle     latencyRun
+	Err      error
+}
+
+// relayDrain is the real relay process draining the backlog.
+type relayDrain struct {
+	Received    int // records on the topic (duplicates included)
+	FirstToLast time.Duration
+	StartToLast time.Duration // from process start, start-up included
+	Waits       waitProfile
+	Profile     *cpuProfile
+	Blocking    string // blocking profiles from an execution trace
+	CPU         time.Duration
+	Use         cpuUse
+}
+
+// PerSecond is the drain rate between the first and the last event
+// acknowledged by the broker (high-water marks polled every 50 ms).
+func (d relayDrain) PerSecond() float64 {
+	if d.FirstToLast <= 0 {
+		return 0
+	}
+	return float64(d.Received-1) / d.FirstToLast.Seconds()
+}
+
+func uniqueName(prefix string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+// relay measures the relay role draining a pre-filled outbox backlog into
+// a fresh topic, the raw producers sending the same records, then
+// commit-to-consume latency under load and when idle.
+func (b *bench) relay(ctx context.Context) (res relayResult) {
+	res.Backlog = b.set.Backlog
+	t, err := b.newTenant(ctx, "userbench relay")
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	factory, err := b.newEventFactory(ctx, t)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	msgs, err := factory.events(b.set.Backlog)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if res.Drain, res.FillRate, err = b.drain(ctx, msgs); err != nil {
+		res.Err = err
+		return res
+	}
+	for _, run := range []func(topic string) producerRun{
+		func(topic string) producerRun { return b.rawSync(topic, msgs, false) },
+		func(topic string) producerRun { return b.rawSync(topic, msgs, true) },
+		func(topic string) producerRun { return b.rawAsync(ctx, topic, msgs) },
+	} {
+		topic, err := b.newTopic("raw")
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		snap := b.snapshotCPU(0)
+		r := run(topic)
+		r.Use = b.snapshotCPU(0).since(snap, runtime.NumCPU())
+		b.log("relay: %s: %.0f/s", r.Name, r.PerSecond())
+		res.Raw = append(res.Raw, r)
+	}
+	res.Load, res.Idle, res.Err = b.relayLatency(ctx, factory, res.Drain.PerSecond()/2)
+	return res
+}
+
+// drain fills the outbox for a fresh consumer group, then starts the relay
+// role and times it until every event reached the topic.
+func (b *bench) drain(ctx context.Context, msgs []outboxMsg) (d relayDrain, fillRate float64, err error) {
+	group := uniqueName("userbench-relay")
+	if err := b.positionGroup(ctx, group); err != nil {
+		return d, 0, err
+	}
+	topic, err := b.newTopic("relay")
+	if err != nil {
+		return d, 0, err
+	}
+	b.log("relay: filling the outbox with %d events", len(msgs))
+	start := time.Now()
+	if err := b.fillOutbox(ctx, msgs, 500); err != nil {
+		return d, 0, err
+	}
+	fillRate = float64(len(msgs)) / time.Since(start).Seconds()
+	b.log("relay: draining %d events", len(msgs))
+	stopWaits := sampleWaits(ctx, b.pool, b.set.SampleEvery)
+	proc, err := b.startService(ctx, serviceEnv{Roles: "relay", Kafka: true, KafkaTopic: topic, RelayGroup: group, LogBaseName: "service-relay"})
+	if err != nil {
+		stopWaits()
+		return d, fillRate, err
+	}
+	defer func() { _ = proc.stop() }()
+	cpu0 := procCPU(proc.cmd.Process.Pid)
+	snap := b.snapshotCPU(proc.cmd.Process.Pid)
+	seconds := max(2, b.set.ProfileSeconds/2)
+	waitProf := b.profileCPU(ctx, proc, "relay-drain", seconds)
+	waitTrace := b.traceBlocking(ctx, proc, "relay-drain", seconds)
+	first, last, total, err := b.highWaterMarks(ctx, topic, int64(len(msgs)), 50*time.Millisecond, 5*time.Minute)
+	d.CPU = procCPU(proc.cmd.Process.Pid) - cpu0
+	d.Use = b.snapshotCPU(proc.cmd.Process.Pid).since(snap, runtime.NumCPU())
+	d.Waits = stopWaits()
+	prof := waitProf()
+	d.Profile = &prof
+	d.Blocking = waitTrace()
+	d.Received = int(total)
+	if err != nil {
+		return d, fillRate, fmt.Errorf("relay: %w", err)
+	}
+	d.FirstToLast, d.StartToLast = last.Sub(first), last.Sub(proc.started)
+	b.log("relay: drained at %.0f events/s", d.PerSecond())
+	return d, fillRate, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

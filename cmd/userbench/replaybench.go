@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// replayResult is section 5: `usersctl replay` rebuilding the users read
+// model against a raw sequential read of the same events.
+type replayResult struct {
+	Events       int64
+	Generate     time.Duration
+	RawRead      time.Duration // stream order, as the rebuild reads
+	First        time.Duration // the first replay: the live model lacks every generated user
+	Replay       time.Duration // the second: the live model is up to date (the usual case)
+	BulkPerSec   float64       // the second's bulk phase rate as usersctl reports it
+	FirstOutput  string
+	ReplayOutput string
+	Waits        waitProfile // during the second replay
+	Use          cpuUse
+	Profile      *cpuProfile // of the second replay's usersctl process, when it runs long enough
+	Err          error
+}
+
+// RawPerSecond and ReplayPerSecond are events/s.
+func (r replayResult) RawPerSecond() float64    { return perSecond(r.Events, r.RawRead) }
+func (r replayResult) ReplayPerSecond() float64 { return perSecond(r.Events, r.Replay) }
+
+func perSecond(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// eventsPerUser shapes the generated history: a registration, then profile
+// changes, the event the service writes most after registrations (the 5 in
+// generateEventsSQL).
+const eventsPerUser = 5
+
+// generateEventsSQL writes users [$6, $7] of a tenant: version 1 is the
+// template registration with the user's own e-mail, the later versions the
+// template profile change. Ids are time-ordered like the service's UUIDv7s.
+const generateEventsSQL = `
+INSERT INTO events (event_id, stream_id, tenant_id, version, type, data, occurred_at, command_id, correlation_id, actor, source)
+SELECT ($9 || lpad(to_hex(s.i * 16 + v.version), 12, '0'))::uuid, s.id, $1::uuid, v.version,
+       CASE WHEN v.version = 1 THEN $2 ELSE $3 END,
+       CASE WHEN v.version = 1 THEN jsonb_set($4::jsonb, '{email}', to_jsonb('r' || s.i || '@bench.example'))
+            ELSE $5::jsonb END,
+       now(), 'gen-' || s.i || '-' || v.version, 'userbench', 'userbench', 'api'
+FROM (SELECT i, ($8 || lpad(to_hex(i), 12, '0'))::uuid AS id FROM generate_series($6::int, $7::int) AS i) s
+CROSS JOIN generate_series(1, 5) AS v(version)
+ORDER BY s.i, v.version`
+
+// replay generates the events of one tenant, reads them raw, then times
+// the real `usersctl replay --projection users --tenant T`.
+func (b *bench) replay(ctx context.Context) (res replayResult) {
+	t, err := b.newTenant(ctx, "userbench replay")
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	regType, regData, chType, chData, err := b.eventTemplates(ctx, t)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	users := b.set.ReplayEvents / eventsPerUser
+	res.Events = int64(users*eventsPerUser) + 2 // and the template user's two
+	b.log("replay: generating %d events", res.Events)
+	var rb [8]byte
+	_, _ = rand.Read(rb[:])
+	userPrefix := hex.EncodeToString(rb[:4]) + "-0000-7000-8000-"
+	eventPrefix := hex.EncodeToString(rb[4:]) + "-0000-7000-9000-"
+	start := time.Now()
+	const chunk = 50000
+	for lo := 0; lo < users; lo += chunk {
+		if _, err := b.pool.Exec(ctx, generateEventsSQL, t.ID, regType, chType, regData, chData, lo, min(lo+chunk, users)-1,
+			userPrefix, eventPrefix); err != nil {
+			res.Err = fmt.Errorf("generate events: %w", err)
+			return res
+		}
+	}
+	res.Generate = time.Since(start)
+	if _, err := b.pool.Exec(ctx, `VACUUM (ANALYZE) events`); err != nil {
+		b.log("replay: vacuum: %v", err)
+	}
+
+	b.log("replay: raw read")
+	start = time.Now()
+	n, err := b.rawRead(ctx, t.ID)
+	res.RawRead = time.Since(start)
+	if err == nil && n != res.Events {
+		err = fmt.Errorf("raw read returned %d events, want %d", n, res.Events)
+	}
+	if err != nil {
+		res.Err = err
+		return res
+	}
+
+	// The generated users are not in the live read model yet, so the
+	// first replay also inserts them all at the swap; the second finds the
+	// model up to date, as when a projection is rebuilt in production.
+	var out string
+	for i, d := range []*time.Duration{&res.First, &res.Replay} {
+		b.log("replay: usersctl replay --projection users (%d of 2)", i+1)
+		pprofAddr, err := freeAddr()
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		cmd := exec.CommandContext(ctx, b.opts.usersctlBin, "replay", "--projection", "users", "--tenant", t.ID)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+b.dbURL, "USERBENCH_PPROF_ADDR="+pprofAddr)
+		var buf strings.Builder
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+		start = time.Now()
+		if err := cmd.Start(); err != nil {
+			res.Err = err
+			return res
+		}
+		var (
+			stopWaits func() waitProfile
+			snap      cpuSnapshot
+			waitProf  func() cpuProfile
+		)
+		if i == 1 {
+			stopWaits, snap = sampleWaits(ctx, b.pool, b.set.SampleEvery), b.snapshotCPU(cmd.Process.Pid)
+			// Profile only a replay that runs well past the profile's end:
+			// the profile is lost if the process exits first.
+			if seconds := int(res.First.Seconds()/2) - 1; seconds >= 2 {
+				time.Sleep(300 * time.Millisecond)
+				waitProf = b.profileCPU(ctx, &serviceProc{pprofAddr: pprofAddr}, "usersctl-replay", min(seconds, b.set.ProfileSeconds))
+			}
+		}
+		err = cmd.Wait()
+		*d = time.Since(start)
+		if i == 1 {
+			// The process has exited: its CPU time comes from its state.
+			res.Use = b.snapshotCPU(0).since(snap, runtime.NumCPU())
+			res.Use.Service = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds() / d.Seconds()
+			res.Waits = stopWaits()
+			if waitProf != nil {
+				p := waitProf()
+				res.Profile = &p
+			}
+		}
+		out = strings.TrimSpace(lastLines(buf.String(), 2))
+		if err != nil {
+			res.Err = fmt.Errorf("usersctl replay: %w: %s", err, out)
+			return res
+		}
+		if i == 0 {
+			res.FirstOutput = out
+		}
+	}
+	res.ReplayOutput = out
+	if m := bulkRateRe.FindStringSubmatch(out); m != nil {
+		res.BulkPerSec, _ = strconv.ParseFloat(m[1], 64)
+	}
+	return res
+}
+
+var bulkRateRe = regexp.MustCompile(`, ([0-9.]+) events/s`)
+
+// eventTemplates registers a user and changes its department through the
+// application's handlers, and returns the two events' types and data.
+func (b *bench) eventTemplates(ctx context.Context, t tenant) (regType, regData, chType, chData string, err error) {
+	env := func() command.Envelope {
+		return command.Envelope{CommandID: uuid.NewString(), TenantID: t.ID, Actor: "userbench", Source: command.SourceAPI,
+			CorrelationID: uuid.NewString()}
+	}
+	res, err := b.app.Commands.RegisterUser.Handle(ctx, command.RegisterUser{Envelope: env(),
+		Registration: user.Registration{Email: b.nextEmail(), Profile: user.Profile{GivenName: "Ada", FamilyName: "Lovelace",
+			DisplayName: "Ada Lovelace", Department: "bench", Title: "Engineer", Locale: "en-GB", TimeZone: "Europe/London"}}})
+	if err != nil {
+		return "", "", "", "", fmt.Errorf("register the template user: %w", err)
+	}
+	dept := "research"
+	if _, err := b.app.Commands.UpdateUser.Handle(ctx, command.UpdateUser{Envelope: env(), UserID: res.User.ID,
+		Patch: user.Patch{Department: &dept}}); err != nil {
+		return "", "", "", "", fmt.Errorf("update the template user: %w", err)
+	}
+	q := `SELECT type, data::text FROM events WHERE stream_id = $1 AND version = $2`
+	if err := b.pool.QueryRow(ctx, q, res.User.ID, 1).Scan(&regType, &regData); err != nil {
+		return "", "", "", "", err
+	}
+	err = b.pool.QueryRow(ctx, q, res.User.ID, 2).Scan(&chType, &chData)
+	return regType, regData, chType, chData, err
+}
+
+// rawRead reads every event of the tenant in stream order, the order the
+// rebuild reads in, with the columns it reads, without decoding them.
+func (b *bench) rawRead(ctx context.Context, tenantID string) (int64, error) {
+	rows, err := b.pool.Query(ctx, `SELECT transaction_id::text::bigint, position, event_id::text, stream_id, tenant_id::text,
+		version, type, data, occurred_at, command_id, correlation_id, actor, source
+		FROM events WHERE tenant_id = $1 ORDER BY stream_id, version`, tenantID)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		_ = rows.RawValues()
+		n++
+	}
+	return n, rows.Err()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

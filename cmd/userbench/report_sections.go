@@ -1,0 +1,264 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (r report) commandSection(w *mdWriter) {
+	w.line("### 1. Command path: HTTP create-user vs pgbench of the same transaction")
+	w.line("")
+	c := r.Cmd
+	if c == nil {
+		w.line("Not run (see -sections).\n")
+		return
+	}
+	w.line("userservice: `POST /v1/users` against the api role over keep-alive connections, one per client, closed loop. " +
+		"pgbench: the same statements in the same round trips (BEGIN; pipeline of the idempotency lookup and stream read; " +
+		"pipeline of command row, event row, read-model insert and seat update; outbox insert into the user's shard; COMMIT) " +
+		"with the bytes the service wrote in this run, fresh ids per transaction, tenants of its own. " +
+		"The service also authenticates each request (one token lookup) before its transaction.")
+	w.line("")
+	for _, v := range []commandVariant{c.Shared, c.PerClient, c.NoNotify} {
+		if len(v.Levels) == 0 {
+			continue
+		}
+		w.line("**%s**", capitalize(v.Name))
+		w.line("")
+		w.row("clients", "userservice cmd/s", "p50 ms", "p99 ms", "errors", "service CPU ms/cmd", "pgbench tx/s", "p50 ms", "p99 ms", "failed", "ratio")
+		w.row("---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:")
+		for _, l := range v.Levels {
+			h, p := l.HTTP, l.PG
+			pgFailed := fmt.Sprint(p.Failed)
+			if l.PGError != "" || p.Err != "" {
+				pgFailed = "error"
+			}
+			w.row(fmt.Sprint(h.Clients), rate(h.PerSecond()), ms(h.Lat.P50), ms(h.Lat.P99), fmt.Sprint(h.Failed), ms(l.CPUPerCommand()),
+				rate(p.TPS), ms(p.Lat.P50), ms(p.Lat.P99), pgFailed, "**"+ratio(h.PerSecond(), p.TPS)+"**")
+		}
+		if d := c.DefaultPool; d != nil && v.Name == c.PerClient.Name {
+			w.row(fmt.Sprintf("%d, pgx default pool", d.Clients), rate(d.PerSecond()), ms(d.Lat.P50), ms(d.Lat.P99), fmt.Sprint(d.Failed),
+				"", "", "", "", "", "(reference)")
+		}
+		w.line("")
+		for _, l := range v.Levels {
+			for _, e := range []string{l.HTTP.FirstErr, l.PGError, l.PG.Err} {
+				if e != "" {
+					w.line("- %d clients, first error: `%s`", l.HTTP.Clients, oneLine(e))
+				}
+			}
+		}
+	}
+	if c.Err != nil {
+		w.line("- section failed: `%s`", oneLine(c.Err.Error()))
+	}
+	w.line("")
+}
+
+func (r report) changeSection(w *mdWriter) {
+	w.line("### 2. Change detection: no-op PATCH vs real PATCH")
+	w.line("")
+	c := r.Change
+	if c == nil {
+		w.line("Not run (see -sections).\n")
+		return
+	}
+	if c.Err != nil {
+		w.line("Section failed: `%s`\n", oneLine(c.Err.Error()))
+		return
+	}
+	w.line("`PATCH /v1/users/{id}` (merge patch of the department) at %d clients for %s, each client round robin over "+
+		"its own %d users (%d in all, so no version conflicts). A real patch sets a new value (one event); a no-op patch "+
+		"sets the value the user already has (no event, nothing written).", c.Real.Clients, r.Set.ChangeDuration, c.Users/max(1, c.Real.Clients), c.Users)
+	w.line("")
+	w.row("patch", "updates/s", "p50 ms", "p99 ms", "errors")
+	w.row("---", "---:", "---:", "---:", "---:")
+	w.row("real (changes the user)", rate(c.Real.PerSecond()), ms(c.Real.Lat.P50), ms(c.Real.Lat.P99), fmt.Sprint(c.Real.Failed))
+	w.row("no-op (changes nothing)", rate(c.NoOp.PerSecond()), ms(c.NoOp.Lat.P50), ms(c.NoOp.Lat.P99), fmt.Sprint(c.NoOp.Failed))
+	w.line("")
+	w.line("No-op ÷ real: **%s×** the rate. Answers with the wrong `X-Changed`: %d.", ratio(c.NoOp.PerSecond(), c.Real.PerSecond()), c.WrongAnswer)
+	for _, e := range []string{c.Real.FirstErr, c.NoOp.FirstErr} {
+		if e != "" {
+			w.line("- first error: `%s`", oneLine(e))
+		}
+	}
+	w.line("")
+}
+
+func (r report) relaySection(w *mdWriter) {
+	w.line("### 4. Relay: outbox → Kafka")
+	w.line("")
+	rl := r.Relay
+	if rl == nil {
+		w.line("Not run (see -sections).\n")
+		return
+	}
+	w.line("A backlog of %d events (the envelope and metadata of an event the service wrote, fresh ids) written to the "+
+		"outbox through the unit of work's watermill-sql publisher (500 rows per transaction, %s rows/s) for a fresh "+
+		"consumer group positioned at the end; then the real `userservice --roles relay` (defaults: 4 shards, batch 100, "+
+		"poll 200 ms + NOTIFY) drains it into a fresh topic. "+
+		"The raw producers send the same records (key, payload, headers) to fresh topics with the service's producer "+
+		"settings. Every rate is first to last record acknowledged by the broker (raw: acknowledgements; relay: "+
+		"topic high-water marks polled every 50 ms, so no consumer loads the broker during the drain).", rl.Backlog, rate(rl.FillRate))
+	w.line("")
+	w.row("sender", "events", "events/s", "relay ÷ this")
+	w.row("---", "---:", "---:", "---:")
+	d := rl.Drain
+	w.row("**relay role** (real process; start-up included: "+d.StartToLast.Round(10e6).String()+")", fmt.Sprint(d.Received), rate(d.PerSecond()), "")
+	for _, p := range rl.Raw {
+		name := p.Name
+		if p.Err != nil {
+			name += " — error: `" + oneLine(p.Err.Error()) + "`"
+		}
+		w.row(name, fmt.Sprint(p.N), rate(p.PerSecond()), ratio(d.PerSecond(), p.PerSecond()))
+	}
+	w.line("")
+	w.line("Commit-to-consume latency: from the HTTP 201 of a create-user command to the arrival of its event at a Kafka "+
+		"consumer, with `--roles api,relay` in one process (DATABASE_MAX_CONNS=%d). Probes go round robin to %d tenants; "+
+		"under load, events written straight to the outbox (one small transaction every 10 ms) make up the rest of the rate.",
+		r.Set.MaxConns, probeTenants)
+	w.line("")
+	w.row("condition", "events/s asked", "HTTP probes/s", "outbox top-up/s", "samples", "p50 ms", "p99 ms", "max ms", "missing", "probes failed / not sent")
+	w.row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:")
+	for _, l := range []latencyRun{rl.Load, rl.Idle} {
+		if l.Label == "" {
+			continue
+		}
+		w.row(l.Label, rate(l.TargetRate), rate(l.ProbeRate), rate(l.TopUpRate), fmt.Sprint(l.Lat.N), ms(l.Lat.P50), ms(l.Lat.P99),
+			ms(l.Lat.Max), fmt.Sprint(l.Missing), fmt.Sprintf("%d / %d", l.Failed, l.Dropped))
+	}
+	if rl.Err != nil {
+		w.line("")
+		w.line("- section failed: `%s`", oneLine(rl.Err.Error()))
+	}
+	w.line("")
+}
+
+func (r report) evidence(w *mdWriter) {
+	w.line("### Evidence")
+	w.line("")
+	w.line("PostgreSQL's side: `pg_stat_activity` of the benchmark database sampled every %s during each measured window; "+
+		"figures are the average number of client backends in each state (`Client:idle in transaction` = waiting for the "+
+		"client's next statement inside a transaction: round trips plus the client's own work). The oldest write "+
+		"transaction is over the whole cluster (transaction ids and snapshots are cluster-wide): the relay cannot see "+
+		"anything committed after it began until it ends.", r.Set.SampleEvery)
+	w.line("")
+	w.row("run", "busy backends", "states (avg backends, share)", "oldest write tx, any db, p50 / max ms", "CPU (machine busy; cores used)")
+	w.row("---", "---:", "---", "---:", "---")
+	row := func(name string, p waitProfile, u cpuUse) {
+		h := p.Horizon()
+		w.row(name, fmt.Sprintf("%.1f", p.Busy()), p.Top(4), ms(h.P50)+" / "+ms(h.Max), u.String())
+	}
+	if c := r.Cmd; c != nil {
+		for _, v := range []struct {
+			short  string
+			levels []commandLevel
+		}{{"one tenant", c.Shared.Levels}, {"tenant per client", c.PerClient.Levels}, {"tenant per client, no NOTIFY", c.NoNotify.Levels}} {
+			for _, l := range v.levels {
+				if l.HTTP.Clients == 1 && v.short != "one tenant" {
+					continue
+				}
+				row(fmt.Sprintf("userservice, %d clients, %s", l.HTTP.Clients, v.short), l.HTTPW, l.HTTPCPU)
+				row(fmt.Sprintf("pgbench, %d clients, %s", l.PG.Clients, v.short), l.PGW, l.PGCPU)
+			}
+		}
+	}
+	if c := r.Change; c != nil && c.Err == nil {
+		row("real PATCH", c.RealW, cpuUse{})
+		row("no-op PATCH", c.NoW, cpuUse{})
+	}
+	if rp := r.Replay; rp != nil && rp.Err == nil {
+		row("usersctl replay, second run (service = the usersctl process)", rp.Waits, rp.Use)
+	}
+	if rl := r.Relay; rl != nil {
+		row("relay draining", rl.Drain.Waits, rl.Drain.Use)
+		for _, p := range rl.Raw {
+			w.row(p.Name, "", "", "", p.Use.String())
+		}
+		row("api+relay under load", rl.Load.Waits, rl.Load.Use)
+		row("api+relay idle", rl.Idle.Waits, rl.Idle.Use)
+	}
+	w.line("")
+	w.line("CPU: `service` is the userservice process under test (api, relay or both), `load generator` is userbench " +
+		"(HTTP clients, raw producers) plus pgbench; the machine is shared, so what is left is other work.")
+	w.line("")
+	var profiles []*cpuProfile
+	if r.Cmd != nil {
+		profiles = append(profiles, r.Cmd.Profile)
+	}
+	if r.Relay != nil {
+		profiles = append(profiles, r.Relay.Drain.Profile)
+	}
+	if r.Replay != nil {
+		profiles = append(profiles, r.Replay.Profile)
+	}
+	for _, p := range profiles {
+		if p == nil {
+			continue
+		}
+		if p.Label == "relay-drain" && r.Relay != nil && r.Relay.Drain.Blocking != "" {
+			w.line("Blocking profiles of the relay while it drained (from a `/debug/pprof/trace` execution trace: "+
+				"wall time goroutines spent blocked on the network and on channels/mutexes; relay process CPU over the whole drain: %s):",
+				r.Relay.Drain.CPU)
+			w.line("")
+			w.line("```text\n%s\n```", r.Relay.Drain.Blocking)
+			w.line("")
+		}
+		w.line("CPU profile `%s` (`go tool pprof -top`; file in the run's artifacts):", p.Label)
+		w.line("")
+		if p.Err != nil {
+			w.line("profile failed: `%s`\n", oneLine(p.Err.Error()))
+			continue
+		}
+		w.line("```text\n%s\n```", p.Top)
+		w.line("")
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return strings.ReplaceAll(s, "`", "'")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (r report) replaySection(w *mdWriter) {
+	rp := r.Replay
+	if rp == nil {
+		return
+	}
+	w.line("### 5. Replay: rebuilding the users read model vs a raw sequential read")
+	w.line("")
+	if rp.Err != nil {
+		w.line("Section failed: `%s`\n", oneLine(rp.Err.Error()))
+		return
+	}
+	w.line("%d events of one tenant (%d per user: the registration and profile changes, with the data of events the "+
+		"service wrote, generated by INSERT ... SELECT in %s), then a raw read of the same events in stream order "+
+		"(the rebuild's order and columns, rows not decoded), then the real `usersctl replay --projection users "+
+		"--tenant T` (its default batch) twice, each timed from process start to exit: first with none of the generated "+
+		"users in the live read model (the swap inserts them all), then with the model up to date, as when a projection "+
+		"is rebuilt in production; the ratio uses the second.", rp.Events, eventsPerUser, rp.Generate.Round(time.Millisecond))
+	w.line("")
+	w.row("reader", "events", "seconds", "events/s", "replay ÷ this")
+	w.row("---", "---:", "---:", "---:", "---:")
+	w.row("raw sequential read (pgx, stream order)", fmt.Sprint(rp.Events), fmt.Sprintf("%.1f", rp.RawRead.Seconds()), rate(rp.RawPerSecond()),
+		ratio(rp.ReplayPerSecond(), rp.RawPerSecond()))
+	w.row("usersctl replay, first (live model empty for the tenant)", fmt.Sprint(rp.Events), fmt.Sprintf("%.1f", rp.First.Seconds()),
+		rate(perSecond(rp.Events, rp.First)), "")
+	w.row("**usersctl replay**, model up to date (process start to exit)", fmt.Sprint(rp.Events), fmt.Sprintf("%.1f", rp.Replay.Seconds()), rate(rp.ReplayPerSecond()), "")
+	if rp.BulkPerSec > 0 {
+		w.row("usersctl replay, bulk phase only (its own report)", "", "", rate(rp.BulkPerSec), "")
+	}
+	w.line("")
+	w.line("usersctl said (first, then second run):\n\n```text\n%s\n%s\n```\n", rp.FirstOutput, rp.ReplayOutput)
+}

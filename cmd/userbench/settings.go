@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// settings are one benchmark profile's sizes and durations. Every loop of
+// the benchmark is bounded by them.
+type settings struct {
+	Name string
+	// Warmup runs before each measured level, unrecorded; Duration is the
+	// measured window of each level (HTTP and pgbench alike).
+	Warmup, Duration time.Duration
+	// Rounds splits each level's measured time into that many alternating
+	// HTTP / pgbench windows, so drift of a shared, noisy machine hits both
+	// sides alike.
+	Rounds int
+	// Clients are the concurrency levels of the command path.
+	Clients []int
+	// MaxConns is the service's DATABASE_MAX_CONNS: the largest client
+	// count, so the pool never caps a level that pgbench runs with as many
+	// connections.
+	MaxConns int
+	// DefaultPoolLevel, when non-zero, adds a reference run at that client
+	// count with pgx's default pool size.
+	DefaultPoolLevel int
+	// ChangeClients, ChangeUsersPerClient and ChangeDuration shape the
+	// change-detection run; each client patches only its own users, so
+	// there are no version conflicts.
+	ChangeClients        int
+	ChangeUsersPerClient int
+	ChangeDuration       time.Duration
+	// Backlog is the number of outbox events the relay drains.
+	Backlog int
+	// LoadLatency and IdleLatency are the commit-to-consume windows;
+	// IdleInterval is the pace of the idle probe; ProbeRate caps the HTTP
+	// probes under load (the rest of the load is written straight to the
+	// outbox).
+	LoadLatency, IdleLatency time.Duration
+	IdleInterval             time.Duration
+	ProbeRate                float64
+	// ReplayEvents is the size of the history `usersctl replay` rebuilds.
+	ReplayEvents int
+	// ProfileSeconds is the length of each CPU profile taken of the service.
+	ProfileSeconds int
+	// SampleEvery is the pg_stat_activity sampling interval.
+	SampleEvery time.Duration
+}
+
+func profileSettings(name string) (settings, error) {
+	base := settings{
+		Name: name, Clients: []int{1, 8, 32}, MaxConns: 32,
+		ChangeClients: 8, IdleInterval: 200 * time.Millisecond, ProbeRate: 200,
+		SampleEvery: 20 * time.Millisecond,
+	}
+	switch name {
+	case "quick":
+		base.Warmup, base.Duration, base.Rounds = 2*time.Second, 8*time.Second, 1
+		base.ChangeUsersPerClient, base.ChangeDuration = 50, 8*time.Second
+		base.Backlog = 20000
+		base.LoadLatency, base.IdleLatency = 10*time.Second, 10*time.Second
+		base.ProfileSeconds = 6
+		base.ReplayEvents = 100_000
+	case "full":
+		base.Warmup, base.Duration, base.Rounds = 5*time.Second, 30*time.Second, 3
+		base.DefaultPoolLevel = 32
+		base.ChangeUsersPerClient, base.ChangeDuration = 100, 20*time.Second
+		base.Backlog = 50000
+		base.LoadLatency, base.IdleLatency = 30*time.Second, 30*time.Second
+		base.ProfileSeconds = 20
+		base.ReplayEvents = 1_000_000
+	default:
+		return settings{}, fmt.Errorf("unknown profile %q: want quick or full", name)
+	}
+	return base, nil
+}

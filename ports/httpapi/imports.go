@@ -1,0 +1,127 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/userservice/userservice/app/auth"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+)
+
+// MaxImportBytes caps a CSV upload (the JSON body limit is for JSON only).
+const MaxImportBytes int64 = 256 << 20
+
+const mediaCSV = "text/csv"
+
+// Errors of the imports routes, classified in errors.go.
+var errImportTooLarge = errors.New("import file too large")
+
+// startImport handles POST /v1/imports: the body (text/csv) is streamed to
+// the use case, which queues its rows; 202 with the job.
+func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	if err := checkMediaType(r.Header.Get("Content-Type"), mediaCSV); err != nil {
+		return err
+	}
+	mapping, err := parseMapping(r.URL.Query()["map"])
+	if err != nil {
+		return err
+	}
+	started, err := h.app.Commands.StartImport.Handle(r.Context(), command.StartImport{TenantID: p.TenantID,
+		Actor: "token:" + p.TokenID, Body: http.MaxBytesReader(w, r.Body, MaxImportBytes), Mapping: mapping})
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return fmt.Errorf("%w: the limit is %d bytes", errImportTooLarge, tooLarge.Limit)
+	}
+	if err != nil {
+		return err
+	}
+	job, err := h.app.Queries.GetImport.Handle(r.Context(), query.GetImport{TenantID: p.TenantID, JobID: started.JobID})
+	if err != nil {
+		return err
+	}
+	hdr := http.Header{}
+	hdr.Set("Location", "/v1/imports/"+job.ID)
+	h.writeJSON(w, r, http.StatusAccepted, newImportResource(job), hdr)
+	return nil
+}
+
+// parseMapping reads map=column=Header Name parameters.
+func parseMapping(values []string) (map[string]string, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(values))
+	for _, v := range values {
+		col, name, ok := strings.Cut(v, "=")
+		if !ok || strings.TrimSpace(col) == "" || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("%w: map must be column=Header Name, got %q", errMalformedRequest, v)
+		}
+		m[col] = name
+	}
+	return m, nil
+}
+
+// getImport handles GET /v1/imports/{id}.
+func (h *handler) getImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	job, err := h.app.Queries.GetImport.Handle(r.Context(), query.GetImport{TenantID: p.TenantID, JobID: mux.Vars(r)["id"]})
+	if err != nil {
+		return err
+	}
+	h.writeJSON(w, r, http.StatusOK, newImportResource(job), nil)
+	return nil
+}
+
+// listParkedRows handles GET /v1/imports/{id}/parked: the job's poison queue.
+func (h *handler) listParkedRows(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	q := query.ListParkedImportRows{TenantID: p.TenantID, JobID: mux.Vars(r)["id"]}
+	var err error
+	if q.AfterRow, err = intParam(r, "after_row"); err != nil {
+		return err
+	}
+	if q.Limit, err = intParam(r, "limit"); err != nil {
+		return err
+	}
+	rows, err := h.app.Queries.ListParkedImportRows.Handle(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	h.writeJSON(w, r, http.StatusOK, newParkedList(rows), nil)
+	return nil
+}
+
+// retryImport handles POST /v1/imports/{id}/retry: queues the parked rows again.
+func (h *handler) retryImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	n, err := h.app.Commands.RetryImport.Handle(r.Context(), command.RetryImport{TenantID: p.TenantID, JobID: mux.Vars(r)["id"]})
+	if err != nil {
+		return err
+	}
+	h.writeJSON(w, r, http.StatusAccepted, map[string]int{"requeued": n}, nil)
+	return nil
+}
+
+// setNotificationSettings handles PUT /v1/notification-settings.
+func (h *handler) setNotificationSettings(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	body, err := h.readBody(w, r, false, mediaJSON)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Emails        []string `json:"emails"`
+		WebhookURL    string   `json:"webhook_url"`
+		WebhookSecret string   `json:"webhook_secret"`
+	}
+	if err := decodeObject(body, &req); err != nil {
+		return err
+	}
+	if err := h.app.Commands.SetNotificationSettings.Handle(r.Context(), command.SetNotificationSettings{TenantID: p.TenantID,
+		Emails: req.Emails, WebhookURL: req.WebhookURL, WebhookSecret: req.WebhookSecret}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

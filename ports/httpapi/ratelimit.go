@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// errRateLimited is answered 429 with Retry-After.
+var errRateLimited = errors.New("too many requests for this token; retry after the Retry-After delay")
+
+// tokenLimiter is a token bucket per API token. Limits are per process: with
+// N api instances behind a balancer a token gets up to N times the rate,
+// which is what this guard is for (one runaway client cannot starve the
+// others on an instance), not a billing quota.
+type tokenLimiter struct {
+	limit rate.Limit
+	burst int
+
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	lastPrune time.Time
+	now       func() time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// idleBucketTTL is how long an unused token's bucket is kept; a refilled
+// bucket is the same as a new one, so dropping it loses nothing.
+const idleBucketTTL = 10 * time.Minute
+
+func newTokenLimiter(perSecond float64, burst int) *tokenLimiter {
+	if perSecond <= 0 {
+		return nil // disabled
+	}
+	return &tokenLimiter{limit: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}, now: time.Now}
+}
+
+// allow takes one request from the token's bucket; when empty it says how
+// long until the next request would be allowed.
+func (l *tokenLimiter) allow(tokenID string) (ok bool, retryAfter time.Duration) {
+	if l == nil {
+		return true, 0
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastPrune) > idleBucketTTL {
+		for id, b := range l.buckets {
+			if now.Sub(b.seen) > idleBucketTTL {
+				delete(l.buckets, id)
+			}
+		}
+		l.lastPrune = now
+	}
+	b, found := l.buckets[tokenID]
+	if !found {
+		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.buckets[tokenID] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now) // a refused request must not use up the future
+		return false, delay
+	}
+	return true, 0
+}
+
+// setRetryAfter writes the delay in whole seconds, rounded up (RFC 9110).
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+}

@@ -1,0 +1,54 @@
+package httpapi
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestTokenLimiterRefusesBeyondBurstAndRefills(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newTokenLimiter(2, 3) // 2/s, burst 3
+	l.now = func() time.Time { return now }
+	for i := range 3 {
+		if ok, _ := l.allow("a"); !ok {
+			t.Fatalf("request %d within the burst refused", i)
+		}
+	}
+	ok, wait := l.allow("a")
+	if ok || wait <= 0 || wait > time.Second {
+		t.Fatalf("beyond the burst: ok %v, retry after %v; want refused with a wait of at most 1s", ok, wait)
+	}
+	if ok, _ := l.allow("b"); !ok {
+		t.Fatal("another token shares the first one's bucket")
+	}
+	// Refused requests do not push the refill further away.
+	for range 10 {
+		l.allow("a")
+	}
+	now = now.Add(600 * time.Millisecond)
+	if ok, _ := l.allow("a"); !ok {
+		t.Fatal("bucket did not refill at the configured rate")
+	}
+	// Idle buckets are dropped after the TTL.
+	now = now.Add(2 * idleBucketTTL)
+	l.allow("c")
+	if _, kept := l.buckets["b"]; kept {
+		t.Fatal("idle bucket kept")
+	}
+}
+
+func TestRetryAfterRoundsUpToWholeSeconds(t *testing.T) {
+	w := httptest.NewRecorder()
+	setRetryAfter(w, 1200*time.Millisecond)
+	if got := w.Header().Get("Retry-After"); got != "2" {
+		t.Fatalf("Retry-After = %q, want 2", got)
+	}
+	if newTokenLimiter(-1, 0) != nil {
+		t.Fatal("a negative rate should disable the limiter")
+	}
+	var disabled *tokenLimiter
+	if ok, _ := disabled.allow("x"); !ok {
+		t.Fatal("a disabled limiter refused")
+	}
+}

@@ -1,0 +1,191 @@
+package messages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/userservice/userservice/app"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+)
+
+// Source is one place import messages come from.
+type Source struct {
+	// Name names the source's handlers in logs ("postgres", "kafka").
+	Name       string
+	Subscriber message.Subscriber
+	Topic      string
+	// Consumers is how many handlers subscribe: parallel consumers of the
+	// PostgreSQL queue, or group members of a Kafka topic. Default 4.
+	Consumers int
+}
+
+// ImportRouterConfig configures the importer role's router.
+type ImportRouterConfig struct {
+	// Sources are consumed side by side. Required: the PostgreSQL import
+	// queue, and with Kafka configured also the Kafka import topic.
+	Sources []Source
+	// Requeue publishes to the PostgreSQL import queue, where rows wait
+	// (with watermill's delay metadata) for their manager's row or for
+	// their next attempt after a transient failure. Required.
+	Requeue message.Publisher
+	// RequeueTopic is the topic of Requeue. Default "imports".
+	RequeueTopic string
+	// QuickRetries are retries in place, for blips; they keep the consumer's
+	// transaction open, so they are few and short. Default 2, from
+	// QuickRetryInterval (default 100ms) doubling.
+	QuickRetries       int
+	QuickRetryInterval time.Duration
+	// MaxAttempts bounds the attempts of a row with transient failures:
+	// each failed attempt requeues the row for RetryDelay (doubling up to
+	// MaxRetryDelay); after the last the row is parked in the poison queue.
+	// Defaults 8, 1s and 1m.
+	MaxAttempts   int
+	RetryDelay    time.Duration
+	MaxRetryDelay time.Duration
+	// CloseTimeout bounds the wait for in-flight rows on shutdown. Default 15s.
+	CloseTimeout time.Duration
+	// StaleAfter is how long a job may stay unsealed (its rows still being
+	// queued) before the router fails it as abandoned; checked every
+	// StaleCheckInterval. Defaults 1h and 1m. Needs Commands.FailStaleImports.
+	StaleAfter         time.Duration
+	StaleCheckInterval time.Duration
+	Logger             watermill.LoggerAdapter
+}
+
+func (c *ImportRouterConfig) setDefaults() {
+	if c.RequeueTopic == "" {
+		c.RequeueTopic = "imports"
+	}
+	for i := range c.Sources {
+		if c.Sources[i].Consumers == 0 {
+			c.Sources[i].Consumers = 4
+		}
+	}
+	setDefault(&c.QuickRetries, 2)
+	setDefault(&c.QuickRetryInterval, 100*time.Millisecond)
+	setDefault(&c.MaxAttempts, 8)
+	setDefault(&c.RetryDelay, time.Second)
+	setDefault(&c.MaxRetryDelay, time.Minute)
+	setDefault(&c.CloseTimeout, 15*time.Second)
+	setDefault(&c.StaleAfter, time.Hour)
+	setDefault(&c.StaleCheckInterval, time.Minute)
+	if c.Logger == nil {
+		c.Logger = watermill.NopLogger{}
+	}
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// Validate reports every invalid field at once.
+func (c ImportRouterConfig) Validate() error {
+	var errs []error
+	if len(c.Sources) == 0 {
+		errs = append(errs, errors.New("import router: no Sources"))
+	}
+	for i, s := range c.Sources {
+		if s.Subscriber == nil || s.Topic == "" || s.Consumers < 1 {
+			errs = append(errs, fmt.Errorf("import router: Sources[%d] needs a Subscriber, a Topic and Consumers >= 1", i))
+		}
+	}
+	if c.Requeue == nil {
+		errs = append(errs, errors.New("import router: Requeue is nil"))
+	}
+	if c.QuickRetries < 0 || c.QuickRetryInterval <= 0 {
+		errs = append(errs, errors.New("import router: QuickRetries must not be negative, QuickRetryInterval must be positive"))
+	}
+	if c.MaxAttempts < 1 || c.RetryDelay <= 0 || c.MaxRetryDelay < c.RetryDelay {
+		errs = append(errs, errors.New("import router: MaxAttempts and RetryDelay must be positive, MaxRetryDelay at least RetryDelay"))
+	}
+	if c.CloseTimeout <= 0 || c.StaleAfter <= 0 || c.StaleCheckInterval <= 0 {
+		errs = append(errs, errors.New("import router: CloseTimeout, StaleAfter and StaleCheckInterval must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// ImportRouter is the importer role: it applies import messages.
+type ImportRouter struct {
+	app app.Application
+	cfg ImportRouterConfig
+	log watermill.LoggerAdapter
+}
+
+// NewImportRouter returns the importer role's router over the application.
+func NewImportRouter(application app.Application, cfg ImportRouterConfig) (*ImportRouter, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &ImportRouter{app: application, cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Run consumes until ctx is cancelled, then finishes the rows in flight.
+func (r *ImportRouter) Run(ctx context.Context) error {
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: r.cfg.CloseTimeout}, r.log)
+	if err != nil {
+		return err
+	}
+	poison, err := middleware.PoisonQueueWithFilter(parkingPublisher{park: r.app.Commands.ParkImportRow}, "imports_parked",
+		func(err error) bool { return errors.Is(err, errAttemptsExhausted) })
+	if err != nil {
+		return err
+	}
+	quick := middleware.Retry{MaxRetries: r.cfg.QuickRetries, InitialInterval: r.cfg.QuickRetryInterval,
+		MaxInterval: 4 * r.cfg.QuickRetryInterval, Multiplier: 2, Logger: r.log,
+		ShouldRetry: func(p middleware.RetryParams) bool { return !errors.Is(p.Err, errUndecodable) }}
+	// Outermost first: park what exhausted its attempts; requeue what
+	// failed for a later attempt; retry blips in place; turn panics into errors.
+	router.AddMiddleware(poison, r.retryLater, quick.Middleware, middleware.Recoverer)
+	for _, s := range r.cfg.Sources {
+		for i := range s.Consumers {
+			router.AddConsumerHandler("import-"+s.Name+"-"+strconv.Itoa(i), s.Topic, s.Subscriber, r.handle)
+		}
+	}
+	go r.failStaleJobs(ctx)
+	err = router.Run(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// handle applies one row. Rejections are recorded by the use case (not
+// errors); a row waiting for its manager goes back to the queue for later.
+func (r *ImportRouter) handle(msg *message.Message) error {
+	row, err := decodeRow(msg)
+	if err != nil {
+		// Retrying cannot make it readable and it names no row to park.
+		r.log.Error("import message dropped", err, watermill.LogFields{"message_uuid": msg.UUID})
+		return nil
+	}
+	res, err := r.app.Commands.ImportUserRow.Handle(msg.Context(), row)
+	var deferred *command.DeferredError
+	switch {
+	case errors.As(err, &deferred):
+		row.Deferrals++
+		return r.requeue(msg, row, attempts(msg), deferred.Delay)
+	case errors.Is(err, query.ErrImportNotFound):
+		r.log.Error("import message of an unknown job dropped", err, fields(row))
+		return nil
+	case err != nil:
+		return err
+	}
+	r.log.Trace("import row handled", fields(row).Add(watermill.LogFields{"outcome": res.Outcome, "duplicate": res.Duplicate}))
+	return nil
+}
+
+func fields(row command.ImportUserRow) watermill.LogFields {
+	return watermill.LogFields{"job_id": row.JobID, "tenant_id": row.TenantID, "row": row.Row}
+}
