@@ -26,6 +26,9 @@ func (s *Imports) CreateImportJob(ctx context.Context, j command.NewImportJob) e
 	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation && pgErr.ConstraintName == "import_jobs_dedup_key_key" {
 		return command.ErrImportExists
 	}
+	if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+		return fmt.Errorf("create import job for tenant %s: %w", j.TenantID, ErrTenantNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("create import job: %w", err)
 	}

@@ -1,5 +1,6 @@
 // Command usersctl administers the user service: it applies the database
-// migrations and manages tenants and their API tokens. It writes through the
+// migrations, manages tenants and their API tokens, and imports users from
+// CSV files. It writes through the
 // same application handlers as the service (never raw SQL) and reads
 // DATABASE_URL like the service does.
 //
@@ -33,6 +34,7 @@ Commands:
                                                    ROLE is admin, importer or reader;
                                                    --ttl defaults to 720h, 0 = never expires
   token revoke --tenant ID --token-id ID           revoke an API token
+` + importUsage + `
 ` + eventsTailUsage + `
 ` + replayUsage + `
 ` + republishUsage + `
@@ -97,6 +99,10 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		return subcommand(ctx, "tenant", rest, e, map[string]leaf{"create": tenantCreate})
 	case "token":
 		return subcommand(ctx, "token", rest, e, map[string]leaf{"create": tokenCreate, "revoke": tokenRevoke})
+	case "import":
+		return importCmd(ctx, rest, e)
+	case "imports":
+		return subcommand(ctx, "imports", rest, e, map[string]leaf{"show": importsShow, "failures": importsFailures, "retry": importsRetry})
 	case "events":
 		return subcommand(ctx, "events", rest, e, map[string]leaf{"tail": eventsTail})
 	case "replay":

@@ -227,6 +227,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"token", "create", "--tenant", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "--role", "admin", "--ttl", "-1h"}, "--ttl must not be negative"},
 		{[]string{"token", "revoke", "--tenant", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}, "--token-id is required"},
 		{[]string{"migrate", "now"}, `unexpected arguments ["now"]`},
+		{[]string{"import", "--tenant", "abc"}, `import: want one FILE, got 0; --tenant "abc" is not a UUID`},
+		{[]string{"import", "f.csv", "--map", "email"}, `want COLUMN=Header, got "email"`},
+		{[]string{"imports", "show", "--tenant", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}, "imports show: want one JOB id, got 0"},
+		{[]string{"imports", "retry", "job-1"}, `JOB "job-1" is not a UUID; --tenant is required`},
+		{[]string{"imports", "purge"}, `imports: unknown subcommand "purge"`},
 	}
 	for _, c := range cases {
 		// No database is reached for a usage error: point at nothing.

@@ -56,7 +56,7 @@ func TestInvalidConfigurationReportsAllProblems(t *testing.T) {
 }
 
 // TestServiceServesAndShutsDownCleanly starts the whole process (api plus a
-// placeholder role) against the real PostgreSQL and Kafka, checks the ops
+// relay role) against the real PostgreSQL and Kafka, checks the ops
 // endpoints and the API behind them, then cancels it like SIGTERM does.
 func TestServiceServesAndShutsDownCleanly(t *testing.T) {
 	t.Parallel()

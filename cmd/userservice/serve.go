@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,7 +29,9 @@ const connectTimeout = 15 * time.Second
 // cancelled or a role fails.
 func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	log.Info("userservice starting", zap.Strings("roles", cfg.Roles),
-		zap.Strings("kafka_brokers", cfg.KafkaBrokers), zap.Bool("migrate_on_start", cfg.MigrateOnStart))
+		zap.Strings("kafka_brokers", cfg.KafkaBrokers), zap.Bool("migrate_on_start", cfg.MigrateOnStart),
+		zap.String("import_queue", cfg.ImportQueue), zap.String("smtp_addr", cfg.SMTPAddr),
+		zap.Bool("hris_configured", cfg.HRISURL != ""))
 
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	pool, err := postgres.Connect(cctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
@@ -57,7 +60,12 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	application, err := service.BuildApplication(pool, log, cmdMetrics)
+	opts, closeOpts, err := serviceOptions(cfg, log, cmdMetrics)
+	if err != nil {
+		return err
+	}
+	defer closeOpts()
+	application, err := service.Build(pool, opts)
 	if err != nil {
 		return err
 	}
@@ -69,8 +77,7 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	return registry.Run(ctx, cfg.Roles)
 }
 
-// registerRoles registers the runner of every role the process runs. Roles
-// not written yet are placeholders.
+// registerRoles registers the runner of every role the process runs.
 func registerRoles(registry *roles.Registry, cfg config.Config, pool *pgxpool.Pool,
 	reg *prometheus.Registry, application app.Application, log *zap.Logger) error {
 	for _, name := range cfg.Roles {
@@ -85,11 +92,14 @@ func registerRoles(registry *roles.Registry, cfg config.Config, pool *pgxpool.Po
 			runner, err = newRelay(cfg, pool, reg, log.Named("relay"))
 		case roles.Directory:
 			runner, err = newDirectory(cfg, pool, reg, log.Named("directory"))
+		case roles.Importer:
+			runner, err = newImporter(cfg, pool, application, log.Named("importer"))
+		case roles.Notifier:
+			runner, err = newNotifier(application, log.Named("notifier"))
+		case roles.HRISSync:
+			runner, err = newHRISSync(cfg, application, log.Named("hris-sync"))
 		default:
-			// Not implemented yet: importer, notifier, hris-sync. Each
-			// logs "role X: not implemented yet" once and waits for shutdown.
-			// Replace the placeholder here when the role lands.
-			runner = roles.Placeholder(name, log.Named(name))
+			err = errors.New("no runner for this role")
 		}
 		if err != nil {
 			return fmt.Errorf("%s role: %w", name, err)

@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -9,7 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/userservice/userservice/adapters/hris"
 	"github.com/userservice/userservice/adapters/metrics"
+	"github.com/userservice/userservice/adapters/notify"
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/query"
@@ -89,5 +93,36 @@ func TestBuildApplicationRefusesNilPool(t *testing.T) {
 	t.Parallel()
 	if _, err := service.BuildApplication(nil, nil, nil); err == nil {
 		t.Error("nil pool accepted")
+	}
+}
+
+// TestBuildWiresTheBulkUseCases checks the options: by default no HRIS (the
+// zero SyncHRIS), with one the handler is wired; a bad SMTP or HRIS setting
+// fails the build, naming the setting but never the secret.
+func TestBuildWiresTheBulkUseCases(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	a, err := service.Build(pool, service.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wired := func(h command.SyncHRISHandler) bool { return !reflect.ValueOf(h).IsZero() }
+	if wired(a.Commands.SyncHRIS) {
+		t.Error("SyncHRIS wired without an HRIS")
+	}
+	if _, err := a.Queries.GetImport.Handle(context.Background(), query.GetImport{TenantID: uuid.NewString(), JobID: uuid.NewString()}); !errors.Is(err, query.ErrImportNotFound) {
+		t.Errorf("GetImport of a missing job = %v", err)
+	}
+	a, err = service.Build(pool, service.Options{HRIS: &hris.ClientConfig{URL: "https://hris.example.com/e", Token: "t"},
+		SMTP: &notify.SMTPConfig{Addr: "127.0.0.1:1025", From: "a@example.com", TLS: notify.TLSNone}})
+	if err != nil || !wired(a.Commands.SyncHRIS) {
+		t.Errorf("with HRIS and SMTP: SyncHRIS wired %v, error %v", wired(a.Commands.SyncHRIS), err)
+	}
+	_, err = service.Build(pool, service.Options{HRIS: &hris.ClientConfig{URL: "hris", Token: "s3cret-token"},
+		SMTP: &notify.SMTPConfig{Addr: "mail", From: "a@example.com", Password: "s3cret-pw"}})
+	if err == nil || !strings.Contains(err.Error(), "NewSyncHRISHandler") || !strings.Contains(err.Error(), "NewDeliverNotificationHandler") {
+		t.Errorf("bad HRIS and SMTP: %v", err)
+	} else if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error leaks a secret: %v", err)
 	}
 }

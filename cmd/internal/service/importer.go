@@ -1,0 +1,114 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/userservice/userservice/adapters/kafka"
+	"github.com/userservice/userservice/adapters/postgres"
+	"github.com/userservice/userservice/app"
+	"github.com/userservice/userservice/ports/messages"
+)
+
+// importerGroup is the importer's Kafka consumer group.
+const importerGroup = "importer"
+
+// ImporterConfig configures the importer role.
+type ImporterConfig struct {
+	// DatabaseURL is where the role opens the pool of its queue consumers.
+	// Required.
+	DatabaseURL string
+	// Pool is the application's pool; rows waiting for their manager or
+	// for a retry are requeued through it. Required.
+	Pool *pgxpool.Pool
+	// Consumers is how many rows are handled at once. Default 4.
+	Consumers int
+	// KafkaBrokers and KafkaTopic, when set, add the Kafka import topic as
+	// a source (IMPORT_QUEUE=kafka); the PostgreSQL queue is still consumed
+	// by one consumer, for the rows that wait there.
+	KafkaBrokers []string
+	KafkaTopic   string
+	// PollInterval is the PostgreSQL queue's idle wait. Default the queue's.
+	PollInterval time.Duration
+	// Logger receives the router's logs. Default none.
+	Logger watermill.LoggerAdapter
+}
+
+// Validate reports every invalid field at once.
+func (c ImporterConfig) Validate() error {
+	var errs []error
+	if c.DatabaseURL == "" || c.Pool == nil {
+		errs = append(errs, errors.New("importer: DatabaseURL and Pool are required"))
+	}
+	if c.Consumers < 0 {
+		errs = append(errs, errors.New("importer: Consumers must not be negative"))
+	}
+	if len(c.KafkaBrokers) > 0 && c.KafkaTopic == "" {
+		errs = append(errs, errors.New("importer: KafkaTopic is required with KafkaBrokers"))
+	}
+	return errors.Join(errs...)
+}
+
+// Importer is the importer role: the import router over the application.
+type Importer struct {
+	app app.Application
+	cfg ImporterConfig
+}
+
+// NewImporter returns the role; its connections are opened by Run.
+func NewImporter(application app.Application, cfg ImporterConfig) (*Importer, error) {
+	if cfg.Consumers == 0 {
+		cfg.Consumers = 4
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = watermill.NopLogger{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Importer{app: application, cfg: cfg}, nil
+}
+
+// Run consumes import rows until ctx is cancelled. The queue consumers get a
+// pool of their own, one connection each plus one: each holds its connection
+// (the row's lock) while the handler writes through the application's pool,
+// and sharing a small pool deadlocked.
+func (i *Importer) Run(ctx context.Context) (err error) {
+	pgConsumers := i.cfg.Consumers
+	if len(i.cfg.KafkaBrokers) > 0 {
+		pgConsumers = 1
+	}
+	subPool, err := postgres.Connect(ctx, i.cfg.DatabaseURL, int32(pgConsumers+1))
+	if err != nil {
+		return err
+	}
+	defer subPool.Close()
+	sub, err := postgres.NewImportQueueSubscriber(subPool, postgres.ImportQueueConfig{PollInterval: i.cfg.PollInterval}, i.cfg.Logger)
+	if err != nil {
+		return err
+	}
+	requeue, err := postgres.NewImportQueuePublisher(i.cfg.Pool, i.cfg.Logger)
+	if err != nil {
+		return errors.Join(err, sub.Close())
+	}
+	sources := []messages.Source{{Name: "postgres", Subscriber: sub, Topic: postgres.ImportQueueTopic, Consumers: pgConsumers}}
+	if len(i.cfg.KafkaBrokers) > 0 {
+		ksub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: i.cfg.KafkaBrokers, ConsumerGroup: importerGroup}, i.cfg.Logger)
+		if err != nil {
+			return errors.Join(err, sub.Close())
+		}
+		// The router closes its subscribers; closing again is harmless and
+		// covers a router that failed to start.
+		defer func() { err = errors.Join(err, ksub.Close()) }()
+		sources = append(sources, messages.Source{Name: "kafka", Subscriber: ksub, Topic: i.cfg.KafkaTopic, Consumers: i.cfg.Consumers})
+	}
+	router, err := messages.NewImportRouter(i.app, messages.ImportRouterConfig{Sources: sources, Requeue: requeue, Logger: i.cfg.Logger})
+	if err != nil {
+		return errors.Join(err, sub.Close())
+	}
+	return router.Run(ctx)
+}

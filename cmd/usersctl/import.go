@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/userservice/userservice/app"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/cmd/internal/service"
+)
+
+const importUsage = `  import FILE --tenant ID [--map COLUMN=Header]... [--wait]
+                                                   import users from a CSV file; prints the job id.
+                                                   --map reads COLUMN (external_id, email, ...)
+                                                   from the file's column Header; --wait shows
+                                                   progress and the outcome, exit 1 when rows
+                                                   were rejected or parked
+  imports show JOB --tenant ID                     an import job's status and counts
+  imports failures JOB --tenant ID [--csv]         an import job's rejected rows
+  imports retry JOB --tenant ID                    queue an import job's parked rows again`
+
+// importPollInterval is how often --wait reads the job.
+const importPollInterval = 500 * time.Millisecond
+
+// maxFailuresShown bounds the rejections --wait prints; `imports failures`
+// lists them all.
+const maxFailuresShown = 20
+
+// importCmd queues a CSV file's rows through the StartImport use case. The
+// file is handed over as it is read; the job id goes alone to stdout.
+func importCmd(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("import")
+	tenant := fs.String("tenant", "", "the tenant's id (required)")
+	wait := fs.Bool("wait", false, "wait for the job to finish, showing progress on stderr")
+	mapping := map[string]string{}
+	fs.Func("map", "COLUMN=Header: read an import column from the file's column Header (repeatable)", func(v string) error {
+		col, header, ok := strings.Cut(v, "=")
+		if col, header = strings.TrimSpace(col), strings.TrimSpace(header); !ok || col == "" || header == "" {
+			return fmt.Errorf("want COLUMN=Header, got %q", v)
+		}
+		mapping[col] = header
+		return nil
+	})
+	files, err := parseWithArgs(fs, args, e)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	if len(files) != 1 {
+		problems = append(problems, fmt.Sprintf("want one FILE, got %d", len(files)))
+	}
+	if err := checkUUID("--tenant", *tenant); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return usageError("import: %s", strings.Join(problems, "; "))
+	}
+	if len(mapping) == 0 {
+		mapping = nil
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+
+	application, closeDB, err := openApplication(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	started, err := application.Commands.StartImport.Handle(ctx, command.StartImport{TenantID: *tenant, Actor: "usersctl",
+		Body: f, Mapping: mapping})
+	if err != nil {
+		return fmt.Errorf("import %s: %w", files[0], err)
+	}
+	fmt.Fprintln(e.stdout, started.JobID)
+	fmt.Fprintf(e.stderr, "queued %d rows as import job %s\n", started.Total, started.JobID)
+	if !*wait {
+		return nil
+	}
+	job, err := waitForImport(ctx, application, *tenant, started.JobID, e.stderr)
+	if err != nil {
+		return fmt.Errorf("import: waiting for job %s: %w (the import goes on: usersctl imports show %[2]s --tenant %s)",
+			started.JobID, err, *tenant)
+	}
+	printSummary(e.stdout, job)
+	return importOutcome(ctx, application, job, e.stderr)
+}
+
+// waitForImport polls the job until it is finished, drawing a progress line.
+func waitForImport(ctx context.Context, application app.Application, tenant, jobID string, progress io.Writer) (query.ImportJob, error) {
+	start := time.Now()
+	first := -1
+	tick := time.NewTicker(importPollInterval)
+	defer tick.Stop()
+	for {
+		job, err := application.Queries.GetImport.Handle(ctx, query.GetImport{TenantID: tenant, JobID: jobID})
+		if err != nil {
+			return job, err
+		}
+		if first < 0 {
+			first = job.Processed()
+		}
+		rate := 0.0
+		if secs := time.Since(start).Seconds(); secs > 0 {
+			rate = float64(job.Processed()-first) / secs
+		}
+		drawProgress(progress, job, rate)
+		if job.Finished() {
+			fmt.Fprintln(progress)
+			return job, nil
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(progress)
+			return job, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// progressWidth is the number of cells of the progress bar.
+const progressWidth = 30
+
+func drawProgress(w io.Writer, j query.ImportJob, rate float64) {
+	total := "?"
+	if j.Total != nil {
+		total = fmt.Sprint(*j.Total)
+	}
+	filled := min(int(j.Progress()*progressWidth), progressWidth)
+	fmt.Fprintf(w, "\r[%s%s] %d/%s rows  %.0f rows/s ", strings.Repeat("#", filled),
+		strings.Repeat(".", progressWidth-filled), j.Processed(), total, rate)
+}
+
+func printSummary(w io.Writer, j query.ImportJob) {
+	fmt.Fprintf(w, "%s %s: created %d, updated %d, unchanged %d, skipped %d, rejected %d, parked %d\n",
+		j.ID, j.Status, j.Created, j.Updated, j.Unchanged, j.Skipped, j.Rejected, j.Parked)
+}
+
+// importOutcome is nil for a clean job. For one with rejected or parked rows
+// it lists the first rejections (row, field, reason) and says what to run.
+func importOutcome(ctx context.Context, application app.Application, j query.ImportJob, stderr io.Writer) error {
+	switch {
+	case j.Status == "failed":
+		return fmt.Errorf("import job %s failed: %s", j.ID, j.Error)
+	case j.Rejected == 0 && j.Parked == 0 && j.Status == "completed":
+		return nil
+	}
+	if j.Rejected > 0 {
+		page, err := application.Queries.ListImportFailures.Handle(ctx, query.ListImportFailures{TenantID: j.TenantID,
+			JobID: j.ID, Limit: maxFailuresShown})
+		if err != nil {
+			return fmt.Errorf("import job %s completed with errors; listing them: %w", j.ID, err)
+		}
+		for _, f := range page.Failures {
+			fmt.Fprintln(stderr, failureLine(f))
+		}
+		if !page.Done {
+			fmt.Fprintf(stderr, "... (only the first %d shown)\n", len(page.Failures))
+		}
+	}
+	hint := fmt.Sprintf("usersctl imports failures %s --tenant %s", j.ID, j.TenantID)
+	if j.Parked > 0 {
+		hint += fmt.Sprintf("; usersctl imports retry %s --tenant %s queues the parked rows again", j.ID, j.TenantID)
+	}
+	return fmt.Errorf("import job %s completed with errors: %d rows rejected, %d parked (%s)", j.ID, j.Rejected, j.Parked, hint)
+}
+
+func failureLine(f query.ImportFailure) string {
+	field := ""
+	if f.Field != "" {
+		field = ", field " + f.Field
+	}
+	return fmt.Sprintf("row %d%s: %s (%s)", f.Row, field, f.Message, f.Code)
+}
+
+// openApplication connects and builds the application; close releases both.
+func openApplication(ctx context.Context, e env) (app.Application, func(), error) {
+	pool, err := connect(ctx, e)
+	if err != nil {
+		return app.Application{}, nil, err
+	}
+	application, err := service.BuildApplication(pool, nil, nil)
+	if err != nil {
+		pool.Close()
+		return app.Application{}, nil, err
+	}
+	return application, pool.Close, nil
+}
+
+// parseWithArgs parses flags given before, between or after the positional
+// arguments (`import FILE --tenant ID` reads naturally), and returns those.
+func parseWithArgs(fs *flag.FlagSet, args []string, e env) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(e.stderr, "Usage of usersctl %s:\n", fs.Name())
+				fs.SetOutput(e.stderr)
+				fs.PrintDefaults()
+				return nil, err
+			}
+			return nil, usageError("%s: %v", fs.Name(), err)
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/userservice/userservice/adapters/postgres/pgtest"
+	"github.com/userservice/userservice/cmd/internal/service"
+)
+
+// startImporter runs the importer role in-process, built by the constructor
+// the userservice role uses, until the test ends.
+func startImporter(t *testing.T) {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	application, err := service.BuildApplication(pool, nil, nil)
+	must(t, err)
+	importer, err := service.NewImporter(application, service.ImporterConfig{DatabaseURL: pgtest.URL(), Pool: pool,
+		Consumers: 2, PollInterval: 20 * time.Millisecond})
+	must(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- importer.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("importer: %v", err)
+		}
+	})
+}
+
+// TestImportWaitReportsTheOutcome imports three valid rows and one invalid
+// into a fresh tenant with --wait: the summary counts them, the rejected
+// row is named with its field, and the exit code says the job had errors.
+// `imports show` and `imports failures --csv` then read the same job.
+func TestImportWaitReportsTheOutcome(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL()
+	startImporter(t)
+	r := usersctl(t, dbURL, "tenant", "create", "--name", "Import Ltd", "--seats", "10")
+	if r.code != 0 {
+		t.Fatalf("tenant create: exit %d, %s", r.code, r.stderr)
+	}
+	tenant := strings.TrimSpace(r.stdout)
+
+	u := uuid.NewString()[:8]
+	file := filepath.Join(t.TempDir(), "people.csv")
+	csv := "External ID,email,given_name,family_name\n" +
+		"A1-" + u + ",ada-" + u + "@example.com,Ada,Lovelace\n" +
+		"A2-" + u + ",grace-" + u + "@example.com,Grace,Hopper\n" +
+		"A3-" + u + ",alan-" + u + "@example.com,Alan,Turing\n" +
+		"A4-" + u + ",not-an-address,Bad,Row\n"
+	must(t, os.WriteFile(file, []byte(csv), 0o600))
+
+	r = usersctl(t, dbURL, "import", file, "--tenant", tenant, "--map", "external_id=External ID", "--wait")
+	if r.code != 1 {
+		t.Fatalf("import --wait: exit %d, want 1 (rows rejected)\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stdout should be the job id and the summary, got %q", r.stdout)
+	}
+	job := lines[0]
+	if want := job + " completed_with_errors: created 3, updated 0, unchanged 0, skipped 0, rejected 1, parked 0"; lines[1] != want {
+		t.Errorf("summary = %q\nwant      %q", lines[1], want)
+	}
+	for _, want := range []string{"queued 4 rows as import job " + job, "4/4 rows", "row 5, field email:",
+		"import job " + job + " completed with errors: 1 rows rejected, 0 parked"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+
+	r = usersctl(t, dbURL, "imports", "show", job, "--tenant", tenant)
+	if r.code != 0 || !strings.Contains(r.stdout, "completed_with_errors") || !strings.Contains(r.stdout, "processed    4 (100%)") {
+		t.Errorf("imports show: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = usersctl(t, dbURL, "imports", "failures", job, "--tenant", tenant, "--csv")
+	if rows := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(rows) != 2 ||
+		rows[0] != "row,field,code,message" || !strings.HasPrefix(rows[1], "5,email,") {
+		t.Errorf("imports failures --csv: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = usersctl(t, dbURL, "imports", "retry", job, "--tenant", tenant)
+	if r.code != 0 || r.stdout != "requeued 0 parked rows of import job "+job+"\n" {
+		t.Errorf("imports retry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	other := uuid.NewString()
+	r = usersctl(t, dbURL, "imports", "show", job, "--tenant", other)
+	if r.code != 1 || !strings.Contains(r.stderr, "no import job "+job+" in tenant "+other) {
+		t.Errorf("imports show in another tenant: exit %d, %s", r.code, r.stderr)
+	}
+}

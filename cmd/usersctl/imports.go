@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+)
+
+// jobArgs parses `imports <sub> JOB --tenant ID` plus the flags add defines.
+func jobArgs(name string, args []string, e env, add func(fs *flag.FlagSet)) (job, tenant string, err error) {
+	fs := newFlagSet(name)
+	t := fs.String("tenant", "", "the tenant's id (required)")
+	if add != nil {
+		add(fs)
+	}
+	pos, err := parseWithArgs(fs, args, e)
+	if err != nil {
+		return "", "", err
+	}
+	var problems []string
+	if len(pos) != 1 {
+		problems = append(problems, fmt.Sprintf("want one JOB id, got %d", len(pos)))
+	} else if err := checkUUID("JOB", pos[0]); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if err := checkUUID("--tenant", *t); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return "", "", usageError("%s: %s", name, strings.Join(problems, "; "))
+	}
+	return pos[0], *t, nil
+}
+
+// notFound names the job and tenant for a missing job.
+func notFound(name, job, tenant string, err error) error {
+	if errors.Is(err, query.ErrImportNotFound) {
+		return fmt.Errorf("%s: no import job %s in tenant %s", name, job, tenant)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// importsRetry queues a job's parked rows again through RetryImport.
+func importsRetry(ctx context.Context, args []string, e env) error {
+	job, tenant, err := jobArgs("imports retry", args, e, nil)
+	if err != nil {
+		return err
+	}
+	application, closeDB, err := openApplication(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	n, err := application.Commands.RetryImport.Handle(ctx, command.RetryImport{TenantID: tenant, JobID: job})
+	if err != nil {
+		return notFound("imports retry", job, tenant, err)
+	}
+	fmt.Fprintf(e.stdout, "requeued %d parked rows of import job %s\n", n, job)
+	return nil
+}
+
+// importsShow prints a job's status and counts.
+func importsShow(ctx context.Context, args []string, e env) error {
+	job, tenant, err := jobArgs("imports show", args, e, nil)
+	if err != nil {
+		return err
+	}
+	application, closeDB, err := openApplication(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	j, err := application.Queries.GetImport.Handle(ctx, query.GetImport{TenantID: tenant, JobID: job})
+	if err != nil {
+		return notFound("imports show", job, tenant, err)
+	}
+	total := "(still queueing)"
+	if j.Total != nil {
+		total = strconv.Itoa(*j.Total)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, kv := range [][2]string{
+		{"id", j.ID}, {"source", j.Source}, {"actor", j.Actor}, {"status", j.Status}, {"error", j.Error},
+		{"total", total}, {"processed", fmt.Sprintf("%d (%.0f%%)", j.Processed(), 100*j.Progress())},
+		{"created", strconv.Itoa(j.Created)}, {"updated", strconv.Itoa(j.Updated)},
+		{"unchanged", strconv.Itoa(j.Unchanged)}, {"skipped", strconv.Itoa(j.Skipped)},
+		{"rejected", strconv.Itoa(j.Rejected)}, {"parked", strconv.Itoa(j.Parked)},
+		{"created_at", timeText(&j.CreatedAt)}, {"started_at", timeText(j.StartedAt)}, {"finished_at", timeText(j.FinishedAt)},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
+	}
+	return tw.Flush()
+}
+
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// importsFailures prints every rejection of a job, as a table or CSV.
+func importsFailures(ctx context.Context, args []string, e env) error {
+	var asCSV *bool
+	job, tenant, err := jobArgs("imports failures", args, e, func(fs *flag.FlagSet) {
+		asCSV = fs.Bool("csv", false, "print CSV (row,field,code,message)")
+	})
+	if err != nil {
+		return err
+	}
+	application, closeDB, err := openApplication(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	out := newFailureWriter(e.stdout, *asCSV)
+	q := query.ListImportFailures{TenantID: tenant, JobID: job, Limit: query.MaxFailuresPageSize}
+	for {
+		page, err := application.Queries.ListImportFailures.Handle(ctx, q)
+		if err != nil {
+			return notFound("imports failures", job, tenant, err)
+		}
+		for _, f := range page.Failures {
+			out.write(f)
+		}
+		if page.Done || len(page.Failures) == 0 {
+			return out.flush()
+		}
+		last := page.Failures[len(page.Failures)-1]
+		q.AfterRow, q.AfterSeq = last.Row, last.Seq
+	}
+}
+
+// failureWriter writes failures as a table or as CSV.
+type failureWriter struct {
+	csv   *csv.Writer
+	table *tabwriter.Writer
+}
+
+func newFailureWriter(w io.Writer, asCSV bool) failureWriter {
+	if asCSV {
+		c := csv.NewWriter(w)
+		_ = c.Write([]string{"row", "field", "code", "message"})
+		return failureWriter{csv: c}
+	}
+	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t, "ROW\tFIELD\tCODE\tMESSAGE")
+	return failureWriter{table: t}
+}
+
+func (w failureWriter) write(f query.ImportFailure) {
+	if w.csv != nil {
+		_ = w.csv.Write([]string{strconv.Itoa(f.Row), spreadsheetSafe(f.Field), spreadsheetSafe(f.Code), spreadsheetSafe(f.Message)})
+		return
+	}
+	fmt.Fprintf(w.table, "%d\t%s\t%s\t%s\n", f.Row, f.Field, f.Code, f.Message)
+}
+
+func (w failureWriter) flush() error {
+	if w.csv != nil {
+		w.csv.Flush()
+		return w.csv.Error()
+	}
+	return w.table.Flush()
+}
+
+// spreadsheetSafe keeps a spreadsheet from running a message that quotes a
+// row's value as a formula.
+func spreadsheetSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
