@@ -15,16 +15,16 @@ CREATE TABLE projection_checkpoints (
 );
 
 -- The users read model as rebuilt from the events, before it is swapped in:
--- the columns of users, under the rebuild's scope (a tenant id, or '' for a
--- rebuild of every tenant), so rebuilds of different scopes can run side by
--- side. No constraint but the key: the bulk load writes users in stream
+-- the columns of users, under the rebuild's scope (a tenant id, or the nil
+-- UUID for a rebuild of every tenant), so rebuilds of different scopes can
+-- run side by side. No constraint but the key: the bulk load writes users in stream
 -- order, so a manager may arrive after their reports, and rows of two
 -- snapshots (an interrupted load resumed) may meet; the swap checks every
 -- constraint of users when it copies rows in. UNLOGGED, like
 -- projection_rebuilds: scratch that a crash may empty, and the two are
 -- emptied together, so they never disagree.
 CREATE UNLOGGED TABLE users_shadow (
-    scope         text NOT NULL,
+    scope         uuid NOT NULL,
     id            uuid NOT NULL,
     tenant_id     uuid NOT NULL,
     email         text NOT NULL,
@@ -44,8 +44,9 @@ CREATE UNLOGGED TABLE users_shadow (
     CONSTRAINT users_shadow_pkey PRIMARY KEY (scope, id)
 );
 
--- The rebuild in progress of each projection and scope: how far the bulk
--- load got (streams load in id order), and the catch-up position.
+-- The rebuild in progress of each projection and scope (a tenant id, or ''
+-- for every tenant): how far the bulk load got (streams load in id order),
+-- and the catch-up position.
 CREATE UNLOGGED TABLE projection_rebuilds (
     projection      text NOT NULL,
     scope           text NOT NULL,

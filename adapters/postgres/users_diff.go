@@ -19,9 +19,9 @@ import (
 // streams); the comparison of what remains, after the pending events, is
 // done here, field by field.
 func (UsersRebuild) Diff(ctx context.Context, tx pgx.Tx, tenantID string, pending []projection.Event) ([]projection.Difference, error) {
-	args := []any{streamIDs(pending), tenantID}
+	ids, scope := streamIDs(pending), shadowScope(tenantID)
 	rebuilt, err := diffRows(ctx, tx, `SELECT `+userRowSelect+` FROM users_shadow s WHERE scope = $2
-		AND (id = ANY($1) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id AND `+identicalRows+`))`, args)
+		AND (id = ANY($1) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id AND `+identicalRows+`))`, ids, scope)
 	if err != nil {
 		return nil, fmt.Errorf("compare users: %w", err)
 	}
@@ -29,7 +29,8 @@ func (UsersRebuild) Diff(ctx context.Context, tx pgx.Tx, tenantID string, pendin
 		return nil, fmt.Errorf("compare users: %w", err)
 	}
 	live, err := diffRows(ctx, tx, `SELECT `+userRowSelect+` FROM users u WHERE ($2 = '' OR tenant_id = nullif($2, '')::uuid)
-		AND (id = ANY($1) OR NOT EXISTS (SELECT 1 FROM users_shadow s WHERE s.scope = $2 AND s.id = u.id AND `+identicalRows+`))`, args)
+		AND (id = ANY($1) OR NOT EXISTS (SELECT 1 FROM users_shadow s WHERE s.scope = $3 AND s.id = u.id AND `+identicalRows+`))`,
+		ids, tenantID, scope)
 	if err != nil {
 		return nil, fmt.Errorf("compare users: %w", err)
 	}
@@ -67,7 +68,7 @@ var identicalRows = func() string {
 	return "(" + strings.Join(u, ", ") + ") IS NOT DISTINCT FROM (" + strings.Join(s, ", ") + ")"
 }()
 
-func diffRows(ctx context.Context, tx pgx.Tx, sql string, args []any) (map[user.ID]*userRow, error) {
+func diffRows(ctx context.Context, tx pgx.Tx, sql string, args ...any) (map[user.ID]*userRow, error) {
 	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err

@@ -29,12 +29,18 @@ type RebuildConfig struct {
 	// the rebuild gives up (keeping the shadow for a re-run). Default 10.
 	SwapAttempts int
 	// Progress, when set, receives progress reports: at most one per
-	// ProgressInterval (default 1s), and one at the end of each phase.
+	// ProgressInterval (default 1s), and one at the end of each phase. It
+	// is called from the rebuild's own goroutines, one call at a time, and
+	// holds the rebuild up while it runs.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
 }
 
 func (c *RebuildConfig) setDefaults() {
+	// One spelling per tenant: the scope names the shadow and the lock.
+	if id, err := user.ParseID(c.TenantID); err == nil {
+		c.TenantID = id.String()
+	}
 	setDefault(&c.BatchSize, 5000)
 	setDefault(&c.LockTimeout, 2*time.Second)
 	setDefault(&c.SwapAttempts, 10)
@@ -53,6 +59,9 @@ func (c RebuildConfig) Validate() error {
 	var errs []error
 	if c.BatchSize < 1 {
 		errs = append(errs, fmt.Errorf("batch size must be positive, got %d", c.BatchSize))
+	}
+	if _, err := user.ParseID(c.TenantID); c.TenantID != "" && err != nil {
+		errs = append(errs, fmt.Errorf("tenant id %q is not a UUID", c.TenantID))
 	}
 	if c.LockTimeout < time.Millisecond {
 		errs = append(errs, fmt.Errorf("lock timeout must be at least 1ms, got %s", c.LockTimeout))
@@ -92,10 +101,13 @@ type RebuildResult struct {
 // Rebuilder rebuilds a read model from the event store while the service
 // keeps writing: a bulk load of every stream into the target's shadow, under
 // one snapshot; a catch-up of the events written meanwhile, through the
-// gap-safe reader; then, with the live model's writers briefly locked out, a
-// last catch-up and the swap of the rows that differ. Every step commits its
-// progress, so an interrupted rebuild resumes where it stopped; an advisory
-// lock lets one rebuild of a read model run at a time.
+// gap-safe reader; a comparison with the live model, without a lock; the
+// copy of the rows the live model lacks (they cannot change while missing);
+// then, with the live model's writers locked out, a last catch-up and the
+// swap of the rows that still differ. Every step commits its progress, so
+// an interrupted rebuild resumes where it stopped; an advisory lock lets one
+// rebuild of a read model and scope run at a time. A Rebuilder runs once at
+// a time.
 type Rebuilder struct {
 	pool   *pgxpool.Pool
 	target Target
@@ -135,6 +147,7 @@ func NewRebuilder(pool *pgxpool.Pool, target Target, cfg RebuildConfig) (*Rebuil
 func (r *Rebuilder) Run(ctx context.Context) (res RebuildResult, err error) {
 	start := time.Now()
 	defer func() { res.Elapsed = time.Since(start) }()
+	clear(r.touched)
 	release, err := lockRebuild(ctx, r.pool, r.key)
 	if err != nil {
 		return res, err
@@ -181,15 +194,20 @@ func (r *Rebuilder) resumable(ctx context.Context) (*rebuildState, error) {
 }
 
 func (r *Rebuilder) follower() (*Follower, error) {
-	return NewFollower(r.pool, ShadowProjection(r.target, r.key.Scope), rebuildCheckpoint(r.key), FollowerConfig{
-		Reader: ReaderConfig{TenantID: r.cfg.TenantID, BatchSize: r.cfg.BatchSize},
-		OnApplied: func(events []Event) {
-			for _, e := range events {
-				r.touched[e.StreamID] = struct{}{}
-			}
-			r.meter.add(len(events))
-		},
+	// A stream is marked as soon as the shadow changes, before the commit:
+	// a batch that then fails marks more than it changed, never less.
+	shadow := shadowProjection{target: r.target, tenantID: r.key.Scope, changed: r.touch}
+	return NewFollower(r.pool, shadow, rebuildCheckpoint(r.key), FollowerConfig{
+		Reader:    ReaderConfig{TenantID: r.cfg.TenantID, BatchSize: r.cfg.BatchSize},
+		OnApplied: func(events []Event) { r.meter.add(len(events)) },
 	})
+}
+
+// touch marks streams whose shadow rows changed since the last diff.
+func (r *Rebuilder) touch(ids []user.ID) {
+	for _, id := range ids {
+		r.touched[id] = struct{}{}
+	}
 }
 
 func (r *Rebuilder) catchUp(ctx context.Context, f *Follower, res *RebuildResult) error {

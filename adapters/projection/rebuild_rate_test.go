@@ -16,8 +16,11 @@ import (
 	"github.com/userservice/userservice/adapters/projection"
 )
 
-var rebuildRateEvents = flag.Int("rebuild-rate-events", 0,
-	"run TestRebuildRate with this many generated events (>= 1000000 for the figure the issue asks for)")
+var (
+	rebuildRateEvents = flag.Int("rebuild-rate-events", 0,
+		"run TestRebuildRate with this many generated events (>= 1000000 for the figure the issue asks for)")
+	rebuildRateBatch = flag.Int("rebuild-rate-batch", 0, "TestRebuildRate's RebuildConfig.BatchSize (0: the default)")
+)
 
 // TestRebuildRate measures, in one run on one data set, the rebuild rate of
 // the users read model against the raw rate of reading the same events. It
@@ -65,7 +68,8 @@ func TestRebuildRate(t *testing.T) {
 		big, err := pgxpool.New(ctx, pgtest.URL())
 		must(t, err)
 		defer big.Close()
-		r, err := projection.NewRebuilder(big, postgres.NewUsersRebuild(), projection.RebuildConfig{TenantID: tenant, Verify: verify})
+		r, err := projection.NewRebuilder(big, postgres.NewUsersRebuild(), projection.RebuildConfig{TenantID: tenant, Verify: verify,
+			BatchSize: *rebuildRateBatch})
 		must(t, err)
 		res, err := r.Run(ctx)
 		must(t, err)

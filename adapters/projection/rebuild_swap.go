@@ -157,12 +157,11 @@ func (r *Rebuilder) trySwap(ctx context.Context, diffs []Difference, res *Rebuil
 		return false, err
 	}
 	err = r.reader.Committed(ctx, tx, from, func(events []Event) error {
-		if err := r.target.Apply(ctx, tx, r.key.Scope, events); err != nil {
+		changed, err := r.target.Apply(ctx, tx, r.key.Scope, events)
+		if err != nil {
 			return fmt.Errorf("final catch-up: %w", err)
 		}
-		for _, e := range events {
-			r.touched[e.StreamID] = struct{}{}
-		}
+		r.touch(changed)
 		res.CatchUpEvents += int64(len(events))
 		r.meter.add(len(events))
 		return nil

@@ -16,8 +16,10 @@ import (
 type Target interface {
 	// Name names the read model (usersctl replay --projection NAME).
 	Name() string
-	// Apply applies catch-up events to the shadow, as Projection.Apply.
-	Apply(ctx context.Context, tx pgx.Tx, tenantID string, events []Event) error
+	// Apply applies catch-up events to the shadow, as Projection.Apply,
+	// and returns the streams whose rows it changed (events the shadow
+	// already had change none).
+	Apply(ctx context.Context, tx pgx.Tx, tenantID string, events []Event) ([]user.ID, error)
 	// Load writes whole streams into the shadow, which holds none of them
 	// yet: every event of each stream that the bulk read's snapshot shows,
 	// in stream order and, within a stream, in version order. It returns
@@ -68,17 +70,16 @@ const (
 	DiffChanged = "changed"
 )
 
-// ShadowProjection is the shadow of target's scope as a Projection, for a
-// Follower to catch up.
-func ShadowProjection(target Target, tenantID string) Projection {
-	return shadowProjection{target: target, tenantID: tenantID}
-}
-
+// shadowProjection is the shadow of a target's scope as a Projection, for
+// a Follower to catch up; changed hears of the streams it changes.
 type shadowProjection struct {
 	target   Target
 	tenantID string
+	changed  func([]user.ID)
 }
 
 func (p shadowProjection) Apply(ctx context.Context, tx pgx.Tx, events []Event) error {
-	return p.target.Apply(ctx, tx, p.tenantID, events)
+	ids, err := p.target.Apply(ctx, tx, p.tenantID, events)
+	p.changed(ids)
+	return err
 }

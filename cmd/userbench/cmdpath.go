@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"time"
-
-	"github.com/userservice/userservice/adapters/postgres"
 )
 
 // commandLevel is one client count of the command path, both sides.
@@ -45,6 +42,7 @@ type commandPathResult struct {
 	Shared      commandVariant // every client in one tenant: one seat counter row
 	PerClient   commandVariant // a tenant per client: no shared row
 	NoNotify    commandVariant // reference: PerClient without the outbox NOTIFY trigger
+	NoNotifyWhy string         // why the reference was not run, if it was not
 	DefaultPool *loadResult    // reference: the largest level per client with pgx's default pool
 	Profile     *cpuProfile
 	Err         error
@@ -110,7 +108,9 @@ func (b *bench) commandPath(ctx context.Context) (res commandPathResult) {
 			res.NoNotify.Levels = append(res.NoNotify.Levels, lvl)
 		}
 		return nil
-	}); err != nil {
+	}); errors.Is(err, errNoNotifyTrigger) {
+		res.NoNotifyWhy = "not run: this tree's outbox has no NOTIFY trigger (its wake-ups are sent after commit), so there is nothing to switch off"
+	} else if err != nil {
 		res.Err = err
 		return res
 	}
@@ -248,79 +248,4 @@ func (b *bench) commandLevel(ctx context.Context, proc *serviceProc, s sides, c 
 // nextEmail is a fresh address for a new user.
 func (b *bench) nextEmail() string {
 	return fmt.Sprintf("u%d@bench.example", b.emails.Add(1))
-}
-
-// measurement is what was observed over a measured window.
-type measurement struct {
-	waits   waitProfile
-	cpu     time.Duration // of the service process
-	use     cpuUse
-	profile *cpuProfile
-}
-
-// withSampling runs load, which first warms up for warmup and then measures
-// for window, and over the window only samples pg_stat_activity, the CPU
-// budget and the service's CPU time and, when label is set, takes a CPU
-// profile of proc. The CPU window closes a moment before the load ends, so
-// pgbench's backends are still there to be counted.
-func (b *bench) withSampling(ctx context.Context, warmup, window time.Duration, proc *serviceProc, label string, load func()) measurement {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		load()
-	}()
-	select {
-	case <-done:
-		return measurement{}
-	case <-time.After(warmup):
-	}
-	var m measurement
-	stop := sampleWaits(ctx, b.pool, b.set.SampleEvery)
-	pid := 0
-	if proc != nil {
-		pid = proc.cmd.Process.Pid
-	}
-	snap := b.snapshotCPU(pid)
-	var wait func() cpuProfile
-	if label != "" && proc != nil {
-		seconds := max(1, min(b.set.ProfileSeconds, int(window.Seconds())-1))
-		wait = b.profileCPU(ctx, proc, label, seconds)
-	}
-	cpuWindow := window - 300*time.Millisecond
-	if cpuWindow < time.Second {
-		cpuWindow = window
-	}
-	select {
-	case <-done:
-	case <-time.After(cpuWindow):
-	}
-	end := b.snapshotCPU(pid)
-	m.use = end.since(snap, runtime.NumCPU())
-	m.cpu = end.service - snap.service
-	<-done
-	m.waits = stop()
-	if wait != nil {
-		p := wait()
-		m.profile = &p
-	}
-	return m
-}
-
-// withoutNotifyTrigger runs f with the outbox shards' NOTIFY triggers
-// (migration 00002) disabled in the benchmark's own database, to measure
-// what the wake-up costs the command path; they are enabled again after.
-func (b *bench) withoutNotifyTrigger(ctx context.Context, f func() error) error {
-	set := func(action string) error {
-		for shard := range postgres.OutboxShards {
-			t := "watermill_" + postgres.OutboxTopic(shard)
-			if _, err := b.pool.Exec(ctx, "ALTER TABLE "+t+" "+action+" TRIGGER "+t+"_notify"); err != nil {
-				return fmt.Errorf("%s trigger of %s: %w", action, t, err)
-			}
-		}
-		return nil
-	}
-	if err := set("DISABLE"); err != nil {
-		return err
-	}
-	return errors.Join(f(), set("ENABLE"))
 }

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/userservice/userservice/adapters/postgres"
 )
 
 // cpuProfile is a CPU profile taken of a service process.
@@ -102,6 +104,7 @@ func (b *bench) traceBlocking(ctx context.Context, p *serviceProc, label string,
 			return
 		}
 		var sb strings.Builder
+		tops := map[string]string{}
 		for _, kind := range []string{"net", "sync"} {
 			prof := b.artifact(fmt.Sprintf("trace-%s-%s.pprof", label, kind))
 			out, err := exec.CommandContext(ctx, b.opts.goBin, "tool", "trace", "-pprof="+kind, tracePath).Output()
@@ -110,14 +113,22 @@ func (b *bench) traceBlocking(ctx context.Context, p *serviceProc, label string,
 			}
 			var top string
 			if err == nil {
-				top, err = pprofTop(ctx, b.opts.goBin, b.opts.serviceBin, prof, 12)
+				top, err = pprofTop(ctx, b.opts.goBin, b.opts.serviceBin, prof, 500)
+			}
+			tops[kind] = top
+			if kind == "sync" {
+				continue // mostly idle goroutines: the file is kept, the summary says what matters
 			}
 			if err != nil {
 				top = "failed: " + err.Error()
 			}
-			fmt.Fprintf(&sb, "# %s blocking (go tool trace -pprof=%s)\n%s\n", kind, kind, top)
+			fmt.Fprintf(&sb, "# %s blocking (go tool trace -pprof=%s)\n%s\n", kind, kind, firstLines(top, 16))
 		}
-		done <- strings.TrimSpace(sb.String())
+		shard := time.Duration(seconds*postgres.OutboxShards) * time.Second
+		ack, sel := cumOf(tops["sync"], "syncProducer).SendMessage"), cumOf(tops["net"], "PgxTx).QueryContext")
+		summary := fmt.Sprintf("# shard goroutines (%d x %ds): %.0f%% waiting for Kafka acks (SendMessage), %.0f%% in the batch SELECT, %.0f%% other\n",
+			postgres.OutboxShards, seconds, pct(ack, shard), pct(sel, shard), max(0, 100-pct(ack, shard)-pct(sel, shard)))
+		done <- strings.TrimSpace(summary + sb.String())
 	}()
 	return func() string { return <-done }
 }
@@ -139,4 +150,32 @@ func procCPU(pid int) time.Duration {
 	fmt.Sscan(f[12], &stime)
 	const clockTicks = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// cumOf is the cumulative time of the first function whose name ends with
+// suffix in a `go tool pprof -top` listing (0 when absent).
+func cumOf(top, suffix string) time.Duration {
+	for _, line := range strings.Split(top, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasSuffix(f[len(f)-1], suffix) {
+			continue
+		}
+		if d, err := time.ParseDuration(f[3]); err == nil {
+			return d
+		}
+	}
+	return 0
+}
+
+func pct(part, whole time.Duration) float64 {
+	if whole <= 0 {
+		return 0
+	}
+	return 100 * part.Seconds() / whole.Seconds()
+}
+
+// firstLines keeps the first n lines of s.
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	return strings.Join(lines[:min(n, len(lines))], "\n")
 }

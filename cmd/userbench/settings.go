@@ -56,11 +56,11 @@ func profileSettings(name string) (settings, error) {
 	}
 	switch name {
 	case "quick":
-		base.Warmup, base.Duration, base.Rounds = 2*time.Second, 8*time.Second, 1
-		base.ChangeUsersPerClient, base.ChangeDuration = 50, 8*time.Second
+		base.Warmup, base.Duration, base.Rounds = 2*time.Second, 6*time.Second, 1
+		base.ChangeUsersPerClient, base.ChangeDuration = 50, 6*time.Second
 		base.Backlog = 20000
-		base.LoadLatency, base.IdleLatency = 10*time.Second, 10*time.Second
-		base.ProfileSeconds = 6
+		base.LoadLatency, base.IdleLatency = 8*time.Second, 8*time.Second
+		base.ProfileSeconds = 5
 		base.ReplayEvents = 100_000
 	case "full":
 		base.Warmup, base.Duration, base.Rounds = 5*time.Second, 30*time.Second, 3

@@ -104,3 +104,19 @@ func TestOptionsNeedTheServiceBinary(t *testing.T) {
 		t.Errorf("err = %v, want both problems", err)
 	}
 }
+
+func TestCumOf(t *testing.T) {
+	t.Parallel()
+	top := `      flat  flat%   sum%        cum   cum%
+         0     0%   100%  9825.25ms 52.27%  github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql.(*PgxTx).QueryContext
+         0     0% 99.91%     23.56s  7.64%  github.com/IBM/sarama.(*syncProducer).SendMessage`
+	if got := cumOf(top, "PgxTx).QueryContext"); got != 9825250*time.Microsecond {
+		t.Errorf("QueryContext = %s", got)
+	}
+	if got := cumOf(top, "syncProducer).SendMessage"); got != 23560*time.Millisecond {
+		t.Errorf("SendMessage = %s", got)
+	}
+	if got := cumOf(top, "nothing"); got != 0 {
+		t.Errorf("absent = %s", got)
+	}
+}
