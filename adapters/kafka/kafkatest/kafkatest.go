@@ -93,5 +93,40 @@ func Topic(t testing.TB, brokers []string, partitions int32) string {
 			t.Logf("delete topic %s: %v", topic, err)
 		}
 	})
+	waitForLeaders(t, brokers, cfg, topic, partitions)
 	return topic
+}
+
+// waitForLeaders returns once every partition of a new topic has a leader:
+// CreateTopic returns before the broker's metadata says so, and a client
+// that asks in between is told the topic does not exist.
+func waitForLeaders(t testing.TB, brokers []string, cfg *sarama.Config, topic string, partitions int32) {
+	t.Helper()
+	client, err := sarama.NewClient(brokers, cfg)
+	if err != nil {
+		t.Fatalf("kafka client on %v: %v", brokers, err)
+	}
+	defer client.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := client.RefreshMetadata(topic)
+		if err == nil {
+			var parts []int32
+			if parts, err = client.Partitions(topic); err == nil && int32(len(parts)) == partitions {
+				ready := true
+				for _, p := range parts {
+					if _, lerr := client.Leader(topic, p); lerr != nil {
+						ready = false
+					}
+				}
+				if ready {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s has no leaders after 30s: %v", topic, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
