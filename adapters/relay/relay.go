@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -143,6 +144,8 @@ func (r *Relay) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	gate := &publishGate{}
+	defer gate.close()
 	wake := make(map[int]chan struct{}, len(r.cfg.Shards))
 	for _, shard := range r.cfg.Shards {
 		wake[shard] = make(chan struct{}, 1)
@@ -158,7 +161,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			return fmt.Errorf("outbox subscriber for shard %d: %w", shard, err)
 		}
 		router.AddHandler("relay-shard-"+strconv.Itoa(shard), postgres.OutboxTopic(shard), sub,
-			r.cfg.KafkaTopic, countingPublisher{next: r.publisher, shard: strconv.Itoa(shard), m: r.metrics}, forward)
+			r.cfg.KafkaTopic, countingPublisher{next: r.publisher, shard: strconv.Itoa(shard), m: r.metrics, gate: gate}, forward)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return listenForWakeUps(ctx, r.pool, wake, r.logger) })
@@ -186,14 +189,38 @@ func forward(msg *message.Message) ([]*message.Message, error) {
 	return []*message.Message{out}, nil
 }
 
+// errRelayStopped refuses a publish that comes after Run returned.
+var errRelayStopped = errors.New("relay stopped")
+
+// publishGate lets Run return only once no publish is in flight: Watermill's
+// router can still be finishing a message when Run returns, and the owner
+// closes the Kafka publisher right after.
+type publishGate struct {
+	mu     sync.RWMutex
+	closed bool
+}
+
+// close waits for in-flight publishes and refuses later ones.
+func (g *publishGate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
 // countingPublisher counts what reached Kafka and what failed to.
 type countingPublisher struct {
 	next  message.Publisher
 	shard string
 	m     *metrics
+	gate  *publishGate
 }
 
 func (p countingPublisher) Publish(topic string, msgs ...*message.Message) error {
+	p.gate.mu.RLock()
+	defer p.gate.mu.RUnlock()
+	if p.gate.closed {
+		return errRelayStopped
+	}
 	if err := p.next.Publish(topic, msgs...); err != nil {
 		p.m.publishErrors.WithLabelValues(p.shard).Inc()
 		return err
