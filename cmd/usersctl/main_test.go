@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ func freshDatabase(t *testing.T) string {
 	admin := pgtest.Pool(t)
 	u, err := url.Parse(pgtest.URL())
 	if err != nil || u.Scheme == "" {
-		t.Skipf("TEST_DATABASE_URL/DATABASE_URL is not a URL (%v); cannot derive a fresh database", err)
+		pgtest.Unavailable(t, "a PostgreSQL URL to derive a fresh database from", fmt.Errorf("TEST_DATABASE_URL/DATABASE_URL is not a URL (%v)", err))
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
