@@ -187,12 +187,19 @@ func sameRows(t *testing.T, what string, got, want []userRow) {
 	}
 }
 
-// rebuild runs a rebuild of the users read model on a pool of its own.
+// rebuild runs a rebuild of the users read model on a pool of its own. A
+// rebuild that fails leaves its state to resume from; the test's is removed
+// when the test ends, so failed runs do not pile up in the shared database.
 func (f *fixture) rebuild(ctx context.Context, cfg projection.RebuildConfig) (projection.RebuildResult, error) {
 	f.t.Helper()
 	if cfg.TenantID == "" {
 		cfg.TenantID = f.tenant
 	}
+	f.t.Cleanup(func() {
+		ctx := context.Background()
+		_, _ = f.pool.Exec(ctx, `DELETE FROM projection_rebuilds WHERE scope = $1`, cfg.TenantID)
+		_, _ = f.pool.Exec(ctx, `DELETE FROM users_shadow WHERE scope = $1`, cfg.TenantID)
+	})
 	r, err := projection.NewRebuilder(pgtest.Pool(f.t), NewUsersRebuild(), cfg)
 	must(f.t, err)
 	return r.Run(ctx)

@@ -101,3 +101,41 @@ func queueInlineUserWrite(b *pgx.Batch, current *user.User, events []projection.
 	b.Queue(updateUserSQL, args...).Exec(expectOneRow(user.ErrVersionConflict))
 	return nil
 }
+
+// applyAll applies events to rows (by stream; absent: no row yet) and
+// returns the rows that changed, in the order their streams first changed.
+func applyAll(rows map[user.ID]*userRow, events []projection.Event) ([]*userRow, error) {
+	var order []user.ID
+	changed := map[user.ID]bool{}
+	for _, e := range events {
+		next, ok, err := applyUserEvent(rows[e.StreamID], e)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		rows[e.StreamID] = &next
+		if !changed[e.StreamID] {
+			changed[e.StreamID] = true
+			order = append(order, e.StreamID)
+		}
+	}
+	out := make([]*userRow, len(order))
+	for i, id := range order {
+		out[i] = rows[id]
+	}
+	return out, nil
+}
+
+func streamIDs(events []projection.Event) []user.ID {
+	seen := make(map[user.ID]struct{}, len(events))
+	ids := make([]user.ID, 0, len(events))
+	for _, e := range events {
+		if _, ok := seen[e.StreamID]; !ok {
+			seen[e.StreamID] = struct{}{}
+			ids = append(ids, e.StreamID)
+		}
+	}
+	return ids
+}

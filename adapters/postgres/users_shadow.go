@@ -26,7 +26,7 @@ func NewUsersRebuild() UsersRebuild { return UsersRebuild{} }
 // Name implements projection.Target.
 func (UsersRebuild) Name() string { return "users" }
 
-// Apply implements projection.Projection: the catch-up of the shadow. It
+// Apply implements projection.Target: the catch-up of the shadow. It
 // reads the rows of the batch's streams once, applies the events in memory
 // and writes back the rows that changed, in one round trip each way.
 func (UsersRebuild) Apply(ctx context.Context, tx pgx.Tx, scope string, events []projection.Event) ([]user.ID, error) {
@@ -160,32 +160,6 @@ var upsertShadowSQL = func() string {
 		`) ON CONFLICT (scope, id) DO UPDATE SET ` + strings.Join(set, ", ")
 }()
 
-// applyAll applies events to rows (by stream; absent: no row yet) and
-// returns the rows that changed, in the order their streams first changed.
-func applyAll(rows map[user.ID]*userRow, events []projection.Event) ([]*userRow, error) {
-	var order []user.ID
-	changed := map[user.ID]bool{}
-	for _, e := range events {
-		next, ok, err := applyUserEvent(rows[e.StreamID], e)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		rows[e.StreamID] = &next
-		if !changed[e.StreamID] {
-			changed[e.StreamID] = true
-			order = append(order, e.StreamID)
-		}
-	}
-	out := make([]*userRow, len(order))
-	for i, id := range order {
-		out[i] = rows[id]
-	}
-	return out, nil
-}
-
 func shadowRows(ctx context.Context, q pgx.Tx, scope user.ID, ids []user.ID) (map[user.ID]*userRow, error) {
 	rows, err := q.Query(ctx, `SELECT `+userRowSelect+` FROM users_shadow WHERE scope = $1 AND id = ANY($2)`, scope, ids)
 	if err != nil {
@@ -203,56 +177,4 @@ func shadowRows(ctx context.Context, q pgx.Tx, scope user.ID, ids []user.ID) (ma
 	return out, nil
 }
 
-func streamIDs(events []projection.Event) []user.ID {
-	seen := make(map[user.ID]struct{}, len(events))
-	ids := make([]user.ID, 0, len(events))
-	for _, e := range events {
-		if _, ok := seen[e.StreamID]; !ok {
-			seen[e.StreamID] = struct{}{}
-			ids = append(ids, e.StreamID)
-		}
-	}
-	return ids
-}
-
 var _ projection.Target = UsersRebuild{}
-
-// restoreMissingSQL copies, from the shadow's rows after $2 in id order, up
-// to $3 of those users lacks, except the ones whose manager is not there
-// yet (they wait for the next pass: ids are time-ordered, so a manager
-// usually comes first) and the ones clashing with a live row on a unique
-// key (they are left for Swap, which reports the clash).
-var restoreMissingSQL = `
-WITH candidates AS (
-    SELECT s.* FROM users_shadow s
-    WHERE s.scope = $1 AND s.id > $2 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id)
-    ORDER BY s.id LIMIT $3
-), restored AS (
-    INSERT INTO users (` + strings.Join(userRowColumns, ", ") + `)
-    SELECT ` + strings.Join(userRowColumns, ", ") + ` FROM candidates c
-    WHERE c.manager_id IS NULL
-       OR EXISTS (SELECT 1 FROM users m WHERE m.tenant_id = c.tenant_id AND m.id = c.manager_id)
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM restored), (SELECT id FROM candidates ORDER BY id DESC LIMIT 1)`
-
-// RestoreMissing implements projection.Target.
-func (UsersRebuild) RestoreMissing(ctx context.Context, tx pgx.Tx, scope string, after *user.ID, limit int) (int, *user.ID, error) {
-	from := user.ID{}
-	if after != nil {
-		from = *after
-	}
-	var (
-		n    int
-		last *[16]byte
-	)
-	if err := tx.QueryRow(ctx, restoreMissingSQL, shadowScope(scope), from, limit).Scan(&n, &last); err != nil {
-		return 0, nil, translate(err)
-	}
-	if last == nil {
-		return n, nil, nil
-	}
-	id := user.ID(*last)
-	return n, &id, nil
-}
