@@ -27,6 +27,14 @@ while read -r p; do
   [ -n "$p" ] || continue
   [[ " ${pids[*]-} " == *" $p "* ]] || pids+=("$p")
 done < <(pgrep -f -- "kafka\.Kafka $SERVER_PROPS\$" || true)
+# Failing those, the broker on 127.0.0.1:9092 that another checkout of this
+# project started: there is one broker per machine, and "down" must mean down
+# (the disruptive tests rely on it).
+if [ "${#pids[@]}" -eq 0 ]; then
+  while read -r p; do
+    [ -n "$p" ] && pids+=("$p")
+  done < <(pgrep -f -- 'kafka\.Kafka .*/scripts/kafka/server\.properties$' || true)
+fi
 
 if [ "${#pids[@]}" -eq 0 ]; then
   log "broker not running"
