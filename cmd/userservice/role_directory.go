@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,11 +22,7 @@ const directoryConsumer = "directory"
 // from the Kafka topic. Without Kafka it idles.
 func newDirectory(cfg config.Config, pool *pgxpool.Pool, reg prometheus.Registerer, log *zap.Logger) (roles.Runner, error) {
 	if !cfg.KafkaConfigured() {
-		return roles.RunFunc(func(ctx context.Context) error {
-			log.Warn("no Kafka configured (KAFKA_BROKERS empty): the directory projection is idle")
-			<-ctx.Done()
-			return nil
-		}), nil
+		return idle(log, "no Kafka configured (KAFKA_BROKERS empty): the directory projection is idle"), nil
 	}
 	wlog := logging.NewWatermill(log)
 	sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: cfg.KafkaBrokers, ConsumerGroup: directoryConsumer}, wlog)

@@ -20,11 +20,7 @@ import (
 // until a relay with Kafka runs.
 func newRelay(cfg config.Config, pool *pgxpool.Pool, reg prometheus.Registerer, log *zap.Logger) (roles.Runner, error) {
 	if !cfg.KafkaConfigured() {
-		return roles.RunFunc(func(ctx context.Context) error {
-			log.Warn("no Kafka configured (KAFKA_BROKERS empty): events stay in the outbox")
-			<-ctx.Done()
-			return nil
-		}), nil
+		return idle(log, "no Kafka configured (KAFKA_BROKERS empty): events stay in the outbox"), nil
 	}
 	wlog := logging.NewWatermill(log)
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: cfg.KafkaBrokers}, wlog)
