@@ -2,16 +2,16 @@
 # Stop the local Kafka broker started by scripts/kafka-up.sh.
 # SIGTERM (controlled shutdown), then SIGKILL after KAFKA_STOP_SECS (20 s).
 # Harmless when the broker is not running; kafka-up.sh starts it again.
+# KAFKA_INSTANCE=NAME KAFKA_PORT=PORT stops that private broker only.
 set -euo pipefail
 LOG_TAG=kafka
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-KDIR="$CACHE_DIR/kafka"
-PIDFILE="$KDIR/kafka.pid"
-SERVER_PROPS="$ROOT/scripts/kafka/server.properties"
+# shellcheck source=lib/kafka-instance.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/kafka-instance.sh"
 STOP_SECS="${KAFKA_STOP_SECS:-20}"
-take_lock kafka
+take_lock "$KAFKA_LOCK"
 
 is_our_broker() { # pid
   [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'kafka\.Kafka'
@@ -30,7 +30,7 @@ done < <(pgrep -f -- "kafka\.Kafka $SERVER_PROPS\$" || true)
 # Failing those, the broker on 127.0.0.1:9092 that another checkout of this
 # project started: there is one broker per machine, and "down" must mean down
 # (the disruptive tests rely on it).
-if [ "${#pids[@]}" -eq 0 ]; then
+if [ "${#pids[@]}" -eq 0 ] && [ -z "$KAFKA_INSTANCE" ]; then
   while read -r p; do
     [ -n "$p" ] && pids+=("$p")
   done < <(pgrep -f -- 'kafka\.Kafka .*/scripts/kafka/server\.properties$' || true)

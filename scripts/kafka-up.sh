@@ -2,13 +2,19 @@
 # Start a single-node Apache Kafka 4.x broker (KRaft, broker+controller) on
 # 127.0.0.1:9092 from jars fetched with Maven into .cache/kafka/libs.
 # Idempotent: if a broker already answers on 127.0.0.1:9092 it does nothing.
+#
+# KAFKA_INSTANCE=NAME KAFKA_PORT=PORT starts a separate, private broker on
+# 127.0.0.1:PORT (controller PORT+1) with its own data in .cache/kafka-NAME:
+# tests that stop and start a broker (disruptive, chaos) use one, so they
+# never disturb the shared broker other tests are using.
 set -euo pipefail
 LOG_TAG=kafka
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
+# shellcheck source=lib/kafka-instance.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/kafka-instance.sh"
 KAFKA_BROKERS="$KAFKA_HOST:$KAFKA_PORT"
 KAFKA_VERSION="${KAFKA_VERSION:-}"            # empty = the version in the POM
 KAFKA_WAIT_SECS="${KAFKA_WAIT_SECS:-90}"
@@ -18,16 +24,14 @@ CLUSTER_ID="${KAFKA_CLUSTER_ID:-dXNlcnNlcnZpY2UtbG9jYQ}"
 
 CONF_DIR="$ROOT/scripts/kafka"
 POM="$CONF_DIR/pom.xml"
-SERVER_PROPS="$CONF_DIR/server.properties"
 LOG4J_CONF="$CONF_DIR/log4j2.properties"
-KDIR="$CACHE_DIR/kafka"
-LIBS="$KDIR/libs"
+LIBS="$CACHE_DIR/kafka/libs" # the jars are shared by every instance
 DATA="$KDIR/data"
-PIDFILE="$KDIR/kafka.pid"
 SERVER_LOG="$KDIR/server.log"
 STDOUT_LOG="$KDIR/stdout.log"
-mkdir -p "$KDIR"
-take_lock kafka
+mkdir -p "$KDIR" "$CACHE_DIR/kafka"
+take_lock "$KAFKA_LOCK"
+write_instance_props
 
 # ------------------------------------------------------------- helpers
 ensure_kcat() {
@@ -119,6 +123,9 @@ command -v mvn >/dev/null 2>&1 || apt_install maven
 # The marker records which POM (and version override) the jars came from,
 # so an edit of the POM triggers a re-fetch.
 want_stamp="$(sha256sum "$POM" | cut -c1-16)${KAFKA_VERSION:+-$KAFKA_VERSION}"
+# Every instance shares the jars: fetch them under a lock of their own.
+exec 8>"$CACHE_DIR/kafka-jars.lock"
+flock -w 600 8 || die "timed out waiting for $CACHE_DIR/kafka-jars.lock"
 if [ "$(cat "$LIBS/.stamp" 2>/dev/null || true)" != "$want_stamp" ] ||
    ! compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null; then
   fetch() { # $1 = kafka version override (empty = POM default)
@@ -139,6 +146,7 @@ if [ "$(cat "$LIBS/.stamp" 2>/dev/null || true)" != "$want_stamp" ] ||
   mv "$LIBS.tmp" "$LIBS"
   echo "$want_stamp" >"$LIBS/.stamp"
 fi
+exec 8>&-
 KAFKA_JAR="$(ls "$LIBS"/kafka_2.13-*.jar | head -n1)"
 KVER="$(basename "$KAFKA_JAR" .jar)"; KVER="${KVER#kafka_2.13-}"
 log "Kafka $KVER ($(ls "$LIBS"/*.jar | wc -l) jars)"
@@ -168,7 +176,7 @@ log "starting broker (log: $SERVER_LOG)"
 # shellcheck disable=SC2086
 setsid nohup bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PIDFILE" \
   "${JAVA_CMD[@]}" $KAFKA_HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true \
-  kafka.Kafka "$SERVER_PROPS" >"$STDOUT_LOG" 2>&1 </dev/null 9>&- &
+  kafka.Kafka "$SERVER_PROPS" >"$STDOUT_LOG" 2>&1 </dev/null 8>&- 9>&- &
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$PIDFILE" ] && break; sleep 0.1; done
 pid="$(cat "$PIDFILE" 2>/dev/null || true)"
 [ -n "$pid" ] || die "broker did not start (no pid written)"

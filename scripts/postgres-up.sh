@@ -2,18 +2,27 @@
 # Ensure a local PostgreSQL cluster is installed, running on 127.0.0.1:$PGPORT,
 # tuned for tests/benchmarks, with role + database "userservice".
 # Idempotent: a second run only checks and returns within a second or two.
+#
+# PG_INSTANCE=NAME PGPORT=PORT: a separate, private cluster NAME on that port
+# (same role, database and tuning). Tests that restart PostgreSQL (chaos) use
+# one, so they never disturb the shared cluster other tests are using.
 set -euo pipefail
 LOG_TAG=postgres
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 PGPORT="${PGPORT:-5432}"
+PG_INSTANCE="${PG_INSTANCE:-}"
+if [ -n "$PG_INSTANCE" ]; then
+  [[ "$PG_INSTANCE" =~ ^[a-z0-9_]+$ ]] || die "PG_INSTANCE must match [a-z0-9_]+ (got '$PG_INSTANCE')"
+  [ "$PGPORT" != 5432 ] || die "PG_INSTANCE=$PG_INSTANCE needs its own PGPORT (5432 is the shared cluster)"
+fi
 PG_ROLE=userservice
 PG_PASSWORD=userservice
 PG_DB=userservice
 DATABASE_URL="postgres://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$PGPORT/$PG_DB?sslmode=disable"
 WAIT_SECS="${PG_WAIT_SECS:-30}"
-take_lock postgres
+take_lock "postgres${PG_INSTANCE:+-$PG_INSTANCE}"
 
 # ---------------------------------------------------------------- install
 server_installed() {
@@ -33,6 +42,10 @@ pick_cluster() {
   local ver name port best=""
   while read -r ver name port _ _; do
     [ -n "$ver" ] || continue
+    if [ -n "$PG_INSTANCE" ]; then # a private instance: that cluster or none
+      [ "$name" = "$PG_INSTANCE" ] && { echo "$ver $name"; return; }
+      continue
+    fi
     if [ "$port" = "$PGPORT" ]; then echo "$ver $name"; return; fi
     [ -n "$best" ] || best="$ver $name"
   done < <(pg_lsclusters -h 2>/dev/null | sort -k1,1nr)
@@ -42,7 +55,7 @@ pick_cluster() {
 read -r PGVER PGCLUSTER < <(pick_cluster; echo) || true
 if [ -z "${PGVER:-}" ]; then
   PGVER="$(basename "$(dirname "$(dirname "$(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -1)")")")"
-  PGCLUSTER=main
+  PGCLUSTER="${PG_INSTANCE:-main}"
   log "no cluster found; creating $PGVER/$PGCLUSTER on port $PGPORT"
   as_root pg_createcluster --port "$PGPORT" "$PGVER" "$PGCLUSTER" >/dev/null 9>&-
 fi

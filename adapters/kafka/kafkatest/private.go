@@ -1,0 +1,86 @@
+package kafkatest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+// PrivateBroker is a Kafka broker of one test package's own, started by
+// scripts/kafka-up.sh with KAFKA_INSTANCE: tests that stop and restart a
+// broker use one, so the shared broker every other test uses stays up.
+type PrivateBroker struct {
+	name string
+	port int
+}
+
+// StartPrivateBroker starts (or finds running) the private broker NAME on
+// 127.0.0.1:port (controller on port+1) and stops it when the test ends.
+// The scripts install what is missing, so this works on a fresh machine;
+// when they fail the test fails under CI=true and is skipped otherwise.
+func StartPrivateBroker(t testing.TB, name string, port int) *PrivateBroker {
+	t.Helper()
+	b := &PrivateBroker{name: name, port: port}
+	if err := b.run("kafka-up.sh"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("private Kafka broker %s: %v", name, err)
+		}
+		t.Skipf("private Kafka broker %s could not start (%v); under CI=true this fails", name, err)
+	}
+	t.Cleanup(func() {
+		if err := b.run("kafka-down.sh"); err != nil {
+			t.Errorf("stop private broker %s: %v", name, err)
+		}
+	})
+	return b
+}
+
+// Brokers is the broker list of the private broker.
+func (b *PrivateBroker) Brokers() []string {
+	return []string{"127.0.0.1:" + strconv.Itoa(b.port)}
+}
+
+// Stop stops the broker (controlled shutdown, SIGKILL after 20 s).
+func (b *PrivateBroker) Stop(t testing.TB) {
+	t.Helper()
+	if err := b.run("kafka-down.sh"); err != nil {
+		t.Fatalf("stop private broker %s: %v", b.name, err)
+	}
+}
+
+// Start starts the broker again and waits until it answers metadata.
+func (b *PrivateBroker) Start(t testing.TB) {
+	t.Helper()
+	if err := b.run("kafka-up.sh"); err != nil {
+		t.Fatalf("start private broker %s: %v", b.name, err)
+	}
+}
+
+func (b *PrivateBroker) run(script string) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", script))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "KAFKA_INSTANCE="+b.name, "KAFKA_PORT="+strconv.Itoa(b.port))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("scripts/%s: %w", script, err)
+	}
+	return nil
+}
+
+// repoRoot is the repository this package was compiled from: the scripts
+// live there, whichever package's directory the test runs in.
+func repoRoot() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", fmt.Errorf("cannot locate the kafkatest package source")
+	}
+	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+}
