@@ -1,0 +1,223 @@
+//go:build chaos
+
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sent is one command the workload sent, and what became of it.
+type sent struct {
+	key      string // Idempotency-Key = command id
+	kind     string // create, title, department, deactivate, reactivate
+	userID   string // empty for a create that was never acknowledged
+	attempts int
+	status   int  // the last HTTP status; 0 = transport error
+	acked    bool // a 2xx answer
+	changed  bool // X-Changed: true
+	version  int  // ETag of the acknowledged answer
+}
+
+// rejected reports a definite refusal (4xx): the command is absent.
+func (s *sent) rejected() bool {
+	return s.status >= 400 && s.status < 500 && s.status != http.StatusTooManyRequests
+}
+
+// expected is what the acknowledged commands say a user looks like.
+type expected struct {
+	id, email, title, department, status string
+	version                              int
+	// uncertain: a command on it was never acknowledged, so its state is
+	// either with or without that command; only the event checks apply.
+	uncertain bool
+}
+
+// workload runs API commands from many goroutines, with an Idempotency-Key
+// per command and retries (same key) on transport errors and 5xx answers.
+type workload struct {
+	base, token, tag string
+	client           *http.Client
+	giveUp           time.Duration
+
+	mu    sync.Mutex
+	sent  []*sent
+	users map[string]*expected
+}
+
+func newWorkload(base, token, tag string) *workload {
+	return &workload{base: base, token: token, tag: tag, users: map[string]*expected{},
+		client: &http.Client{Timeout: 10 * time.Second}, giveUp: 3 * time.Minute}
+}
+
+// run starts workers that issue commands until stop is closed or each has
+// sent maxOps; it returns when all are done.
+func (w *workload) run(workers, maxOps int, stop <-chan struct{}) {
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.worker(i, maxOps, stop)
+		}()
+	}
+	wg.Wait()
+}
+
+// worker creates a few users, then changes them at random.
+func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
+	rng := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
+	var mine []*expected
+	for n := 0; n < maxOps; n++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		key := fmt.Sprintf("%s-w%d-%d", w.tag, id, n)
+		if len(mine) < 5 || rng.IntN(10) == 0 {
+			if u := w.create(key, fmt.Sprintf("%s-w%d-%d@chaos.test", w.tag, id, n)); u != nil {
+				mine = append(mine, u)
+			}
+			continue
+		}
+		u := mine[rng.IntN(len(mine))]
+		if u.uncertain {
+			continue
+		}
+		w.change(key, u, rng)
+		time.Sleep(time.Duration(rng.IntN(20)) * time.Millisecond)
+	}
+}
+
+func (w *workload) create(key, email string) *expected {
+	s := &sent{key: key, kind: "create"}
+	body := map[string]any{"email": email, "given_name": "Chaos", "family_name": "Monkey", "department": "d0"}
+	res := w.send(s, http.MethodPost, "/v1/users", "application/json", body)
+	if !s.acked {
+		return nil
+	}
+	u := &expected{id: res.str("id"), email: email, department: "d0", status: "active", version: s.version}
+	s.userID = u.id
+	w.mu.Lock()
+	w.users[u.id] = u
+	w.mu.Unlock()
+	return u
+}
+
+// change updates, deactivates or reactivates u.
+func (w *workload) change(key string, u *expected, rng *rand.Rand) {
+	s := &sent{key: key, userID: u.id}
+	var (
+		path, media = "/v1/users/" + u.id, "application/merge-patch+json"
+		method      = http.MethodPatch
+		body        any
+		apply       func()
+	)
+	switch r := rng.IntN(10); {
+	case r < 4:
+		s.kind = "title"
+		v := "t" + strconv.Itoa(rng.IntN(4)) // repeats make some commands no-ops
+		body, apply = map[string]any{"title": v}, func() { u.title = v }
+	case r < 8:
+		s.kind = "department"
+		v := "d" + strconv.Itoa(rng.IntN(4))
+		body, apply = map[string]any{"department": v}, func() { u.department = v }
+	case u.status == "active":
+		s.kind, method, path, media = "deactivate", http.MethodPost, path+"/deactivate", "application/json"
+		body, apply = map[string]any{"reason": "chaos"}, func() { u.status = "deactivated" }
+	default:
+		s.kind, method, path, media = "reactivate", http.MethodPost, path+"/reactivate", ""
+		apply = func() { u.status = "active" }
+	}
+	w.send(s, method, path, media, body)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case s.rejected():
+		// A definite refusal: nothing was applied.
+	case !s.acked:
+		u.uncertain = true
+	default:
+		apply()
+		u.version = s.version
+	}
+}
+
+// answer is a decoded response body.
+type answer map[string]any
+
+func (a answer) str(k string) string { s, _ := a[k].(string); return s }
+
+// send delivers one command: retried with the same key on a transport
+// error, a 5xx or a 429 until it is answered or giveUp passes; recorded.
+func (w *workload) send(s *sent, method, path, media string, body any) answer {
+	var raw []byte
+	if body != nil {
+		raw, _ = json.Marshal(body)
+	}
+	deadline := time.Now().Add(w.giveUp)
+	backoff := 50 * time.Millisecond
+	var res answer
+	for {
+		s.attempts++
+		resp, err := w.do(method, path, media, raw, s.key)
+		if err == nil {
+			s.status = resp.StatusCode
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			res = answer{}
+			_ = json.Unmarshal(b, &res)
+			if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+				s.acked = resp.StatusCode/100 == 2
+				s.changed = resp.Header.Get("X-Changed") == "true"
+				s.version, _ = strconv.Atoi(strings.Trim(resp.Header.Get("ETag"), `"`))
+				if !s.acked {
+					res["_raw"] = string(b)
+				}
+				break
+			}
+		} else {
+			s.status = 0
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, time.Second)
+	}
+	w.mu.Lock()
+	w.sent = append(w.sent, s)
+	w.mu.Unlock()
+	return res
+}
+
+func (w *workload) do(method, path, media string, body []byte, key string) (*http.Response, error) {
+	ctx := context.Background()
+	req, err := http.NewRequestWithContext(ctx, method, w.base+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	req.Header.Set("Idempotency-Key", key)
+	if media != "" {
+		req.Header.Set("Content-Type", media)
+	}
+	return w.client.Do(req)
+}
+
+// snapshot returns what was sent and the users, under the lock.
+func (w *workload) snapshot() ([]*sent, map[string]*expected) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]*sent(nil), w.sent...), w.users
+}
