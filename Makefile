@@ -24,7 +24,7 @@ test: services lint
 CHAOS_ROUNDS ?= 1
 chaos:
 	CHAOS_FAULTS=$${CHAOS_FAULTS:-all} CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_WORKERS=$${CHAOS_WORKERS:-8} \
-	CHAOS_IMPORT_ROWS=$${CHAOS_IMPORT_ROWS:-3000} \
+	CHAOS_IMPORT_ROWS=$${CHAOS_IMPORT_ROWS:-2000} \
 	$(GO) test -tags chaos -count=1 -p 1 -v -run TestChaos -timeout 90m ./cmd/userservice/chaos/
 
 ## chaos-short: the short form make test runs (two faults, a small workload)

@@ -34,9 +34,16 @@ type Proxy struct {
 // everything when the test ends.
 func Start(t testing.TB, target string) *Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return StartOn(t, "127.0.0.1:0", target)
+}
+
+// StartOn is Start on a given listen address: for a peer that must be told
+// the proxy's address before it starts (a Kafka broker's advertised listener).
+func StartOn(t testing.TB, listen, target string) *Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		t.Fatalf("faulttest: listen: %v", err)
+		t.Fatalf("faulttest: listen on %s: %v", listen, err)
 	}
 	p := &Proxy{target: target, ln: ln, conns: map[net.Conn]struct{}{}, thawed: make(chan struct{})}
 	close(p.thawed)

@@ -5,6 +5,9 @@
 # scripts/kafka/server.properties. KAFKA_INSTANCE=NAME (letters, digits, -)
 # with KAFKA_PORT=PORT: a private broker on 127.0.0.1:PORT, controller on
 # PORT+1, data and generated config in .cache/kafka-NAME.
+# KAFKA_ADVERTISED_PORT (private instances only, default KAFKA_PORT): the port
+# the broker tells clients to connect to after bootstrap, e.g. a test's TCP
+# proxy in front of it that can stall or cut the connections.
 
 KAFKA_INSTANCE="${KAFKA_INSTANCE:-}"
 TEMPLATE_PROPS="$ROOT/scripts/kafka/server.properties"
@@ -31,6 +34,7 @@ write_instance_props() {
   mkdir -p "$KDIR"
   sed -e "s/127\.0\.0\.1:9093/127.0.0.1:$KAFKA_CONTROLLER_PORT/g" \
       -e "s/127\.0\.0\.1:9092/127.0.0.1:$KAFKA_PORT/g" \
+      -e "s|^advertised\.listeners=.*|advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}|" \
       -e "s|^log\.dirs=.*|log.dirs=$KDIR/data|" \
       "$TEMPLATE_PROPS" >"$SERVER_PROPS.tmp"
   mv "$SERVER_PROPS.tmp" "$SERVER_PROPS"

@@ -14,8 +14,9 @@ import (
 // scripts/kafka-up.sh with KAFKA_INSTANCE: tests that stop and restart a
 // broker use one, so the shared broker every other test uses stays up.
 type PrivateBroker struct {
-	name string
-	port int
+	name       string
+	port       int
+	advertised int // 0 = port
 }
 
 // StartPrivateBroker starts (or finds running) the private broker NAME on
@@ -24,7 +25,17 @@ type PrivateBroker struct {
 // when they fail the test fails under CI=true and is skipped otherwise.
 func StartPrivateBroker(t testing.TB, name string, port int) *PrivateBroker {
 	t.Helper()
-	b := &PrivateBroker{name: name, port: port}
+	return StartPrivateBrokerAdvertising(t, name, port, 0)
+}
+
+// StartPrivateBrokerAdvertising is StartPrivateBroker with the broker
+// telling clients, after they bootstrap on port, to connect to
+// 127.0.0.1:advertisedPort instead (0 = port): a test puts a TCP proxy
+// there (faulttest) to stall or cut every Kafka connection at will. A broker
+// of that name already running keeps the address it was started with.
+func StartPrivateBrokerAdvertising(t testing.TB, name string, port, advertisedPort int) *PrivateBroker {
+	t.Helper()
+	b := &PrivateBroker{name: name, port: port, advertised: advertisedPort}
 	if err := b.run("kafka-up.sh"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("private Kafka broker %s: %v", name, err)
@@ -68,6 +79,9 @@ func (b *PrivateBroker) run(script string) error {
 	cmd := exec.Command("bash", filepath.Join(root, "scripts", script))
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "KAFKA_INSTANCE="+b.name, "KAFKA_PORT="+strconv.Itoa(b.port))
+	if b.advertised != 0 {
+		cmd.Env = append(cmd.Env, "KAFKA_ADVERTISED_PORT="+strconv.Itoa(b.advertised))
+	}
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("scripts/%s: %w", script, err)

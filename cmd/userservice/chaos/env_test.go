@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/IBM/sarama"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/userservice/userservice/adapters/faulttest"
@@ -26,6 +27,10 @@ const (
 	pgPort        = 5433
 	kafkaInstance = "chaos"
 	kafkaPort     = 19092
+	// kafkaProxyPort is where the broker tells clients to connect after
+	// bootstrap: the suite's proxy, forwarding to kafkaPort (19093 is the
+	// broker's controller).
+	kafkaProxyPort = 19095
 )
 
 // settings are the suite's knobs, from the environment (make chaos sets
@@ -79,10 +84,12 @@ type environment struct {
 	pg      *pgtest.PrivateCluster
 	broker  *kafkatest.PrivateBroker
 	pgProxy *faulttest.Proxy
-	pool    *pgxpool.Pool
-	bin     string
-	hooks   *webhooks
-	logDir  string
+	// kafkaProxy carries every Kafka connection but the bootstrap one.
+	kafkaProxy *faulttest.Proxy
+	pool       *pgxpool.Pool
+	bin        string
+	hooks      *webhooks
+	logDir     string
 }
 
 func newEnvironment(t *testing.T) *environment {
@@ -99,7 +106,17 @@ func newEnvironment(t *testing.T) *environment {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	e.pg = pgtest.StartPrivateCluster(t, pgInstance, pgPort)
-	e.broker = kafkatest.StartPrivateBroker(t, kafkaInstance, kafkaPort)
+	e.kafkaProxy = faulttest.StartOn(t, "127.0.0.1:"+strconv.Itoa(kafkaProxyPort), "127.0.0.1:"+strconv.Itoa(kafkaPort))
+	e.broker = kafkatest.StartPrivateBrokerAdvertising(t, kafkaInstance, kafkaPort, kafkaProxyPort)
+	if addr := advertised(t, e.broker.Brokers()); addr != e.kafkaProxy.Addr() {
+		// Left running by an earlier run with another address: restart it.
+		t.Logf("the private broker advertises %s, not the proxy %s: restarting it", addr, e.kafkaProxy.Addr())
+		e.broker.Stop(t)
+		e.broker.Start(t)
+		if addr := advertised(t, e.broker.Brokers()); addr != e.kafkaProxy.Addr() {
+			t.Fatalf("the private broker advertises %s, want the proxy %s", addr, e.kafkaProxy.Addr())
+		}
+	}
 	e.pgProxy = faulttest.Start(t, "127.0.0.1:"+strconv.Itoa(pgPort))
 	pool, err := pgxpool.New(context.Background(), e.pg.URL())
 	if err != nil {
@@ -109,6 +126,21 @@ func newEnvironment(t *testing.T) *environment {
 	e.pool = pool
 	e.hooks = newWebhooks(t)
 	return e
+}
+
+// advertised is the address the broker tells clients to use.
+func advertised(t *testing.T, bootstrap []string) string {
+	t.Helper()
+	client, err := sarama.NewClient(bootstrap, sarama.NewConfig())
+	if err != nil {
+		t.Fatalf("kafka client on %v: %v", bootstrap, err)
+	}
+	defer client.Close()
+	brokers := client.Brokers()
+	if len(brokers) != 1 {
+		t.Fatalf("the private broker's metadata lists %d brokers, want 1", len(brokers))
+	}
+	return brokers[0].Addr()
 }
 
 // freeAddr is a loopback address nothing listens on right now.

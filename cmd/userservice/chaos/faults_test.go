@@ -41,6 +41,14 @@ func faultSet() map[string]fault {
 	register("pg-drop", func(s *scenario) {
 		s.t.Logf("dropped %d PostgreSQL connections", s.env.pgProxy.Drop())
 	})
+	register("kafka-stall", func(s *scenario) {
+		s.env.kafkaProxy.Freeze() // the relay's publishes and the directory's fetches hang
+		time.Sleep(10 * time.Second)
+		s.env.kafkaProxy.Thaw()
+	})
+	register("kafka-drop", func(s *scenario) {
+		s.t.Logf("dropped %d Kafka connections", s.env.kafkaProxy.Drop())
+	})
 	return set
 }
 

@@ -83,6 +83,8 @@ func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
 			return
 		default:
 		}
+		// Paced, so the import and the roles get their share of the CPU.
+		time.Sleep(time.Duration(10+rng.IntN(30)) * time.Millisecond)
 		key := fmt.Sprintf("%s-w%d-%d", w.tag, id, n)
 		if len(mine) < 5 || rng.IntN(10) == 0 {
 			if u := w.create(key, fmt.Sprintf("%s-w%d-%d@chaos.test", w.tag, id, n)); u != nil {
@@ -90,12 +92,9 @@ func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
 			}
 			continue
 		}
-		u := mine[rng.IntN(len(mine))]
-		if u.uncertain {
-			continue
+		if u := mine[rng.IntN(len(mine))]; !u.uncertain {
+			w.change(key, u, rng)
 		}
-		w.change(key, u, rng)
-		time.Sleep(time.Duration(rng.IntN(20)) * time.Millisecond)
 	}
 }
 
