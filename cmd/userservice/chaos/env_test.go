@@ -94,6 +94,7 @@ type environment struct {
 
 func newEnvironment(t *testing.T) *environment {
 	t.Helper()
+	lockMachine(t) // first: its cleanup runs last
 	e := &environment{logDir: t.TempDir()}
 	if d := os.Getenv("CHAOS_LOG_DIR"); d != "" {
 		e.logDir = d
@@ -114,7 +115,10 @@ func newEnvironment(t *testing.T) *environment {
 		e.broker.Stop(t)
 		e.broker.Start(t)
 		if addr := advertised(t, e.broker.Brokers()); addr != e.kafkaProxy.Addr() {
-			t.Fatalf("the private broker advertises %s, want the proxy %s", addr, e.kafkaProxy.Addr())
+			t.Fatalf("the private broker on %d advertises %s, want the proxy %s: another checkout's broker "+
+				"(left by an interrupted run) holds the port; stop it there with "+
+				"KAFKA_INSTANCE=%s KAFKA_PORT=%d bash scripts/kafka-down.sh", kafkaPort, addr, e.kafkaProxy.Addr(),
+				kafkaInstance, kafkaPort)
 		}
 	}
 	e.pgProxy = faulttest.Start(t, "127.0.0.1:"+strconv.Itoa(pgPort))
