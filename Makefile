@@ -6,14 +6,14 @@ GO    ?= go
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test test-disruptive chaos chaos-short services down migrate build lint check-imports fmt
+.PHONY: run test chaos chaos-short services down migrate build lint check-imports fmt
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080)
 run: services
 	$(GO) run ./cmd/userservice --roles all
 
 ## test: start PostgreSQL and Kafka, lint, run the whole suite with the race detector
-## (the disruptive tests run separately: the Kafka-outage test is under investigation, see README)
+## (tests that stop a broker start private ones of their own: see README, Development)
 test: services lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory chaos-short
@@ -30,10 +30,6 @@ chaos:
 ## chaos-short: the short form make test runs (two faults, a small workload)
 chaos-short:
 	$(GO) test -tags chaos -count=1 -p 1 -v -run TestChaos -timeout 10m ./cmd/userservice/chaos/
-
-## test-disruptive: tests that stop and start Kafka or PostgreSQL; one package at a time, after the suite
-test-disruptive: services
-	$(GO) test -race -count=1 -timeout 10m -tags disruptive -run Disruptive -p 1 ./...
 
 ## services: install (when missing) and start PostgreSQL, Kafka and mailpit; idempotent
 services:

@@ -28,8 +28,8 @@ while read -r p; do
   [[ " ${pids[*]-} " == *" $p "* ]] || pids+=("$p")
 done < <(pgrep -f -- "kafka\.Kafka $SERVER_PROPS\$" || true)
 # Failing those, the broker on 127.0.0.1:9092 that another checkout of this
-# project started: there is one broker per machine, and "down" must mean down
-# (the disruptive tests rely on it).
+# project started: there is one shared broker per machine, and "down" must
+# mean down. (Private instances are only ever stopped by name.)
 if [ "${#pids[@]}" -eq 0 ] && [ -z "$KAFKA_INSTANCE" ]; then
   while read -r p; do
     [ -n "$p" ] && pids+=("$p")

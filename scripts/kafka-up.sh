@@ -17,7 +17,7 @@ KAFKA_HOST=127.0.0.1
 source "$(dirname "${BASH_SOURCE[0]}")/lib/kafka-instance.sh"
 KAFKA_BROKERS="$KAFKA_HOST:$KAFKA_PORT"
 KAFKA_VERSION="${KAFKA_VERSION:-}"            # empty = the version in the POM
-KAFKA_WAIT_SECS="${KAFKA_WAIT_SECS:-90}"
+KAFKA_WAIT_SECS="${KAFKA_WAIT_SECS:-180}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}"
 # Fixed id: the data dir is only ever formatted by this script.
 CLUSTER_ID="${KAFKA_CLUSTER_ID:-dXNlcnNlcnZpY2UtbG9jYQ}"

@@ -36,9 +36,16 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return newHarnessOn(t, kafkatest.Brokers(t))
+}
+
+// newHarnessOn is newHarness on the given Kafka brokers (a test's private
+// broker, for one it stops and starts).
+func newHarnessOn(t *testing.T, brokers []string) *harness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	h := &harness{t: t, ctx: ctx, pool: pgtest.Pool(t), brokers: kafkatest.Brokers(t)}
+	h := &harness{t: t, ctx: ctx, pool: pgtest.Pool(t), brokers: brokers}
 	h.topic = kafkatest.Topic(t, h.brokers, 4)
 	h.group = kafkatest.UniqueName(t, "relay")
 	h.tenant = uuid.NewString()
@@ -104,7 +111,11 @@ func (h *harness) startRelay(cfg Config) (stop func()) {
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
 	must(h.t, err)
 	cfg.KafkaTopic, cfg.ConsumerGroup = h.topic, h.group
-	r, err := New(h.pool, pub, cfg, nil)
+	// A pool of its own, as the relay role has: while Kafka is down its
+	// shards hold their connections, and the writers must not wait for them.
+	pool, err := postgres.Connect(h.ctx, pgtest.URL(), int32(postgres.OutboxShards)+2)
+	must(h.t, err)
+	r, err := New(pool, pub, cfg, nil)
 	must(h.t, err)
 	ctx, cancel := context.WithCancel(h.ctx)
 	done := make(chan error, 1)
@@ -115,6 +126,7 @@ func (h *harness) startRelay(cfg Config) (stop func()) {
 			h.t.Errorf("relay: %v", err)
 		}
 		must(h.t, pub.Close())
+		pool.Close()
 	}
 }
 

@@ -30,8 +30,14 @@ type svc struct {
 // startService runs the roles; extra alternates further variable names and values.
 func startService(t *testing.T, roles string, extra ...string) *svc {
 	t.Helper()
+	return startServiceOn(t, kafkatest.Brokers(t), roles, extra...)
+}
+
+// startServiceOn is startService on the given Kafka brokers (a test's
+// private broker, for one it stops and starts).
+func startServiceOn(t *testing.T, brokers []string, roles string, extra ...string) *svc {
+	t.Helper()
 	pool := pgtest.Pool(t)
-	brokers := kafkatest.Brokers(t)
 	topic := kafkatest.Topic(t, brokers, 4)
 	group := kafkatest.UniqueName(t, "relay")
 	relaytest.StartGroupAtEnd(t, pool, group)

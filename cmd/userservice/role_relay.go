@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/userservice/userservice/adapters/kafka"
 	"github.com/userservice/userservice/adapters/logging"
+	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/adapters/relay"
 	"github.com/userservice/userservice/cmd/internal/config"
 	"github.com/userservice/userservice/cmd/internal/roles"
@@ -18,13 +19,26 @@ import (
 // newRelay builds the relay role: outbox shards to the Kafka topic. Without
 // Kafka the role idles: events wait in the outbox (and stay readable there)
 // until a relay with Kafka runs.
-func newRelay(cfg config.Config, pool *pgxpool.Pool, reg prometheus.Registerer, log *zap.Logger) (roles.Runner, error) {
+//
+// The relay has a connection pool of its own (a bulkhead): each shard's
+// subscriber holds a transaction open while it publishes to Kafka, so while
+// Kafka is slow or down the relay keeps its connections busy for seconds at
+// a time. Sharing the API's pool, it starved the commands of connections
+// (about one command per second during a Kafka outage).
+func newRelay(ctx context.Context, cfg config.Config, reg prometheus.Registerer, log *zap.Logger) (roles.Runner, error) {
 	if !cfg.KafkaConfigured() {
 		return idle(log, "no Kafka configured (KAFKA_BROKERS empty): events stay in the outbox"), nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	pool, err := postgres.Connect(cctx, cfg.DatabaseURL, relayConns(len(cfg.RelayShards)))
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("relay pool: %w", err)
 	}
 	wlog := logging.NewWatermill(log)
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: cfg.KafkaBrokers}, wlog)
 	if err != nil {
+		pool.Close()
 		return nil, err
 	}
 	r, err := relay.New(pool, pub, relay.Config{
@@ -36,9 +50,21 @@ func newRelay(cfg config.Config, pool *pgxpool.Pool, reg prometheus.Registerer, 
 		Registerer:    reg,
 	}, wlog)
 	if err != nil {
+		pool.Close()
 		return nil, errors.Join(err, pub.Close())
 	}
 	return roles.RunFunc(func(ctx context.Context) error {
+		defer pool.Close()
 		return errors.Join(r.Run(ctx), pub.Close())
 	}), nil
+}
+
+// relayConns sizes the relay's pool: a transaction per shard, the LISTEN
+// connection, and one for cleanup and lag metrics.
+// No shards configured means all of them.
+func relayConns(shards int) int32 {
+	if shards <= 0 {
+		shards = postgres.OutboxShards
+	}
+	return int32(shards) + 2
 }

@@ -71,14 +71,14 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	}
 
 	registry := roles.NewRegistry(log.Named("roles"))
-	if err := registerRoles(registry, cfg, pool, reg, application, log); err != nil {
+	if err := registerRoles(ctx, registry, cfg, pool, reg, application, log); err != nil {
 		return err
 	}
 	return registry.Run(ctx, cfg.Roles)
 }
 
 // registerRoles registers the runner of every role the process runs.
-func registerRoles(registry *roles.Registry, cfg config.Config, pool *pgxpool.Pool,
+func registerRoles(ctx context.Context, registry *roles.Registry, cfg config.Config, pool *pgxpool.Pool,
 	reg *prometheus.Registry, application app.Application, log *zap.Logger) error {
 	for _, name := range cfg.Roles {
 		var (
@@ -89,7 +89,7 @@ func registerRoles(registry *roles.Registry, cfg config.Config, pool *pgxpool.Po
 		case roles.API:
 			runner, err = newAPIServer(cfg, pool, reg, application, log)
 		case roles.Relay:
-			runner, err = newRelay(cfg, pool, reg, log.Named("relay"))
+			runner, err = newRelay(ctx, cfg, reg, log.Named("relay"))
 		case roles.Directory:
 			runner, err = newDirectory(cfg, pool, reg, log.Named("directory"))
 		case roles.Importer:
