@@ -19,6 +19,7 @@ type Commands struct {
 	UpdateUser     command.UpdateUserHandler
 	DeactivateUser command.DeactivateUserHandler
 	ReactivateUser command.ReactivateUserHandler
+	DeleteUser     command.DeleteUserHandler
 
 	CreateTenant command.CreateTenantHandler
 	IssueToken   command.IssueTokenHandler

@@ -54,6 +54,10 @@ func apply(cur *entry, ev eventcontract.Event) (entry, outcome) {
 		next.Status = string(user.StatusDeactivated)
 	case user.Reactivated:
 		next.Status = string(user.StatusActive)
+	case user.Deleted:
+		// The row stays, as a tombstone: its version keeps a late, older
+		// event from bringing the user back.
+		next.Status = string(user.StatusDeleted)
 	}
 	// Events this projection does not show (a title change) still move the
 	// version, so the row says how far the user's stream has been read.

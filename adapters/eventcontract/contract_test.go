@@ -24,10 +24,12 @@ func TestPublishedEventsMatchTheContract(t *testing.T) {
 	// The smallest shapes: no optional profile field, no reason.
 	bare := env.Register(fmt.Sprintf("bare-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "B", FamilyName: "Are"})
 	env.Deactivate(bare, "")
+	deleted := env.Register(fmt.Sprintf("gone-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "G", FamilyName: "One"})
+	env.Delete(deleted, "erasure requested")
 
 	records := env.Records(eventtest.Patience)
 	ids := env.EventIDs()
-	if want := 3*eventtest.LifecycleEvents + 2; len(ids) != want {
+	if want := 3*eventtest.LifecycleEvents + 4; len(ids) != want {
 		t.Fatalf("%d events in the store, want %d", len(ids), want)
 	}
 	seenTypes := map[string]int{}

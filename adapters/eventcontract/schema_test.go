@@ -23,7 +23,7 @@ const schemaBase = "https://userservice.example/events/"
 
 // eventTypes are the current types: what the service publishes today.
 var eventTypes = []string{user.TypeRegistered, user.TypeProfileChanged, user.TypeEmailChanged,
-	user.TypeDeactivated, user.TypeReactivated}
+	user.TypeDeactivated, user.TypeReactivated, user.TypeDeleted}
 
 // schemaTypes are the types with a data schema: the current ones and the
 // superseded ones that older records of the topic still carry.
@@ -90,6 +90,7 @@ var valid = map[string]string{
 	user.TypeDeactivated:    `{"cause":"requested","reason":"left the company"}`,
 	user.TypeDeactivatedV1:  `{"reason":"left the company"}`,
 	user.TypeReactivated:    `{}`,
+	user.TypeDeleted:        `{"reason":"erasure requested"}`,
 	// A type from the future: the envelope schema admits it (its data is
 	// only checked to be an object), so old validators do not break.
 	"user.merged.v1": `{"into":"0190a1b2-c3d4-7e5f-8a9b-cccccccccccc"}`,
@@ -152,6 +153,8 @@ func TestSchemasRejectInvalidEnvelopes(t *testing.T) {
 		{"deactivated without a cause", user.TypeDeactivated, `{"reason":"left"}`, nil, "cause"},
 		{"deactivated with an unknown cause", user.TypeDeactivated, `{"cause":"fired"}`, nil, "cause"},
 		{"deactivated v1 with a cause", user.TypeDeactivatedV1, `{"cause":"requested"}`, nil, "cause"},
+		{"deleted with an empty reason", user.TypeDeleted, `{"reason":""}`, nil, "reason"},
+		{"deleted with data it does not define", user.TypeDeleted, `{"by":"admin"}`, nil, "by"},
 		{"reactivated with data", user.TypeReactivated, `{"by":"admin"}`, nil, "by"},
 	}
 	for _, c := range cases {

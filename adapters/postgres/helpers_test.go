@@ -24,6 +24,7 @@ type fixture struct {
 	upd    command.UpdateUserHandler
 	deact  command.DeactivateUserHandler
 	react  command.ReactivateUserHandler
+	del    command.DeleteUserHandler
 }
 
 func newFixture(t *testing.T, seats int) *fixture {
@@ -42,6 +43,8 @@ func newFixture(t *testing.T, seats int) *fixture {
 	f.deact, err = command.NewDeactivateUserHandler(uow)
 	must(t, err)
 	f.react, err = command.NewReactivateUserHandler(uow)
+	must(t, err)
+	f.del, err = command.NewDeleteUserHandler(uow)
 	must(t, err)
 	return f
 }

@@ -28,7 +28,7 @@ func (s *ImportUsers) UserByEmail(ctx context.Context, tenantID, email string) (
 }
 
 func (s *ImportUsers) find(ctx context.Context, cond, tenantID, key string) (command.ImportTarget, bool, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users WHERE tenant_id = $1 AND `+cond, tenantID, key)
+	row := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users WHERE tenant_id = $1 AND status <> 'deleted' AND `+cond, tenantID, key)
 	var (
 		t  command.ImportTarget
 		id [16]byte

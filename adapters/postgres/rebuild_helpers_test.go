@@ -24,7 +24,7 @@ import (
 // churn runs writers goroutines, each issuing ops commands through the
 // command handlers at random: registrations (some reporting to an existing
 // user, some registered deactivated), profile, manager and e-mail changes,
-// deactivations and reactivations. It stops early when stop is closed, and
+// deactivations, reactivations and deletions. It stops early when stop is closed, and
 // counts the commands that changed something in done. Business rejections
 // (a manager cycle, say) and conflicts left after the unit of work's retries
 // are part of the game; anything else fails the test.
@@ -100,8 +100,10 @@ func (f *fixture) churnOne(r *rand.Rand, pick func(*rand.Rand) (user.ID, bool)) 
 		}
 	case op < 72:
 		p.Email = ptr(uuid.NewString() + "@example.org")
-	case op < 86:
+	case op < 83:
 		return f.deact.Handle(f.ctx, command.DeactivateUser{Envelope: f.env(), UserID: target, Reason: "churn"})
+	case op < 88:
+		return f.del.Handle(f.ctx, command.DeleteUser{Envelope: f.env(), UserID: target, Reason: "churn"})
 	default:
 		return f.react.Handle(f.ctx, command.ReactivateUser{Envelope: f.env(), UserID: target})
 	}

@@ -71,10 +71,13 @@ func loadForCommand(ctx context.Context, tx pgx.Tx, up *user.Upcasters, env comm
 }
 
 // managerChainSQL walks up the reporting line from a user, nearest first. The
-// depth bound stops a corrupt (cyclic) read model from looping forever.
+// depth bound stops a corrupt (cyclic) read model from looping forever. A
+// deleted user cannot become anyone's manager (no chain: not found); the
+// reports they already had keep the reference, so the walk above the first
+// user passes through deleted ones.
 const managerChainSQL = `
 WITH RECURSIVE chain (id, manager_id, depth) AS (
-    SELECT id, manager_id, 0 FROM users WHERE tenant_id = $1 AND id = $2
+    SELECT id, manager_id, 0 FROM users WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'
     UNION ALL
     SELECT u.id, u.manager_id, c.depth + 1
     FROM users u JOIN chain c ON u.id = c.manager_id

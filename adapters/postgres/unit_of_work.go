@@ -120,7 +120,7 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, err
 	}
 	snap := next.Snapshot()
-	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, user.SeatDelta(events)); err != nil {
+	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, seatDelta(current, events)); err != nil {
 		return res, translate(err)
 	}
 	if err := publishToOutbox(ctx, tx, u.logger, stored); err != nil {
@@ -208,4 +208,14 @@ func replayed(prior priorCommand, hash []byte) (command.Result, error) {
 		return command.Result{}, err
 	}
 	return command.Result{User: snap, Changed: true, Replayed: true}, nil
+}
+
+// seatDelta is the seats the events take (positive) or free (negative) for a
+// user in state current (nil: not registered yet).
+func seatDelta(current *user.User, events []user.Event) int {
+	var from user.Status
+	if current != nil {
+		from = current.Status()
+	}
+	return user.SeatDelta(from, events)
 }

@@ -40,7 +40,7 @@ func scanUser(row pgx.Row) (user.Snapshot, error) {
 
 // GetUser implements query.UserReader.
 func (r *Users) GetUser(ctx context.Context, tenantID string, id user.ID) (user.Snapshot, error) {
-	row := r.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	row := r.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND id = $2 AND status <> 'deleted'`, tenantID, id)
 	s, err := scanUser(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return user.Snapshot{}, user.ErrNotFound
@@ -54,7 +54,8 @@ func (r *Users) GetUser(ctx context.Context, tenantID string, id user.ID) (user.
 // ListUsers implements query.UserReader: keyset pagination on id (UUIDv7,
 // so creation order), which stays stable while users are added.
 func (r *Users) ListUsers(ctx context.Context, q query.ListUsers) (query.UserPage, error) {
-	where := []string{"tenant_id = $1"}
+	// Deleted users keep a row (see migration 00007) but are not users any more.
+	where := []string{"tenant_id = $1", "status <> 'deleted'"}
 	args := []any{q.TenantID}
 	add := func(cond string, v any) {
 		args = append(args, v)

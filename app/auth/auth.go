@@ -20,15 +20,18 @@ const (
 	RoleReader   Role = "reader"
 	RoleImporter Role = "importer"
 	RoleAdmin    Role = "admin"
+	// RoleSCIM is for an identity provider or HR system provisioning users
+	// over SCIM 2.0: it may use the SCIM endpoints and nothing else.
+	RoleSCIM Role = "scim"
 )
 
 // ParseRole accepts the role names, case-insensitively.
 func ParseRole(s string) (Role, error) {
 	switch r := Role(strings.ToLower(strings.TrimSpace(s))); r {
-	case RoleReader, RoleImporter, RoleAdmin:
+	case RoleReader, RoleImporter, RoleAdmin, RoleSCIM:
 		return r, nil
 	}
-	return "", fmt.Errorf("unknown role %q: want admin, importer or reader", s)
+	return "", fmt.Errorf("unknown role %q: want admin, importer, reader or scim", s)
 }
 
 // Permission is one kind of action a port asks about.
@@ -39,12 +42,15 @@ const (
 	PermReadUsers  Permission = "users:read"
 	PermWriteUsers Permission = "users:write"
 	PermImport     Permission = "imports:write"
+	// PermSCIM is reading and writing users through the SCIM port.
+	PermSCIM Permission = "scim"
 )
 
 var grants = map[Role][]Permission{
 	RoleReader:   {PermReadUsers},
 	RoleImporter: {PermReadUsers, PermImport},
-	RoleAdmin:    {PermReadUsers, PermWriteUsers, PermImport},
+	RoleAdmin:    {PermReadUsers, PermWriteUsers, PermImport, PermSCIM},
+	RoleSCIM:     {PermSCIM},
 }
 
 // Principal is the authenticated caller: one token of one tenant.

@@ -8,24 +8,28 @@ import (
 
 func TestRolesGrantWhatTheirNamesSay(t *testing.T) {
 	cases := []struct {
-		role                 Role
-		read, write, imports bool
+		role                       Role
+		read, write, imports, scim bool
 	}{
-		{RoleReader, true, false, false},
-		{RoleImporter, true, false, true},
-		{RoleAdmin, true, true, true},
-		{Role("root"), false, false, false},
+		{RoleReader, true, false, false, false},
+		{RoleImporter, true, false, true, false},
+		{RoleAdmin, true, true, true, true},
+		// A SCIM token reaches the SCIM endpoints only, not the admin API.
+		{RoleSCIM, false, false, false, true},
+		{Role("root"), false, false, false, false},
 	}
 	for _, c := range cases {
 		p := Principal{Role: c.role}
-		if p.Can(PermReadUsers) != c.read || p.Can(PermWriteUsers) != c.write || p.Can(PermImport) != c.imports {
-			t.Errorf("%s: read %v write %v import %v", c.role, p.Can(PermReadUsers), p.Can(PermWriteUsers), p.Can(PermImport))
+		if p.Can(PermReadUsers) != c.read || p.Can(PermWriteUsers) != c.write || p.Can(PermImport) != c.imports ||
+			p.Can(PermSCIM) != c.scim {
+			t.Errorf("%s: read %v write %v import %v scim %v", c.role, p.Can(PermReadUsers), p.Can(PermWriteUsers),
+				p.Can(PermImport), p.Can(PermSCIM))
 		}
 	}
 }
 
 func TestParseRole(t *testing.T) {
-	for in, want := range map[string]Role{"admin": RoleAdmin, " Reader ": RoleReader, "IMPORTER": RoleImporter} {
+	for in, want := range map[string]Role{"admin": RoleAdmin, " Reader ": RoleReader, "IMPORTER": RoleImporter, "SCIM": RoleSCIM} {
 		if got, err := ParseRole(in); err != nil || got != want {
 			t.Errorf("ParseRole(%q) = %q, %v", in, got, err)
 		}

@@ -40,7 +40,7 @@ func (h deactivateUser) Handle(ctx context.Context, cmd DeactivateUser) (Result,
 			if current == nil {
 				return nil, user.ErrNotFound
 			}
-			return current.Deactivate(cmd.Reason), nil
+			return current.Deactivate(cmd.Reason)
 		},
 	})
 }

@@ -39,7 +39,7 @@ func (h reactivateUser) Handle(ctx context.Context, cmd ReactivateUser) (Result,
 			if current == nil {
 				return nil, user.ErrNotFound
 			}
-			return current.Reactivate(), nil
+			return current.Reactivate()
 		},
 	})
 }

@@ -25,7 +25,7 @@ const defaultTokenTTL = 720 * time.Hour
 func tokenCreate(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("token create")
 	tenant := fs.String("tenant", "", "the tenant's id (required)")
-	role := fs.String("role", "", "admin, importer or reader (required)")
+	role := fs.String("role", "", "admin, importer, reader or scim (required)")
 	ttl := fs.Duration("ttl", defaultTokenTTL, "lifetime, e.g. 720h; 0 = never expires")
 	if err := parseFlags(fs, args, e); err != nil {
 		return err

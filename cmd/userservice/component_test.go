@@ -113,7 +113,7 @@ func TestAPIErrorCodes(t *testing.T) {
 	}
 	s.call("GET", "/v1/users?limit=100000", tn.reader, nil).want(t, 400, "invalid_query")
 	s.call("GET", "/v1/users?cursor=garbage", tn.reader, nil).want(t, 400, "invalid_query")
-	s.call("DELETE", "/v1/users/"+a, tn.admin, nil).want(t, 405, "method_not_allowed")
+	s.call("PUT", "/v1/users/"+a, tn.admin, nil).want(t, 405, "method_not_allowed")
 	s.call("GET", "/v2/nothing", tn.admin, nil).want(t, 404, "not_found")
 	if r := s.call("GET", "/openapi.yaml", "", nil); r.status != 200 || !strings.Contains(r.raw, "openapi: 3") {
 		t.Fatalf("openapi.yaml: %d", r.status)
@@ -129,6 +129,7 @@ func TestAPITenantIsolation(t *testing.T) {
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/v1/users/" + id}, {"GET", "/v1/users/" + id + "/events"},
 		{"PATCH", "/v1/users/" + id}, {"POST", "/v1/users/" + id + "/deactivate"}, {"POST", "/v1/users/" + id + "/reactivate"},
+		{"DELETE", "/v1/users/" + id},
 	} {
 		var body any
 		if r.method == "PATCH" {
@@ -234,4 +235,41 @@ func TestAPIRateLimitPerToken(t *testing.T) {
 	}
 	// Another token of the same tenant has its own bucket.
 	s.call("GET", "/v1/users", tn.admin, nil).want(t, 200, "")
+}
+
+// TestAPIDeleteUser: a deleted user is gone for every read and command, frees
+// their seat and e-mail, and keeps their history.
+func TestAPIDeleteUser(t *testing.T) {
+	t.Parallel()
+	s := startService(t, "api")
+	tn := newTenant(t, 1)
+	id := s.call("POST", "/v1/users", tn.admin, map[string]any{"email": "gone@example.com", "given_name": "G",
+		"family_name": "One", "external_id": "X-1"}).want(t, 201, "").str("id")
+	s.call("POST", "/v1/users", tn.admin, newUser("second@example.com")).want(t, 409, "seats_exhausted")
+	s.call("DELETE", "/v1/users/"+id, tn.reader, nil).want(t, 403, "forbidden")
+	s.call("DELETE", "/v1/users/"+id, tn.admin, nil, "If-Match", `"7"`).want(t, 412, "version_conflict")
+	if r := s.call("DELETE", "/v1/users/"+id, tn.admin, nil); r.status != 204 || r.raw != "" {
+		t.Fatalf("delete: %d %s", r.status, r.raw)
+	}
+	s.call("GET", "/v1/users/"+id, tn.reader, nil).want(t, 404, "not_found")
+	s.call("DELETE", "/v1/users/"+id, tn.admin, nil).want(t, 404, "not_found")
+	s.call("PATCH", "/v1/users/"+id, tn.admin, map[string]any{"title": "x"}).want(t, 404, "not_found")
+	s.call("POST", "/v1/users/"+id+"/reactivate", tn.admin, nil).want(t, 404, "not_found")
+	if list := s.call("GET", "/v1/users", tn.reader, nil).want(t, 200, ""); len(list.body["users"].([]any)) != 0 {
+		t.Fatalf("a deleted user is listed: %s", list.raw)
+	}
+	// The seat, the e-mail and the external id are free again.
+	again := s.call("POST", "/v1/users", tn.admin, map[string]any{"email": "gone@example.com", "given_name": "G",
+		"family_name": "Two", "external_id": "X-1"}).want(t, 201, "")
+	if again.str("id") == id {
+		t.Fatal("the new user got the deleted user's id")
+	}
+	events := s.call("GET", "/v1/users/"+id+"/events", tn.reader, nil).want(t, 200, "")
+	var types []string
+	for _, e := range events.body["events"].([]any) {
+		types = append(types, e.(map[string]any)["type"].(string))
+	}
+	if fmt.Sprint(types) != "[user.registered.v1 user.deleted.v1]" {
+		t.Fatalf("history of the deleted user: %v", types)
+	}
 }

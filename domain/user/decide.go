@@ -63,6 +63,9 @@ type Patch struct {
 // one EmailChanged, one ProfileChanged (only the changed fields) and one status
 // event, in that order. A patch that changes nothing decides no events.
 func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
+	if u.status == StatusDeleted {
+		return nil, ErrDeleted
+	}
 	next := u.profile
 	for _, f := range []struct {
 		dst *string
@@ -116,19 +119,35 @@ func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
 }
 
 // Deactivate decides the user's deactivation; none if already deactivated.
-func (u *User) Deactivate(reason string) []Event {
-	if u.status == StatusDeactivated {
-		return nil
+func (u *User) Deactivate(reason string) ([]Event, error) {
+	switch u.status {
+	case StatusDeleted:
+		return nil, ErrDeleted
+	case StatusDeactivated:
+		return nil, nil
 	}
-	return []Event{Deactivated{Cause: CauseRequested, Reason: reason}}
+	return []Event{Deactivated{Cause: CauseRequested, Reason: reason}}, nil
 }
 
 // Reactivate decides the user's reactivation; none if already active.
-func (u *User) Reactivate() []Event {
-	if u.status == StatusActive {
-		return nil
+func (u *User) Reactivate() ([]Event, error) {
+	switch u.status {
+	case StatusDeleted:
+		return nil, ErrDeleted
+	case StatusActive:
+		return nil, nil
 	}
-	return []Event{Reactivated{}}
+	return []Event{Reactivated{}}, nil
+}
+
+// Delete decides the user's deletion. It is one event whatever the status
+// (an active user's seat is freed by it, see SeatDelta), and final: a
+// deleted user cannot be deleted again, nor changed.
+func (u *User) Delete(reason string) ([]Event, error) {
+	if u.status == StatusDeleted {
+		return nil, ErrDeleted
+	}
+	return []Event{Deleted{Reason: reason}}, nil
 }
 
 func statusEvent(s Status) Event {

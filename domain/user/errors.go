@@ -27,6 +27,11 @@ var (
 	ErrManagerCycle = errors.New("manager relation would create a cycle")
 )
 
+// ErrDeleted is returned for a command on a deleted user. It wraps
+// ErrNotFound: to every caller a deleted user is a user that is not there,
+// while logs and the admin API can still tell the two apart.
+var ErrDeleted = fmt.Errorf("%w: the user was deleted", ErrNotFound)
+
 // FieldError is one rejected input field.
 type FieldError struct {
 	Field  string `json:"field"`

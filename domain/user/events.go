@@ -14,6 +14,7 @@ const (
 	TypeEmailChanged   = "user.email_changed.v1"
 	TypeDeactivated    = "user.deactivated.v2"
 	TypeReactivated    = "user.reactivated.v1"
+	TypeDeleted        = "user.deleted.v1"
 )
 
 // TypeDeactivatedV1 is the first shape of Deactivated, with a free-text
@@ -80,6 +81,13 @@ const (
 // Reactivated records that a deactivated user is active again.
 type Reactivated struct{}
 
+// Deleted records that the user was removed: they no longer count as a user
+// of the tenant (no seat, invisible to reads, e-mail and external id free for
+// someone else), and no command can change them again. Their history stays.
+type Deleted struct {
+	Reason string `json:"reason,omitempty"`
+}
+
 // EventType implements Event.
 func (Registered) EventType() string { return TypeRegistered }
 
@@ -94,6 +102,9 @@ func (Deactivated) EventType() string { return TypeDeactivated }
 
 // EventType implements Event.
 func (Reactivated) EventType() string { return TypeReactivated }
+
+// EventType implements Event.
+func (Deleted) EventType() string { return TypeDeleted }
 
 // ErrUnknownEventType is returned by DecodeEvent for a type it does not know.
 var ErrUnknownEventType = errors.New("unknown event type")
@@ -112,6 +123,8 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decodeAs[Deactivated](data)
 	case TypeReactivated:
 		return decodeAs[Reactivated](data)
+	case TypeDeleted:
+		return decodeAs[Deleted](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
 }
@@ -124,17 +137,22 @@ func decodeAs[E Event](data []byte) (Event, error) {
 	return e, nil
 }
 
-// SeatDelta is the change in occupied licence seats that events cause: one
-// per user who becomes active, minus one per user who stops being active.
-func SeatDelta(events []Event) int {
-	delta := 0
+// SeatDelta is the change in occupied licence seats that events cause to a
+// user whose status was from ("" for a user not registered yet): an active
+// user occupies one seat, any other status none. It folds the statuses rather
+// than counting event types, because a deletion frees a seat only when the
+// deleted user was active.
+func SeatDelta(from Status, events []Event) int {
+	status := from
 	for _, e := range events {
 		switch e.(type) {
 		case Registered, Reactivated:
-			delta++
+			status = StatusActive
 		case Deactivated:
-			delta--
+			status = StatusDeactivated
+		case Deleted:
+			status = StatusDeleted
 		}
 	}
-	return delta
+	return status.seats() - from.seats()
 }

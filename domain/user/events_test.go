@@ -30,6 +30,7 @@ func TestEventWireFormat(t *testing.T) {
 		{user.Deactivated{Cause: user.CauseRequested, Reason: "left"}, "user.deactivated.v2", `{"cause":"requested","reason":"left"}`},
 		{user.Deactivated{Cause: user.CauseStatusChanged}, "user.deactivated.v2", `{"cause":"status_changed"}`},
 		{user.Reactivated{}, "user.reactivated.v1", `{}`},
+		{user.Deleted{Reason: "left"}, "user.deleted.v1", `{"reason":"left"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantJSON, func(t *testing.T) {
@@ -85,7 +86,7 @@ func TestDecodeEventRejects(t *testing.T) {
 		unknown   bool
 	}{
 		{"empty type", "", `{}`, true},
-		{"unknown type", "user.deleted.v1", `{}`, true},
+		{"unknown type", "user.archived.v1", `{}`, true},
 		{"older version", "user.registered.v0", `{}`, true},
 		{"a version that must be upcast first", user.TypeDeactivatedV1, `{}`, true},
 		{"wrong case", "User.Registered.V1", `{}`, true},

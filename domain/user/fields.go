@@ -16,10 +16,22 @@ type Status string
 const (
 	StatusActive      Status = "active"
 	StatusDeactivated Status = "deactivated"
+	// StatusDeleted is where a Deleted event leaves a user. No command sets
+	// it (Valid rejects it as input) and no read shows it: a deleted user is
+	// not found.
+	StatusDeleted Status = "deleted"
 )
 
-// Valid reports whether s is a known status.
+// Valid reports whether s is a status a command may set.
 func (s Status) Valid() bool { return s == StatusActive || s == StatusDeactivated }
+
+// seats is how many licence seats a user of this status occupies.
+func (s Status) seats() int {
+	if s == StatusActive {
+		return 1
+	}
+	return 0
+}
 
 // Field length limits, in characters.
 const (

@@ -61,7 +61,7 @@ func TestRegisterAccepts(t *testing.T) {
 				wantSeats = 0
 			}
 			assertEvents(t, got, want)
-			if d := user.SeatDelta(got); d != wantSeats {
+			if d := user.SeatDelta("", got); d != wantSeats {
 				t.Errorf("SeatDelta = %d, want %d", d, wantSeats)
 			}
 			var wantAsked []user.ID

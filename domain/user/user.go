@@ -57,6 +57,8 @@ func (u *User) Apply(e Event) {
 		u.status = StatusDeactivated
 	case Reactivated:
 		u.status = StatusActive
+	case Deleted:
+		u.status = StatusDeleted
 	}
 	u.version++
 }

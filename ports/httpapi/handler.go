@@ -55,6 +55,7 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/users", h.guard(auth.PermReadUsers, h.listUsers)).Methods(http.MethodGet)
 	r.Handle("/v1/users/{id}", h.guard(auth.PermReadUsers, h.getUser)).Methods(http.MethodGet)
 	r.Handle("/v1/users/{id}", h.guard(auth.PermWriteUsers, h.updateUser)).Methods(http.MethodPatch)
+	r.Handle("/v1/users/{id}", h.guard(auth.PermWriteUsers, h.deleteUser)).Methods(http.MethodDelete)
 	r.Handle("/v1/users/{id}/deactivate", h.guard(auth.PermWriteUsers, h.deactivateUser)).Methods(http.MethodPost)
 	r.Handle("/v1/users/{id}/reactivate", h.guard(auth.PermWriteUsers, h.reactivateUser)).Methods(http.MethodPost)
 	r.Handle("/v1/users/{id}/events", h.guard(auth.PermReadUsers, h.getUserEvents)).Methods(http.MethodGet)
@@ -83,6 +84,9 @@ func checkCommands(c app.Commands) error {
 	}
 	if c.ReactivateUser == nil {
 		errs = append(errs, errors.New("Commands.ReactivateUser is nil"))
+	}
+	if c.DeleteUser == nil {
+		errs = append(errs, errors.New("Commands.DeleteUser is nil"))
 	}
 	return errors.Join(errs...)
 }

@@ -34,6 +34,7 @@ func routingApp(t *testing.T) app.Application {
 		UpdateUser:     unreachable[command.UpdateUser]{t},
 		DeactivateUser: unreachable[command.DeactivateUser]{t},
 		ReactivateUser: unreachable[command.ReactivateUser]{t},
+		DeleteUser:     unreachable[command.DeleteUser]{t},
 	}}
 }
 
@@ -78,7 +79,7 @@ func TestRoutingWithoutUseCases(t *testing.T) {
 		{name: "not a bearer token", method: http.MethodGet, path: "/v1/users/x", auth: "Basic YTpi", status: 401, code: codeUnauthorized, route: "/v1/users/{id}"},
 		{name: "empty bearer token", method: http.MethodGet, path: "/v1/users/x/events", auth: "Bearer ", status: 401, code: codeUnauthorized},
 		{name: "unknown route", method: http.MethodGet, path: "/v2/users", status: 404, code: codeNotFound, route: "unmatched"},
-		{name: "wrong method", method: http.MethodDelete, path: "/v1/users/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", status: 405, code: codeMethodNotAllowed, allow: "GET, PATCH"},
+		{name: "wrong method", method: http.MethodPut, path: "/v1/users/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", status: 405, code: codeMethodNotAllowed, allow: "GET, PATCH, DELETE"},
 		{name: "wrong method on the collection", method: http.MethodPut, path: "/v1/users", status: 405, code: codeMethodNotAllowed, allow: "POST, GET"},
 	}
 	for _, tt := range tests {

@@ -117,6 +117,23 @@ func (h *handler) reactivateUser(w http.ResponseWriter, r *http.Request, p auth.
 	return nil
 }
 
+// deleteUser handles DELETE /v1/users/{id}: 204, and nothing to show.
+func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathUserID(r)
+	if err != nil {
+		return err
+	}
+	env, err := newEnvelope(r, p)
+	if err != nil {
+		return err
+	}
+	if _, err := h.app.Commands.DeleteUser.Handle(r.Context(), command.DeleteUser{Envelope: env, UserID: id}); err != nil {
+		return conditional(env, err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 // conditional marks a version conflict on a request that sent If-Match, which
 // HTTP answers 412 rather than 409.
 func conditional(env command.Envelope, err error) error {

@@ -47,6 +47,7 @@ type Env struct {
 	upd   command.UpdateUserHandler
 	deact command.DeactivateUserHandler
 	react command.ReactivateUserHandler
+	del   command.DeleteUserHandler
 }
 
 // New sets up an Env and starts its relay, stopped when the test ends. The
@@ -67,6 +68,8 @@ func New(t testing.TB) *Env {
 	e.deact, err = command.NewDeactivateUserHandler(uow)
 	must(t, err)
 	e.react, err = command.NewReactivateUserHandler(uow)
+	must(t, err)
+	e.del, err = command.NewDeleteUserHandler(uow)
 	must(t, err)
 	e.startRelay(kafkatest.UniqueName(t, "relay"))
 	return e
@@ -158,6 +161,13 @@ func (e *Env) Deactivate(id user.ID, reason string) {
 func (e *Env) Reactivate(id user.ID) {
 	e.T.Helper()
 	_, err := e.react.Handle(e.Ctx, command.ReactivateUser{Envelope: e.envelope(), UserID: id})
+	must(e.T, err)
+}
+
+// Delete deletes a user.
+func (e *Env) Delete(id user.ID, reason string) {
+	e.T.Helper()
+	_, err := e.del.Handle(e.Ctx, command.DeleteUser{Envelope: e.envelope(), UserID: id, Reason: reason})
 	must(e.T, err)
 }
 

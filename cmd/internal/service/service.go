@@ -60,6 +60,9 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	reactivate := build(&b, "NewReactivateUserHandler", func() (command.ReactivateUserHandler, error) {
 		return command.NewReactivateUserHandler(uow)
 	})
+	deleteUser := build(&b, "NewDeleteUserHandler", func() (command.DeleteUserHandler, error) {
+		return command.NewDeleteUserHandler(uow)
+	})
 	createTenant := build(&b, "NewCreateTenantHandler", func() (command.CreateTenantHandler, error) {
 		return command.NewCreateTenantHandler(tenants, newStringID)
 	})
@@ -88,6 +91,7 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			UpdateUser:     decorator.Command[command.UpdateUser](update, "UpdateUser", cmdLog, metrics),
 			DeactivateUser: decorator.Command[command.DeactivateUser](deactivate, "DeactivateUser", cmdLog, metrics),
 			ReactivateUser: decorator.Command[command.ReactivateUser](reactivate, "ReactivateUser", cmdLog, metrics),
+			DeleteUser:     decorator.Command[command.DeleteUser](deleteUser, "DeleteUser", cmdLog, metrics),
 			CreateTenant:   createTenant,
 			IssueToken:     issueToken,
 		},
