@@ -40,6 +40,10 @@ type Queries struct {
 	GetUser       query.GetUserHandler
 	ListUsers     query.ListUsersHandler
 	GetUserEvents query.GetUserEventsHandler
+	// SearchUsers and GetUserRecord serve SCIM: typed filters, offset
+	// paging with a total, and the users' timestamps.
+	SearchUsers   query.SearchUsersHandler
+	GetUserRecord query.GetUserRecordHandler
 	Authenticate  query.AuthenticateHandler
 
 	GetImport            query.GetImportHandler

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +20,7 @@ import (
 	"github.com/userservice/userservice/cmd/internal/roles"
 	"github.com/userservice/userservice/cmd/internal/service"
 	"github.com/userservice/userservice/ports/httpapi"
+	"github.com/userservice/userservice/ports/scim"
 )
 
 // connectTimeout bounds the start-up's wait for PostgreSQL: an unreachable
@@ -119,6 +121,14 @@ func newAPIServer(cfg config.Config, pool *pgxpool.Pool, reg *prometheus.Registr
 	if err != nil {
 		return nil, err
 	}
+	scimAPI, err := scim.NewHandler(application, scim.Config{Logger: log.Named("scim")})
+	if err != nil {
+		return nil, err
+	}
+	// One listener: SCIM under its prefix, the admin API for the rest.
+	routes := http.NewServeMux()
+	routes.Handle(scim.Prefix+"/", scimAPI)
+	routes.Handle("/", api)
 	checks := []ops.Check{ops.PostgresCheck(pool)}
 	if cfg.KafkaConfigured() {
 		checks = append(checks, ops.KafkaCheck(cfg.KafkaBrokers))
@@ -126,7 +136,7 @@ func newAPIServer(cfg config.Config, pool *pgxpool.Pool, reg *prometheus.Registr
 	handler, err := ops.NewHandler(ops.HandlerConfig{
 		Checks:   checks,
 		Gatherer: reg,
-		API:      api,
+		API:      routes,
 		Logger:   log.Named("ops"),
 	})
 	if err != nil {

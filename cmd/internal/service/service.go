@@ -78,6 +78,12 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	getEvents := build(&b, "NewGetUserEventsHandler", func() (query.GetUserEventsHandler, error) {
 		return query.NewGetUserEventsHandler(users)
 	})
+	searchUsers := build(&b, "NewSearchUsersHandler", func() (query.SearchUsersHandler, error) {
+		return query.NewSearchUsersHandler(users)
+	})
+	getUserRecord := build(&b, "NewGetUserRecordHandler", func() (query.GetUserRecordHandler, error) {
+		return query.NewGetUserRecordHandler(users)
+	})
 	authenticate := build(&b, "NewAuthenticateHandler", func() (query.AuthenticateHandler, error) {
 		return query.NewAuthenticateHandler(tenants, now)
 	})
@@ -99,6 +105,8 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			GetUser:       getUser,
 			ListUsers:     listUsers,
 			GetUserEvents: getEvents,
+			SearchUsers:   searchUsers,
+			GetUserRecord: getUserRecord,
 			Authenticate:  authenticate,
 		},
 	}

@@ -1,0 +1,39 @@
+package query
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/userservice/userservice/domain/user"
+)
+
+// GetUserRecord reads one user of a tenant with its timestamps.
+type GetUserRecord struct {
+	TenantID string
+	UserID   user.ID
+}
+
+// GetUserRecordHandler handles GetUserRecord.
+type GetUserRecordHandler struct{ users UserSearcher }
+
+// NewGetUserRecordHandler returns the handler.
+func NewGetUserRecordHandler(users UserSearcher) (GetUserRecordHandler, error) {
+	if users == nil {
+		return GetUserRecordHandler{}, fmt.Errorf("NewGetUserRecordHandler: nil searcher")
+	}
+	return GetUserRecordHandler{users: users}, nil
+}
+
+// Handle returns the user or user.ErrNotFound (also for a deleted user or
+// one of another tenant).
+func (h GetUserRecordHandler) Handle(ctx context.Context, q GetUserRecord) (UserRecord, error) {
+	res, err := h.users.SearchUsers(ctx, SearchUsers{TenantID: q.TenantID,
+		Filter: Compare{Attr: AttrID, Op: OpEq, Value: q.UserID.String()}, Limit: 1})
+	if err != nil {
+		return UserRecord{}, err
+	}
+	if len(res.Users) == 0 {
+		return UserRecord{}, user.ErrNotFound
+	}
+	return res.Users[0], nil
+}
