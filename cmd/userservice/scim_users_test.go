@@ -16,7 +16,7 @@ func TestSCIMUserLifecycle(t *testing.T) {
 
 	created := s.scimCall("POST", "/Users", tn.scim, scimUser("Ada@Example.com", "Ada", "Lovelace", map[string]any{
 		"externalId": "E-1", "title": "Countess", "timezone": "Europe/London",
-		"emails":     []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}},
+		"emails":      []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}},
 		enterpriseURN: map[string]any{"department": "Analytics", "employeeNumber": "42"},
 	})).want(t, 201, "")
 	id := created.str("id")
