@@ -76,6 +76,8 @@ func TestSCIMFiltersPagingAndAttributes(t *testing.T) {
 		{`meta.created lt "` + mark.Format(time.RFC3339Nano) + `" and userName eq "ada@example.com"`, "ada@example.com"},
 		{`meta.resourceType eq "User" and id eq "` + ids["alan@example.com"] + `"`, "alan@example.com"},
 		{`id eq "not-a-uuid"`, ""},
+		{`userName eq "x' OR '1'='1" or displayName co "%"`, ""}, // values are bind parameters, never SQL
+		{`userName co "_"`, ""},
 	}
 	for _, f := range filters {
 		r := s.scimCall("GET", "/Users?filter="+url.QueryEscape(f.filter), tn.scim, nil).want(t, 200, "")

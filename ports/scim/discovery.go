@@ -23,7 +23,7 @@ func (h *handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 		"etag":             map[string]any{"supported": true},
 		"authenticationSchemes": []any{map[string]any{
 			"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
-			"description": "A token of role scim, issued with: usersctl token issue --tenant <id> --role scim",
+			"description": "A token of role scim, issued with: usersctl token create --tenant <id> --role scim",
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": h.base(r) + "/ServiceProviderConfig"},
 	}, nil)
