@@ -65,6 +65,8 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	must(t, err)
 	c.ReactivateUser, err = command.NewReactivateUserHandler(uow)
 	must(t, err)
+	c.DeleteUser, err = command.NewDeleteUserHandler(uow)
+	must(t, err)
 
 	pub, topic := o.publisher, o.topic
 	if pub == nil {
