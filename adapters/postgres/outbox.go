@@ -33,11 +33,13 @@ func OutboxShard(id user.ID) int {
 	return int(h.Sum32() % OutboxShards)
 }
 
-// OutboxSchema is the watermill-sql schema adapter of the outbox tables. The
-// tables exist through migrations, so the schema is never initialised at run
-// time (that DDL would also commit the command's transaction early).
-func OutboxSchema(batchSize int) wsql.DefaultPostgreSQLSchema {
-	return wsql.DefaultPostgreSQLSchema{SubscribeBatchSize: batchSize}
+// OutboxSchema is the watermill-sql schema adapter of the outbox tables: the
+// stock PostgreSQL schema with a keyset read of the next batch (see
+// outboxSchema). The tables exist through migrations, so the schema is never
+// initialised at run time (that DDL would also commit the command's
+// transaction early).
+func OutboxSchema(batchSize int) wsql.SchemaAdapter {
+	return outboxSchema{wsql.DefaultPostgreSQLSchema{SubscribeBatchSize: batchSize}}
 }
 
 // publishToOutbox inserts one message per event into the stream's outbox
