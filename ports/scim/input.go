@@ -96,7 +96,9 @@ func (in *input) object(path string, value any, remove bool) error {
 	return nil
 }
 
-// emails takes the primary address (else the work one, else the first).
+// emails takes the primary address, else the work one, else the first one
+// without a type. Addresses of other types (home, other) are not kept: adding
+// a home address must not replace the work one.
 func (in *input) emails(value any, remove bool) error {
 	if remove {
 		return badValue("the e-mail address is required and cannot be removed")
@@ -105,8 +107,8 @@ func (in *input) emails(value any, remove bool) error {
 	if !ok {
 		list = []any{value}
 	}
-	var first, work, primary string
-	for i, item := range list {
+	var untyped, work, primary string
+	for _, item := range list {
 		m, ok := item.(map[string]any)
 		if !ok {
 			return badValue(`"emails" must be a list of objects with a "value"`)
@@ -120,23 +122,25 @@ func (in *input) emails(value any, remove bool) error {
 		t, _ := lookup(m, "type")
 		typ, _ := t.(string)
 		isPrimary, _ := boolValue(p)
-		if i == 0 {
-			first = s
-		}
-		if work == "" && strings.EqualFold(typ, "work") {
-			work = s
-		}
-		if primary == "" && isPrimary {
+		switch {
+		case isPrimary && primary == "":
 			primary = s
+		case strings.EqualFold(typ, "work") && work == "":
+			work = s
+		case typ == "" && untyped == "":
+			untyped = s
 		}
 	}
-	chosen := first
-	if primary != "" {
-		chosen = primary
-	} else if work != "" {
+	chosen := primary
+	if chosen == "" {
 		chosen = work
 	}
-	in.emailsValue, in.set["emails"] = chosen, true
+	if chosen == "" {
+		chosen = untyped
+	}
+	if chosen != "" {
+		in.emailsValue, in.set["emails"] = chosen, true
+	}
 	return nil
 }
 
