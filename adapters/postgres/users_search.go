@@ -29,21 +29,14 @@ func (r *Users) SearchUsers(ctx context.Context, q query.SearchUsers) (query.Sea
 	b := &pgx.Batch{}
 	b.Queue(`SELECT count(*)`+where, w.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&res.Total) })
 	if q.Limit > 0 {
-		page := append(w.args, q.Offset, q.Limit)
+		page := append(append([]any{}, w.args...), q.Offset, q.Limit)
 		n := len(w.args)
-		b.Queue(`SELECT `+userColumns+`, created_at, updated_at`+where+` ORDER BY created_at, id OFFSET $`+
+		b.Queue(`SELECT `+userRowSelect+where+` ORDER BY created_at, id OFFSET $`+
 			strconv.Itoa(n+1)+` LIMIT $`+strconv.Itoa(n+2), page...).Query(func(rows pgx.Rows) error {
 			var err error
 			res.Users, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (query.UserRecord, error) {
-				var (
-					u  query.UserRecord
-					id [16]byte
-				)
-				err := row.Scan(&id, &u.TenantID, &u.Email, &u.GivenName, &u.FamilyName, &u.DisplayName, &u.Department,
-					&u.Title, &u.ManagerID, &u.ExternalID, &u.Locale, &u.TimeZone, &u.Status, &u.Version, &u.Created, &u.LastModified)
-				u.ID = id
-				u.Created, u.LastModified = u.Created.UTC(), u.LastModified.UTC()
-				return u, err
+				u, err := scanUserRow(row)
+				return query.UserRecord{Snapshot: u.Snapshot, Created: u.CreatedAt, LastModified: u.UpdatedAt}, err
 			})
 			return err
 		})

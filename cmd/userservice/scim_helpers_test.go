@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -46,40 +44,11 @@ func newSCIMTenant(t *testing.T, seats int) scimTenant {
 // scimCall sends a SCIM request (application/scim+json) to /scim/v2+path.
 func (s *svc) scimCall(method, path, token string, body any, headers ...string) scimResponse {
 	s.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.base+"/scim/v2"+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
+		headers = append(headers, "Content-Type", "application/scim+json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := scimResponse{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	r := s.call(method, "/scim/v2"+path, token, body, headers...)
+	return scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}
 }
 
 type scimResponse struct {

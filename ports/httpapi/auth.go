@@ -3,9 +3,9 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/userservice/userservice/app/auth"
+	"github.com/userservice/userservice/ports/internal/bearer"
 )
 
 // guardedFunc is a route handler that runs for an authenticated, authorised
@@ -49,17 +49,5 @@ func (h *handler) authenticate(r *http.Request) (auth.Principal, error) {
 	return h.app.Queries.Authenticate.Handle(r.Context(), token)
 }
 
-// bearerToken extracts the token of "Authorization: Bearer <token>". The
-// scheme is case-insensitive (RFC 9110); anything else is no token.
-func bearerToken(h http.Header) (string, bool) {
-	values := h.Values("Authorization")
-	if len(values) != 1 {
-		return "", false
-	}
-	scheme, token, found := strings.Cut(values[0], " ")
-	token = strings.TrimSpace(token)
-	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-		return "", false
-	}
-	return token, true
-}
+// bearerToken extracts the token of "Authorization: Bearer <token>".
+func bearerToken(h http.Header) (string, bool) { return bearer.Token(h) }

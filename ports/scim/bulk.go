@@ -189,7 +189,7 @@ func (h *handler) bulkOnUser(ctx context.Context, c call, method, rawID string, 
 	case http.MethodPatch:
 		return h.patch(ctx, c, id, data)
 	case http.MethodDelete:
-		return h.remove(ctx, c, id)
+		return h.remove(ctx, c, id, nil)
 	}
 	return outcome{}, &scimError{status: 400, scimType: "invalidSyntax", detail: "method must be POST, PUT, PATCH or DELETE"}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/auth"
+	"github.com/userservice/userservice/ports/internal/bearer"
 )
 
 // Prefix is the path under which the port serves (RFC 7644 section 3.13
@@ -84,9 +85,9 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	r.Handle("/Users", h.guard(h.postUser)).Methods(http.MethodPost)
 	r.Handle("/Users/.search", h.guard(h.searchUsers)).Methods(http.MethodPost)
 	r.Handle("/Users/{id}", h.guard(h.getUser)).Methods(http.MethodGet)
-	r.Handle("/Users/{id}", h.guard(h.putUser)).Methods(http.MethodPut)
-	r.Handle("/Users/{id}", h.guard(h.patchUser)).Methods(http.MethodPatch)
-	r.Handle("/Users/{id}", h.guard(h.deleteUserRoute)).Methods(http.MethodDelete)
+	r.Handle("/Users/{id}", h.guard(h.onUser(true, h.replace))).Methods(http.MethodPut)
+	r.Handle("/Users/{id}", h.guard(h.onUser(true, h.patch))).Methods(http.MethodPatch)
+	r.Handle("/Users/{id}", h.guard(h.onUser(false, h.remove))).Methods(http.MethodDelete)
 	r.Handle("/Bulk", h.guard(h.bulk)).Methods(http.MethodPost)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		h.fail(w, req, &scimError{status: 404, detail: "no such endpoint"})
@@ -105,7 +106,7 @@ type guardedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 // unauthenticated caller learns nothing, not even whether an id exists.
 func (h *handler) guard(fn guardedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r.Header)
+		token, ok := bearer.Token(r.Header)
 		if !ok {
 			h.fail(w, r, auth.ErrUnauthenticated)
 			return
@@ -123,20 +124,6 @@ func (h *handler) guard(fn guardedFunc) http.Handler {
 			h.fail(w, r, err)
 		}
 	})
-}
-
-// bearerToken extracts the token of "Authorization: Bearer <token>".
-func bearerToken(hdr http.Header) (string, bool) {
-	values := hdr.Values("Authorization")
-	if len(values) != 1 {
-		return "", false
-	}
-	scheme, token, found := strings.Cut(values[0], " ")
-	token = strings.TrimSpace(token)
-	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-		return "", false
-	}
-	return token, true
 }
 
 type correlationKey struct{}

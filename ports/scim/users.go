@@ -118,7 +118,7 @@ func (h *handler) update(ctx context.Context, c call, id user.ID, p user.Patch) 
 	return h.read(ctx, c, id, http.StatusOK)
 }
 
-func (h *handler) remove(ctx context.Context, c call, id user.ID) (outcome, error) {
+func (h *handler) remove(ctx context.Context, c call, id user.ID, _ map[string]any) (outcome, error) {
 	env, err := h.envelope(ctx, c)
 	if err != nil {
 		return outcome{}, err
@@ -194,49 +194,25 @@ func (h *handler) getUser(w http.ResponseWriter, r *http.Request, p auth.Princip
 	return nil
 }
 
-func (h *handler) putUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(mux.Vars(r)["id"])
-	if err != nil {
-		return err
+// onUser adapts an operation on /Users/{id} to a route: it parses the id
+// and, when withBody, the JSON body, runs op and writes its outcome.
+func (h *handler) onUser(withBody bool, op func(ctx context.Context, c call, id user.ID, body map[string]any) (outcome, error)) guardedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+		id, err := pathID(mux.Vars(r)["id"])
+		if err != nil {
+			return err
+		}
+		var body map[string]any
+		if withBody {
+			if body, err = h.readJSON(w, r); err != nil {
+				return err
+			}
+		}
+		o, err := op(r.Context(), h.callOf(r, p), id, body)
+		if err != nil {
+			return err
+		}
+		h.respond(w, r, o)
+		return nil
 	}
-	body, err := h.readJSON(w, r)
-	if err != nil {
-		return err
-	}
-	o, err := h.replace(r.Context(), h.callOf(r, p), id, body)
-	if err != nil {
-		return err
-	}
-	h.respond(w, r, o)
-	return nil
-}
-
-func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(mux.Vars(r)["id"])
-	if err != nil {
-		return err
-	}
-	body, err := h.readJSON(w, r)
-	if err != nil {
-		return err
-	}
-	o, err := h.patch(r.Context(), h.callOf(r, p), id, body)
-	if err != nil {
-		return err
-	}
-	h.respond(w, r, o)
-	return nil
-}
-
-func (h *handler) deleteUserRoute(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathID(mux.Vars(r)["id"])
-	if err != nil {
-		return err
-	}
-	o, err := h.remove(r.Context(), h.callOf(r, p), id)
-	if err != nil {
-		return err
-	}
-	h.respond(w, r, o)
-	return nil
 }
