@@ -83,7 +83,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "report file (the generated part is replaced)")
 	fs.StringVar(&o.artifacts, "artifacts", "", "directory for profiles, logs and pgbench logs (default .cache/bench/<time>)")
 	fs.StringVar(&o.repo, "repo", ".", "repository root")
-	sections := fs.String("sections", "command,change,relay,replay", "sections to run")
+	sections := fs.String("sections", "command,change,relay,replay,import", "sections to run (import is sections 3 and 6)")
 	fs.BoolVar(&o.keepDB, "keep-db", false, "keep the benchmark database after the run")
 	fs.StringVar(&o.command, "command", "", "the command that reproduces this run, for the report")
 	if err := fs.Parse(args); err != nil {
@@ -99,7 +99,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	o.sections = map[string]bool{}
 	for s := range strings.SplitSeq(*sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "command", "change", "relay", "replay":
+		case "command", "change", "relay", "replay", "import":
 			o.sections[s] = true
 		case "":
 		default:
@@ -176,6 +176,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if opts.sections["replay"] && replayLanded(opts.repo) {
 		r := b.replay(ctx)
 		rep.Replay, failed = &r, failed || r.Err != nil
+	}
+	// Last: the imports leave large tables behind.
+	if opts.sections["import"] && importWired(opts.repo) {
+		r := b.bulkImport(ctx)
+		rep.Import, failed = &r, failed || r.Err != nil
 	}
 	rep.Machine.LoadEnd = loadAvg()
 	if err := b.close(context.WithoutCancel(ctx)); err != nil {

@@ -23,31 +23,26 @@ func pendingSections(repo string) []pendingSection {
 		_, err := os.Stat(filepath.Join(repo, rel))
 		return err == nil
 	}
-	importCode := exists("ports/messages") || exists("adapters/csvimport")
-	importWired := mentions(filepath.Join(repo, "cmd/userservice"), "roles.Importer")
-	importReason := "not yet measurable: the import pipeline (ports/messages, adapters/csvimport) is not in the tree"
-	switch {
-	case importCode && !importWired:
-		importReason = "not yet measurable: import code is landing (ports/messages, adapters/csvimport), but the importer " +
-			"role is still a placeholder in cmd/userservice, so there is no real process to time"
-	case importCode:
-		importReason = "not yet measured: the importer role is wired, but cmd/userbench has no import section yet " +
-			"(generate 100k/1M-row CSVs, time the role against pgx CopyFrom into the same tables, sample its peak RSS)"
-	}
-	interferenceReason := "not yet measurable: needs the 1,000,000-row import (section 3)"
-	if importWired {
-		interferenceReason = "not yet measured: needs the import section (3) first; then the p99 of the section-1 HTTP " +
-			"commands during a 1M-row import against the same p99 idle"
-	}
-	out := []pendingSection{
-		{3, "Bulk import: rows/s vs pgx CopyFrom (100k, 1M rows); importer peak memory", importReason},
-		{6, "Interference: API p99 during a 1M-row import vs idle p99", interferenceReason},
+	var out []pendingSection
+	if !importWired(repo) {
+		reason := "not yet measurable: the import pipeline (ports/messages, adapters/csvimport) is not in the tree"
+		if exists("ports/messages") || exists("adapters/csvimport") {
+			reason = "not yet measurable: import code is landing (ports/messages, adapters/csvimport), but the importer " +
+				"role is still a placeholder in cmd/userservice, so there is no real process to time"
+		}
+		out = append(out, pendingSection{3, "Bulk import: rows/s vs pgx CopyFrom; importer peak memory", reason},
+			pendingSection{6, "Interference: API p99 during a large import vs idle p99", "not yet measurable: needs the import (section 3)"})
 	}
 	if !replayLanded(repo) {
 		out = append(out, pendingSection{5, "Replay: events/s rebuilding users from 1M events vs a raw sequential read",
 			"not yet measurable: `usersctl replay` is not in the tree (no \"replay\" in cmd/usersctl)"})
 	}
 	return out
+}
+
+// importWired reports whether userservice has a real importer role.
+func importWired(repo string) bool {
+	return mentions(filepath.Join(repo, "cmd/userservice"), "roles.Importer")
 }
 
 // replayLanded reports whether usersctl has the replay command.

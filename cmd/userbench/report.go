@@ -28,6 +28,7 @@ type report struct {
 	Change  *changeResult
 	Relay   *relayResult
 	Replay  *replayResult
+	Import  *importResult
 	Pending []pendingSection
 }
 
@@ -50,11 +51,11 @@ func (r report) markdown() string {
 	r.targetsTable(&w)
 	r.commandSection(&w)
 	r.changeSection(&w)
-	r.pendingSection(&w, 3)
+	r.importSection(&w)
 	r.relaySection(&w)
 	r.replaySection(&w)
 	r.pendingSection(&w, 5)
-	r.pendingSection(&w, 6)
+	r.interferenceSection(&w)
 	r.evidence(&w)
 	w.line(endMarker)
 	return w.String()
@@ -110,6 +111,7 @@ func (r report) targetsTable(w *mdWriter) {
 			w.row("3", "bulk import ≥ 0.30 of CopyFrom; memory flat 100k → 1M rows", "—", p.Reason)
 		}
 	}
+	r.importTargets(w)
 	if rl := r.Relay; rl != nil && len(rl.Raw) > 0 {
 		sync := rl.Raw[0]
 		v := roundRatio(rl.Drain.PerSecond() / sync.PerSecond())
@@ -133,6 +135,7 @@ func (r report) targetsTable(w *mdWriter) {
 			w.row("6", "API p99 during a 1M-row import ≤ 2 × idle p99", "—", p.Reason)
 		}
 	}
+	r.interferenceTarget(w)
 	w.line("")
 }
 

@@ -48,6 +48,7 @@ func (r report) evidence(w *mdWriter) {
 		row("api+relay under load", rl.Load.Waits, rl.Load.Use)
 		row("api+relay idle", rl.Idle.Waits, rl.Idle.Use)
 	}
+	r.importEvidence(row)
 	w.line("")
 	w.line("CPU: `service` is the userservice process under test (api, relay or both), `load generator` is userbench " +
 		"(HTTP clients, raw producers) plus pgbench; the machine is shared, so what is left is other work.")
@@ -61,6 +62,11 @@ func (r report) evidence(w *mdWriter) {
 	}
 	if r.Replay != nil {
 		profiles = append(profiles, r.Replay.Profile)
+	}
+	if r.Import != nil {
+		for _, run := range r.Import.Runs {
+			profiles = append(profiles, run.Profile)
+		}
 	}
 	for _, p := range profiles {
 		if p == nil {

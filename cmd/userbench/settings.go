@@ -42,6 +42,11 @@ type settings struct {
 	ProbeRate                float64
 	// ReplayEvents is the size of the history `usersctl replay` rebuilds.
 	ReplayEvents int
+	// ImportRows are the sizes of the generated CSV files section 3 imports
+	// (the last one also feeds section 6); ImportCap bounds each import: a
+	// job still running then is reported with the rate it reached.
+	ImportRows []int
+	ImportCap  time.Duration
 	// ProfileSeconds is the length of each CPU profile taken of the service.
 	ProfileSeconds int
 	// SampleEvery is the pg_stat_activity sampling interval.
@@ -62,6 +67,7 @@ func profileSettings(name string) (settings, error) {
 		base.LoadLatency, base.IdleLatency = 8*time.Second, 8*time.Second
 		base.ProfileSeconds = 5
 		base.ReplayEvents = 100_000
+		base.ImportRows, base.ImportCap = []int{2_000, 10_000}, 3*time.Minute
 	case "full":
 		base.Warmup, base.Duration, base.Rounds = 5*time.Second, 30*time.Second, 3
 		base.DefaultPoolLevel = 32
@@ -70,6 +76,7 @@ func profileSettings(name string) (settings, error) {
 		base.LoadLatency, base.IdleLatency = 30*time.Second, 30*time.Second
 		base.ProfileSeconds = 20
 		base.ReplayEvents = 1_000_000
+		base.ImportRows, base.ImportCap = []int{100_000, 1_000_000}, 5*time.Minute
 	default:
 		return settings{}, fmt.Errorf("unknown profile %q: want quick or full", name)
 	}

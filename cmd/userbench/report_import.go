@@ -1,0 +1,167 @@
+package main
+
+import "fmt"
+
+// flatMemory is the growth of peak RSS from the smallest to the largest
+// import that still counts as flat (the file grows 5-10x).
+const flatMemory = 1.25
+
+func (r report) importTargets(w *mdWriter) {
+	im := r.Import
+	if im == nil || len(im.Runs) == 0 {
+		if !r.pending(3) {
+			w.row("3", "bulk import ≥ 0.30 of CopyFrom; memory flat", "not run", "—")
+		}
+		return
+	}
+	for _, run := range im.Runs {
+		v := roundRatio(run.PerSecond() / run.Copy.PerSecond())
+		note := ""
+		if !run.Finished {
+			note = fmt.Sprintf(" (stopped at the %s cap)", r.Set.ImportCap)
+		}
+		w.row("3", fmt.Sprintf("import rows/s ÷ CopyFrom rows/s ≥ 0.30, %d rows%s", run.Rows, note),
+			ratio(run.PerSecond(), run.Copy.PerSecond()), verdict(run.Err == nil && run.Copy.Err == nil && run.Copy.PerSecond() > 0, v >= 0.30))
+	}
+	first, last := im.Runs[0], im.Runs[len(im.Runs)-1]
+	if len(im.Runs) > 1 && first.ImporterKB > 0 && last.ImporterKB > 0 {
+		for _, p := range []struct {
+			name     string
+			from, to int64
+		}{{"importer process", first.ImporterKB, last.ImporterKB}, {"api process (takes the upload, queues the rows)", first.APIKB, last.APIKB}} {
+			g := float64(p.to) / float64(p.from)
+			w.row("3", fmt.Sprintf("peak RSS flat (≤ %.2f×) from %d to %d rows: %s", flatMemory, first.Rows, last.Rows, p.name),
+				fmt.Sprintf("%.1f → %.1f MiB (%.2f×)", mib(p.from), mib(p.to), g), verdict(true, g <= flatMemory))
+		}
+	}
+}
+
+func (r report) interferenceTarget(w *mdWriter) {
+	if r.Import == nil {
+		return
+	}
+	if in := r.Import.Interference; in != nil {
+		ok := in.Err == nil && in.Idle.Lat.N > 0 && in.Loaded.Lat.N > 0
+		w.row("6", fmt.Sprintf("API p99 during a %d-row import ≤ 2 × idle p99 (create-user, %d clients)", in.Rows, interferenceClients),
+			fmt.Sprintf("%s / %s ms = %s×", ms(in.Loaded.Lat.P99), ms(in.Idle.Lat.P99), ratio(float64(in.Loaded.Lat.P99), float64(in.Idle.Lat.P99))),
+			verdict(ok, ok && in.Loaded.Lat.P99 <= 2*in.Idle.Lat.P99))
+	}
+}
+
+func (r report) pending(n int) bool {
+	for _, p := range r.Pending {
+		if p.Number == n {
+			return true
+		}
+	}
+	return false
+}
+
+func mib(kb int64) float64 { return float64(kb) / 1024 }
+
+func (r report) importSection(w *mdWriter) {
+	if r.pending(3) {
+		r.pendingSection(w, 3)
+		return
+	}
+	w.line("### 3. Bulk import: rows/s vs pgx CopyFrom; importer peak memory")
+	w.line("")
+	im := r.Import
+	if im == nil {
+		w.line("Not run (see -sections).\n")
+		return
+	}
+	w.line("A generated CSV (the documented header, one new user per row, no manager) is posted to `/v1/imports` of a " +
+		"`userservice --roles api` process, which spools it, indexes it and queues its rows; a separate " +
+		"`userservice --roles importer` process (defaults: PostgreSQL import queue, IMPORT_CONSUMERS=4) applies them " +
+		"through the command handlers. Timed from the start of the upload to the job's last outcome (polled every 200 ms). " +
+		"Baseline, right after: the same file parsed with encoding/csv, each row decided by the same `user.Register` and " +
+		"encoded as the service encodes it (command record, event, users row, outbox message in the user's shard), written " +
+		"with pgx `CopyFrom` into the same tables, " + fmt.Sprint(copyChunk) + " rows per transaction, with one seat update per " +
+		"transaction. Peak RSS is each process's `VmHWM` (fresh processes per size).")
+	w.line("")
+	w.row("rows", "file MiB", "pipeline rows/s", "seconds", "job", "upload (queueing) s", "CopyFrom rows/s", "CopyFrom s", "ratio",
+		"importer peak RSS MiB", "api peak RSS MiB")
+	w.row("---:", "---:", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:", "---:")
+	for _, run := range im.Runs {
+		job := "finished: " + run.Counts
+		if !run.Finished {
+			job = fmt.Sprintf("**stopped at the %s cap**: %d of %d rows had an outcome", r.Set.ImportCap, run.Processed, run.Rows)
+		}
+		upload := fmt.Sprintf("%.1f", run.Upload.Seconds())
+		if run.Upload < 0 {
+			upload = "still queueing"
+		}
+		w.row(fmt.Sprint(run.Rows), fmt.Sprintf("%.1f", float64(run.FileBytes)/(1<<20)), rate(run.PerSecond()),
+			fmt.Sprintf("%.1f", run.Took.Seconds()), job, upload, rate(run.Copy.PerSecond()), fmt.Sprintf("%.1f", run.Copy.Took.Seconds()),
+			"**"+ratio(run.PerSecond(), run.Copy.PerSecond())+"**", fmt.Sprintf("%.1f", mib(run.ImporterKB)), fmt.Sprintf("%.1f", mib(run.APIKB)))
+	}
+	w.line("")
+	for _, run := range im.Runs {
+		for _, e := range []error{run.Err, run.Copy.Err} {
+			if e != nil {
+				w.line("- %d rows: `%s`", run.Rows, oneLine(e.Error()))
+			}
+		}
+	}
+	if im.Err != nil {
+		w.line("- section failed: `%s`", oneLine(im.Err.Error()))
+	}
+	w.line("")
+}
+
+func (r report) interferenceSection(w *mdWriter) {
+	if r.pending(6) {
+		r.pendingSection(w, 6)
+		return
+	}
+	w.line("### 6. Interference: API p99 during a large import vs idle p99")
+	w.line("")
+	in := (*interferenceRun)(nil)
+	if r.Import != nil {
+		in = r.Import.Interference
+	}
+	if in == nil {
+		w.line("Not run (see -sections, or section 3 failed).\n")
+		return
+	}
+	w.line("The section-1 load (`POST /v1/users`, %d clients, closed loop, %s warm-up + %s measured) against the api process "+
+		"of section 3, on a tenant of its own: first with the importer process idle, then, back to back, while it applies the "+
+		"%d-row file (the window opens once the first row has an outcome; the upload may still be queueing the rest on the same "+
+		"api process).", interferenceClients, r.Set.Warmup, r.Set.Duration, in.Rows)
+	w.line("")
+	w.row("condition", "cmd/s", "p50 ms", "p99 ms", "max ms", "errors", "import rows/s in the window")
+	w.row("---", "---:", "---:", "---:", "---:", "---:", "---:")
+	w.row("idle", rate(in.Idle.PerSecond()), ms(in.Idle.Lat.P50), ms(in.Idle.Lat.P99), ms(in.Idle.Lat.Max), fmt.Sprint(in.Idle.Failed), "")
+	done := ""
+	if in.ImportDone {
+		done = " (the import ended inside the window)"
+	}
+	w.row("during the import", rate(in.Loaded.PerSecond()), ms(in.Loaded.Lat.P50), ms(in.Loaded.Lat.P99), ms(in.Loaded.Lat.Max),
+		fmt.Sprint(in.Loaded.Failed), rate(in.ImportRate)+done)
+	w.line("")
+	w.line("p99 during ÷ idle: **%s×**.", ratio(float64(in.Loaded.Lat.P99), float64(in.Idle.Lat.P99)))
+	for _, e := range []string{in.Idle.FirstErr, in.Loaded.FirstErr} {
+		if e != "" {
+			w.line("- first error: `%s`", oneLine(e))
+		}
+	}
+	if in.Err != nil {
+		w.line("- section failed: `%s`", oneLine(in.Err.Error()))
+	}
+	w.line("")
+}
+
+// importEvidence adds the import windows to the evidence table.
+func (r report) importEvidence(row func(string, waitProfile, cpuUse)) {
+	if r.Import == nil {
+		return
+	}
+	for _, run := range r.Import.Runs {
+		row(fmt.Sprintf("import of %d rows (service = the importer process)", run.Rows), run.Waits, run.Use)
+	}
+	if in := r.Import.Interference; in != nil && in.Err == nil {
+		row("create-user idle (service = the api process)", in.IdleM.waits, in.IdleM.use)
+		row("create-user during the import (service = the api process)", in.LoadM.waits, in.LoadM.use)
+	}
+}
