@@ -27,6 +27,7 @@ type Commands struct {
 	// Bulk provisioning (imports, HRIS sync) and its notices.
 	StartImport             command.StartImportHandler
 	ImportUserRow           command.ImportUserRowHandler
+	ImportUserRows          command.ImportUserRowsHandler
 	ParkImportRow           command.ParkImportRowHandler
 	RetryImport             command.RetryImportHandler
 	FailStaleImports        command.FailStaleImportsHandler

@@ -69,9 +69,9 @@ func importError(err error) error {
 	return fmt.Errorf("record row outcome: %w", err)
 }
 
-// inTx runs f in a transaction, committing when f succeeds; a rollback or
-// commit failure is never dropped.
-func inTx(ctx context.Context, pool *pgxpool.Pool, f func(tx pgx.Tx) error) (err error) {
+// inTx runs f in a transaction (a savepoint when pool is a transaction),
+// committing when f succeeds; a rollback or commit failure is never dropped.
+func inTx(ctx context.Context, pool db, f func(tx pgx.Tx) error) (err error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -36,7 +36,7 @@ func (s *Imports) RowOutcome(ctx context.Context, jobID string, row int) (comman
 		return "", false, nil // no such job: recording the row will say so
 	}
 	var o string
-	err := s.pool.QueryRow(ctx, `SELECT outcome FROM import_rows WHERE job_id = $1 AND row_no = $2`, jobID, row).Scan(&o)
+	err := dbFor(ctx, s.pool).QueryRow(ctx, `SELECT outcome FROM import_rows WHERE job_id = $1 AND row_no = $2`, jobID, row).Scan(&o)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}
@@ -74,18 +74,22 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 		fields[i], codes[i], messages[i] = f.Field, f.Code, f.Message
 	}
 	var jobs, inserted int
-	err = s.pool.QueryRow(ctx, firstOutcomeSQL(column), o.JobID, o.TenantID, o.Row, string(o.Outcome), userID, o.Detail, parked,
-		fields, codes, messages, o.Row%countShards).Scan(&jobs, &inserted)
+	shard := o.Row % countShards
+	if chunk := inBatch(ctx); chunk != nil {
+		shard = chunk.countShard
+	}
+	err = dbFor(ctx, s.pool).QueryRow(ctx, firstOutcomeSQL(column), o.JobID, o.TenantID, o.Row, string(o.Outcome), userID, o.Detail,
+		parked, fields, codes, messages, shard).Scan(&jobs, &inserted)
 	switch {
 	case err != nil:
 		return false, importError(err)
 	case jobs == 0:
 		return false, query.ErrImportNotFound
 	case inserted == 1:
-		return true, finishIfDone(ctx, s.pool, o.JobID)
+		return true, s.finishIfDone(ctx, o.JobID)
 	}
 	// The row has an outcome: a redelivery, or the final outcome of a parked row.
-	err = inTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err = inTx(ctx, dbFor(ctx, s.pool), func(tx pgx.Tx) error {
 		// Inserting through the job row checks that the job is the tenant's.
 		tag, err := tx.Exec(ctx, `INSERT INTO import_rows (job_id, row_no, outcome, user_id, detail, parked_row)
 			SELECT id, $2, $3, $4, $5, $6 FROM import_jobs WHERE id = $1 AND tenant_id::text = $7
@@ -126,7 +130,7 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 		// One of 16 counter rows per job: concurrent outcomes rarely wait
 		// for each other's commit.
 		_, err = tx.Exec(ctx, `INSERT INTO import_job_counts (job_id, shard, `+column+`) VALUES ($1, $2, 1)
-			ON CONFLICT (job_id, shard) DO UPDATE SET `+set, o.JobID, o.Row%countShards)
+			ON CONFLICT (job_id, shard) DO UPDATE SET `+set, o.JobID, shard)
 		if err != nil {
 			return importError(err)
 		}
@@ -142,10 +146,19 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 	if err != nil {
 		return false, err
 	}
-	// Checked after the commit, so the last of several concurrent outcomes
-	// sees them all; a crash before it is made good by the redelivery of the
-	// row, which checks again.
-	return recorded, finishIfDone(ctx, s.pool, o.JobID)
+	return recorded, s.finishIfDone(ctx, o.JobID)
+}
+
+// finishIfDone is checked after the commit, so the last of several
+// concurrent outcomes sees them all; a crash before it is made good by the
+// redelivery of the row, which checks again. In a chunk it is the chunk's
+// to check, after its commit.
+func (s *Imports) finishIfDone(ctx context.Context, jobID string) error {
+	if chunk := inBatch(ctx); chunk != nil {
+		chunk.note(-1, jobID)
+		return nil
+	}
+	return finishIfDone(ctx, s.pool, jobID)
 }
 
 // countShards is the number of counter rows per job (migration 00003).

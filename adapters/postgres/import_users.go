@@ -28,7 +28,7 @@ func (s *ImportUsers) UserByEmail(ctx context.Context, tenantID, email string) (
 }
 
 func (s *ImportUsers) find(ctx context.Context, cond, tenantID, key string) (command.ImportTarget, bool, error) {
-	row := s.pool.QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users WHERE tenant_id = $1 AND status <> 'deleted' AND `+cond, tenantID, key)
+	row := dbFor(ctx, s.pool).QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users WHERE tenant_id = $1 AND status <> 'deleted' AND `+cond, tenantID, key)
 	var (
 		t  command.ImportTarget
 		id [16]byte
@@ -48,7 +48,7 @@ func (s *ImportUsers) find(ctx context.Context, cond, tenantID, key string) (com
 // CommandType implements command.ImportUserFinder.
 func (s *ImportUsers) CommandType(ctx context.Context, tenantID, commandID string) (string, bool, error) {
 	var typ string
-	err := s.pool.QueryRow(ctx, `SELECT type FROM commands WHERE tenant_id = $1 AND command_id = $2`, tenantID, commandID).Scan(&typ)
+	err := dbFor(ctx, s.pool).QueryRow(ctx, `SELECT type FROM commands WHERE tenant_id = $1 AND command_id = $2`, tenantID, commandID).Scan(&typ)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}

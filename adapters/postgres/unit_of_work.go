@@ -76,8 +76,13 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 // execute is one attempt, in one transaction. Round trips: begin, one batch
 // (idempotency record + stream), the manager lookup only when a manager
 // changes, one batch of writes, the outbox insert, commit.
+//
+// In an import chunk (ImportBatches) the command runs under a savepoint of
+// the chunk's transaction instead: its seat change and outbox wake-up are
+// left to the chunk's end.
 func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload, hash []byte) (res command.Result, err error) {
-	tx, err := u.pool.Begin(ctx)
+	chunk := inBatch(ctx)
+	tx, err := dbFor(ctx, u.pool).Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("begin: %w", err)
 	}
@@ -120,7 +125,12 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, err
 	}
 	snap := next.Snapshot()
-	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, seatDelta(current, events)); err != nil {
+	seats := seatDelta(current, events)
+	writeSeats := seats
+	if chunk != nil {
+		writeSeats = 0
+	}
+	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, writeSeats); err != nil {
 		return res, translate(err)
 	}
 	if err := publishToOutbox(ctx, tx, u.logger, stored); err != nil {
@@ -135,7 +145,12 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, fmt.Errorf("commit: %w", translate(err))
 	}
 	committed = true
-	u.wakeups.committed(OutboxShard(ex.StreamID))
+	if chunk != nil {
+		chunk.seats(ex.TenantID, seats)
+		chunk.note(OutboxShard(ex.StreamID), "")
+	} else {
+		u.wakeups.committed(OutboxShard(ex.StreamID))
+	}
 	return command.Result{User: snap, Changed: true}, nil
 }
 
@@ -183,7 +198,7 @@ func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []
 // payload differs: then the key was reused for another command.
 func (u *UnitOfWork) replay(ctx context.Context, env command.Envelope, hash []byte) (command.Result, error) {
 	var prior priorCommand
-	err := u.pool.QueryRow(ctx, selectCommandSQL, env.TenantID, env.CommandID).Scan(&prior.hash, &prior.outcome)
+	err := dbFor(ctx, u.pool).QueryRow(ctx, selectCommandSQL, env.TenantID, env.CommandID).Scan(&prior.hash, &prior.outcome)
 	if err != nil {
 		return command.Result{}, fmt.Errorf("read recorded command: %w", err)
 	}

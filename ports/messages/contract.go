@@ -16,6 +16,14 @@
 // Kafka partition) and import_attempts (transient failures so far). The message
 // id is a UUIDv5 of job id and row: deterministic, so a row queued twice is
 // recognisably the same message.
+//
+// Version 2 is a chunk: consecutive rows of one job, applied in one
+// transaction. Payload: {"v":2, "job_id", "tenant_id", "source", "rows":[
+// {"row", "kind", "fields", "manager_row", "source_modified_at", "rejection",
+// "deferrals"}, ...]}; metadata as for a row, with row = the first row's
+// number; the message id is a UUIDv5 of job id, "chunk" and the first row.
+// A row that must wait (its manager's row) or be retried leaves its chunk and
+// is queued again as a version 1 message of its own.
 package messages
 
 import (
@@ -43,8 +51,12 @@ const (
 	MetaAttempts = "import_attempts"
 )
 
-// contractVersion is the payload version this package writes and reads.
-const contractVersion = 1
+// contractVersion is the payload version of one row; chunkVersion of a
+// chunk of rows.
+const (
+	contractVersion = 1
+	chunkVersion    = 2
+)
 
 // messageNamespace roots the deterministic message ids.
 var messageNamespace = uuid.MustParse("6f1c2a3e-5b7d-4e8f-9a0b-1c2d3e4f5a6b")
@@ -55,10 +67,10 @@ func MessageID(jobID string, row int) string {
 }
 
 type rowMessage struct {
-	V                int               `json:"v"`
-	JobID            string            `json:"job_id"`
-	TenantID         string            `json:"tenant_id"`
-	Source           string            `json:"source"`
+	V                int               `json:"v,omitempty"`
+	JobID            string            `json:"job_id,omitempty"`
+	TenantID         string            `json:"tenant_id,omitempty"`
+	Source           string            `json:"source,omitempty"`
 	Row              int               `json:"row"`
 	Kind             string            `json:"kind,omitempty"`
 	Fields           map[string]string `json:"fields,omitempty"`
@@ -68,6 +80,16 @@ type rowMessage struct {
 	Deferrals        int               `json:"deferrals,omitempty"`
 }
 
+// chunkMessage is a version 2 payload; its rows carry the job's fields
+// only once.
+type chunkMessage struct {
+	V        int          `json:"v"`
+	JobID    string       `json:"job_id"`
+	TenantID string       `json:"tenant_id"`
+	Source   string       `json:"source"`
+	Rows     []rowMessage `json:"rows"`
+}
+
 type failure struct {
 	Row     int    `json:"row"`
 	Field   string `json:"field"`
@@ -75,10 +97,9 @@ type failure struct {
 	Message string `json:"message"`
 }
 
-// encodeRow makes the message of a row.
-func encodeRow(r command.ImportUserRow) (*message.Message, error) {
-	m := rowMessage{V: contractVersion, JobID: r.JobID, TenantID: r.TenantID, Source: string(r.Source), Row: r.Row,
-		Kind: string(r.Kind), Fields: r.Fields, ManagerRow: r.ManagerRow, Deferrals: r.Deferrals}
+// toRowMessage is a row's payload, without the job's fields.
+func toRowMessage(r command.ImportUserRow) rowMessage {
+	m := rowMessage{Row: r.Row, Kind: string(r.Kind), Fields: r.Fields, ManagerRow: r.ManagerRow, Deferrals: r.Deferrals}
 	if !r.SourceModifiedAt.IsZero() {
 		t := r.SourceModifiedAt.UTC()
 		m.SourceModifiedAt = &t
@@ -86,11 +107,41 @@ func encodeRow(r command.ImportUserRow) (*message.Message, error) {
 	for _, f := range r.Rejection {
 		m.Rejection = append(m.Rejection, failure(f))
 	}
+	return m
+}
+
+// encodeRow makes the message of a row.
+func encodeRow(r command.ImportUserRow) (*message.Message, error) {
+	m := toRowMessage(r)
+	m.V, m.JobID, m.TenantID, m.Source = contractVersion, r.JobID, r.TenantID, string(r.Source)
 	payload, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode import row %d: %w", r.Row, err)
 	}
-	msg := message.NewMessage(MessageID(r.JobID, r.Row), payload)
+	return newImportMessage(MessageID(r.JobID, r.Row), payload, r), nil
+}
+
+// encodeChunk makes the message of consecutive rows of one job.
+func encodeChunk(rows []command.ImportUserRow) (*message.Message, error) {
+	first := rows[0]
+	m := chunkMessage{V: chunkVersion, JobID: first.JobID, TenantID: first.TenantID, Source: string(first.Source),
+		Rows: make([]rowMessage, len(rows))}
+	for i, r := range rows {
+		if r.JobID != first.JobID || r.TenantID != first.TenantID || r.Source != first.Source {
+			return nil, fmt.Errorf("encode import chunk: row %d is of another job than row %d", r.Row, first.Row)
+		}
+		m.Rows[i] = toRowMessage(r)
+	}
+	payload, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode import chunk from row %d: %w", first.Row, err)
+	}
+	id := uuid.NewSHA1(messageNamespace, []byte(first.JobID+":chunk:"+strconv.Itoa(first.Row))).String()
+	return newImportMessage(id, payload, first), nil
+}
+
+func newImportMessage(id string, payload []byte, r command.ImportUserRow) *message.Message {
+	msg := message.NewMessage(id, payload)
 	msg.Metadata.Set(MetaJobID, r.JobID)
 	msg.Metadata.Set(MetaTenantID, r.TenantID)
 	msg.Metadata.Set(MetaRow, strconv.Itoa(r.Row))
@@ -100,22 +151,61 @@ func encodeRow(r command.ImportUserRow) (*message.Message, error) {
 		key = r.Fields[command.ColEmail]
 	}
 	msg.Metadata.Set(MetaPartitionKey, r.TenantID+":"+key)
-	return msg, nil
+	return msg
 }
 
 // errUndecodable marks a message this version cannot read.
 var errUndecodable = errors.New("undecodable import message")
 
-// decodeRow reads a row's message.
+// decodeRow reads a row's message (version 1).
 func decodeRow(msg *message.Message) (command.ImportUserRow, error) {
+	rows, chunk, err := decodeMessage(msg)
+	if err == nil && chunk {
+		err = fmt.Errorf("%w %s: a chunk, not a row", errUndecodable, msg.UUID)
+	}
+	if err != nil {
+		return command.ImportUserRow{}, err
+	}
+	return rows[0], nil
+}
+
+// decodeMessage reads a row's message or a chunk's (chunk true).
+func decodeMessage(msg *message.Message) (rows []command.ImportUserRow, chunk bool, err error) {
+	var head struct {
+		V int `json:"v"`
+	}
+	if err := json.Unmarshal(msg.Payload, &head); err != nil {
+		return nil, false, fmt.Errorf("%w %s: %w", errUndecodable, msg.UUID, err)
+	}
+	if head.V == chunkVersion {
+		var m chunkMessage
+		if err := json.Unmarshal(msg.Payload, &m); err != nil {
+			return nil, true, fmt.Errorf("%w %s: %w", errUndecodable, msg.UUID, err)
+		}
+		if m.JobID == "" || m.TenantID == "" || len(m.Rows) == 0 {
+			return nil, true, fmt.Errorf("%w %s: chunk of job %q with %d rows", errUndecodable, msg.UUID, m.JobID, len(m.Rows))
+		}
+		rows = make([]command.ImportUserRow, len(m.Rows))
+		for i, r := range m.Rows {
+			if r.Row <= 0 {
+				return nil, true, fmt.Errorf("%w %s: chunk row %d", errUndecodable, msg.UUID, r.Row)
+			}
+			rows[i] = fromRowMessage(r, m.JobID, m.TenantID, m.Source)
+		}
+		return rows, true, nil
+	}
 	var m rowMessage
 	if err := json.Unmarshal(msg.Payload, &m); err != nil {
-		return command.ImportUserRow{}, fmt.Errorf("%w %s: %w", errUndecodable, msg.UUID, err)
+		return nil, false, fmt.Errorf("%w %s: %w", errUndecodable, msg.UUID, err)
 	}
 	if m.V != contractVersion || m.JobID == "" || m.TenantID == "" || m.Row <= 0 {
-		return command.ImportUserRow{}, fmt.Errorf("%w %s: version %d, job %q, row %d", errUndecodable, msg.UUID, m.V, m.JobID, m.Row)
+		return nil, false, fmt.Errorf("%w %s: version %d, job %q, row %d", errUndecodable, msg.UUID, m.V, m.JobID, m.Row)
 	}
-	r := command.ImportUserRow{JobID: m.JobID, TenantID: m.TenantID, Source: command.Source(m.Source), Deferrals: m.Deferrals,
+	return []command.ImportUserRow{fromRowMessage(m, m.JobID, m.TenantID, m.Source)}, false, nil
+}
+
+func fromRowMessage(m rowMessage, jobID, tenantID, source string) command.ImportUserRow {
+	r := command.ImportUserRow{JobID: jobID, TenantID: tenantID, Source: command.Source(source), Deferrals: m.Deferrals,
 		ImportRow: command.ImportRow{Row: m.Row, Kind: command.RowKind(m.Kind), Fields: m.Fields, ManagerRow: m.ManagerRow}}
 	if m.SourceModifiedAt != nil {
 		r.SourceModifiedAt = *m.SourceModifiedAt
@@ -123,7 +213,7 @@ func decodeRow(msg *message.Message) (command.ImportUserRow, error) {
 	for _, f := range m.Rejection {
 		r.Rejection = append(r.Rejection, command.Failure(f))
 	}
-	return r, nil
+	return r
 }
 
 // attempts reads a message's count of transient failures.

@@ -92,6 +92,8 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	c.ImportUserRow, err = command.NewImportUserRowHandler(c.RegisterUser, c.UpdateUser, c.DeactivateUser, finder, rows,
 		command.ImportUserRowConfig{DeferralDelay: 50 * time.Millisecond, MaxDeferralDelay: 500 * time.Millisecond})
 	must(t, err)
+	c.ImportUserRows, err = command.NewImportUserRowsHandler(c.ImportUserRow, postgres.NewImportBatches(pool))
+	must(t, err)
 	c.ParkImportRow, err = command.NewParkImportRowHandler(h.store)
 	must(t, err)
 	c.RetryImport, err = command.NewRetryImportHandler(h.store, q)

@@ -25,17 +25,39 @@ func NewImportPublisher(pub message.Publisher, topic string) (*ImportPublisher, 
 	return &ImportPublisher{pub: pub, topic: topic}, nil
 }
 
-// Enqueue implements command.ImportQueue: all rows in one Publish (one
-// INSERT on the PostgreSQL queue).
+// ChunkRows is the most rows one import message carries. The importer
+// applies a chunk in one transaction (one commit, one seat update), so it
+// is what makes bulk imports fast; it is also how long (in rows) an
+// importer's transaction stays open, holding back readers of the outbox,
+// so it stays small.
+const ChunkRows = 100
+
+// Enqueue implements command.ImportQueue: consecutive rows of a job go in
+// chunks of up to ChunkRows (a lone row as a row message), all in one
+// Publish (one INSERT on the PostgreSQL queue).
 func (p *ImportPublisher) Enqueue(ctx context.Context, rows []command.ImportUserRow) error {
-	msgs := make([]*message.Message, len(rows))
-	for i, r := range rows {
-		m, err := encodeRow(r)
+	var msgs []*message.Message
+	for len(rows) > 0 {
+		n := 1
+		for n < len(rows) && n < ChunkRows && rows[n].JobID == rows[0].JobID && rows[n].TenantID == rows[0].TenantID &&
+			rows[n].Source == rows[0].Source {
+			n++
+		}
+		var (
+			m   *message.Message
+			err error
+		)
+		if n == 1 {
+			m, err = encodeRow(rows[0])
+		} else {
+			m, err = encodeChunk(rows[:n])
+		}
 		if err != nil {
 			return err
 		}
 		m.SetContext(ctx)
-		msgs[i] = m
+		msgs = append(msgs, m)
+		rows = rows[n:]
 	}
 	return p.pub.Publish(p.topic, msgs...)
 }

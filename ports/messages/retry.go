@@ -26,6 +26,19 @@ func (r *ImportRouter) retryLater(h message.HandlerFunc) message.HandlerFunc {
 		if err == nil || errors.Is(err, errUndecodable) {
 			return out, err
 		}
+		if rows, chunk, derr := decodeMessage(msg); derr == nil && chunk {
+			// A chunk is never retried or parked whole: its rows are, one by one.
+			later := make([]command.DeferredRow, len(rows))
+			for i, row := range rows {
+				later[i] = command.DeferredRow{Row: row}
+			}
+			if rerr := r.requeueRows(msg, later, false); rerr != nil {
+				return nil, errors.Join(err, rerr)
+			}
+			r.log.Info("import chunk failed; its rows are queued again one by one", fields(rows[0]).Add(watermill.LogFields{
+				"rows": len(rows), "error": err.Error()}))
+			return nil, nil
+		}
 		n := attempts(msg) + 1
 		if n >= r.cfg.MaxAttempts {
 			return nil, fmt.Errorf("%w (%d): %w", errAttemptsExhausted, n, err)

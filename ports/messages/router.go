@@ -161,15 +161,20 @@ func (r *ImportRouter) Run(ctx context.Context) error {
 	return err
 }
 
-// handle applies one row. Rejections are recorded by the use case (not
-// errors); a row waiting for its manager goes back to the queue for later.
+// handle applies one row or a chunk. Rejections are recorded by the use
+// case (not errors); a row waiting for its manager goes back to the queue
+// for later.
 func (r *ImportRouter) handle(msg *message.Message) error {
-	row, err := decodeRow(msg)
+	rows, chunk, err := decodeMessage(msg)
 	if err != nil {
 		// Retrying cannot make it readable and it names no row to park.
 		r.log.Error("import message dropped", err, watermill.LogFields{"message_uuid": msg.UUID})
 		return nil
 	}
+	if chunk {
+		return r.handleChunk(msg, rows)
+	}
+	row := rows[0]
 	res, err := r.app.Commands.ImportUserRow.Handle(msg.Context(), row)
 	var deferred *command.DeferredError
 	switch {
@@ -188,4 +193,56 @@ func (r *ImportRouter) handle(msg *message.Message) error {
 
 func fields(row command.ImportUserRow) watermill.LogFields {
 	return watermill.LogFields{"job_id": row.JobID, "tenant_id": row.TenantID, "row": row.Row}
+}
+
+// handleChunk applies a chunk in one transaction. Rows that wait for their
+// manager are queued again on their own. A chunk that fails (a transient
+// error of one row, seats that do not all fit) has changed nothing: its
+// rows are queued again one by one, and each is then retried, parked or
+// rejected on its own, as rows always were. Rows a redelivered chunk
+// applied before are recognised by their outcome and not applied again.
+func (r *ImportRouter) handleChunk(msg *message.Message, rows []command.ImportUserRow) error {
+	res, err := r.app.Commands.ImportUserRows.Handle(msg.Context(), command.ImportUserRows{Rows: rows})
+	switch {
+	case errors.Is(err, query.ErrImportNotFound):
+		r.log.Error("import chunk of an unknown job dropped", err, fields(rows[0]))
+		return nil
+	case err != nil:
+		r.log.Info("import chunk applied row by row after a failure", fields(rows[0]).Add(watermill.LogFields{
+			"rows": len(rows), "error": err.Error()}))
+		later := make([]command.DeferredRow, len(rows))
+		for i, row := range rows {
+			later[i] = command.DeferredRow{Row: row}
+		}
+		return r.requeueRows(msg, later, false)
+	}
+	r.log.Trace("import chunk handled", fields(rows[0]).Add(watermill.LogFields{"rows": len(rows), "deferred": len(res.Deferred)}))
+	return r.requeueRows(msg, res.Deferred, true)
+}
+
+// requeueRows queues rows again as row messages, in one publish, each due
+// after its delay; deferred counts a wait for the manager.
+func (r *ImportRouter) requeueRows(orig *message.Message, rows []command.DeferredRow, deferred bool) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	msgs := make([]*message.Message, len(rows))
+	for i, d := range rows {
+		if deferred {
+			d.Row.Deferrals++
+		}
+		m, err := encodeRow(d.Row)
+		if err != nil {
+			return err
+		}
+		if d.Delay > 0 {
+			m.Metadata.Set(delayedUntilKey, time.Now().Add(d.Delay).UTC().Format(time.RFC3339Nano))
+		}
+		m.SetContext(orig.Context())
+		msgs[i] = m
+	}
+	if err := r.cfg.Requeue.Publish(r.cfg.RequeueTopic, msgs...); err != nil {
+		return fmt.Errorf("requeue %d import rows: %w", len(msgs), err)
+	}
+	return nil
 }

@@ -66,6 +66,9 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 	c.ImportUserRow = build(b, "NewImportUserRowHandler", func() (command.ImportUserRowHandler, error) {
 		return command.NewImportUserRowHandler(c.RegisterUser, c.UpdateUser, c.DeactivateUser, users, imports, command.ImportUserRowConfig{})
 	})
+	c.ImportUserRows = build(b, "NewImportUserRowsHandler", func() (command.ImportUserRowsHandler, error) {
+		return command.NewImportUserRowsHandler(c.ImportUserRow, postgres.NewImportBatches(pool))
+	})
 	c.ParkImportRow = build(b, "NewParkImportRowHandler", func() (command.ParkImportRowHandler, error) {
 		return command.NewParkImportRowHandler(imports)
 	})
