@@ -61,7 +61,7 @@ func (b *bench) bulkImport(ctx context.Context) (res importResult) {
 		run.FileBytes = size
 		if run.Err == nil {
 			b.log("import: %d rows: pgx CopyFrom of the same rows", n)
-			run.Copy = b.copyBaseline(ctx, path)
+			run.Copy = b.copyBaseline(ctx, path, b.set.ImportCap)
 		}
 		res.Runs = append(res.Runs, run)
 		if largest != "" {

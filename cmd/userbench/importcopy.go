@@ -25,9 +25,10 @@ import (
 // events, users, the outbox shards) plus one seat update, copyChunk rows
 // per transaction.
 type copyRun struct {
-	Rows int
-	Took time.Duration
-	Err  error
+	Rows   int
+	Took   time.Duration
+	Capped bool // stopped at the time limit before the end of the file
+	Err    error
 }
 
 // PerSecond is rows/s.
@@ -37,8 +38,9 @@ func (c copyRun) PerSecond() float64 { return perSecond(int64(c.Rows), c.Took) }
 const copyChunk = 10000
 
 // copyBaseline loads path into a fresh tenant and times it, from opening
-// the file to the last commit.
-func (b *bench) copyBaseline(ctx context.Context, path string) (run copyRun) {
+// the file to the last commit, or to the first commit after limit (then
+// Rows says how many it copied).
+func (b *bench) copyBaseline(ctx context.Context, path string, limit time.Duration) (run copyRun) {
 	t, err := b.newTenant(ctx, "userbench import copy")
 	if err != nil {
 		run.Err = err
@@ -83,6 +85,10 @@ func (b *bench) copyBaseline(ctx context.Context, path string) (run copyRun) {
 			}
 			run.Rows += copyChunk
 			chunk = copyRows{}
+			if time.Since(start) > limit {
+				run.Took, run.Capped = time.Since(start), true
+				return run
+			}
 		}
 	}
 	if chunk.n > 0 {

@@ -43,8 +43,9 @@ type settings struct {
 	// ReplayEvents is the size of the history `usersctl replay` rebuilds.
 	ReplayEvents int
 	// ImportRows are the sizes of the generated CSV files section 3 imports
-	// (the last one also feeds section 6); ImportCap bounds each import: a
-	// job still running then is reported with the rate it reached.
+	// (the last one also feeds section 6); ImportCap bounds each import and
+	// each CopyFrom baseline: one still running then is reported with the
+	// rate it reached.
 	ImportRows []int
 	ImportCap  time.Duration
 	// ProfileSeconds is the length of each CPU profile taken of the service.
@@ -76,7 +77,7 @@ func profileSettings(name string) (settings, error) {
 		base.LoadLatency, base.IdleLatency = 30*time.Second, 30*time.Second
 		base.ProfileSeconds = 20
 		base.ReplayEvents = 1_000_000
-		base.ImportRows, base.ImportCap = []int{100_000, 1_000_000}, 5*time.Minute
+		base.ImportRows, base.ImportCap = []int{100_000, 1_000_000}, 3*time.Minute
 	default:
 		return settings{}, fmt.Errorf("unknown profile %q: want quick or full", name)
 	}
