@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -47,51 +48,36 @@ type batchState struct {
 	// countShard is the job counter row all the chunk's outcomes go to, so
 	// concurrent chunks lock different counter rows.
 	countShard int
+	cache      *chunkCache
 }
 
 // InBatch implements command.ImportBatchRunner.
-func (b *ImportBatches) InBatch(ctx context.Context, key int, f func(ctx context.Context) error) (err error) {
-	if inBatch(ctx) != nil {
-		return errors.New("InBatch: nested chunk")
+func (b *ImportBatches) InBatch(ctx context.Context, rows []command.ImportUserRow, f func(ctx context.Context) error) error {
+	if inBatch(ctx) != nil || len(rows) == 0 {
+		return errors.New("InBatch: a nested or empty chunk")
 	}
-	tx, err := b.pool.Begin(ctx)
+	st := &batchState{take: map[string]int{}, free: map[string]int{}, shards: map[int]bool{}, jobs: map[string]bool{},
+		countShard: rows[0].Row % countShards}
+	err := inTx(ctx, b.pool, func(tx pgx.Tx) (err error) {
+		st.tx = tx
+		if st.cache, err = preloadChunk(ctx, tx, rows); err != nil {
+			return err
+		}
+		if err := f(context.WithValue(ctx, batchKey{}, st)); err != nil {
+			return err
+		}
+		return st.settleSeats(ctx)
+	})
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	st := &batchState{tx: tx, take: map[string]int{}, free: map[string]int{}, shards: map[int]bool{}, jobs: map[string]bool{},
-		countShard: key % countShards}
-	committed := false
-	defer func() {
-		if committed {
-			return
-		}
-		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
-			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
-		}
-	}()
-	if err := f(context.WithValue(ctx, batchKey{}, st)); err != nil {
 		return err
 	}
-	if err := st.settleSeats(ctx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", translate(err))
-	}
-	committed = true
 	for shard := range st.shards {
 		b.wakeups.committed(shard)
 	}
 	// After the commit, so the last of several concurrent chunks sees them
 	// all; a crash before it is made good by the redelivery, which checks again.
 	var errs []error
-	for _, job := range slices.Sorted(func(yield func(string) bool) {
-		for j := range st.jobs {
-			if !yield(j) {
-				return
-			}
-		}
-	}) {
+	for _, job := range slices.Sorted(maps.Keys(st.jobs)) {
 		errs = append(errs, finishIfDone(ctx, b.pool, job))
 	}
 	return errors.Join(errs...)

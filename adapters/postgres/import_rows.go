@@ -35,6 +35,11 @@ func (s *Imports) RowOutcome(ctx context.Context, jobID string, row int) (comman
 	if _, err := uuid.Parse(jobID); err != nil {
 		return "", false, nil // no such job: recording the row will say so
 	}
+	if st := inBatch(ctx); st != nil {
+		if o, ok, known := st.cache.outcome(jobID, row); known {
+			return o, ok, nil
+		}
+	}
 	var o string
 	err := dbFor(ctx, s.pool).QueryRow(ctx, `SELECT outcome FROM import_rows WHERE job_id = $1 AND row_no = $2`, jobID, row).Scan(&o)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -57,6 +62,9 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 	}
 	if _, err := uuid.Parse(o.JobID); err != nil {
 		return false, query.ErrImportNotFound
+	}
+	if st := inBatch(ctx); st != nil {
+		st.cache.recorded(o.JobID, o.Row)
 	}
 	var parked []byte
 	if o.Parked != nil {

@@ -19,30 +19,45 @@ func NewImportUsers(pool *pgxpool.Pool) *ImportUsers { return &ImportUsers{pool:
 
 // UserByExternalID implements command.ImportUserFinder.
 func (s *ImportUsers) UserByExternalID(ctx context.Context, tenantID, externalID string) (command.ImportTarget, bool, error) {
-	return s.find(ctx, `external_id = $2`, tenantID, externalID)
+	return s.find(ctx, true, tenantID, externalID)
 }
 
 // UserByEmail implements command.ImportUserFinder.
 func (s *ImportUsers) UserByEmail(ctx context.Context, tenantID, email string) (command.ImportTarget, bool, error) {
-	return s.find(ctx, `email = $2`, tenantID, email)
+	return s.find(ctx, false, tenantID, email)
 }
 
-func (s *ImportUsers) find(ctx context.Context, cond, tenantID, key string) (command.ImportTarget, bool, error) {
-	row := dbFor(ctx, s.pool).QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users WHERE tenant_id = $1 AND status <> 'deleted' AND `+cond, tenantID, key)
-	var (
-		t  command.ImportTarget
-		id [16]byte
-	)
-	err := row.Scan(&id, &t.TenantID, &t.Email, &t.GivenName, &t.FamilyName, &t.DisplayName, &t.Department,
-		&t.Title, &t.ManagerID, &t.ExternalID, &t.Locale, &t.TimeZone, &t.Status, &t.Version, &t.UpdatedAt)
+// find answers from the chunk's preloaded lookups when it can.
+func (s *ImportUsers) find(ctx context.Context, byExt bool, tenantID, key string) (command.ImportTarget, bool, error) {
+	if st := inBatch(ctx); st != nil {
+		if t, found, known := st.cache.user(tenantID, byExt, key); known {
+			return t, found, nil
+		}
+	}
+	cond := `email = $2`
+	if byExt {
+		cond = `external_id = $2`
+	}
+	t, err := scanImportTarget(dbFor(ctx, s.pool).QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users
+		WHERE tenant_id = $1 AND status <> 'deleted' AND `+cond, tenantID, key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return command.ImportTarget{}, false, nil
 	}
 	if err != nil {
 		return command.ImportTarget{}, false, fmt.Errorf("find import target: %w", err)
 	}
-	t.ID = id
 	return t, true, nil
+}
+
+func scanImportTarget(row pgx.Row) (command.ImportTarget, error) {
+	var (
+		t  command.ImportTarget
+		id [16]byte
+	)
+	err := row.Scan(&id, &t.TenantID, &t.Email, &t.GivenName, &t.FamilyName, &t.DisplayName, &t.Department,
+		&t.Title, &t.ManagerID, &t.ExternalID, &t.Locale, &t.TimeZone, &t.Status, &t.Version, &t.UpdatedAt)
+	t.ID = id
+	return t, err
 }
 
 // CommandType implements command.ImportUserFinder.

@@ -12,10 +12,10 @@ type ImportBatchRunner interface {
 	// InBatch runs f with a context in which the unit of work and the row
 	// store join one transaction (each command under a savepoint, so a
 	// refused row rolls back alone), committed when f returns nil, rolled
-	// back otherwise. key spreads concurrent chunks over the store's
-	// counters. A chunk whose new users do not all fit in the tenant's seats
-	// is ErrBatchSeats: nothing of it was kept.
-	InBatch(ctx context.Context, key int, f func(ctx context.Context) error) error
+	// back otherwise. rows are the chunk's (one job's): the runner may read
+	// ahead what they will look up. A chunk whose new users do not all fit
+	// in the tenant's seats is ErrBatchSeats: nothing of it was kept.
+	InBatch(ctx context.Context, rows []ImportUserRow, f func(ctx context.Context) error) error
 }
 
 // ErrBatchSeats means a chunk's new users did not all fit in the tenant's
@@ -66,7 +66,7 @@ func (h ImportUserRowsHandler) Handle(ctx context.Context, cmd ImportUserRows) (
 		return RowsResult{}, nil
 	}
 	var res RowsResult
-	err := h.batch.InBatch(ctx, cmd.Rows[0].Row, func(ctx context.Context) error {
+	err := h.batch.InBatch(ctx, cmd.Rows, func(ctx context.Context) error {
 		res = RowsResult{}
 		for _, r := range cmd.Rows {
 			out, err := h.row.Handle(ctx, r)

@@ -28,11 +28,7 @@ func (r *ImportRouter) retryLater(h message.HandlerFunc) message.HandlerFunc {
 		}
 		if rows, chunk, derr := decodeMessage(msg); derr == nil && chunk {
 			// A chunk is never retried or parked whole: its rows are, one by one.
-			later := make([]command.DeferredRow, len(rows))
-			for i, row := range rows {
-				later[i] = command.DeferredRow{Row: row}
-			}
-			if rerr := r.requeueRows(msg, later, false); rerr != nil {
+			if rerr := r.requeueRows(msg, undelayed(rows), false); rerr != nil {
 				return nil, errors.Join(err, rerr)
 			}
 			r.log.Info("import chunk failed; its rows are queued again one by one", fields(rows[0]).Add(watermill.LogFields{

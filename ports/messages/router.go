@@ -210,14 +210,19 @@ func (r *ImportRouter) handleChunk(msg *message.Message, rows []command.ImportUs
 	case err != nil:
 		r.log.Info("import chunk applied row by row after a failure", fields(rows[0]).Add(watermill.LogFields{
 			"rows": len(rows), "error": err.Error()}))
-		later := make([]command.DeferredRow, len(rows))
-		for i, row := range rows {
-			later[i] = command.DeferredRow{Row: row}
-		}
-		return r.requeueRows(msg, later, false)
+		return r.requeueRows(msg, undelayed(rows), false)
 	}
 	r.log.Trace("import chunk handled", fields(rows[0]).Add(watermill.LogFields{"rows": len(rows), "deferred": len(res.Deferred)}))
 	return r.requeueRows(msg, res.Deferred, true)
+}
+
+// undelayed are rows to queue again now.
+func undelayed(rows []command.ImportUserRow) []command.DeferredRow {
+	out := make([]command.DeferredRow, len(rows))
+	for i, row := range rows {
+		out[i] = command.DeferredRow{Row: row}
+	}
+	return out
 }
 
 // requeueRows queues rows again as row messages, in one publish, each due
