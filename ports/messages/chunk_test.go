@@ -137,3 +137,25 @@ func TestChunkIsAllOrNothing(t *testing.T) {
 		t.Fatalf("counts %+v", got)
 	}
 }
+
+// TestChunkResolvesManagersWithinTheChunk: a row whose manager's row came
+// earlier in the same chunk gets that user as its manager (the chunk's
+// read-ahead does not hide the manager created in the chunk); a row whose
+// manager's row is still to come leaves the chunk to wait.
+func TestChunkResolvesManagersWithinTheChunk(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 10, options{})
+	job := h.newJob()
+	rows := h.chunkRows(job, 3)
+	rows[1].Fields["manager_external_id"], rows[1].ManagerRow = "K0", 2
+	rows[2].Fields["manager_external_id"], rows[2].ManagerRow = "K9", 11
+	res, err := h.app.Commands.ImportUserRows.Handle(h.ctx, command.ImportUserRows{Rows: rows})
+	must(t, err)
+	if len(res.Applied) != 2 || len(res.Deferred) != 1 || res.Deferred[0].Row.Row != 4 {
+		t.Fatalf("applied %+v, deferred %+v; want rows 2 and 3 applied, row 4 deferred", res.Applied, res.Deferred)
+	}
+	manager, member := h.userByExternalID("K0"), h.userByExternalID("K1")
+	if member.ManagerID != manager.ID.String() {
+		t.Fatalf("K1's manager is %q, want K0 (%s)", member.ManagerID, manager.ID)
+	}
+}
