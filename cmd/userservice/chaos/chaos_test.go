@@ -14,7 +14,7 @@ import (
 type figures struct {
 	faults, crashes                           int
 	sent, acked, changed, rejected, unacked   int
-	attempts, uncertainUsers                  int
+	unackedApplied, attempts, uncertainUsers  int
 	events, replayed                          int
 	kafkaRecords, kafkaIDs, duplicates        int
 	directoryApplied                          int
@@ -31,6 +31,7 @@ func (f *figures) add(o figures) {
 	f.changed += o.changed
 	f.rejected += o.rejected
 	f.unacked += o.unacked
+	f.unackedApplied += o.unackedApplied
 	f.attempts += o.attempts
 	f.uncertainUsers += o.uncertainUsers
 	f.events += o.events
@@ -48,10 +49,10 @@ func (f *figures) add(o figures) {
 }
 
 func (f figures) String() string {
-	return fmt.Sprintf("faults injected %d | commands sent %d (attempts %d), acknowledged %d (%d changed), refused %d, unacknowledged %d | "+
+	return fmt.Sprintf("faults injected %d | commands sent %d (attempts %d), acknowledged %d (%d changed), refused %d, unacknowledged %d (%d of them applied in full, the rest absent) | "+
 		"events %d, replayed %d | Kafka records %d, distinct ids %d, duplicates suppressed %d | directory applied %d | "+
 		"import rows %d = %d created + %d rejected, parked and retried %d | notices %d (webhook posts %d) | unexpected process exits %d",
-		f.faults, f.sent, f.attempts, f.acked, f.changed, f.rejected, f.unacked,
+		f.faults, f.sent, f.attempts, f.acked, f.changed, f.rejected, f.unacked, f.unackedApplied,
 		f.events, f.replayed, f.kafkaRecords, f.kafkaIDs, f.duplicates, f.directoryApplied,
 		f.importRows, f.importCreated, f.importRejected, f.parkedRetried, f.notices, f.noticePosts, f.crashes)
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type sent struct {
 	kind     string // create, title, department, deactivate, reactivate
 	userID   string // empty for a create that was never acknowledged
 	attempts int
+	oneShot  bool // sent once, never retried: may end unacknowledged
 	status   int  // the last HTTP status; 0 = transport error
 	acked    bool // a 2xx answer
 	changed  bool // X-Changed: true
@@ -48,6 +50,7 @@ type workload struct {
 	base, token, tag string
 	client           *http.Client
 	giveUp           time.Duration
+	faulting         atomic.Bool // a fault is being injected
 
 	mu    sync.Mutex
 	sent  []*sent
@@ -115,7 +118,11 @@ func (w *workload) create(key, email string) *expected {
 
 // change updates, deactivates or reactivates u.
 func (w *workload) change(key string, u *expected, rng *rand.Rand) {
-	s := &sent{key: key, userID: u.id}
+	// One change in ten is sent once without retries, as a client that
+	// gives up would: it may end unacknowledged, and must then be either
+	// fully applied or absent.
+	// While a fault is on, half are.
+	s := &sent{key: key, userID: u.id, oneShot: rng.IntN(10) == 0 || (w.faulting.Load() && rng.IntN(2) == 0)}
 	var (
 		path, media = "/v1/users/" + u.id, "application/merge-patch+json"
 		method      = http.MethodPatch
@@ -158,7 +165,8 @@ type answer map[string]any
 func (a answer) str(k string) string { s, _ := a[k].(string); return s }
 
 // send delivers one command: retried with the same key on a transport
-// error, a 5xx or a 429 until it is answered or giveUp passes; recorded.
+// error, a 5xx or a 429 until it is answered or giveUp passes (unless it is
+// a one-shot); recorded.
 func (w *workload) send(s *sent, method, path, media string, body any) answer {
 	var raw []byte
 	if body != nil {
@@ -188,7 +196,7 @@ func (w *workload) send(s *sent, method, path, media string, body any) answer {
 		} else {
 			s.status = 0
 		}
-		if time.Now().After(deadline) {
+		if s.oneShot || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(backoff)
