@@ -54,6 +54,7 @@ func bulkSettings() []setting {
 		{"SMTP_USERNAME", "smtp-username", "", "SMTP user; empty = no authentication", parseSMTPUsername},
 		{"SMTP_PASSWORD", "smtp-password", "", "SMTP password (secret; prefer the variable to the flag)", parseSMTPPassword},
 		{"SMTP_TLS", "smtp-tls", "none", "SMTP transport security: none, starttls or tls", parseSMTPTLS},
+		{"NOTIFY_LEASE", "notify-lease", "2m", "how long a notifier holds a notice it sends; a crashed notifier's notice goes out again after it", parseNotifyLease},
 		{"HRIS_TENANT_ID", "hris-tenant-id", "", "tenant the HRIS sync feeds (required with HRIS_URL)", parseHRISTenant},
 		{"HRIS_URL", "hris-url", "", "HRIS employees endpoint; empty = the hris-sync role idles", parseHRISURL},
 		{"HRIS_TOKEN", "hris-token", "", "HRIS bearer token (secret; prefer the variable to the flag)", parseHRISToken},
@@ -196,6 +197,12 @@ func parseHRISDeactivate(raw string, c *Config) error {
 func parseHRISPageSize(raw string, c *Config) error {
 	n, err := wholeNumber(raw, 1, 10000)
 	c.HRISPageSize = n
+	return err
+}
+
+func parseNotifyLease(raw string, c *Config) error {
+	d, err := positiveDuration(raw)
+	c.NotifyLease = d
 	return err
 }
 

@@ -81,6 +81,10 @@ type Config struct {
 	SMTPPassword Secret
 	// SMTPTLS is none, starttls or tls (SMTP_TLS).
 	SMTPTLS string
+	// NotifyLease is how long a notifier holds a notice it is sending
+	// (NOTIFY_LEASE): a notifier that dies mid-send leaves the notice to be
+	// sent again once it runs out, so keep it above the longest send.
+	NotifyLease time.Duration
 
 	// HRISURL is the HRIS employees endpoint (HRIS_URL); empty means the
 	// hris-sync role idles.

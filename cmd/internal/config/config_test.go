@@ -47,6 +47,7 @@ func TestLoadDefaults(t *testing.T) {
 		SMTPAddr:           "127.0.0.1:1025",
 		SMTPFrom:           "userservice@localhost",
 		SMTPTLS:            "none",
+		NotifyLease:        2 * time.Minute,
 		HRISSchedule:       "0 2 * * *",
 		HRISPageSize:       500,
 	}
@@ -75,7 +76,7 @@ func TestLoadValues(t *testing.T) {
 				KafkaTopic: "hr.users", RelayConsumerGroup: "kafka-relay", RelayShards: []int{2, 0}, OutboxPollInterval: 50 * time.Millisecond,
 				OutboxRetention: 24 * time.Hour, APIRateLimit: 100, APIRateBurst: 200,
 				ImportQueue: "postgres", ImportKafkaTopic: "users.imports", ImportConsumers: 4,
-				SMTPAddr: "127.0.0.1:1025", SMTPFrom: "userservice@localhost", SMTPTLS: "none",
+				SMTPAddr: "127.0.0.1:1025", SMTPFrom: "userservice@localhost", SMTPTLS: "none", NotifyLease: 2 * time.Minute,
 				HRISSchedule: "0 2 * * *", HRISPageSize: 500,
 			}
 			if !reflect.DeepEqual(c, want) {
@@ -129,6 +130,7 @@ func TestLoadReportsEveryInvalidValue(t *testing.T) {
 		"SMTP_ADDR":               "mail.example.com",
 		"SMTP_FROM":               "Ops <ops@example.com>",
 		"SMTP_TLS":                "ssl",
+		"NOTIFY_LEASE":            "0s",
 		"HRIS_TENANT_ID":          "acme",
 		"HRIS_URL":                "ftp://hris.example.com/employees?key=secret",
 		"HRIS_TOKEN":              "secret token",

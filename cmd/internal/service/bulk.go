@@ -37,6 +37,9 @@ type Options struct {
 	HRIS *hris.ClientConfig
 	// ImportTempDir is where CSV uploads are spooled. Default os.TempDir().
 	ImportTempDir string
+	// NoticeLease is how long a notifier holds a notice it sends; zero
+	// means the use case's default (2m).
+	NoticeLease time.Duration
 }
 
 // buildBulk wires the import, HRIS and notification use cases into a, whose
@@ -95,7 +98,7 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 		if err != nil {
 			return command.DeliverNotificationHandler{}, err
 		}
-		return command.NewDeliverNotificationHandler(notes, senders, time.Now, command.DeliverNotificationConfig{})
+		return command.NewDeliverNotificationHandler(notes, senders, time.Now, command.DeliverNotificationConfig{Lease: o.NoticeLease})
 	})
 	q.GetImport = build(b, "NewGetImportHandler", func() (query.GetImportHandler, error) {
 		return query.NewGetImportHandler(imports)

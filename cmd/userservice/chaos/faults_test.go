@@ -23,6 +23,7 @@ func faultSet() map[string]fault {
 	for _, role := range roleNames {
 		register("kill-"+role, func(s *scenario) { s.killRestart(role) })
 	}
+	register("kill-notifier", func(s *scenario) { s.killNotifierMidSend() })
 	register("pg-restart", func(s *scenario) {
 		s.env.pg.Stop(s.t) // fast shutdown: open transactions roll back
 		time.Sleep(2 * time.Second)
@@ -65,6 +66,23 @@ func faultNames() []string {
 	slices.Sort(kills)
 	slices.Sort(others)
 	return append(kills, others...)
+}
+
+// killNotifierMidSend kills the notifier while the webhook receiver holds
+// its post unanswered: the notice was received but never recorded as sent,
+// so it must go out again once its lease (NOTIFY_LEASE) runs out.
+func (s *scenario) killNotifierMidSend() {
+	hd := s.env.hooks.holdNext(s.tag)
+	defer close(hd.release)
+	s.load.faulting.Store(false) // the fault proper comes after the import
+	s.waitImport()
+	select {
+	case <-hd.arrived:
+	case <-time.After(2 * time.Minute):
+		s.t.Fatal("the import's notice was not posted within 2 minutes")
+	}
+	s.load.faulting.Store(true)
+	s.killRestart("notifier")
 }
 
 // killRestart kills the role's process with SIGKILL mid-work and starts it

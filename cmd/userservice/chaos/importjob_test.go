@@ -84,19 +84,43 @@ func getJSON(t *testing.T, base, token, path string, v any) {
 // webhooks receives the notifier's webhook posts and counts them by
 // delivery id (the notice id, the same on every attempt).
 type webhooks struct {
-	srv *httptest.Server
-	mu  sync.Mutex
-	got map[string]int // delivery id -> posts
+	srv   *httptest.Server
+	mu    sync.Mutex
+	got   map[string]int   // delivery id -> posts
+	holds map[string]*hold // hook tag -> the next post to hold
+}
+
+// hold keeps one webhook post unanswered: arrived is closed when it came
+// in, and it is answered when release is closed.
+type hold struct{ arrived, release chan struct{} }
+
+// holdNext makes the next post to the tag's hook wait for release.
+func (h *webhooks) holdNext(tag string) *hold {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hd := &hold{arrived: make(chan struct{}), release: make(chan struct{})}
+	h.holds[tag] = hd
+	return hd
 }
 
 func newWebhooks(t *testing.T) *webhooks {
 	t.Helper()
-	h := &webhooks{got: map[string]int{}}
+	h := &webhooks{got: map[string]int{}, holds: map[string]*hold{}}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		tag := strings.TrimPrefix(r.URL.Path, "/hook/")
 		h.mu.Lock()
 		h.got[r.Header.Get("X-Userservice-Delivery")]++
+		hd := h.holds[tag]
+		delete(h.holds, tag)
 		h.mu.Unlock()
+		if hd != nil {
+			close(hd.arrived)
+			select {
+			case <-hd.release:
+			case <-r.Context().Done():
+			}
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(h.srv.Close)
