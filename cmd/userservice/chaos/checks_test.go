@@ -30,6 +30,7 @@ func (s *scenario) check() {
 	s.fig.events = len(events)
 	s.checkCommands(events)
 	s.checkStreams()
+	s.checkSeats()
 	s.checkReplay()
 	s.checkExpectations()
 	s.checkKafka(events)
@@ -146,6 +147,21 @@ func (s *scenario) checkStreams() {
 	}
 	if bad > 0 {
 		s.t.Errorf("%d streams have gaps in their versions", bad)
+	}
+}
+
+// checkSeats: the licence seats in use are the active users, so no command
+// took or freed a seat without its user's change (or the other way round).
+func (s *scenario) checkSeats() {
+	var used, active int
+	err := s.env.pool.QueryRow(context.Background(), `SELECT seats_used,
+		(SELECT count(*) FROM users WHERE tenant_id = $1 AND status = 'active') FROM tenants WHERE id = $1`,
+		s.tenant).Scan(&used, &active)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if used != active {
+		s.t.Errorf("tenant seats_used = %d, but %d users are active", used, active)
 	}
 }
 
