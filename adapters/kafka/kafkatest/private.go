@@ -1,13 +1,11 @@
 package kafkatest
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/userservice/userservice/adapters/scripttest"
 )
 
 // PrivateBroker is a Kafka broker of one test package's own, started by
@@ -72,29 +70,9 @@ func (b *PrivateBroker) Start(t testing.TB) {
 }
 
 func (b *PrivateBroker) run(script string) error {
-	root, err := repoRoot()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command("bash", filepath.Join(root, "scripts", script))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "KAFKA_INSTANCE="+b.name, "KAFKA_PORT="+strconv.Itoa(b.port))
+	env := []string{"KAFKA_INSTANCE=" + b.name, "KAFKA_PORT=" + strconv.Itoa(b.port)}
 	if b.advertised != 0 {
-		cmd.Env = append(cmd.Env, "KAFKA_ADVERTISED_PORT="+strconv.Itoa(b.advertised))
+		env = append(env, "KAFKA_ADVERTISED_PORT="+strconv.Itoa(b.advertised))
 	}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("scripts/%s: %w", script, err)
-	}
-	return nil
-}
-
-// repoRoot is the repository this package was compiled from: the scripts
-// live there, whichever package's directory the test runs in.
-func repoRoot() (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot locate the kafkatest package source")
-	}
-	return filepath.Abs(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+	return scripttest.Run(script, env...)
 }

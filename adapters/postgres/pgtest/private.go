@@ -2,17 +2,13 @@ package pgtest
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/userservice/userservice/adapters/scripttest"
 	"github.com/userservice/userservice/migrations"
 )
 
@@ -83,20 +79,5 @@ func (c *PrivateCluster) Start(t testing.TB) {
 }
 
 func (c *PrivateCluster) run(script string) error {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return fmt.Errorf("cannot locate the pgtest package source")
-	}
-	root, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", "..", ".."))
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command("bash", filepath.Join(root, "scripts", script))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "PG_INSTANCE="+c.name, "PGPORT="+strconv.Itoa(c.port))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("scripts/%s: %w", script, err)
-	}
-	return nil
+	return scripttest.Run(script, "PG_INSTANCE="+c.name, "PGPORT="+strconv.Itoa(c.port))
 }

@@ -54,6 +54,9 @@ func startProc(t *testing.T, role, bin, logPath string, env []string) *proc {
 func (p *proc) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return nil // stopped for good meanwhile (a supervisor's late restart)
+	}
 	cmd := exec.Command(p.bin, "--roles", p.role)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = p.log, p.log
@@ -82,12 +85,7 @@ func (p *proc) supervise(cmd *exec.Cmd, done chan struct{}) {
 	p.mu.Unlock()
 	if unexpected {
 		time.Sleep(time.Second)
-		p.mu.Lock()
-		closed := p.closed
-		p.mu.Unlock()
-		if !closed {
-			_ = p.start()
-		}
+		_ = p.start()
 	}
 }
 
