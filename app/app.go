@@ -23,6 +23,7 @@ type Commands struct {
 
 	CreateTenant command.CreateTenantHandler
 	IssueToken   command.IssueTokenHandler
+	RevokeToken  command.RevokeTokenHandler
 
 	// Bulk provisioning (imports, HRIS sync) and its notices.
 	StartImport             command.StartImportHandler

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -21,9 +22,6 @@ func NewTenants(pool *pgxpool.Pool) *Tenants { return &Tenants{pool: pool} }
 
 // ErrTenantNotFound is returned for a token of a tenant that does not exist.
 var ErrTenantNotFound = errors.New("tenant not found")
-
-// ErrTokenNotFound is returned when revoking a token the tenant does not have.
-var ErrTokenNotFound = errors.New("token not found in this tenant")
 
 // CreateTenant implements command.TenantStore.
 func (s *Tenants) CreateTenant(ctx context.Context, t command.Tenant) error {
@@ -49,8 +47,13 @@ func (s *Tenants) CreateToken(ctx context.Context, t command.Token) error {
 	return nil
 }
 
-// RevokeToken implements command.TenantStore. Revoking twice is harmless.
+// RevokeToken implements command.TenantStore. Revoking twice is harmless. A
+// token the tenant does not have, or an id that is no UUID (the column's
+// type), is command.ErrTokenNotFound.
 func (s *Tenants) RevokeToken(ctx context.Context, tenantID, tokenID string) error {
+	if uuid.Validate(tenantID) != nil || uuid.Validate(tokenID) != nil {
+		return command.ErrTokenNotFound
+	}
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $1 AND id = $2`,
 		tenantID, tokenID)
@@ -58,7 +61,7 @@ func (s *Tenants) RevokeToken(ctx context.Context, tenantID, tokenID string) err
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrTokenNotFound
+		return command.ErrTokenNotFound
 	}
 	return nil
 }

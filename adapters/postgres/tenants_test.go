@@ -44,7 +44,7 @@ func TestTokensAuthenticateUntilRevokedOrExpired(t *testing.T) {
 	if _, err := authn.Handle(f.ctx, tok.Plaintext); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Fatalf("revoked token: err = %v", err)
 	}
-	if err := tenants.RevokeToken(f.ctx, uuid.NewString(), tok.ID); !errors.Is(err, ErrTokenNotFound) {
+	if err := tenants.RevokeToken(f.ctx, uuid.NewString(), tok.ID); !errors.Is(err, command.ErrTokenNotFound) {
 		t.Fatalf("revoking another tenant's token: err = %v", err)
 	}
 	if _, err := issue.Handle(f.ctx, command.IssueToken{TenantID: uuid.NewString(), Role: auth.RoleAdmin}); !errors.Is(err, ErrTenantNotFound) {

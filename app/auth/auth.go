@@ -44,12 +44,14 @@ const (
 	PermImport     Permission = "imports:write"
 	// PermSCIM is reading and writing users through the SCIM port.
 	PermSCIM Permission = "scim"
+	// PermManageTokens is revoking the tenant's API tokens.
+	PermManageTokens Permission = "tokens:write"
 )
 
 var grants = map[Role][]Permission{
 	RoleReader:   {PermReadUsers},
 	RoleImporter: {PermReadUsers, PermImport},
-	RoleAdmin:    {PermReadUsers, PermWriteUsers, PermImport, PermSCIM},
+	RoleAdmin:    {PermReadUsers, PermWriteUsers, PermImport, PermSCIM, PermManageTokens},
 	RoleSCIM:     {PermSCIM},
 }
 

@@ -8,22 +8,22 @@ import (
 
 func TestRolesGrantWhatTheirNamesSay(t *testing.T) {
 	cases := []struct {
-		role                       Role
-		read, write, imports, scim bool
+		role                               Role
+		read, write, imports, scim, tokens bool
 	}{
-		{RoleReader, true, false, false, false},
-		{RoleImporter, true, false, true, false},
-		{RoleAdmin, true, true, true, true},
+		{RoleReader, true, false, false, false, false},
+		{RoleImporter, true, false, true, false, false},
+		{RoleAdmin, true, true, true, true, true},
 		// A SCIM token reaches the SCIM endpoints only, not the admin API.
-		{RoleSCIM, false, false, false, true},
-		{Role("root"), false, false, false, false},
+		{RoleSCIM, false, false, false, true, false},
+		{Role("root"), false, false, false, false, false},
 	}
 	for _, c := range cases {
 		p := Principal{Role: c.role}
 		if p.Can(PermReadUsers) != c.read || p.Can(PermWriteUsers) != c.write || p.Can(PermImport) != c.imports ||
-			p.Can(PermSCIM) != c.scim {
-			t.Errorf("%s: read %v write %v import %v scim %v", c.role, p.Can(PermReadUsers), p.Can(PermWriteUsers),
-				p.Can(PermImport), p.Can(PermSCIM))
+			p.Can(PermSCIM) != c.scim || p.Can(PermManageTokens) != c.tokens {
+			t.Errorf("%s: read %v write %v import %v scim %v tokens %v", c.role, p.Can(PermReadUsers), p.Can(PermWriteUsers),
+				p.Can(PermImport), p.Can(PermSCIM), p.Can(PermManageTokens))
 		}
 	}
 }

@@ -70,9 +70,8 @@ func tokenCreate(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// tokenRevoke revokes a token. There is no RevokeToken use case in the
-// application layer yet, so this goes through the tenant store's own
-// RevokeToken (the TenantStore port), still not raw SQL.
+// tokenRevoke revokes a token through the RevokeToken use case, the same one
+// the admin API's DELETE /v1/tokens/{id} runs.
 func tokenRevoke(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("token revoke")
 	tenant := fs.String("tenant", "", "the tenant's id (required)")
@@ -94,8 +93,12 @@ func tokenRevoke(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer pool.Close()
-	err = postgres.NewTenants(pool).RevokeToken(ctx, *tenant, *tokenID)
-	if errors.Is(err, postgres.ErrTokenNotFound) {
+	application, err := service.BuildApplication(pool, nil, nil)
+	if err != nil {
+		return err
+	}
+	err = application.Commands.RevokeToken.Handle(ctx, command.RevokeToken{TenantID: *tenant, TokenID: *tokenID})
+	if errors.Is(err, command.ErrTokenNotFound) {
 		return fmt.Errorf("token revoke: --token-id %s: no such token in tenant %s", *tokenID, *tenant)
 	}
 	if err != nil {

@@ -66,6 +66,42 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/imports/{id}/parked", h.guard(auth.PermImport, h.listParkedRows)).Methods(http.MethodGet)
 	r.Handle("/v1/imports/{id}/retry", h.guard(auth.PermImport, h.retryImport)).Methods(http.MethodPost)
 	r.Handle("/v1/notification-settings", h.guard(auth.PermWriteUsers, h.setNotificationSettings)).Methods(http.MethodPut)
+
+	r.Handle("/v1/tokens/{id}", h.guard(auth.PermManageTokens, h.revokeToken)).Methods(http.MethodDelete)
+}
+
+// Route is one method and path template the admin API serves.
+type Route struct {
+	Method string
+	Path   string
+}
+
+// String is "METHOD /path/{template}".
+func (r Route) String() string { return r.Method + " " + r.Path }
+
+// Routes lists every route NewHandler serves, read from the router itself
+// (mux.Router.Walk), so tests that must cover every route (tenant isolation,
+// roles, documentation) enumerate them instead of keeping a list that a new
+// route could slip past.
+func Routes() ([]Route, error) {
+	router := mux.NewRouter()
+	(&handler{}).routes(router) // handlers are only bound here, never run
+	var routes []Route
+	err := router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := route.GetPathTemplate()
+		if err != nil {
+			return err
+		}
+		methods, err := route.GetMethods()
+		if err != nil {
+			return fmt.Errorf("route %s: every route must name its methods: %w", path, err)
+		}
+		for _, m := range methods {
+			routes = append(routes, Route{Method: m, Path: path})
+		}
+		return nil
+	})
+	return routes, err
 }
 
 // checkCommands rejects an Application whose user commands are missing, at

@@ -69,6 +69,9 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	issueToken := build(&b, "NewIssueTokenHandler", func() (command.IssueTokenHandler, error) {
 		return command.NewIssueTokenHandler(tenants, newStringID, now)
 	})
+	revokeToken := build(&b, "NewRevokeTokenHandler", func() (command.RevokeTokenHandler, error) {
+		return command.NewRevokeTokenHandler(tenants)
+	})
 	getUser := build(&b, "NewGetUserHandler", func() (query.GetUserHandler, error) {
 		return query.NewGetUserHandler(users)
 	})
@@ -100,6 +103,7 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			DeleteUser:     decorator.Command[command.DeleteUser](deleteUser, "DeleteUser", cmdLog, metrics),
 			CreateTenant:   createTenant,
 			IssueToken:     issueToken,
+			RevokeToken:    revokeToken,
 		},
 		Queries: app.Queries{
 			GetUser:       getUser,
