@@ -1,0 +1,284 @@
+package main
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/userservice/userservice/app/auth"
+	"github.com/userservice/userservice/ports/httpapi"
+)
+
+// secRequest is one request of the security tests.
+type secRequest struct {
+	method, path string
+	body         any // nil, a string (sent as is) or a value (sent as JSON)
+	contentType  string
+}
+
+// routeCase says how the security tests call one route of the admin API.
+type routeCase struct {
+	// minRole is the least role allowed; "" means public (no token at all).
+	minRole auth.Role
+	// ok is the status an allowed caller gets on its own tenant's resources.
+	ok int
+	// build aims the request at tn's resources.
+	build func(f *secFixture, tn *secTenant) secRequest
+	// crossTenant, for routes that name no resource in their path (they act
+	// on the caller's tenant), shows that a token of mine cannot reach
+	// theirs through the body or the query. Routes with an {id} need none:
+	// mine aiming at their id must get 404, checked for every such route.
+	crossTenant func(t *testing.T, f *secFixture, mine, theirs *secTenant)
+}
+
+var (
+	reader   = auth.RoleReader
+	importer = auth.RoleImporter
+	admin    = auth.RoleAdmin
+)
+
+// routeCases has one entry per route of httpapi.Routes(): a new route
+// without one fails TestEverySecurityCaseMatchesARoute. Routes served by other
+// ports on the same server (SCIM, when it lands) join with their own
+// Routes() in allRoutes and one entry each here.
+var routeCases = map[string]routeCase{
+	"GET /openapi.yaml":  {ok: 200, build: fixed("GET", "/openapi.yaml")},
+	"HEAD /openapi.yaml": {ok: 200, build: fixed("HEAD", "/openapi.yaml")},
+
+	"POST /v1/users": {minRole: admin, ok: 201, build: func(f *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "POST", path: "/v1/users", body: newUser(f.unique("new") + "@example.com")}
+	}, crossTenant: createCannotReachTheirs},
+	"GET /v1/users": {minRole: reader, ok: 200, build: fixed("GET", "/v1/users"), crossTenant: listShowsOnlyMine},
+	"GET /v1/users/{id}": {minRole: reader, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "GET", path: "/v1/users/" + tn.userID}
+	}},
+	"PATCH /v1/users/{id}": {minRole: admin, ok: 200, build: func(f *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "PATCH", path: "/v1/users/" + tn.userID, body: map[string]any{"title": f.unique("t")},
+			contentType: "application/merge-patch+json"}
+	}},
+	"DELETE /v1/users/{id}": {minRole: admin, ok: 204, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "DELETE", path: "/v1/users/" + tn.doomedID}
+	}},
+	"POST /v1/users/{id}/deactivate": {minRole: admin, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "POST", path: "/v1/users/" + tn.userID + "/deactivate", body: map[string]any{"reason": "test"}}
+	}},
+	"POST /v1/users/{id}/reactivate": {minRole: admin, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "POST", path: "/v1/users/" + tn.userID + "/reactivate"}
+	}},
+	"GET /v1/users/{id}/events": {minRole: reader, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "GET", path: "/v1/users/" + tn.userID + "/events"}
+	}},
+
+	"POST /v1/imports": {minRole: importer, ok: 202, build: func(f *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "POST", path: "/v1/imports", contentType: "text/csv",
+			body: "external_id,email,given_name,family_name\n" + f.unique("X") + "," + f.unique("x") + "@example.com,X,Y\n"}
+	}, crossTenant: importJobIsMine},
+	"GET /v1/imports/{id}":          {minRole: importer, ok: 200, build: jobRoute("GET", "")},
+	"GET /v1/imports/{id}/failures": {minRole: importer, ok: 200, build: jobRoute("GET", "/failures")},
+	"GET /v1/imports/{id}/parked":   {minRole: importer, ok: 200, build: jobRoute("GET", "/parked")},
+	"POST /v1/imports/{id}/retry":   {minRole: importer, ok: 202, build: jobRoute("POST", "/retry")},
+
+	"PUT /v1/notification-settings": {minRole: admin, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "PUT", path: "/v1/notification-settings", body: map[string]any{
+			"emails": []string{f.unique("ops") + "@example.com"}, "webhook_url": tn.webhook, "webhook_secret": "0123456789abcdef"}}
+	}, crossTenant: settingsAreMine},
+
+	"DELETE /v1/tokens/{id}": {minRole: admin, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
+		_, spare := f.issue(tn.id, auth.RoleReader) // revoke a spare one, not the caller's
+		return secRequest{method: "DELETE", path: "/v1/tokens/" + spare}
+	}},
+}
+
+// allRoutes is every route the userservice process serves with tokens.
+func allRoutes(t *testing.T) []httpapi.Route {
+	t.Helper()
+	routes, err := httpapi.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return routes
+}
+
+func fixed(method, path string) func(*secFixture, *secTenant) secRequest {
+	return func(*secFixture, *secTenant) secRequest { return secRequest{method: method, path: path} }
+}
+
+func jobRoute(method, suffix string) func(*secFixture, *secTenant) secRequest {
+	return func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: method, path: "/v1/imports/" + tn.jobID + suffix}
+	}
+}
+
+func (f *secFixture) send(token string, r secRequest) response {
+	f.t.Helper()
+	var headers []string
+	if r.contentType != "" {
+		headers = []string{"Content-Type", r.contentType}
+	}
+	return f.s.call(r.method, r.path, token, r.body, headers...)
+}
+
+// TestEverySecurityCaseMatchesARoute is the guard: every route the router
+// serves has a case (so a new endpoint must say who may call it and how it
+// stays inside its tenant), and every case names a real route.
+func TestEverySecurityCaseMatchesARoute(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range allRoutes(t) {
+		key := r.String()
+		seen[key] = true
+		c, ok := routeCases[key]
+		if !ok {
+			t.Errorf("route %s has no security case in routeCases: say which role may call it and how it stays in its tenant", key)
+			continue
+		}
+		if c.minRole != "" && !strings.Contains(r.Path, "{") && c.crossTenant == nil {
+			t.Errorf("route %s names no resource in its path, so it needs a crossTenant check", key)
+		}
+	}
+	for key := range routeCases {
+		if !seen[key] {
+			t.Errorf("routeCases has %s, which the router does not serve", key)
+		}
+	}
+}
+
+// TestTenantIsolationOnEveryRoute aims a token of one tenant, of every role,
+// at the other tenant's user, manager, import job and token through every
+// route, then checks that nothing of the other tenant changed.
+func TestTenantIsolationOnEveryRoute(t *testing.T) {
+	t.Parallel()
+	s := startService(t, "api")
+	f := newSecFixture(t, s)
+	mine, theirs := f.newSecTenant("mine"), f.newSecTenant("theirs")
+	before := readTenantState(t, theirs.id)
+
+	for _, r := range allRoutes(t) {
+		c := routeCases[r.String()]
+		if c.build == nil || c.minRole == "" {
+			continue // no case (reported by the guard test) or public
+		}
+		t.Run(r.String(), func(t *testing.T) {
+			if c.crossTenant != nil {
+				c.crossTenant(t, f, mine, theirs)
+			}
+			if !strings.Contains(r.Path, "{") {
+				return
+			}
+			for _, role := range []auth.Role{reader, importer, admin} {
+				req := c.build(f, theirs)
+				got := f.send(mine.token[role], req)
+				// A role too weak for the route may learn that (403) but
+				// nothing about the other tenant's resource.
+				if canCall(role, c.minRole) {
+					got.want(t, 404, "not_found")
+				} else if got.status != 403 && got.status != 404 {
+					t.Fatalf("%s with mine's %s token: status %d: %s", req.path, role, got.status, got.raw)
+				}
+				for _, secret := range []string{theirs.email, "theirs-"} {
+					if strings.Contains(got.raw, secret) {
+						t.Fatalf("%s %s leaked %q: %s", req.method, req.path, secret, got.raw)
+					}
+				}
+			}
+		})
+	}
+
+	if after := readTenantState(t, theirs.id); after != before {
+		t.Fatalf("the other tenant changed:\nbefore %+v\nafter  %+v", before, after)
+	}
+	for _, token := range theirs.token { // none of their tokens was revoked
+		s.call("GET", "/v1/users/"+theirs.userID, token, nil).want(t, 200, "")
+	}
+}
+
+// canCall reports whether role is at least min in reader < importer < admin.
+func canCall(role, min auth.Role) bool {
+	order := []auth.Role{reader, importer, admin}
+	return min == "" || slices.Index(order, role) >= slices.Index(order, min)
+}
+
+// createCannotReachTheirs: a new user of mine may not name their user as
+// manager; their e-mail and external id are free in my tenant (uniqueness is
+// per tenant) and make a new user of mine, leaving theirs alone.
+func createCannotReachTheirs(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	tok := mine.token[admin]
+	f.s.call("POST", "/v1/users", tok, map[string]any{"email": f.unique("m") + "@example.com", "given_name": "M",
+		"family_name": "M", "manager_id": theirs.userID}).want(t, 422, "manager_not_found")
+	twin := f.s.call("POST", "/v1/users", tok, map[string]any{"email": theirs.email, "given_name": "Twin",
+		"family_name": "Mine", "external_id": "theirs-VIC"}).want(t, 201, "")
+	if twin.str("id") == theirs.userID {
+		t.Fatalf("creating with their e-mail returned their user %s", theirs.userID)
+	}
+	f.s.call("PATCH", "/v1/users/"+twin.str("id"), tok, map[string]any{"manager_id": theirs.managerID}).
+		want(t, 422, "manager_not_found")
+}
+
+// listShowsOnlyMine: no filter lists a user of theirs.
+func listShowsOnlyMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	for _, q := range []string{"", "?email=" + theirs.email, "?external_id=theirs-VIC", "?department=theirs", "?limit=500"} {
+		list := f.s.call("GET", "/v1/users"+q, mine.token[reader], nil).want(t, 200, "")
+		for _, u := range list.body["users"].([]any) {
+			id := u.(map[string]any)["id"]
+			if id == theirs.userID || id == theirs.managerID {
+				t.Fatalf("GET /v1/users%s listed their user %v", q, id)
+			}
+		}
+	}
+}
+
+// importJobIsMine: an upload naming their people makes a job of mine, which
+// they cannot see.
+func importJobIsMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	job := f.s.call("POST", "/v1/imports", mine.token[importer], "external_id,email,given_name,family_name,manager_external_id\n"+
+		"theirs-VIC,"+theirs.email+",Vic,Mine,theirs-BOSS\n", "Content-Type", "text/csv").want(t, 202, "")
+	f.s.call("GET", "/v1/imports/"+job.str("id"), theirs.token[admin], nil).want(t, 404, "not_found")
+	f.s.call("GET", "/v1/imports/"+job.str("id"), mine.token[importer], nil).want(t, 200, "")
+}
+
+// settingsAreMine: PUT replaces the caller's settings only.
+func settingsAreMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	f.s.call("PUT", "/v1/notification-settings", mine.token[admin], map[string]any{"emails": []string{theirs.email},
+		"webhook_url": "https://mine.example.com/other", "webhook_secret": "fedcba9876543210"}).want(t, 204, "")
+}
+
+// TestRolesOnEveryRoute calls every route with no token, with each role and
+// with a revoked token, on the caller's own tenant: a role below the route's
+// is 403 and changes nothing, an allowed one gets the route's success status.
+func TestRolesOnEveryRoute(t *testing.T) {
+	t.Parallel()
+	s := startService(t, "api")
+	f := newSecFixture(t, s)
+	tn := f.newSecTenant("roles")
+	revoked, revokedID := f.issue(tn.id, admin)
+	s.call("DELETE", "/v1/tokens/"+revokedID, tn.token[admin], nil).want(t, 204, "")
+	s.call("DELETE", "/v1/tokens/"+revokedID, tn.token[admin], nil).want(t, 204, "") // again: harmless
+
+	for _, r := range allRoutes(t) {
+		c, ok := routeCases[r.String()]
+		if !ok {
+			continue // reported by the guard test
+		}
+		t.Run(r.String(), func(t *testing.T) {
+			if c.minRole == "" {
+				f.send("", c.build(f, tn)).want(t, c.ok, "")
+				return
+			}
+			f.send("", c.build(f, tn)).want(t, http.StatusUnauthorized, "unauthorized")
+			f.send(revoked, c.build(f, tn)).want(t, http.StatusUnauthorized, "unauthorized")
+			f.send("usr_"+strings.Repeat("A", 43), c.build(f, tn)).want(t, http.StatusUnauthorized, "unauthorized")
+			for _, role := range []auth.Role{reader, importer, admin} {
+				before := readTenantState(t, tn.id)
+				got := f.send(tn.token[role], c.build(f, tn))
+				if canCall(role, c.minRole) {
+					got.want(t, c.ok, "")
+					continue
+				}
+				got.want(t, http.StatusForbidden, "forbidden")
+				if after := readTenantState(t, tn.id); after != before {
+					t.Fatalf("a forbidden %s by %s changed the tenant:\nbefore %+v\nafter  %+v", r, role, before, after)
+				}
+			}
+		})
+	}
+}
