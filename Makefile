@@ -6,7 +6,7 @@ GO    ?= go
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test chaos chaos-short services down migrate build lint check-imports fmt
+.PHONY: run test chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080)
 run: services
@@ -46,12 +46,22 @@ migrate: services
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## lint: gofmt, go vet and the dependency rule (domain and app import no adapter, port or cmd)
+## lint: gofmt, go vet, the dependency rule (domain and app import no adapter, port or cmd) and govulncheck
 lint: check-imports
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags chaos ./cmd/userservice/chaos/
+	@GO=$(GO) bash scripts/vulncheck.sh
+
+## vulncheck: govulncheck (pinned) against vuln.go.dev, or an offline copy of golang.org/x/vulndb when that is unreachable
+vulncheck:
+	@GO=$(GO) bash scripts/vulncheck.sh
+
+## fuzz: every fuzz target for FUZZTIME each (default 60s), e.g. make fuzz FUZZTIME=10s; FUZZ_KEEP=1 keeps the corpus in testdata/fuzz
+FUZZTIME ?= 60s
+fuzz:
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 check-imports:
 	@bash scripts/check-imports.sh

@@ -110,16 +110,12 @@ func (h *handler) setNotificationSettings(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Emails        []string `json:"emails"`
-		WebhookURL    string   `json:"webhook_url"`
-		WebhookSecret string   `json:"webhook_secret"`
-	}
-	if err := decodeObject(body, &req); err != nil {
+	settings, err := decodeSettings(body)
+	if err != nil {
 		return err
 	}
-	if err := h.app.Commands.SetNotificationSettings.Handle(r.Context(), command.SetNotificationSettings{TenantID: p.TenantID,
-		Emails: req.Emails, WebhookURL: req.WebhookURL, WebhookSecret: req.WebhookSecret}); err != nil {
+	settings.TenantID = p.TenantID
+	if err := h.app.Commands.SetNotificationSettings.Handle(r.Context(), settings); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

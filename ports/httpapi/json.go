@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // Media types of request bodies.
@@ -79,6 +80,11 @@ func decodeObject(data []byte, dst any) error {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return fmt.Errorf("%w: the body must be a JSON object", errMalformedRequest)
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD and store
+	// a name the client never sent; JSON is UTF-8 (RFC 8259), so refuse it.
+	if !utf8.Valid(data) {
+		return fmt.Errorf("%w: the body is not valid UTF-8", errMalformedRequest)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 
+	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -118,4 +119,21 @@ func decodeDeactivation(body []byte) (string, error) {
 		return "", err
 	}
 	return req.Reason, nil
+}
+
+// settingsRequest is the body of PUT /v1/notification-settings.
+type settingsRequest struct {
+	Emails        []string `json:"emails"`
+	WebhookURL    string   `json:"webhook_url"`
+	WebhookSecret string   `json:"webhook_secret"`
+}
+
+// decodeSettings returns the settings without a tenant: the caller's token
+// says which tenant they are for, never the body.
+func decodeSettings(body []byte) (command.SetNotificationSettings, error) {
+	var req settingsRequest
+	if err := decodeObject(body, &req); err != nil {
+		return command.SetNotificationSettings{}, err
+	}
+	return command.SetNotificationSettings{Emails: req.Emails, WebhookURL: req.WebhookURL, WebhookSecret: req.WebhookSecret}, nil
 }
