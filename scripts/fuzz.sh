@@ -26,6 +26,7 @@ TARGETS="
 ./ports/httpapi FuzzDecodeRequests
 ./domain/user FuzzUpdateNeverPanicsAndNoOpIsStable
 ./domain/user FuzzUpcastAndDecodeEvent
+./domain/user FuzzParseID
 ./adapters/eventcontract FuzzDecode
 ./ports/messages FuzzDecodeRowMessage
 "
