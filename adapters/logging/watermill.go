@@ -1,6 +1,8 @@
 package logging
 
 import (
+	"context"
+	"errors"
 	"sort"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -25,8 +27,14 @@ func NewWatermill(log *zap.Logger) *WatermillAdapter {
 
 var _ watermill.LoggerAdapter = (*WatermillAdapter)(nil)
 
-// Error logs at error level with err attached.
+// Error logs at error level with err attached, except errors of a cancelled
+// context: Watermill's subscribers report their interrupted transaction as an
+// error when they are stopped, and a clean shutdown is not an error.
 func (a *WatermillAdapter) Error(msg string, err error, fields watermill.LogFields) {
+	if errors.Is(err, context.Canceled) {
+		a.log.Debug(msg, append(zapFields(fields), zap.Error(err))...)
+		return
+	}
 	a.log.Error(msg, append(zapFields(fields), zap.Error(err))...)
 }
 

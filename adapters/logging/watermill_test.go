@@ -1,7 +1,9 @@
 package logging_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -69,5 +71,18 @@ func TestParseLevel(t *testing.T) {
 	}
 	if log.Core().Enabled(zapcore.InfoLevel) || !log.Core().Enabled(zapcore.WarnLevel) {
 		t.Error("NewZap(warn) does not filter at warn")
+	}
+}
+
+// A subscriber stopped by its context reports the interrupted transaction as
+// an error; that is a clean shutdown, so it is logged at debug level.
+func TestWatermillAdapterLogsCancellationAtDebug(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	a := logging.NewWatermill(zap.New(core))
+	a.Error("could not commit tx for querying message", fmt.Errorf("timeout: %w", context.Canceled), nil)
+	a.Error("real failure", context.DeadlineExceeded, nil)
+	entries := logs.AllUntimed()
+	if len(entries) != 2 || entries[0].Level != zapcore.DebugLevel || entries[1].Level != zapcore.ErrorLevel {
+		t.Fatalf("entries = %+v; want the cancellation at debug, the deadline at error", entries)
 	}
 }
