@@ -5,10 +5,13 @@
 // acknowledged the event, and a crash in between publishes it again.
 //
 // Stock limits designed past: a LISTEN/NOTIFY wake-up (sent by the unit of
-// work after each commit) replaces the 1 s idle poll; shards relay in parallel (one active relay per shard, held by
-// watermill-sql's row lock on the offsets row, so extra relay processes are hot
-// standbys that take over within a poll); relayed rows are deleted on a
-// schedule, so each query reads a short backlog.
+// work after each commit) replaces the 1 s idle poll; each batch is read with
+// a keyset query (postgres.OutboxSchema) and sent to Kafka as a whole, with
+// one wait for its acknowledgements before its offset is acknowledged
+// (pipelined.go); shards relay in parallel (one active relay per shard, held
+// by watermill-sql's row lock on the offsets row, so extra relay processes are
+// hot standbys that take over within a poll); relayed rows are deleted on a
+// schedule.
 package relay
 
 import (
