@@ -45,7 +45,7 @@ func newSCIMTenant(t *testing.T, seats int) scimTenant {
 func (s *svc) scimCall(method, path, token string, body any, headers ...string) scimResponse {
 	s.t.Helper()
 	if body != nil {
-		headers = append(headers, "Content-Type", "application/scim+json")
+		headers = append([]string{"Content-Type", "application/scim+json"}, headers...) // a caller's own wins
 	}
 	r := s.call(method, "/scim/v2"+path, token, body, headers...)
 	return scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}

@@ -37,6 +37,12 @@ func TestSCIMUserLifecycle(t *testing.T) {
 		t.Fatalf("validation detail: %s", bad.raw)
 	}
 	s.scimCall("POST", "/Users", tn.scim, `{"userName":`).want(t, 400, "invalidSyntax")
+	s.scimCall("POST", "/Users", tn.scim, `[]`).want(t, 400, "invalidSyntax")
+	s.scimCall("POST", "/Users", tn.scim, "userName=x", "Content-Type", "application/x-www-form-urlencoded").want(t, 415, "")
+	s.scimCall("POST", "/Users", tn.scim, `{"userName":"`+strings.Repeat("x", 2<<20)+`"}`).want(t, 413, "")
+	if r := s.scimCall("PUT", "/Users", tn.scim, scimUser("x@example.com", "X", "Y", nil)).want(t, 405, ""); r.header.Get("Allow") != "GET, POST" {
+		t.Fatalf("Allow: %q", r.header.Get("Allow"))
+	}
 	// the one seat is taken
 	s.scimCall("POST", "/Users", tn.scim, scimUser("b@example.com", "B", "B", nil)).want(t, 409, "")
 

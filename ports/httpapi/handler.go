@@ -15,6 +15,7 @@ import (
 
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/auth"
+	"github.com/userservice/userservice/ports/internal/allow"
 )
 
 // handler holds what the routes share.
@@ -127,24 +128,5 @@ func checkCommands(c app.Commands) error {
 	return errors.Join(errs...)
 }
 
-// allowedMethods lists the methods the router would accept for r's path, for
-// the Allow header that RFC 9110 requires on a 405.
-func allowedMethods(router *mux.Router, r *http.Request) []string {
-	var allowed []string
-	_ = router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
-		methods, err := route.GetMethods()
-		if err != nil {
-			return nil // a route without a method matcher accepts any method
-		}
-		for _, m := range methods {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			var match mux.RouteMatch
-			if route.Match(probe, &match) {
-				allowed = append(allowed, m)
-			}
-		}
-		return nil
-	})
-	return allowed
-}
+// allowedMethods lists the methods the router would accept for r's path.
+func allowedMethods(router *mux.Router, r *http.Request) []string { return allow.Methods(router, r) }

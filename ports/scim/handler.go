@@ -21,6 +21,7 @@ import (
 
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/auth"
+	"github.com/userservice/userservice/ports/internal/allow"
 	"github.com/userservice/userservice/ports/internal/bearer"
 )
 
@@ -75,24 +76,27 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, baseURL: strings.TrimSuffix(cfg.BaseURL, "/")}
-	r := mux.NewRouter().PathPrefix(Prefix).Subrouter()
-	r.HandleFunc("/ServiceProviderConfig", h.serviceProviderConfig).Methods(http.MethodGet)
-	r.HandleFunc("/Schemas", h.schemas).Methods(http.MethodGet)
-	r.HandleFunc("/Schemas/{id}", h.schemas).Methods(http.MethodGet)
-	r.HandleFunc("/ResourceTypes", h.resourceTypes).Methods(http.MethodGet)
-	r.HandleFunc("/ResourceTypes/{id}", h.resourceTypes).Methods(http.MethodGet)
-	r.Handle("/Users", h.guard(h.listUsers)).Methods(http.MethodGet)
-	r.Handle("/Users", h.guard(h.postUser)).Methods(http.MethodPost)
-	r.Handle("/Users/.search", h.guard(h.searchUsers)).Methods(http.MethodPost)
-	r.Handle("/Users/{id}", h.guard(h.getUser)).Methods(http.MethodGet)
-	r.Handle("/Users/{id}", h.guard(h.onUser(true, h.replace))).Methods(http.MethodPut)
-	r.Handle("/Users/{id}", h.guard(h.onUser(true, h.patch))).Methods(http.MethodPatch)
-	r.Handle("/Users/{id}", h.guard(h.onUser(false, h.remove))).Methods(http.MethodDelete)
-	r.Handle("/Bulk", h.guard(h.bulk)).Methods(http.MethodPost)
+	// Full paths on one router: a PathPrefix subrouter answers a wrong
+	// method with 404 instead of 405.
+	r := mux.NewRouter()
+	r.HandleFunc(Prefix+"/ServiceProviderConfig", h.serviceProviderConfig).Methods(http.MethodGet)
+	r.HandleFunc(Prefix+"/Schemas", h.schemas).Methods(http.MethodGet)
+	r.HandleFunc(Prefix+"/Schemas/{id}", h.schemas).Methods(http.MethodGet)
+	r.HandleFunc(Prefix+"/ResourceTypes", h.resourceTypes).Methods(http.MethodGet)
+	r.HandleFunc(Prefix+"/ResourceTypes/{id}", h.resourceTypes).Methods(http.MethodGet)
+	r.Handle(Prefix+"/Users", h.guard(h.listUsers)).Methods(http.MethodGet)
+	r.Handle(Prefix+"/Users", h.guard(h.postUser)).Methods(http.MethodPost)
+	r.Handle(Prefix+"/Users/.search", h.guard(h.searchUsers)).Methods(http.MethodPost)
+	r.Handle(Prefix+"/Users/{id}", h.guard(h.getUser)).Methods(http.MethodGet)
+	r.Handle(Prefix+"/Users/{id}", h.guard(h.onUser(true, h.replace))).Methods(http.MethodPut)
+	r.Handle(Prefix+"/Users/{id}", h.guard(h.onUser(true, h.patch))).Methods(http.MethodPatch)
+	r.Handle(Prefix+"/Users/{id}", h.guard(h.onUser(false, h.remove))).Methods(http.MethodDelete)
+	r.Handle(Prefix+"/Bulk", h.guard(h.bulk)).Methods(http.MethodPost)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		h.fail(w, req, &scimError{status: 404, detail: "no such endpoint"})
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allow.Methods(r, req), ", "))
 		h.fail(w, req, &scimError{status: 405, detail: "method not allowed on this endpoint"})
 	})
 	return h.withCorrelation(r), nil
