@@ -161,3 +161,15 @@ func TestSCIMDiscovery(t *testing.T) {
 	s.scimCall("GET", "/ResourceTypes/Group", "", nil).want(t, 404, "")
 	s.scimCall("GET", "/Groups", "", nil).want(t, 404, "")
 }
+
+// TestSCIMRateLimit: SCIM tokens are rate limited like the admin API's.
+func TestSCIMRateLimit(t *testing.T) {
+	t.Parallel()
+	s := startService(t, "api", "API_RATE_LIMIT", "1", "API_RATE_BURST", "2")
+	tn := newSCIMTenant(t, 1)
+	s.scimCall("GET", "/Users", tn.scim, nil).want(t, 200, "")
+	s.scimCall("GET", "/Users", tn.scim, nil).want(t, 200, "")
+	if r := s.scimCall("GET", "/Users", tn.scim, nil).want(t, 429, ""); r.header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+}

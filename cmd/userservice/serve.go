@@ -121,7 +121,8 @@ func newAPIServer(cfg config.Config, pool *pgxpool.Pool, reg *prometheus.Registr
 	if err != nil {
 		return nil, err
 	}
-	scimAPI, err := scim.NewHandler(application, scim.Config{Logger: log.Named("scim")})
+	scimAPI, err := scim.NewHandler(application, scim.Config{Logger: log.Named("scim"),
+		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/ports/internal/bearer"
+	"github.com/userservice/userservice/ports/internal/ratelimit"
 )
 
 // guardedFunc is a route handler that runs for an authenticated, authorised
@@ -24,8 +25,8 @@ func (h *handler) guard(perm auth.Permission, fn guardedFunc) http.Handler {
 			return
 		}
 		infoFrom(r.Context()).tenantID = p.TenantID
-		if ok, wait := h.limiter.allow(p.TokenID); !ok {
-			setRetryAfter(w, wait)
+		if ok, wait := h.limiter.Allow(p.TokenID); !ok {
+			ratelimit.SetRetryAfter(w, wait)
 			h.fail(w, r, errRateLimited)
 			return
 		}

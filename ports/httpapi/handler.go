@@ -16,6 +16,7 @@ import (
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/ports/internal/allow"
+	"github.com/userservice/userservice/ports/internal/ratelimit"
 )
 
 // handler holds what the routes share.
@@ -23,7 +24,7 @@ type handler struct {
 	app     app.Application
 	log     *zap.Logger
 	maxBody int64
-	limiter *tokenLimiter
+	limiter *ratelimit.PerToken
 }
 
 // NewHandler returns the admin API's http.Handler, serving /v1/users and
@@ -34,7 +35,7 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("httpapi.NewHandler: %w", err)
 	}
 	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes,
-		limiter: newTokenLimiter(cfg.RateLimit, cfg.RateBurst)}
+		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst)}
 
 	router := mux.NewRouter()
 	router.Use(recordRoute)

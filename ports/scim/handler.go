@@ -23,6 +23,7 @@ import (
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/ports/internal/allow"
 	"github.com/userservice/userservice/ports/internal/bearer"
+	"github.com/userservice/userservice/ports/internal/ratelimit"
 )
 
 // Prefix is the path under which the port serves (RFC 7644 section 3.13
@@ -39,11 +40,23 @@ type Config struct {
 	// MaxBodyBytes caps a request body (a Bulk request included); zero
 	// means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// RateLimit and RateBurst limit the requests per second (and the burst)
+	// per token and process, like the admin API's: beyond them, 429 with
+	// Retry-After. Zero means DefaultRateLimit / DefaultRateBurst; a negative
+	// RateLimit disables the limit.
+	RateLimit float64
+	RateBurst int
 	// BaseURL is the absolute URL of the port as clients reach it
 	// ("https://users.example.com/scim/v2"), for meta.location. Empty means
 	// derived from each request's Host (https when the request came over TLS).
 	BaseURL string
 }
+
+// Defaults of the per-token rate limit, the admin API's.
+const (
+	DefaultRateLimit = 100.0
+	DefaultRateBurst = 200
+)
 
 // DefaultMaxBodyBytes is the body limit when Config.MaxBodyBytes is zero; it
 // is also the maxPayloadSize advertised for Bulk.
@@ -54,6 +67,7 @@ type handler struct {
 	log     *zap.Logger
 	maxBody int64
 	baseURL string
+	limiter *ratelimit.PerToken
 }
 
 // NewHandler returns the SCIM port's http.Handler, serving Prefix.
@@ -64,9 +78,18 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateBurst == 0 {
+		cfg.RateBurst = DefaultRateBurst
+	}
 	var errs []error
 	if cfg.MaxBodyBytes < 0 {
 		errs = append(errs, errors.New("scim: MaxBodyBytes must not be negative"))
+	}
+	if cfg.RateLimit > 0 && cfg.RateBurst < 1 {
+		errs = append(errs, errors.New("scim: RateBurst must be positive when RateLimit is"))
 	}
 	c := application.Commands
 	if c.RegisterUser == nil || c.UpdateUser == nil || c.DeleteUser == nil {
@@ -75,7 +98,8 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, baseURL: strings.TrimSuffix(cfg.BaseURL, "/")}
+	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
+		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst)}
 	// Full paths on one router: a PathPrefix subrouter answers a wrong
 	// method with 404 instead of 405.
 	r := mux.NewRouter()
@@ -118,6 +142,11 @@ func (h *handler) guard(fn guardedFunc) http.Handler {
 		p, err := h.app.Queries.Authenticate.Handle(r.Context(), token)
 		if err != nil {
 			h.fail(w, r, err)
+			return
+		}
+		if ok, wait := h.limiter.Allow(p.TokenID); !ok {
+			ratelimit.SetRetryAfter(w, wait)
+			h.fail(w, r, &scimError{status: http.StatusTooManyRequests, detail: "too many requests for this token; retry after the Retry-After delay"})
 			return
 		}
 		if !p.Can(auth.PermSCIM) {
