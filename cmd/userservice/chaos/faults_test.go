@@ -74,14 +74,12 @@ func faultNames() []string {
 func (s *scenario) killNotifierMidSend() {
 	hd := s.env.hooks.holdNext(s.tag)
 	defer close(hd.release)
-	s.load.faulting.Store(false) // the fault proper comes after the import
-	s.waitImport()
+	s.waitImport() // the notice is queued when the job ends
 	select {
 	case <-hd.arrived:
 	case <-time.After(2 * time.Minute):
 		s.t.Fatal("the import's notice was not posted within 2 minutes")
 	}
-	s.load.faulting.Store(true)
 	s.killRestart("notifier")
 }
 

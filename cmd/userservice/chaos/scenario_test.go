@@ -155,9 +155,7 @@ func (s *scenario) run(f fault) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("%s: injecting %s", time.Now().UTC().Format("15:04:05.000"), f.name)
-	s.load.faulting.Store(true)
 	f.inject(s)
-	s.load.faulting.Store(false)
 	s.fig.faults++
 	t.Logf("%s: %s healed", time.Now().UTC().Format("15:04:05.000"), f.name)
 	// Some load after the fault, on the recovered system.

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -50,7 +49,6 @@ type workload struct {
 	base, token, tag string
 	client           *http.Client
 	giveUp           time.Duration
-	faulting         atomic.Bool // a fault is being injected
 
 	mu    sync.Mutex
 	sent  []*sent
@@ -76,10 +74,24 @@ func (w *workload) run(workers, maxOps int, stop <-chan struct{}) {
 	wg.Wait()
 }
 
-// worker creates a few users, then changes them at random.
+// worker creates a few users, then changes them at random. Worker 0 is an
+// impatient client: it sends every command once and never retries, so
+// during a fault its commands end unacknowledged (each must then be fully
+// applied or absent); the others retry with the same key until answered,
+// and one change in ten of theirs is sent once too.
 func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
 	rng := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
+	impatient := id == 0
 	var mine []*expected
+	certain := func() int {
+		n := 0
+		for _, u := range mine {
+			if !u.uncertain {
+				n++
+			}
+		}
+		return n
+	}
 	for n := 0; n < maxOps; n++ {
 		select {
 		case <-stop:
@@ -89,20 +101,20 @@ func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
 		// Paced, so the import and the roles get their share of the CPU.
 		time.Sleep(time.Duration(10+rng.IntN(30)) * time.Millisecond)
 		key := fmt.Sprintf("%s-w%d-%d", w.tag, id, n)
-		if len(mine) < 5 || rng.IntN(10) == 0 {
-			if u := w.create(key, fmt.Sprintf("%s-w%d-%d@chaos.test", w.tag, id, n)); u != nil {
+		if certain() < 5 || rng.IntN(10) == 0 {
+			if u := w.create(key, fmt.Sprintf("%s-w%d-%d@chaos.test", w.tag, id, n), impatient); u != nil {
 				mine = append(mine, u)
 			}
 			continue
 		}
 		if u := mine[rng.IntN(len(mine))]; !u.uncertain {
-			w.change(key, u, rng)
+			w.change(key, u, rng, impatient || rng.IntN(10) == 0)
 		}
 	}
 }
 
-func (w *workload) create(key, email string) *expected {
-	s := &sent{key: key, kind: "create"}
+func (w *workload) create(key, email string, oneShot bool) *expected {
+	s := &sent{key: key, kind: "create", oneShot: oneShot}
 	body := map[string]any{"email": email, "given_name": "Chaos", "family_name": "Monkey", "department": "d0"}
 	res := w.send(s, http.MethodPost, "/v1/users", "application/json", body)
 	if !s.acked {
@@ -117,12 +129,9 @@ func (w *workload) create(key, email string) *expected {
 }
 
 // change updates, deactivates or reactivates u.
-func (w *workload) change(key string, u *expected, rng *rand.Rand) {
-	// One change in ten is sent once without retries, as a client that
-	// gives up would: it may end unacknowledged, and must then be either
-	// fully applied or absent.
-	// While a fault is on, half are.
-	s := &sent{key: key, userID: u.id, oneShot: rng.IntN(10) == 0 || (w.faulting.Load() && rng.IntN(2) == 0)}
+// A one-shot is sent once without retries, as a client that gives up would.
+func (w *workload) change(key string, u *expected, rng *rand.Rand, oneShot bool) {
+	s := &sent{key: key, userID: u.id, oneShot: oneShot}
 	var (
 		path, media = "/v1/users/" + u.id, "application/merge-patch+json"
 		method      = http.MethodPatch
