@@ -23,7 +23,7 @@ test: services lint
 ## (port 5433) and Kafka broker (19092); prints the figures. CHAOS_FAULTS=kill-api,pg-restart picks some.
 CHAOS_ROUNDS ?= 1
 chaos:
-	CHAOS_FAULTS=$${CHAOS_FAULTS:-all} CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_WORKERS=$${CHAOS_WORKERS:-6} \
+	CHAOS_FAULTS=$${CHAOS_FAULTS:-all} CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_WORKERS=$${CHAOS_WORKERS:-4} \
 	CHAOS_IMPORT_ROWS=$${CHAOS_IMPORT_ROWS:-2000} \
 	$(GO) test -tags chaos -count=1 -p 1 -v -run TestChaos -timeout 90m ./cmd/userservice/chaos/
 

@@ -95,6 +95,10 @@ type environment struct {
 func newEnvironment(t *testing.T) *environment {
 	t.Helper()
 	lockMachine(t) // first: its cleanup runs last
+	// On a loaded machine a broker restart took over the scripts' default
+	// 180 s (its controller reported 16 s events); the faults wait longer.
+	t.Setenv("KAFKA_WAIT_SECS", "420")
+	t.Setenv("PG_WAIT_SECS", "120")
 	e := &environment{logDir: t.TempDir()}
 	if d := os.Getenv("CHAOS_LOG_DIR"); d != "" {
 		e.logDir = d

@@ -50,6 +50,12 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	s := &scenario{t: t, env: env, set: set, tag: "c" + hex.EncodeToString(b[:]), procs: map[string]*proc{}}
+	// A fault of an earlier scenario that failed half-way may have left
+	// PostgreSQL or Kafka stopped or a proxy frozen: start from a healthy state.
+	env.pgProxy.Thaw()
+	env.kafkaProxy.Thaw()
+	env.pg.Start(t)
+	env.broker.Start(t)
 	brokers := env.broker.Brokers()
 	s.topic = kafkatest.Topic(t, brokers, 4)
 	group := "relay-" + s.tag
