@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -42,16 +43,19 @@ func OutboxSchema(batchSize int) wsql.SchemaAdapter {
 	return outboxSchema{wsql.DefaultPostgreSQLSchema{SubscribeBatchSize: batchSize}}
 }
 
-// publishToOutbox inserts one message per event into the stream's outbox
-// shard through a watermill-sql publisher bound to the command's transaction:
-// the messages become visible to relays exactly when the events commit.
-func publishToOutbox(ctx context.Context, tx pgx.Tx, logger watermill.LoggerAdapter, events []projection.Event) error {
+// queueOutbox queues the outbox insert of the events (one message per event,
+// in the stream's shard) into the command's write batch: the messages become
+// visible to relays exactly when the events commit.
+//
+// The INSERT is watermill-sql's own (its publisher and schema adapter build
+// it), but the publisher writes into the batch instead of executing on the
+// transaction: the insert then travels with the command's other writes, one
+// round trip fewer per command, and its failure fails the batch like theirs.
+func queueOutbox(ctx context.Context, b *pgx.Batch, logger watermill.LoggerAdapter, events []projection.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	// TxFromPgx leaves its wrapper's context unset: the caller commits and
-	// rolls back through the pgx.Tx, never through this wrapper.
-	pub, err := wsql.NewPublisher(wsql.TxFromPgx(tx), wsql.PublisherConfig{SchemaAdapter: OutboxSchema(0)}, logger)
+	pub, err := wsql.NewPublisher(batchExecutor{b}, wsql.PublisherConfig{SchemaAdapter: OutboxSchema(0)}, logger)
 	if err != nil {
 		return fmt.Errorf("outbox publisher: %w", err)
 	}
@@ -66,6 +70,28 @@ func publishToOutbox(ctx context.Context, tx pgx.Tx, logger watermill.LoggerAdap
 		return fmt.Errorf("write outbox: %w", err)
 	}
 	return nil
+}
+
+// batchExecutor is a watermill-sql executor that queues statements into a
+// pgx batch sent later on the command's transaction. Its results are known
+// only when the batch runs, so it answers for none (the publisher ignores
+// the result of its INSERT) and runs no queries.
+type batchExecutor struct{ b *pgx.Batch }
+
+func (e batchExecutor) ExecContext(_ context.Context, query string, args ...any) (wsql.Result, error) {
+	e.b.Queue(query, args...)
+	return queuedResult{}, nil
+}
+
+func (batchExecutor) QueryContext(context.Context, string, ...any) (wsql.Rows, error) {
+	return nil, errors.New("outbox batch: queries are not supported")
+}
+
+// queuedResult is the result of a statement not yet run.
+type queuedResult struct{}
+
+func (queuedResult) RowsAffected() (int64, error) {
+	return 0, errors.New("outbox batch: the statement has not run yet")
 }
 
 // OutboxMessage is the message the outbox carries for one event: its

@@ -75,7 +75,7 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 
 // execute is one attempt, in one transaction. Round trips: begin, one batch
 // (idempotency record + stream), the manager lookup only when a manager
-// changes, one batch of writes, the outbox insert, commit.
+// changes, one batch of writes with the outbox insert, commit.
 //
 // In an import chunk (ImportBatches) the command runs under a savepoint of
 // the chunk's transaction instead: its seat change and outbox wake-up are
@@ -130,11 +130,8 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 	if chunk != nil {
 		writeSeats = 0
 	}
-	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, writeSeats); err != nil {
+	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, writeSeats, u.logger); err != nil {
 		return res, translate(err)
-	}
-	if err := publishToOutbox(ctx, tx, u.logger, stored); err != nil {
-		return res, err
 	}
 	if u.beforeCommit != nil {
 		if err := u.beforeCommit(ctx, tx); err != nil {

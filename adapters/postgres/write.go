@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -46,7 +47,7 @@ WHERE id = $1 AND tenant_id = $2 AND version = $16`
 // the read model before the seats so a taken e-mail is reported as such
 // even when the tenant is also full.
 func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload, hash []byte,
-	snap user.Snapshot, current *user.User, events []projection.Event, seatDelta int) error {
+	snap user.Snapshot, current *user.User, events []projection.Event, seatDelta int, logger watermill.LoggerAdapter) error {
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap)})
 	if err != nil {
 		return fmt.Errorf("encode outcome: %w", err)
@@ -66,6 +67,9 @@ func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload,
 		b.Queue(takeSeatsSQL, ex.TenantID, seatDelta).Exec(expectOneRow(user.ErrSeatsExhausted))
 	case seatDelta < 0:
 		b.Queue(freeSeatsSQL, ex.TenantID, seatDelta)
+	}
+	if err := queueOutbox(ctx, b, logger, events); err != nil {
+		return err
 	}
 	return tx.SendBatch(ctx, b).Close()
 }
