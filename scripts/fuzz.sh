@@ -29,6 +29,7 @@ TARGETS="
 ./domain/user FuzzParseID
 ./adapters/eventcontract FuzzDecode
 ./ports/messages FuzzDecodeRowMessage
+./ports/scim FuzzParseFilter
 "
 
 # The list must match the code: a new Fuzz function without a line here
