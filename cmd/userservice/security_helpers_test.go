@@ -22,10 +22,22 @@ type secTenant struct {
 	tokenID   map[auth.Role]string
 	userID    string
 	managerID string
-	doomedID  string // a user for DELETE /v1/users/{id}, which the others still need
+	// doomedIDs are users for the DELETE routes (the other routes still
+	// need userID); doomed hands out the next one.
+	doomedIDs []string
 	email     string
 	jobID     string
 	webhook   string
+}
+
+// doomed returns a user nobody deleted yet (or the last one, when all are
+// used: a DELETE of a deleted user is still a valid request).
+func (st *secTenant) doomed() string {
+	id := st.doomedIDs[0]
+	if len(st.doomedIDs) > 1 {
+		st.doomedIDs = st.doomedIDs[1:]
+	}
+	return id
 }
 
 // secFixture issues tokens and makes unique values for the security tests.
@@ -68,7 +80,7 @@ func (f *secFixture) newSecTenant(name string) *secTenant {
 		f.t.Fatal(err)
 	}
 	st := &secTenant{id: tn.ID, token: map[auth.Role]string{}, tokenID: map[auth.Role]string{}}
-	for _, r := range []auth.Role{auth.RoleReader, auth.RoleImporter, auth.RoleAdmin} {
+	for _, r := range []auth.Role{auth.RoleReader, auth.RoleImporter, auth.RoleAdmin, auth.RoleSCIM} {
 		st.token[r], st.tokenID[r] = f.issue(tn.ID, r)
 	}
 	admin := st.token[auth.RoleAdmin]
@@ -77,7 +89,10 @@ func (f *secFixture) newSecTenant(name string) *secTenant {
 	st.email = name + "-victim@example.com"
 	st.userID = f.s.call("POST", "/v1/users", admin, map[string]any{"email": st.email, "given_name": "Vic",
 		"family_name": name, "external_id": name + "-VIC", "manager_id": st.managerID}).want(f.t, 201, "").str("id")
-	st.doomedID = f.s.call("POST", "/v1/users", admin, newUser(name+"-doomed@example.com")).want(f.t, 201, "").str("id")
+	for i := range 16 {
+		st.doomedIDs = append(st.doomedIDs, f.s.call("POST", "/v1/users", admin,
+			newUser(fmt.Sprintf("%s-doomed%d@example.com", name, i))).want(f.t, 201, "").str("id"))
+	}
 	st.jobID = f.s.call("POST", "/v1/imports", st.token[auth.RoleImporter], "external_id,email,given_name,family_name\n"+
 		name+"-IMP,"+name+"-imp@example.com,Imp,"+name+"\n", "Content-Type", "text/csv").want(f.t, 202, "").str("id")
 	st.webhook = "https://" + name + ".example.com/hook"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/ports/httpapi"
+	"github.com/userservice/userservice/ports/scim"
 )
 
 // secRequest is one request of the security tests.
@@ -19,8 +20,8 @@ type secRequest struct {
 
 // routeCase says how the security tests call one route of the admin API.
 type routeCase struct {
-	// minRole is the least role allowed; "" means public (no token at all).
-	minRole auth.Role
+	// allowed are the roles that may call it; nil means public (no token).
+	allowed []auth.Role
 	// ok is the status an allowed caller gets on its own tenant's resources.
 	ok int
 	// build aims the request at tn's resources.
@@ -36,68 +37,93 @@ var (
 	reader   = auth.RoleReader
 	importer = auth.RoleImporter
 	admin    = auth.RoleAdmin
+	scimRole = auth.RoleSCIM
+
+	allRoles  = []auth.Role{reader, importer, admin, scimRole}
+	readers   = []auth.Role{reader, importer, admin}
+	importers = []auth.Role{importer, admin}
+	admins    = []auth.Role{admin}
+	scimUsers = []auth.Role{scimRole, admin}
 )
 
-// routeCases has one entry per route of httpapi.Routes(): a new route
-// without one fails TestEverySecurityCaseMatchesARoute. Routes served by other
-// ports on the same server (SCIM, when it lands) join with their own
-// Routes() in allRoutes and one entry each here.
-var routeCases = map[string]routeCase{
+// routeCases has one entry per route of httpapi.Routes() and scim.Routes():
+// a new route without one fails TestEverySecurityCaseMatchesARoute. Another
+// port on the same server joins with its own Routes() in allRoutes and one
+// entry per route here.
+var routeCases = merged(apiRouteCases, scimRouteCases)
+
+// apiRouteCases are the admin API's routes (ports/httpapi).
+var apiRouteCases = map[string]routeCase{
 	"GET /openapi.yaml":  {ok: 200, build: fixed("GET", "/openapi.yaml")},
 	"HEAD /openapi.yaml": {ok: 200, build: fixed("HEAD", "/openapi.yaml")},
 
-	"POST /v1/users": {minRole: admin, ok: 201, build: func(f *secFixture, tn *secTenant) secRequest {
+	"POST /v1/users": {allowed: admins, ok: 201, build: func(f *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "POST", path: "/v1/users", body: newUser(f.unique("new") + "@example.com")}
 	}, crossTenant: createCannotReachTheirs},
-	"GET /v1/users": {minRole: reader, ok: 200, build: fixed("GET", "/v1/users"), crossTenant: listShowsOnlyMine},
-	"GET /v1/users/{id}": {minRole: reader, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+	"GET /v1/users": {allowed: readers, ok: 200, build: fixed("GET", "/v1/users"), crossTenant: listShowsOnlyMine},
+	"GET /v1/users/{id}": {allowed: readers, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "GET", path: "/v1/users/" + tn.userID}
 	}},
-	"PATCH /v1/users/{id}": {minRole: admin, ok: 200, build: func(f *secFixture, tn *secTenant) secRequest {
+	"PATCH /v1/users/{id}": {allowed: admins, ok: 200, build: func(f *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "PATCH", path: "/v1/users/" + tn.userID, body: map[string]any{"title": f.unique("t")},
 			contentType: "application/merge-patch+json"}
 	}},
-	"DELETE /v1/users/{id}": {minRole: admin, ok: 204, build: func(_ *secFixture, tn *secTenant) secRequest {
-		return secRequest{method: "DELETE", path: "/v1/users/" + tn.doomedID}
+	"DELETE /v1/users/{id}": {allowed: admins, ok: 204, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "DELETE", path: "/v1/users/" + tn.doomed()}
 	}},
-	"POST /v1/users/{id}/deactivate": {minRole: admin, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+	"POST /v1/users/{id}/deactivate": {allowed: admins, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "POST", path: "/v1/users/" + tn.userID + "/deactivate", body: map[string]any{"reason": "test"}}
 	}},
-	"POST /v1/users/{id}/reactivate": {minRole: admin, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+	"POST /v1/users/{id}/reactivate": {allowed: admins, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "POST", path: "/v1/users/" + tn.userID + "/reactivate"}
 	}},
-	"GET /v1/users/{id}/events": {minRole: reader, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+	"GET /v1/users/{id}/events": {allowed: readers, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "GET", path: "/v1/users/" + tn.userID + "/events"}
 	}},
 
-	"POST /v1/imports": {minRole: importer, ok: 202, build: func(f *secFixture, tn *secTenant) secRequest {
+	"POST /v1/imports": {allowed: importers, ok: 202, build: func(f *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "POST", path: "/v1/imports", contentType: "text/csv",
 			body: "external_id,email,given_name,family_name\n" + f.unique("X") + "," + f.unique("x") + "@example.com,X,Y\n"}
 	}, crossTenant: importJobIsMine},
-	"GET /v1/imports/{id}":          {minRole: importer, ok: 200, build: jobRoute("GET", "")},
-	"GET /v1/imports/{id}/failures": {minRole: importer, ok: 200, build: jobRoute("GET", "/failures")},
-	"GET /v1/imports/{id}/parked":   {minRole: importer, ok: 200, build: jobRoute("GET", "/parked")},
-	"POST /v1/imports/{id}/retry":   {minRole: importer, ok: 202, build: jobRoute("POST", "/retry")},
+	"GET /v1/imports/{id}":          {allowed: importers, ok: 200, build: jobRoute("GET", "")},
+	"GET /v1/imports/{id}/failures": {allowed: importers, ok: 200, build: jobRoute("GET", "/failures")},
+	"GET /v1/imports/{id}/parked":   {allowed: importers, ok: 200, build: jobRoute("GET", "/parked")},
+	"POST /v1/imports/{id}/retry":   {allowed: importers, ok: 202, build: jobRoute("POST", "/retry")},
 
-	"PUT /v1/notification-settings": {minRole: admin, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
+	"PUT /v1/notification-settings": {allowed: admins, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "PUT", path: "/v1/notification-settings", body: map[string]any{
 			"emails": []string{f.unique("ops") + "@example.com"}, "webhook_url": tn.webhook, "webhook_secret": "0123456789abcdef"}}
 	}, crossTenant: settingsAreMine},
 
-	"DELETE /v1/tokens/{id}": {minRole: admin, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
+	"DELETE /v1/tokens/{id}": {allowed: admins, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
 		_, spare := f.issue(tn.id, auth.RoleReader) // revoke a spare one, not the caller's
 		return secRequest{method: "DELETE", path: "/v1/tokens/" + spare}
 	}},
 }
 
-// allRoutes is every route the userservice process serves with tokens.
+// allRoutes is every route the userservice process serves on HTTP_ADDR
+// besides the ops endpoints (/healthz, /readyz, /metrics: no tenant data).
 func allRoutes(t *testing.T) []httpapi.Route {
 	t.Helper()
-	routes, err := httpapi.Routes()
+	api, err := httpapi.Routes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return routes
+	scimRoutes, err := scim.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(api, scimRoutes...)
+}
+
+func merged(sets ...map[string]routeCase) map[string]routeCase {
+	all := map[string]routeCase{}
+	for _, set := range sets {
+		for k, v := range set {
+			all[k] = v
+		}
+	}
+	return all
 }
 
 func fixed(method, path string) func(*secFixture, *secTenant) secRequest {
@@ -132,7 +158,7 @@ func TestEverySecurityCaseMatchesARoute(t *testing.T) {
 			t.Errorf("route %s has no security case in routeCases: say which role may call it and how it stays in its tenant", key)
 			continue
 		}
-		if c.minRole != "" && !strings.Contains(r.Path, "{") && c.crossTenant == nil {
+		if c.allowed != nil && !strings.Contains(r.Path, "{") && c.crossTenant == nil {
 			t.Errorf("route %s names no resource in its path, so it needs a crossTenant check", key)
 		}
 	}
@@ -155,7 +181,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 
 	for _, r := range allRoutes(t) {
 		c := routeCases[r.String()]
-		if c.build == nil || c.minRole == "" {
+		if c.build == nil || c.allowed == nil {
 			continue // no case (reported by the guard test) or public
 		}
 		t.Run(r.String(), func(t *testing.T) {
@@ -165,13 +191,13 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			if !strings.Contains(r.Path, "{") {
 				return
 			}
-			for _, role := range []auth.Role{reader, importer, admin} {
+			for _, role := range allRoles {
 				req := c.build(f, theirs)
 				got := f.send(mine.token[role], req)
-				// A role too weak for the route may learn that (403) but
+				// A role not allowed on the route may learn that (403) but
 				// nothing about the other tenant's resource.
-				if canCall(role, c.minRole) {
-					got.want(t, 404, "not_found")
+				if slices.Contains(c.allowed, role) {
+					wantRefused(t, r, got, 404)
 				} else if got.status != 403 && got.status != 404 {
 					t.Fatalf("%s with mine's %s token: status %d: %s", req.path, role, got.status, got.raw)
 				}
@@ -187,15 +213,25 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	if after := readTenantState(t, theirs.id); after != before {
 		t.Fatalf("the other tenant changed:\nbefore %+v\nafter  %+v", before, after)
 	}
-	for _, token := range theirs.token { // none of their tokens was revoked
-		s.call("GET", "/v1/users/"+theirs.userID, token, nil).want(t, 200, "")
+	for role, token := range theirs.token { // none of their tokens was revoked
+		path := "/v1/users/"
+		if role == scimRole {
+			path = scim.Prefix + "/Users/"
+		}
+		s.call("GET", path+theirs.userID, token, nil).want(t, 200, "")
 	}
 }
 
-// canCall reports whether role is at least min in reader < importer < admin.
-func canCall(role, min auth.Role) bool {
-	order := []auth.Role{reader, importer, admin}
-	return min == "" || slices.Index(order, role) >= slices.Index(order, min)
+// wantRefused checks a refusal in the route's port's error format: a problem
+// with a stable code for the admin API, a SCIM error for SCIM.
+func wantRefused(t *testing.T, r httpapi.Route, got response, status int) {
+	t.Helper()
+	if strings.HasPrefix(r.Path, scim.Prefix) {
+		scimResponse{status: got.status, header: got.header, body: got.body, raw: got.raw}.want(t, status, "")
+		return
+	}
+	code := map[int]string{401: "unauthorized", 403: "forbidden", 404: "not_found"}[status]
+	got.want(t, status, code)
 }
 
 // createCannotReachTheirs: a new user of mine may not name their user as
@@ -260,21 +296,21 @@ func TestRolesOnEveryRoute(t *testing.T) {
 			continue // reported by the guard test
 		}
 		t.Run(r.String(), func(t *testing.T) {
-			if c.minRole == "" {
+			if c.allowed == nil {
 				f.send("", c.build(f, tn)).want(t, c.ok, "")
 				return
 			}
-			f.send("", c.build(f, tn)).want(t, http.StatusUnauthorized, "unauthorized")
-			f.send(revoked, c.build(f, tn)).want(t, http.StatusUnauthorized, "unauthorized")
-			f.send("usr_"+strings.Repeat("A", 43), c.build(f, tn)).want(t, http.StatusUnauthorized, "unauthorized")
-			for _, role := range []auth.Role{reader, importer, admin} {
+			wantRefused(t, r, f.send("", c.build(f, tn)), http.StatusUnauthorized)
+			wantRefused(t, r, f.send(revoked, c.build(f, tn)), http.StatusUnauthorized)
+			wantRefused(t, r, f.send("usr_"+strings.Repeat("A", 43), c.build(f, tn)), http.StatusUnauthorized)
+			for _, role := range allRoles {
 				before := readTenantState(t, tn.id)
 				got := f.send(tn.token[role], c.build(f, tn))
-				if canCall(role, c.minRole) {
+				if slices.Contains(c.allowed, role) {
 					got.want(t, c.ok, "")
 					continue
 				}
-				got.want(t, http.StatusForbidden, "forbidden")
+				wantRefused(t, r, got, http.StatusForbidden)
 				if after := readTenantState(t, tn.id); after != before {
 					t.Fatalf("a forbidden %s by %s changed the tenant:\nbefore %+v\nafter  %+v", r, role, before, after)
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/ports/internal/allow"
 	"github.com/userservice/userservice/ports/internal/ratelimit"
+	"github.com/userservice/userservice/ports/internal/routes"
 )
 
 // handler holds what the routes share.
@@ -72,38 +73,16 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/tokens/{id}", h.guard(auth.PermManageTokens, h.revokeToken)).Methods(http.MethodDelete)
 }
 
-// Route is one method and path template the admin API serves.
-type Route struct {
-	Method string
-	Path   string
-}
-
-// String is "METHOD /path/{template}".
-func (r Route) String() string { return r.Method + " " + r.Path }
+// Route is one method and path template a port serves.
+type Route = routes.Route
 
 // Routes lists every route NewHandler serves, read from the router itself
 // (mux.Router.Walk), so tests that must cover every route (tenant isolation,
-// roles, documentation) enumerate them instead of keeping a list that a new
-// route could slip past.
+// roles, documentation) enumerate them.
 func Routes() ([]Route, error) {
 	router := mux.NewRouter()
 	(&handler{}).routes(router) // handlers are only bound here, never run
-	var routes []Route
-	err := router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
-		path, err := route.GetPathTemplate()
-		if err != nil {
-			return err
-		}
-		methods, err := route.GetMethods()
-		if err != nil {
-			return fmt.Errorf("route %s: every route must name its methods: %w", path, err)
-		}
-		for _, m := range methods {
-			routes = append(routes, Route{Method: m, Path: path})
-		}
-		return nil
-	})
-	return routes, err
+	return routes.List(router)
 }
 
 // checkCommands rejects an Application whose user commands are missing, at

@@ -24,6 +24,7 @@ import (
 	"github.com/userservice/userservice/ports/internal/allow"
 	"github.com/userservice/userservice/ports/internal/bearer"
 	"github.com/userservice/userservice/ports/internal/ratelimit"
+	"github.com/userservice/userservice/ports/internal/routes"
 )
 
 // Prefix is the path under which the port serves (RFC 7644 section 3.13
@@ -100,9 +101,15 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	}
 	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
 		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst)}
-	// Full paths on one router: a PathPrefix subrouter answers a wrong
-	// method with 404 instead of 405.
 	r := mux.NewRouter()
+	h.routes(r)
+	return h.withCorrelation(r), nil
+}
+
+// routes registers the endpoints on r, with SCIM errors for unknown paths and
+// methods. Full paths on one router: a PathPrefix subrouter answers a wrong
+// method with 404 instead of 405.
+func (h *handler) routes(r *mux.Router) {
 	r.HandleFunc(Prefix+"/ServiceProviderConfig", h.serviceProviderConfig).Methods(http.MethodGet)
 	r.HandleFunc(Prefix+"/Schemas", h.schemas).Methods(http.MethodGet)
 	r.HandleFunc(Prefix+"/Schemas/{id}", h.schemas).Methods(http.MethodGet)
@@ -123,7 +130,17 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 		w.Header().Set("Allow", strings.Join(allow.Methods(r, req), ", "))
 		h.fail(w, req, &scimError{status: 405, detail: "method not allowed on this endpoint"})
 	})
-	return h.withCorrelation(r), nil
+}
+
+// Route is one method and path template the SCIM port serves.
+type Route = routes.Route
+
+// Routes lists every route NewHandler serves, read from the router itself, so
+// tests that must cover every route (roles, tenant isolation) enumerate them.
+func Routes() ([]Route, error) {
+	r := mux.NewRouter()
+	(&handler{}).routes(r) // handlers are only bound here, never run
+	return routes.List(r)
 }
 
 // guardedFunc is a route that runs for an authenticated caller holding
