@@ -20,6 +20,10 @@ type Config struct {
 	// 413 body_too_large without being read to the end. Zero means
 	// DefaultMaxBodyBytes; negative is invalid.
 	MaxBodyBytes int64
+	// MaxImportBytes caps a CSV upload (POST /v1/imports); a larger file is
+	// answered 413 body_too_large and nothing of it is kept. Zero means
+	// DefaultMaxImportBytes; negative is invalid.
+	MaxImportBytes int64
 	// RateLimit is the sustained requests per second allowed per API token
 	// in this process; beyond it requests are answered 429 with Retry-After.
 	// Zero means DefaultRateLimit; negative disables the limit.
@@ -43,6 +47,9 @@ func (c *Config) setDefaults() {
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if c.MaxImportBytes == 0 {
+		c.MaxImportBytes = DefaultMaxImportBytes
+	}
 	if c.RateLimit == 0 {
 		c.RateLimit = DefaultRateLimit
 	}
@@ -60,6 +67,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("httpapi: MaxBodyBytes must be positive"))
+	}
+	if c.MaxImportBytes <= 0 {
+		errs = append(errs, errors.New("httpapi: MaxImportBytes must be positive"))
 	}
 	if c.RateLimit > 0 && c.RateBurst < 1 {
 		errs = append(errs, errors.New("httpapi: RateBurst must be positive when RateLimit is"))

@@ -22,10 +22,11 @@ import (
 
 // handler holds what the routes share.
 type handler struct {
-	app     app.Application
-	log     *zap.Logger
-	maxBody int64
-	limiter *ratelimit.PerToken
+	app       app.Application
+	log       *zap.Logger
+	maxBody   int64
+	maxImport int64
+	limiter   *ratelimit.PerToken
 }
 
 // NewHandler returns the admin API's http.Handler, serving /v1/users and
@@ -35,7 +36,7 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if err := errors.Join(cfg.Validate(), checkCommands(application.Commands)); err != nil {
 		return nil, fmt.Errorf("httpapi.NewHandler: %w", err)
 	}
-	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes,
+	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes,
 		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst)}
 
 	router := mux.NewRouter()

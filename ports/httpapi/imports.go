@@ -13,8 +13,9 @@ import (
 	"github.com/userservice/userservice/app/query"
 )
 
-// MaxImportBytes caps a CSV upload (the JSON body limit is for JSON only).
-const MaxImportBytes int64 = 256 << 20
+// DefaultMaxImportBytes caps a CSV upload when Config.MaxImportBytes is zero
+// (the JSON body limit is for JSON only).
+const DefaultMaxImportBytes int64 = 256 << 20
 
 const mediaCSV = "text/csv"
 
@@ -32,7 +33,7 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	started, err := h.app.Commands.StartImport.Handle(r.Context(), command.StartImport{TenantID: p.TenantID,
-		Actor: "token:" + p.TokenID, Body: http.MaxBytesReader(w, r.Body, MaxImportBytes), Mapping: mapping})
+		Actor: "token:" + p.TokenID, Body: http.MaxBytesReader(w, r.Body, h.maxImport), Mapping: mapping})
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return fmt.Errorf("%w: the limit is %d bytes", errImportTooLarge, tooLarge.Limit)
