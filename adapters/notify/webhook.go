@@ -138,6 +138,13 @@ func mac(secret, ts string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// DefaultSignatureTolerance is the replay window receivers should use: a
+// signature older (or newer) than this is refused. Every delivery attempt is
+// signed afresh, so a retry hours later still verifies; a recorded request
+// replayed later does not, and within the window the delivery id (the same on
+// every attempt) lets the receiver drop a notice it has already seen.
+const DefaultSignatureTolerance = 5 * time.Minute
+
 // ErrBadSignature is returned by VerifySignature for a body that was not
 // signed with the secret within the tolerance.
 var ErrBadSignature = errors.New("webhook signature does not verify")
