@@ -44,6 +44,14 @@ type Config struct {
 	// is retried until it succeeds, in order. Defaults 100ms and 10s.
 	RetryInterval    time.Duration
 	MaxRetryInterval time.Duration
+	// DedupRetention is how long an event id stays in processed_events.
+	// Redeliveries come within minutes (a rebalance, a restart); an older
+	// copy, such as a replay of the topic from the beginning, is still
+	// harmless: the version guard keeps it from undoing a newer state.
+	// Default 7 days.
+	DedupRetention time.Duration
+	// DedupCleanupInterval is how often expired ids are deleted. Default 1h.
+	DedupCleanupInterval time.Duration
 	// Registerer receives the projection's metrics; nil means none are exported.
 	Registerer prometheus.Registerer
 }
@@ -67,13 +75,20 @@ func (c *Config) setDefaults() {
 	if c.MaxRetryInterval == 0 {
 		c.MaxRetryInterval = 10 * time.Second
 	}
+	if c.DedupRetention == 0 {
+		c.DedupRetention = 7 * 24 * time.Hour
+	}
+	if c.DedupCleanupInterval == 0 {
+		c.DedupCleanupInterval = time.Hour
+	}
 }
 
 // Validate reports every problem of the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
 	for name, d := range map[string]time.Duration{"HandleTimeout": c.HandleTimeout, "CloseTimeout": c.CloseTimeout,
-		"RetryInterval": c.RetryInterval, "MaxRetryInterval": c.MaxRetryInterval} {
+		"RetryInterval": c.RetryInterval, "MaxRetryInterval": c.MaxRetryInterval,
+		"DedupRetention": c.DedupRetention, "DedupCleanupInterval": c.DedupCleanupInterval} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("directory: %s must not be negative, got %s", name, d))
 		}
@@ -135,6 +150,12 @@ func (p *Projector) Run(ctx context.Context) error {
 			Multiplier: 2, Logger: p.logger}.Middleware,
 	)
 	router.AddConsumerHandler("directory-projection", p.cfg.Topic, p.subscriber, p.handle)
+	cleanupDone := make(chan struct{})
+	go func() {
+		defer close(cleanupDone)
+		p.cleanupLoop(ctx)
+	}()
+	defer func() { <-cleanupDone }()
 	if err := router.Run(ctx); err != nil {
 		return fmt.Errorf("directory: %w", err)
 	}
