@@ -30,6 +30,7 @@ TARGETS="
 ./adapters/eventcontract FuzzDecode
 ./ports/messages FuzzDecodeRowMessage
 ./ports/scim FuzzParseFilter
+./ports/scim FuzzPatchAndResource
 "
 
 # The list must match the code: a new Fuzz function without a line here

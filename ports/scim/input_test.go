@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"errors"
 	"reflect"
 	"sort"
 	"testing"
@@ -105,4 +106,44 @@ func TestBulkReferences(t *testing.T) {
 	if got := substitute("bulkId:unknown", created); got != "bulkId:unknown" {
 		t.Errorf("unknown: %v", got)
 	}
+}
+
+// FuzzPatchAndResource: any JSON body, read as a PatchOp or as a whole User,
+// either turns into a domain patch or is refused with a 400; nothing panics.
+func FuzzPatchAndResource(f *testing.F) {
+	for _, seed := range []string{
+		`{"Operations":[{"op":"Replace","path":"active","value":"False"}]}`,
+		`{"Operations":[{"op":"add","value":{"name.givenName":"A","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"x"}}}}]}`,
+		`{"Operations":[{"op":"replace","path":"emails[type eq \"work\"].value","value":"a@x.io"}]}`,
+		`{"userName":"a@x.io","emails":[{"value":"a@x.io","primary":true}],"name":{"givenName":"A","familyName":"B"}}`,
+		`{"Operations":[{"op":"remove","path":"emails[value co \"@\"]"}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		body, err := decodeObject(raw)
+		if err != nil {
+			return
+		}
+		check := func(err error) {
+			var se *scimError
+			if err != nil && (!errors.As(err, &se) || se.status != 400) {
+				t.Fatalf("%s: %v", raw, err)
+			}
+		}
+		if ops, err := patchOperations(body); err == nil {
+			in := newInput(fields{Email: "a@x.io", GivenName: "A", FamilyName: "B", Active: true})
+			for _, op := range ops {
+				if err := applyOperation(in, op); err != nil {
+					check(err)
+					break
+				}
+			}
+			_ = patchOf(in)
+		} else {
+			check(err)
+		}
+		_, err = fromResource(body, fields{})
+		check(err)
+	})
 }
