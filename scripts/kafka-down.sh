@@ -27,13 +27,18 @@ while read -r p; do
   [ -n "$p" ] || continue
   [[ " ${pids[*]-} " == *" $p "* ]] || pids+=("$p")
 done < <(pgrep -f -- "kafka\.Kafka $SERVER_PROPS\$" || true)
-# Failing those, the broker on 127.0.0.1:9092 that another checkout of this
-# project started: there is one shared broker per machine, and "down" must
-# mean down. (Private instances are only ever stopped by name.)
-if [ "${#pids[@]}" -eq 0 ] && [ -z "$KAFKA_INSTANCE" ]; then
+# Failing those, the same broker started by another checkout of this
+# project: the shared one on 127.0.0.1:9092, or the private instance of this
+# name (its port is the machine's too). "Down" must mean down.
+if [ "${#pids[@]}" -eq 0 ]; then
+  if [ -z "$KAFKA_INSTANCE" ]; then
+    pattern='kafka\.Kafka .*/scripts/kafka/server\.properties$'
+  else # the same private instance, started from another checkout: same port
+    pattern="kafka\\.Kafka .*/\\.cache/kafka-$KAFKA_INSTANCE/server\\.properties\$"
+  fi
   while read -r p; do
     [ -n "$p" ] && pids+=("$p")
-  done < <(pgrep -f -- 'kafka\.Kafka .*/scripts/kafka/server\.properties$' || true)
+  done < <(pgrep -f -- "$pattern" || true)
 fi
 
 if [ "${#pids[@]}" -eq 0 ]; then
