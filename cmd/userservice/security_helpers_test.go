@@ -93,9 +93,14 @@ func (f *secFixture) newSecTenant(name string) *secTenant {
 		st.doomedIDs = append(st.doomedIDs, f.s.call("POST", "/v1/users", admin,
 			newUser(fmt.Sprintf("%s-doomed%d@example.com", name, i))).want(f.t, 201, "").str("id"))
 	}
-	st.jobID = f.s.call("POST", "/v1/imports", st.token[auth.RoleImporter], "external_id,email,given_name,family_name\n"+
-		name+"-IMP,"+name+"-imp@example.com,Imp,"+name+"\n", "Content-Type", "text/csv").want(f.t, 202, "").str("id")
-	st.webhook = "https://" + name + ".example.com/hook"
+	// A job without rows: any importer role on the shared queue (other
+	// tests run some) would otherwise apply its rows while a test compares
+	// the tenant's state.
+	st.jobID = f.s.call("POST", "/v1/imports", st.token[auth.RoleImporter], "external_id,email,given_name,family_name\n",
+		"Content-Type", "text/csv").want(f.t, 202, "").str("id")
+	// Loopback, port 9 (nothing listens): a notifier role of another test
+	// may try to deliver this tenant's notices, and must reach nothing.
+	st.webhook = "http://127.0.0.1:9/hook-" + name
 	f.s.call("PUT", "/v1/notification-settings", admin, map[string]any{"emails": []string{name + "-admin@example.com"},
 		"webhook_url": st.webhook, "webhook_secret": "0123456789abcdef-" + name}).want(f.t, 204, "")
 	return st
