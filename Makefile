@@ -71,10 +71,10 @@ fmt:
 
 .PHONY: bench bench-quick
 
-## bench: start the services, build the real service and run every benchmark against its baseline (~15 min); writes BENCHMARKS.md
+## bench: start the services, build the real service and run every benchmark against its baseline (~30 min); writes BENCHMARKS.md
 bench:
 	@bash scripts/bench.sh full
 
-## bench-quick: the same benchmarks, shorter (~5 min), for development; also writes BENCHMARKS.md
+## bench-quick: the same benchmarks, shorter (~7 min), for development; also writes BENCHMARKS.md
 bench-quick:
 	@bash scripts/bench.sh quick

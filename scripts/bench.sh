@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks of issue 7 and write BENCHMARKS.md:
 #   bash scripts/bench.sh quick   # `make bench-quick`, a few minutes
-#   bash scripts/bench.sh full    # `make bench`, ~15 minutes
+#   bash scripts/bench.sh full    # `make bench`, ~30 minutes (3 and 6, the imports, are about 12 of them)
 # Starts PostgreSQL and Kafka (scripts/services-up.sh), builds the real
 # userservice and usersctl binaries with a pprof hook compiled in through
 # `go build -overlay` (cmd/userbench/pprofhook/hook.go; no source file of
