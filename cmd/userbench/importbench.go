@@ -219,7 +219,8 @@ func (b *bench) upload(ctx context.Context, base, token, path string) <-chan upl
 			return
 		}
 		defer f.Close()
-		done <- uploadDone{took: time.Since(start), err: postCSV(ctx, base, token, f)}
+		err = postCSV(ctx, base, token, f)
+		done <- uploadDone{took: time.Since(start), err: err}
 	}()
 	return done
 }
