@@ -6,9 +6,7 @@
 //
 // Stock limits designed past: a LISTEN/NOTIFY wake-up (sent by the unit of
 // work after each commit) replaces the 1 s idle poll; each batch is read with
-// a keyset query (postgres.OutboxSchema) and sent to Kafka as a whole, with
-// one wait for its acknowledgements before its offset is acknowledged
-// (pipelined.go); shards relay in parallel (one active relay per shard, held
+// a keyset query (postgres.OutboxSchema); shards relay in parallel (one active relay per shard, held
 // by watermill-sql's row lock on the offsets row, so extra relay processes are
 // hot standbys that take over within a poll); relayed rows are deleted on a
 // schedule.
@@ -58,10 +56,6 @@ type Config struct {
 	CleanupInterval time.Duration
 	// LagInterval is how often outbox lag is measured for metrics. Default 5s.
 	LagInterval time.Duration
-	// FlushTimeout bounds the wait for Kafka's acknowledgement of a batch
-	// sent through a pipelined publisher; past it the batch is sent again.
-	// Default 30s.
-	FlushTimeout time.Duration
 	// Registerer receives the relay's metrics; nil means none are exported.
 	Registerer prometheus.Registerer
 }
@@ -85,7 +79,6 @@ func (c *Config) setDefaults() {
 	setDefault(&c.Retention, time.Hour)
 	setDefault(&c.CleanupInterval, time.Minute)
 	setDefault(&c.LagInterval, 5*time.Second)
-	setDefault(&c.FlushTimeout, 30*time.Second)
 }
 
 func setDefault[T comparable](v *T, def T) {
@@ -109,8 +102,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("batch size must be positive"))
 	}
 	for name, d := range map[string]time.Duration{"poll interval": c.PollInterval, "retry interval": c.RetryInterval,
-		"max retry interval": c.MaxRetryInterval, "retention": c.Retention, "cleanup interval": c.CleanupInterval, "lag interval": c.LagInterval,
-		"flush timeout": c.FlushTimeout} {
+		"max retry interval": c.MaxRetryInterval, "retention": c.Retention, "cleanup interval": c.CleanupInterval, "lag interval": c.LagInterval} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
@@ -128,9 +120,7 @@ type Relay struct {
 }
 
 // New returns a relay reading the outbox on pool and publishing with publisher
-// (a Kafka publisher that keys records by the "partition_key" metadata). A
-// *kafka.PipelinedPublisher sends each batch at once (see pipelined.go); any
-// other publisher is waited for event by event.
+// (a Kafka publisher that keys records by the "partition_key" metadata).
 func New(pool *pgxpool.Pool, publisher message.Publisher, cfg Config, logger watermill.LoggerAdapter) (*Relay, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -160,12 +150,10 @@ func (r *Relay) Run(ctx context.Context) error {
 	wake := make(map[int]chan struct{}, len(r.cfg.Shards))
 	for _, shard := range r.cfg.Shards {
 		wake[shard] = make(chan struct{}, 1)
-		lane := r.lane(shard)
 		sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(r.pool), wsql.SubscriberConfig{
-			ConsumerGroup: r.cfg.ConsumerGroup,
-			SchemaAdapter: batchStart{SchemaAdapter: postgres.OutboxSchema(r.cfg.BatchSize), lane: lane},
-			OffsetsAdapter: flushBeforeAck{OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{}, lane: lane,
-				ctx: ctx, timeout: r.cfg.FlushTimeout},
+			ConsumerGroup:  r.cfg.ConsumerGroup,
+			SchemaAdapter:  postgres.OutboxSchema(r.cfg.BatchSize),
+			OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},
 			ResendInterval: r.cfg.RetryInterval,
 			BackoffManager: &wakingBackoff{wake: wake[shard], done: ctx.Done(), poll: r.cfg.PollInterval,
 				retry: r.cfg.RetryInterval, maxRetry: r.cfg.MaxRetryInterval},
@@ -174,7 +162,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			return fmt.Errorf("outbox subscriber for shard %d: %w", shard, err)
 		}
 		router.AddHandler("relay-shard-"+strconv.Itoa(shard), postgres.OutboxTopic(shard), sub,
-			r.cfg.KafkaTopic, countingPublisher{next: lane, shard: strconv.Itoa(shard), m: r.metrics, gate: gate}, forward)
+			r.cfg.KafkaTopic, countingPublisher{next: r.publisher, shard: strconv.Itoa(shard), m: r.metrics, gate: gate}, forward)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return listenForWakeUps(ctx, r.pool, wake, r.logger) })

@@ -108,7 +108,7 @@ func (h *harness) write(users, updatesEach int) map[string][]string {
 // startRelay runs a relay of this harness until the returned stop is called.
 func (h *harness) startRelay(cfg Config) (stop func()) {
 	h.t.Helper()
-	pub, err := kafka.NewPipelinedPublisher(kafka.PublisherConfig{Brokers: h.brokers})
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
 	must(h.t, err)
 	cfg.KafkaTopic, cfg.ConsumerGroup = h.topic, h.group
 	// A pool of its own, as the relay role has: while Kafka is down its

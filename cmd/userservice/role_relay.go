@@ -36,7 +36,7 @@ func newRelay(ctx context.Context, cfg config.Config, reg prometheus.Registerer,
 		return nil, fmt.Errorf("relay pool: %w", err)
 	}
 	wlog := logging.NewWatermill(log)
-	pub, err := kafka.NewPipelinedPublisher(kafka.PublisherConfig{Brokers: cfg.KafkaBrokers})
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: cfg.KafkaBrokers}, wlog)
 	if err != nil {
 		pool.Close()
 		return nil, err
