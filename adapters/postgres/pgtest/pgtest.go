@@ -5,27 +5,89 @@ package pgtest
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/userservice/userservice/migrations"
 )
 
-// DefaultURL is the database the project's scripts create.
+// DefaultURL is the database the project's scripts create; tests use a
+// database of their own beside it (see URL).
 const DefaultURL = "postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable"
 
-// URL is TEST_DATABASE_URL, else DATABASE_URL, else DefaultURL.
+// testDatabaseSuffix names the tests' database after the service's.
+const testDatabaseSuffix = "_test"
+
+// URL is TEST_DATABASE_URL if set; otherwise the database named after
+// DATABASE_URL's (or DefaultURL's) with "_test" appended, created on first
+// use. Tests never write into the database `make run` serves: their tenants,
+// queued import rows and undeliverable notices would otherwise be picked up
+// by a service running on it.
 func URL() string {
-	for _, k := range []string{"TEST_DATABASE_URL", "DATABASE_URL"} {
-		if v := os.Getenv(k); v != "" {
-			return v
+	if v := os.Getenv("TEST_DATABASE_URL"); v != "" {
+		return v
+	}
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		base = DefaultURL
+	}
+	ensureOnce.Do(func() { testURL, ensureErr = ensureTestDatabase(base) })
+	if ensureErr != nil {
+		return base // Pool reports the database as unreachable, with the reason
+	}
+	return testURL
+}
+
+var (
+	ensureOnce sync.Once
+	testURL    string
+	ensureErr  error
+)
+
+// ensureTestDatabase creates base's test database unless it exists, and
+// returns its URL. Test binaries of several packages race to create it: the
+// loser's "already exists" is success.
+func ensureTestDatabase(base string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || strings.HasSuffix(name, testDatabaseSuffix) {
+		return base, nil
+	}
+	name += testDatabaseSuffix
+	test := *u
+	test.Path = "/" + name
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+		var pgErr *pgconn.PgError
+		if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) {
+			return "", fmt.Errorf("create test database %s: %w", name, err)
 		}
 	}
-	return DefaultURL
+	return test.String(), nil
 }
 
 var (
