@@ -52,6 +52,7 @@ lint: check-imports
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags chaos ./cmd/userservice/chaos/
+	$(GO) vet -tags rebuildrate,importbench ./adapters/projection/ ./ports/messages/
 	@GO=$(GO) bash scripts/vulncheck.sh
 
 ## vulncheck: govulncheck (pinned) against vuln.go.dev, or an offline copy of golang.org/x/vulndb when that is unreachable
