@@ -8,10 +8,13 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 )
 
-// deleteExpiredSQL deletes up to a batch of the consumer's ids processed
-// before the cutoff; small batches keep each delete's locks short.
+// deleteExpiredSQL deletes up to $3 of the consumer's ids processed before
+// the cutoff $2; small batches keep each delete's locks short.
 const deleteExpiredSQL = `DELETE FROM processed_events WHERE ctid IN (
-    SELECT ctid FROM processed_events WHERE consumer = $1 AND processed_at < $2 LIMIT 5000)`
+    SELECT ctid FROM processed_events WHERE consumer = $1 AND processed_at < $2 LIMIT $3)`
+
+// deleteBatch is how many ids one delete removes at most.
+const deleteBatch = 5000
 
 // cleanupLoop deletes expired ids from processed_events every
 // DedupCleanupInterval until ctx ends, so the table does not grow with every
@@ -38,12 +41,12 @@ func (p *Projector) cleanupLoop(ctx context.Context) {
 func (p *Projector) deleteExpired(ctx context.Context, cutoff time.Time) (int64, error) {
 	var total int64
 	for {
-		tag, err := p.pool.Exec(ctx, deleteExpiredSQL, p.cfg.Consumer, cutoff)
+		tag, err := p.pool.Exec(ctx, deleteExpiredSQL, p.cfg.Consumer, cutoff, deleteBatch)
 		if err != nil {
 			return total, fmt.Errorf("delete expired processed events: %w", err)
 		}
 		total += tag.RowsAffected()
-		if tag.RowsAffected() < 5000 {
+		if tag.RowsAffected() < deleteBatch {
 			return total, nil
 		}
 	}

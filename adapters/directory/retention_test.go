@@ -26,7 +26,7 @@ func TestCleanupDeletesOnlyExpiredIdsOfItsConsumer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	insert(consumer, 8*24*time.Hour, 5003) // more than one delete batch
+	insert(consumer, 8*24*time.Hour, deleteBatch+3) // more than one delete batch
 	insert(consumer, time.Hour, 7)
 	insert(other, 8*24*time.Hour, 3)
 	t.Cleanup(func() {
@@ -45,7 +45,7 @@ func TestCleanupDeletesOnlyExpiredIdsOfItsConsumer(t *testing.T) {
 		}
 		return n
 	}
-	if n != 5003 || count(consumer) != 7 || count(other) != 3 {
+	if n != deleteBatch+3 || count(consumer) != 7 || count(other) != 3 {
 		t.Fatalf("deleted %d; left %d of the consumer's (want 7 recent) and %d of another's (want 3)", n, count(consumer), count(other))
 	}
 }

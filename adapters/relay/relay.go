@@ -110,6 +110,18 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// PoolSize is the connections a relay of that many shards needs (0: all of
+// them): a transaction per shard, the LISTEN connection, and one for cleanup
+// and lag metrics. Give a relay a pool of its own of this size: each shard
+// holds its transaction open while Kafka is slow or away, which must not
+// take connections from anything else.
+func PoolSize(shards int) int32 {
+	if shards <= 0 {
+		shards = postgres.OutboxShards
+	}
+	return int32(shards) + 2
+}
+
 // Relay relays the outbox to Kafka.
 type Relay struct {
 	cfg       Config

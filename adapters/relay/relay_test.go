@@ -113,7 +113,7 @@ func (h *harness) startRelay(cfg Config) (stop func()) {
 	cfg.KafkaTopic, cfg.ConsumerGroup = h.topic, h.group
 	// A pool of its own, as the relay role has: while Kafka is down its
 	// shards hold their connections, and the writers must not wait for them.
-	pool, err := postgres.Connect(h.ctx, pgtest.URL(), int32(postgres.OutboxShards)+2)
+	pool, err := postgres.Connect(h.ctx, pgtest.URL(), PoolSize(0))
 	must(h.t, err)
 	r, err := New(pool, pub, cfg, nil)
 	must(h.t, err)

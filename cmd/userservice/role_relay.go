@@ -30,7 +30,7 @@ func newRelay(ctx context.Context, cfg config.Config, reg prometheus.Registerer,
 		return idle(log, "no Kafka configured (KAFKA_BROKERS empty): events stay in the outbox"), nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	pool, err := postgres.Connect(cctx, cfg.DatabaseURL, relayConns(len(cfg.RelayShards)))
+	pool, err := postgres.Connect(cctx, cfg.DatabaseURL, relay.PoolSize(len(cfg.RelayShards)))
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("relay pool: %w", err)
@@ -57,14 +57,4 @@ func newRelay(ctx context.Context, cfg config.Config, reg prometheus.Registerer,
 		defer pool.Close()
 		return errors.Join(r.Run(ctx), pub.Close())
 	}), nil
-}
-
-// relayConns sizes the relay's pool: a transaction per shard, the LISTEN
-// connection, and one for cleanup and lag metrics.
-// No shards configured means all of them.
-func relayConns(shards int) int32 {
-	if shards <= 0 {
-		shards = postgres.OutboxShards
-	}
-	return int32(shards) + 2
 }

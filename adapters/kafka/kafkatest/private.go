@@ -1,12 +1,10 @@
 package kafkatest
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
+	"time"
 
 	"github.com/userservice/userservice/adapters/scripttest"
 )
@@ -40,11 +38,7 @@ func StartPrivateBrokerAdvertising(t testing.TB, name string, port, advertisedPo
 	// The port is the machine's, not the checkout's: a machine-wide lock on
 	// it is held from start to stop, so the same test running from another
 	// checkout waits instead of stopping this one's broker.
-	unlock, err := lockPort(port)
-	if err != nil {
-		t.Fatalf("private broker %s: %v", name, err)
-	}
-	t.Cleanup(unlock) // registered first, so it runs after the stop below
+	scripttest.LockMachine(t, "private-kafka-"+strconv.Itoa(port), 30*time.Minute)
 	if err := b.run("kafka-up.sh"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("private Kafka broker %s: %v", name, err)
@@ -86,19 +80,4 @@ func (b *PrivateBroker) run(script string) error {
 		env = append(env, "KAFKA_ADVERTISED_PORT="+strconv.Itoa(b.advertised))
 	}
 	return scripttest.Run(script, env...)
-}
-
-// lockPort takes the machine-wide lock of a private broker's port, waiting
-// for another holder to finish.
-func lockPort(port int) (unlock func(), err error) {
-	path := filepath.Join(os.TempDir(), "userservice-private-kafka-"+strconv.Itoa(port)+".lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { _ = f.Close() }, nil // closing the file releases the lock
 }
