@@ -90,6 +90,26 @@ func NewToken() (plaintext string, hash []byte) {
 	return plaintext, HashToken(plaintext)
 }
 
+// tokenLen is the length of every token NewToken issues: the prefix and 32
+// bytes in unpadded base64url.
+var tokenLen = len(tokenPrefix) + base64.RawURLEncoding.EncodedLen(32)
+
+// WellFormedToken reports whether s has the shape of a token NewToken
+// issues. Anything else cannot be a token, so it is refused without asking
+// the store: a flood of garbage costs no database query.
+func WellFormedToken(s string) bool {
+	if len(s) != tokenLen || !strings.HasPrefix(s, tokenPrefix) {
+		return false
+	}
+	for i := len(tokenPrefix); i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // HashToken is the stored form of a token. A plain SHA-256 suffices: tokens
 // are 256-bit random, so there is nothing to brute-force, unlike passwords.
 func HashToken(plaintext string) []byte {

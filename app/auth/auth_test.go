@@ -54,3 +54,18 @@ func TestNewTokenIsRandomAndStoredOnlyAsItsHash(t *testing.T) {
 		t.Fatal("hash does not match or carries the token")
 	}
 }
+
+func TestWellFormedTokenAcceptsIssuedTokensOnly(t *testing.T) {
+	for range 50 {
+		if tok, _ := NewToken(); !WellFormedToken(tok) {
+			t.Fatalf("issued token %q refused", tok)
+		}
+	}
+	tok, _ := NewToken()
+	for _, bad := range []string{"", "usr_", "usr_short", tok + "x", tok[:len(tok)-1], "tok_" + tok[4:],
+		tok[:10] + "+" + tok[11:], tok[:10] + "=" + tok[11:], tok[:10] + "\x00" + tok[11:], strings.Repeat("a", 1<<16)} {
+		if WellFormedToken(bad) {
+			t.Errorf("WellFormedToken(%.60q) = true", bad)
+		}
+	}
+}

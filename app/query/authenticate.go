@@ -38,9 +38,10 @@ func NewAuthenticateHandler(tokens TokenReader, now func() time.Time) (Authentic
 }
 
 // Handle returns the principal, or auth.ErrUnauthenticated for a token that is
-// unknown, revoked or expired.
+// unknown, revoked or expired. A token that does not have the shape of an
+// issued one is refused without a lookup.
 func (h AuthenticateHandler) Handle(ctx context.Context, token string) (auth.Principal, error) {
-	if token == "" {
+	if !auth.WellFormedToken(token) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	hash := auth.HashToken(token)

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/userservice/userservice/adapters/metrics"
 	"github.com/userservice/userservice/adapters/postgres"
@@ -72,16 +73,20 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 		return err
 	}
 
-	registry := roles.NewRegistry(log.Named("roles"))
-	if err := registerRoles(ctx, registry, cfg, pool, reg, application, log); err != nil {
+	readiness, err := newReadiness(cfg, pool, log)
+	if err != nil {
 		return err
 	}
-	return registry.Run(ctx, cfg.Roles)
+	registry := roles.NewRegistry(log.Named("roles"))
+	if err := registerRoles(ctx, registry, cfg, pool, reg, readiness, application, log); err != nil {
+		return err
+	}
+	return runWithOps(ctx, cfg, reg, readiness, log, func(ctx context.Context) error { return registry.Run(ctx, cfg.Roles) })
 }
 
 // registerRoles registers the runner of every role the process runs.
 func registerRoles(ctx context.Context, registry *roles.Registry, cfg config.Config, pool *pgxpool.Pool,
-	reg *prometheus.Registry, application app.Application, log *zap.Logger) error {
+	reg *prometheus.Registry, readiness *ops.Readiness, application app.Application, log *zap.Logger) error {
 	for _, name := range cfg.Roles {
 		var (
 			runner roles.Runner
@@ -89,7 +94,7 @@ func registerRoles(ctx context.Context, registry *roles.Registry, cfg config.Con
 		)
 		switch name {
 		case roles.API:
-			runner, err = newAPIServer(cfg, pool, reg, application, log)
+			runner, err = newAPIServer(cfg, reg, readiness, application, log)
 		case roles.Relay:
 			runner, err = newRelay(ctx, cfg, reg, log.Named("relay"))
 		case roles.Directory:
@@ -113,16 +118,23 @@ func registerRoles(ctx context.Context, registry *roles.Registry, cfg config.Con
 	return nil
 }
 
-// newAPIServer builds the api role: the ops endpoints in front of the admin API.
-func newAPIServer(cfg config.Config, pool *pgxpool.Pool, reg *prometheus.Registry,
+// newAPIServer builds the api role: the ops endpoints in front of the admin
+// API, on the public listener (readiness without error details).
+func newAPIServer(cfg config.Config, reg *prometheus.Registry, readiness *ops.Readiness,
 	application app.Application, log *zap.Logger) (*ops.Server, error) {
 	api, err := httpapi.NewHandler(application, httpapi.Config{Logger: log.Named("http"),
-		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst})
+		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst,
+		AuthFailureRate: cfg.AuthFailureRate, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return nil, err
 	}
+	scimBase := ""
+	if cfg.PublicBaseURL != "" {
+		scimBase = cfg.PublicBaseURL + scim.Prefix
+	}
 	scimAPI, err := scim.NewHandler(application, scim.Config{Logger: log.Named("scim"),
-		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst})
+		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst, BaseURL: scimBase,
+		AuthFailureRate: cfg.AuthFailureRate, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return nil, err
 	}
@@ -130,27 +142,63 @@ func newAPIServer(cfg config.Config, pool *pgxpool.Pool, reg *prometheus.Registr
 	routes := http.NewServeMux()
 	routes.Handle(scim.Prefix+"/", scimAPI)
 	routes.Handle("/", api)
-	checks := []ops.Check{ops.PostgresCheck(pool)}
-	if cfg.KafkaConfigured() {
-		checks = append(checks, ops.KafkaCheck(cfg.KafkaBrokers))
-	}
-	handler, err := ops.NewHandler(ops.HandlerConfig{
-		Checks:   checks,
-		Gatherer: reg,
-		API:      routes,
-		Logger:   log.Named("ops"),
-	})
+	handler, err := ops.NewHandler(ops.HandlerConfig{Readiness: readiness, Gatherer: reg, API: routes})
 	if err != nil {
 		return nil, err
 	}
-	srv, err := ops.NewServer(ops.ServerConfig{
-		Addr:            cfg.HTTPAddr,
-		Handler:         handler,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          log.Named("http"),
-	})
+	srv, err := ops.NewServer(serverConfig(cfg, cfg.HTTPAddr, handler, log))
 	if err != nil {
 		return nil, fmt.Errorf("api role: %w", err)
 	}
 	return srv, nil
+}
+
+// serverConfig is the HTTP server of a listener, with the configured timeouts.
+func serverConfig(cfg config.Config, addr string, handler http.Handler, log *zap.Logger) ops.ServerConfig {
+	return ops.ServerConfig{
+		Addr: addr, Handler: handler, ShutdownTimeout: cfg.ShutdownTimeout, Logger: log.Named("http"),
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout, ReadTimeout: cfg.HTTPReadTimeout,
+		WriteTimeout: cfg.HTTPWriteTimeout, IdleTimeout: cfg.HTTPIdleTimeout,
+	}
+}
+
+// newReadiness is the process's one readiness, shared by the public and the
+// operations listener so that both together probe once per cache period.
+func newReadiness(cfg config.Config, pool *pgxpool.Pool, log *zap.Logger) (*ops.Readiness, error) {
+	checks := []ops.Check{ops.PostgresCheck(pool)}
+	if cfg.KafkaConfigured() {
+		checks = append(checks, ops.KafkaCheck(cfg.KafkaBrokers))
+	}
+	if err := ops.ValidateChecks(checks); err != nil {
+		return nil, err
+	}
+	return ops.NewReadiness(checks, 0, cfg.ReadinessCache, log.Named("ops")), nil
+}
+
+// runWithOps runs roles, and beside them the operations listener when
+// OPS_ADDR is set (whatever the roles: a relay-only process has probes too).
+// Either failing stops both.
+func runWithOps(ctx context.Context, cfg config.Config, reg *prometheus.Registry, readiness *ops.Readiness,
+	log *zap.Logger, roles func(context.Context) error) error {
+	if cfg.OpsAddr == "" {
+		return roles(ctx)
+	}
+	handler, err := ops.NewHandler(ops.HandlerConfig{Readiness: readiness, Detailed: true, Gatherer: reg})
+	if err != nil {
+		return err
+	}
+	srv, err := ops.NewServer(serverConfig(cfg, cfg.OpsAddr, handler, log.Named("ops")))
+	if err != nil {
+		return fmt.Errorf("ops listener: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error {
+		err := roles(gctx)
+		if err == nil && ctx.Err() == nil {
+			err = errors.New("roles stopped before shutdown")
+		}
+		return err
+	})
+	return g.Wait()
 }

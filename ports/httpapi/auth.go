@@ -1,11 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/userservice/userservice/app/auth"
-	"github.com/userservice/userservice/ports/internal/bearer"
+	"github.com/userservice/userservice/ports/internal/preauth"
 	"github.com/userservice/userservice/ports/internal/ratelimit"
 )
 
@@ -14,12 +15,19 @@ import (
 // through fail and classify.
 type guardedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
 
-// guard authenticates the bearer token and checks perm before calling fn.
+// guard authenticates the bearer token (within the client address's budget
+// of failures, see preauth) and checks perm before calling fn.
 // Authentication comes first on every route, so an unauthenticated caller
 // learns nothing, not even whether a user id exists.
 func (h *handler) guard(perm auth.Permission, fn guardedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.authenticate(r)
+		p, err := h.gate.Authenticate(r, h.app.Queries.Authenticate.Handle)
+		var blocked *preauth.TooManyFailures
+		if errors.As(err, &blocked) {
+			ratelimit.SetRetryAfter(w, blocked.RetryAfter)
+			h.fail(w, r, errAuthFailures)
+			return
+		}
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -39,16 +47,3 @@ func (h *handler) guard(perm auth.Permission, fn guardedFunc) http.Handler {
 		}
 	})
 }
-
-// authenticate resolves the request's bearer token to a principal. Every way
-// of getting it wrong is auth.ErrUnauthenticated, answered 401 alike.
-func (h *handler) authenticate(r *http.Request) (auth.Principal, error) {
-	token, ok := bearerToken(r.Header)
-	if !ok {
-		return auth.Principal{}, auth.ErrUnauthenticated
-	}
-	return h.app.Queries.Authenticate.Handle(r.Context(), token)
-}
-
-// bearerToken extracts the token of "Authorization: Bearer <token>".
-func bearerToken(h http.Header) (string, bool) { return bearer.Token(h) }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"net/netip"
 
 	"go.uber.org/zap"
 )
@@ -31,6 +32,15 @@ type Config struct {
 	// RateBurst is how many requests a token may make at once above the
 	// sustained rate. Zero means DefaultRateBurst.
 	RateBurst int
+	// AuthFailureRate and AuthFailureBurst are the failed authentications
+	// per second (and burst) allowed per client address before its requests
+	// are refused 429 without a token lookup. Zero means the preauth
+	// defaults; a negative AuthFailureRate disables the budget.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the
+	// client address (see preauth.Config).
+	TrustedProxies []netip.Prefix
 }
 
 // Defaults of the per-token rate limit: generous for an admin UI and for

@@ -69,6 +69,7 @@ var errorKinds = []errorKind{
 	{auth.ErrUnauthenticated, http.StatusUnauthorized, codeUnauthorized, "Unauthorized", false},
 	{auth.ErrForbidden, http.StatusForbidden, codeForbidden, "Forbidden", true},
 	{errRateLimited, http.StatusTooManyRequests, codeRateLimited, "Too many requests", false},
+	{errAuthFailures, http.StatusTooManyRequests, codeRateLimited, "Too many requests", false},
 	{errNoRoute, http.StatusNotFound, codeNotFound, "Not found", false},
 	{user.ErrNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
 	// An unparsable user id is answered like a missing user: it tells a

@@ -16,6 +16,7 @@ import (
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/ports/internal/allow"
+	"github.com/userservice/userservice/ports/internal/preauth"
 	"github.com/userservice/userservice/ports/internal/ratelimit"
 	"github.com/userservice/userservice/ports/internal/routes"
 )
@@ -27,6 +28,7 @@ type handler struct {
 	maxBody   int64
 	maxImport int64
 	limiter   *ratelimit.PerToken
+	gate      *preauth.Gate
 }
 
 // NewHandler returns the admin API's http.Handler, serving /v1/users and
@@ -36,8 +38,13 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if err := errors.Join(cfg.Validate(), checkCommands(application.Commands)); err != nil {
 		return nil, fmt.Errorf("httpapi.NewHandler: %w", err)
 	}
+	gate, err := preauth.New(preauth.Config{FailureRate: cfg.AuthFailureRate, FailureBurst: cfg.AuthFailureBurst,
+		TrustedProxies: cfg.TrustedProxies})
+	if err != nil {
+		return nil, fmt.Errorf("httpapi.NewHandler: %w", err)
+	}
 	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes,
-		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst)}
+		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst), gate: gate}
 
 	router := mux.NewRouter()
 	router.Use(recordRoute)

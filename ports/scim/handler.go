@@ -13,6 +13,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/google/uuid"
@@ -22,7 +23,7 @@ import (
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/ports/internal/allow"
-	"github.com/userservice/userservice/ports/internal/bearer"
+	"github.com/userservice/userservice/ports/internal/preauth"
 	"github.com/userservice/userservice/ports/internal/ratelimit"
 	"github.com/userservice/userservice/ports/internal/routes"
 )
@@ -51,6 +52,12 @@ type Config struct {
 	// ("https://users.example.com/scim/v2"), for meta.location. Empty means
 	// derived from each request's Host (https when the request came over TLS).
 	BaseURL string
+	// AuthFailureRate, AuthFailureBurst and TrustedProxies configure the
+	// budget of failed authentications per client address, as for the admin
+	// API (see preauth.Config).
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	TrustedProxies   []netip.Prefix
 }
 
 // Defaults of the per-token rate limit, the admin API's.
@@ -69,6 +76,7 @@ type handler struct {
 	maxBody int64
 	baseURL string
 	limiter *ratelimit.PerToken
+	gate    *preauth.Gate
 }
 
 // NewHandler returns the SCIM port's http.Handler, serving Prefix.
@@ -96,11 +104,14 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if c.RegisterUser == nil || c.UpdateUser == nil || c.DeleteUser == nil {
 		errs = append(errs, errors.New("scim: Commands.RegisterUser, UpdateUser and DeleteUser are required"))
 	}
+	gate, err := preauth.New(preauth.Config{FailureRate: cfg.AuthFailureRate, FailureBurst: cfg.AuthFailureBurst,
+		TrustedProxies: cfg.TrustedProxies})
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
-		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst)}
+		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst), gate: gate}
 	r := mux.NewRouter()
 	h.routes(r)
 	return h.withCorrelation(r), nil
@@ -151,12 +162,13 @@ type guardedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 // unauthenticated caller learns nothing, not even whether an id exists.
 func (h *handler) guard(fn guardedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearer.Token(r.Header)
-		if !ok {
-			h.fail(w, r, auth.ErrUnauthenticated)
+		p, err := h.gate.Authenticate(r, h.app.Queries.Authenticate.Handle)
+		var blocked *preauth.TooManyFailures
+		if errors.As(err, &blocked) {
+			ratelimit.SetRetryAfter(w, blocked.RetryAfter)
+			h.fail(w, r, &scimError{status: http.StatusTooManyRequests, detail: "too many failed authentications from this address; retry after the Retry-After delay"})
 			return
 		}
-		p, err := h.app.Queries.Authenticate.Handle(r.Context(), token)
 		if err != nil {
 			h.fail(w, r, err)
 			return

@@ -100,6 +100,9 @@ type Config struct {
 	HRISDeactivateMissing bool
 	// HRISPageSize is asked for per HRIS page (HRIS_PAGE_SIZE).
 	HRISPageSize int
+	// Edge is what the service does before a request reaches a use case
+	// (timeouts, limits, readiness, public URL; see edge.go).
+	Edge
 }
 
 // KafkaConfigured reports whether any Kafka broker is configured.
@@ -128,7 +131,7 @@ func settings() []setting {
 		{"API_RATE_LIMIT", "api-rate-limit", "100", "requests per second per API token and process; -1 = no limit", parseRateLimit},
 		{"API_RATE_BURST", "api-rate-burst", "200", "requests a token may burst above the rate", parseRateBurst},
 		{"OUTBOX_RETENTION", "outbox-retention", "1h", "how long relayed outbox rows are kept", parseOutboxRetention},
-	}, bulkSettings()...)
+	}, append(bulkSettings(), edgeSettings()...)...)
 }
 
 // ErrHelp is returned by Load when -h or --help was given; the usage text

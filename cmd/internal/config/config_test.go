@@ -21,6 +21,11 @@ func env(kv map[string]string) func(string) (string, bool) {
 	}
 }
 
+var defaultEdge = config.Edge{
+	HTTPReadHeaderTimeout: 5 * time.Second, HTTPReadTimeout: 10 * time.Minute, HTTPWriteTimeout: 10 * time.Minute,
+	HTTPIdleTimeout: 2 * time.Minute, ReadinessCache: 2 * time.Second, AuthFailureRate: 10, AuthFailureBurst: 100,
+}
+
 func TestLoadDefaults(t *testing.T) {
 	got, err := config.Load(nil, env(nil), io.Discard)
 	if err != nil {
@@ -50,6 +55,7 @@ func TestLoadDefaults(t *testing.T) {
 		NotifyLease:        2 * time.Minute,
 		HRISSchedule:       "0 2 * * *",
 		HRISPageSize:       500,
+		Edge:               defaultEdge,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -77,7 +83,7 @@ func TestLoadValues(t *testing.T) {
 				OutboxRetention: 24 * time.Hour, APIRateLimit: 100, APIRateBurst: 200,
 				ImportQueue: "postgres", ImportKafkaTopic: "users.imports", ImportConsumers: 4,
 				SMTPAddr: "127.0.0.1:1025", SMTPFrom: "userservice@localhost", SMTPTLS: "none", NotifyLease: 2 * time.Minute,
-				HRISSchedule: "0 2 * * *", HRISPageSize: 500,
+				HRISSchedule: "0 2 * * *", HRISPageSize: 500, Edge: defaultEdge,
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("got %+v\nwant %+v", c, want)

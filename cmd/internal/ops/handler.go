@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.uber.org/zap"
 )
 
 // Check is one dependency the readiness endpoint asks about.
@@ -32,26 +30,17 @@ const DefaultCheckTimeout = 2 * time.Second
 
 // HandlerConfig configures NewHandler.
 type HandlerConfig struct {
-	// Checks are probed, in parallel, by GET /readyz.
-	Checks []Check
-	// CheckTimeout bounds each probe. Default DefaultCheckTimeout.
-	CheckTimeout time.Duration
+	// Readiness answers GET /readyz; nil means always ready.
+	Readiness *Readiness
+	// Detailed makes /readyz name each failed check's error: for the
+	// operations listener only, never the public one.
+	Detailed bool
 	// Gatherer is served on GET /metrics: the process's own registry, never
 	// the global one. Required.
 	Gatherer prometheus.Gatherer
-	// API serves every other request. Required.
+	// API serves every other request; nil answers them 404 (the operations
+	// listener).
 	API http.Handler
-	// Logger receives failed readiness checks. Nil: no logging.
-	Logger *zap.Logger
-}
-
-func (c *HandlerConfig) setDefaults() {
-	if c.CheckTimeout == 0 {
-		c.CheckTimeout = DefaultCheckTimeout
-	}
-	if c.Logger == nil {
-		c.Logger = zap.NewNop()
-	}
 }
 
 // Validate reports every problem at once.
@@ -60,14 +49,14 @@ func (c HandlerConfig) Validate() error {
 	if c.Gatherer == nil {
 		errs = append(errs, errors.New("ops: Gatherer is nil"))
 	}
-	if c.API == nil {
-		errs = append(errs, errors.New("ops: API is nil"))
-	}
-	if c.CheckTimeout < 0 {
-		errs = append(errs, fmt.Errorf("ops: CheckTimeout must not be negative, got %s", c.CheckTimeout))
-	}
+	return errors.Join(errs...)
+}
+
+// ValidateChecks reports checks without a name or probe, and names given twice.
+func ValidateChecks(checks []Check) error {
+	var errs []error
 	seen := map[string]bool{}
-	for i, ch := range c.Checks {
+	for i, ch := range checks {
 		switch {
 		case ch.Name == "" || ch.Probe == nil:
 			errs = append(errs, fmt.Errorf("ops: Checks[%d] needs a name and a probe", i))
@@ -82,9 +71,14 @@ func (c HandlerConfig) Validate() error {
 // NewHandler returns the outer handler: GET /healthz, GET /readyz,
 // GET /metrics, and the API for everything else.
 func NewHandler(cfg HandlerConfig) (http.Handler, error) {
-	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Readiness == nil {
+		cfg.Readiness = NewReadiness(nil, 0, 0, nil)
+	}
+	if cfg.API == nil {
+		cfg.API = http.NotFoundHandler()
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -92,44 +86,10 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		// to readiness, or a database outage would get every instance killed.
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	mux.Handle("GET /readyz", readiness{checks: cfg.Checks, timeout: cfg.CheckTimeout, log: cfg.Logger})
+	mux.Handle("GET /readyz", cfg.Readiness.Handler(cfg.Detailed))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 	mux.Handle("/", cfg.API)
 	return mux, nil
-}
-
-type readiness struct {
-	checks  []Check
-	timeout time.Duration
-	log     *zap.Logger
-}
-
-func (h readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	results := make(map[string]string, len(h.checks))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, c := range h.checks {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
-			defer cancel()
-			status := "ok"
-			if err := c.Probe(ctx); err != nil {
-				status = err.Error()
-				h.log.Warn("readiness check failed", zap.String("check", c.Name), zap.Error(err))
-			}
-			mu.Lock()
-			results[c.Name] = status
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	code, status := http.StatusOK, "ready"
-	for _, v := range results {
-		if v != "ok" {
-			code, status = http.StatusServiceUnavailable, "unavailable"
-		}
-	}
-	writeJSON(w, code, map[string]any{"status": status, "checks": results})
 }
 
 func writeJSON(w http.ResponseWriter, code int, body any) {

@@ -3,10 +3,13 @@ package ops_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,8 +46,9 @@ func newOps(t *testing.T, checks ...ops.Check) *httptest.Server {
 	reg.MustRegister(counter)
 	counter.Inc()
 	h, err := ops.NewHandler(ops.HandlerConfig{
-		Checks:   checks,
-		Gatherer: reg,
+		Readiness: ops.NewReadiness(checks, 0, 0, nil),
+		Detailed:  true,
+		Gatherer:  reg,
 		API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "api:"+r.URL.Path, http.StatusTeapot)
 		}),
@@ -96,10 +100,11 @@ func TestReadinessTimesOutASlowCheckInParallel(t *testing.T) {
 	hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 	reg := prometheus.NewRegistry()
 	h, err := ops.NewHandler(ops.HandlerConfig{
-		Checks:       []ops.Check{{Name: "a", Probe: hang}, {Name: "b", Probe: hang}, {Name: "c", Probe: func(context.Context) error { return nil }}},
-		CheckTimeout: 300 * time.Millisecond,
-		Gatherer:     reg,
-		API:          http.NotFoundHandler(),
+		Readiness: ops.NewReadiness([]ops.Check{{Name: "a", Probe: hang}, {Name: "b", Probe: hang},
+			{Name: "c", Probe: func(context.Context) error { return nil }}}, 300*time.Millisecond, 0, nil),
+		Detailed: true,
+		Gatherer: reg,
+		API:      http.NotFoundHandler(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -137,13 +142,66 @@ func TestHealthMetricsAndDelegation(t *testing.T) {
 
 func TestHandlerConfigValidate(t *testing.T) {
 	t.Parallel()
-	_, err := ops.NewHandler(ops.HandlerConfig{
-		Checks:       []ops.Check{{Name: "x"}, {Name: "p", Probe: func(context.Context) error { return nil }}, {Name: "p", Probe: func(context.Context) error { return nil }}},
-		CheckTimeout: -1,
-	})
-	for _, want := range []string{"Gatherer", "API", "CheckTimeout", "Checks[0]", `"p" given twice`} {
+	if _, err := ops.NewHandler(ops.HandlerConfig{}); err == nil || !strings.Contains(err.Error(), "Gatherer") {
+		t.Errorf("error %v does not name Gatherer", err)
+	}
+	err := ops.ValidateChecks([]ops.Check{{Name: "x"}, {Name: "p", Probe: func(context.Context) error { return nil }},
+		{Name: "p", Probe: func(context.Context) error { return nil }}})
+	for _, want := range []string{"Checks[0]", `"p" given twice`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}
+	}
+}
+
+// TestPublicReadinessIsCachedAndHidesErrors floods the public /readyz: the
+// failing check is probed once for the whole flood, and its error text (which
+// names the database user and host) appears only on the detailed handler of
+// the operations listener.
+func TestPublicReadinessIsCachedAndHidesErrors(t *testing.T) {
+	t.Parallel()
+	var probes atomic.Int64
+	secret := errors.New(`failed to connect to user=svc_admin host=db-7.internal: password authentication failed`)
+	rd := ops.NewReadiness([]ops.Check{
+		{Name: "postgres", Probe: func(context.Context) error { probes.Add(1); return secret }},
+		{Name: "kafka", Probe: func(context.Context) error { probes.Add(1); return nil }},
+	}, 0, time.Minute, nil)
+	reg := prometheus.NewRegistry()
+	public, err := ops.NewHandler(ops.HandlerConfig{Readiness: rd, Gatherer: reg, API: http.NotFoundHandler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private, err := ops.NewHandler(ops.HandlerConfig{Readiness: rd, Detailed: true, Gatherer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			public.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+			var rb readyBody
+			_ = json.Unmarshal(rec.Body.Bytes(), &rb)
+			if rec.Code != http.StatusServiceUnavailable || rb.Checks["postgres"] != "unavailable" || rb.Checks["kafka"] != "ok" {
+				t.Errorf("public readyz = %d %s", rec.Code, rec.Body)
+			}
+			if strings.Contains(rec.Body.String(), "svc_admin") || strings.Contains(rec.Body.String(), "db-7") {
+				t.Errorf("public readyz tells the error: %s", rec.Body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := probes.Load(); n != 2 {
+		t.Errorf("200 public readiness requests probed %d times, want once per check (2)", n)
+	}
+	rec := httptest.NewRecorder()
+	private.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "password authentication failed") {
+		t.Errorf("detailed readyz = %d %s, want the error", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	private.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/users", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("the operations listener served the API: %d", rec.Code)
 	}
 }

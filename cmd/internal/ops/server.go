@@ -22,7 +22,28 @@ type ServerConfig struct {
 	ShutdownTimeout time.Duration
 	// Logger receives start and stop lines. Nil: no logging.
 	Logger *zap.Logger
+	// ReadHeaderTimeout cuts off a client that has not sent its headers in
+	// time: the slow-header (slowloris) guard. Default DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included; it must
+	// allow the largest upload. Default DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of its answer. Default DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// IdleTimeout closes idle kept-alive connections. Default DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
+
+// Defaults of the server timeouts: tight on headers (no legitimate client
+// takes seconds to send them), loose on whole requests, which include CSV
+// uploads of up to 256 MiB.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 10 * time.Minute
+	DefaultWriteTimeout      = 10 * time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+)
 
 func (c *ServerConfig) setDefaults() {
 	if c.ShutdownTimeout == 0 {
@@ -30,6 +51,15 @@ func (c *ServerConfig) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&c.ReadHeaderTimeout, DefaultReadHeaderTimeout}, {&c.ReadTimeout, DefaultReadTimeout},
+		{&c.WriteTimeout, DefaultWriteTimeout}, {&c.IdleTimeout, DefaultIdleTimeout}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
 }
 
@@ -44,6 +74,9 @@ func (c ServerConfig) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ops server: ShutdownTimeout must not be negative, got %s", c.ShutdownTimeout))
+	}
+	if c.ReadHeaderTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 {
+		errs = append(errs, errors.New("ops server: timeouts must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -69,10 +102,11 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	return &Server{
 		srv: &http.Server{
-			Handler: cfg.Handler,
-			// Slow-loris guard; bodies are bounded by the API itself.
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			Handler:           cfg.Handler,
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			ReadTimeout:       cfg.ReadTimeout,
+			WriteTimeout:      cfg.WriteTimeout,
+			IdleTimeout:       cfg.IdleTimeout,
 			ErrorLog:          zap.NewStdLog(cfg.Logger.Named("http")),
 		},
 		listener: ln,

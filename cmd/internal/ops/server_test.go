@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -119,5 +120,59 @@ func TestNewServerFailsOnTakenPort(t *testing.T) {
 	}
 	if _, err := ops.NewServer(ops.ServerConfig{}); err == nil || !strings.Contains(err.Error(), "Addr") || !strings.Contains(err.Error(), "Handler") {
 		t.Errorf("empty config error = %v", err)
+	}
+}
+
+// TestServerCutsOffSlowHeaderClients opens a connection that sends its
+// request headers a byte at a time, slower than ReadHeaderTimeout: the
+// server closes it instead of holding a goroutine and a socket for it.
+func TestServerCutsOffSlowHeaderClients(t *testing.T) {
+	t.Parallel()
+	srv, err := ops.NewServer(ops.ServerConfig{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(),
+		ReadHeaderTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = srv.Run(ctx) }()
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	closed := make(chan time.Duration, 1)
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				closed <- time.Since(start)
+				return
+			}
+		}
+	}()
+	header := "GET /slow HTTP/1.1\r\nHost: x\r\nX-Padding: " + strings.Repeat("a", 100)
+	for i := 0; i < len(header); i++ {
+		select {
+		case took := <-closed:
+			if took > 2*time.Second {
+				t.Errorf("slow-header connection closed after %s, want about 300ms", took)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if _, err := conn.Write([]byte{header[i]}); err != nil {
+			return // closed by the server
+		}
+	}
+	t.Fatalf("the server kept a slow-header connection open for %s", time.Since(start))
+}
+
+func TestServerConfigDefaultsTimeouts(t *testing.T) {
+	t.Parallel()
+	if _, err := ops.NewServer(ops.ServerConfig{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(), ReadTimeout: -1}); err == nil ||
+		!strings.Contains(err.Error(), "timeouts") {
+		t.Errorf("negative timeout error = %v", err)
 	}
 }

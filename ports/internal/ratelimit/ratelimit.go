@@ -53,6 +53,39 @@ func (l *PerToken) Allow(tokenID string) (ok bool, retryAfter time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	b := l.bucketAt(tokenID, now)
+	r := b.lim.ReserveN(now, 1)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now) // a refused request must not use up the future
+		return false, delay
+	}
+	return true, 0
+}
+
+// Empty reports whether key's bucket has no whole request left, and how long
+// until it has one, without taking anything: a caller that pays only on
+// failure (see ports/internal/preauth) asks first and calls Allow to pay.
+func (l *PerToken) Empty(key string) (empty bool, retryAfter time.Duration) {
+	if l == nil {
+		return false, 0
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, found := l.buckets[key]
+	if !found {
+		return false, 0
+	}
+	tokens := b.lim.TokensAt(now)
+	if tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+}
+
+// bucketAt returns key's bucket, made when missing; it drops buckets idle
+// for idleBucketTTL on the way. l.mu must be held.
+func (l *PerToken) bucketAt(tokenID string, now time.Time) *bucket {
 	if now.Sub(l.lastPrune) > idleBucketTTL {
 		for id, b := range l.buckets {
 			if now.Sub(b.seen) > idleBucketTTL {
@@ -67,12 +100,7 @@ func (l *PerToken) Allow(tokenID string) (ok bool, retryAfter time.Duration) {
 		l.buckets[tokenID] = b
 	}
 	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if delay := r.DelayFrom(now); delay > 0 {
-		r.CancelAt(now) // a refused request must not use up the future
-		return false, delay
-	}
-	return true, 0
+	return b
 }
 
 // SetRetryAfter writes the delay in whole seconds, rounded up (RFC 9110).
