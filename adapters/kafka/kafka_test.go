@@ -2,6 +2,7 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +153,35 @@ func TestPublishSubscribeRoundTrip(t *testing.T) {
 		if i < 5 && keyedOrder[i] != s.UUID {
 			t.Errorf("keyed message %d out of order: got %s, want %s", i, keyedOrder[i], s.UUID)
 		}
+	}
+}
+
+// TestEnsureTopicSetsAndChecksTheMessageSizeLimit: a new topic admits what
+// the producer sends; a producer limit above an existing topic's is refused
+// as ErrTopicTooSmall, and an oversize message is a RejectedError naming it.
+func TestEnsureTopicSetsAndChecksTheMessageSizeLimit(t *testing.T) {
+	t.Parallel()
+	brokers := kafkatest.Brokers(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	topic := kafkatest.UniqueName(t, "limit")
+	if err := kafka.EnsureTopic(ctx, brokers, topic, 0); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if err := kafka.EnsureTopic(ctx, brokers, topic, 0); err != nil {
+		t.Fatalf("check of a topic that admits the default: %v", err)
+	}
+	if err := kafka.EnsureTopic(ctx, brokers, topic, 2*kafka.MaxMessageBytes); !errors.Is(err, kafka.ErrTopicTooSmall) {
+		t.Fatalf("check with a larger producer limit = %v, want ErrTopicTooSmall", err)
+	}
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	big := message.NewMessage(uuid.NewString(), make([]byte, kafka.MaxMessageBytes+1))
+	var rej *kafka.RejectedError
+	if err := pub.Publish(topic, big); !errors.As(err, &rej) || rej.UUID != big.UUID {
+		t.Fatalf("oversize publish = %v, want a RejectedError for %s", err, big.UUID)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
+	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // PublisherConfig configures NewPublisher.
@@ -24,6 +25,11 @@ type PublisherConfig struct {
 
 	// RetryBackoff is the wait between retries. Default 250ms.
 	RetryBackoff time.Duration
+
+	// MaxMessageBytes is the largest record sent; a larger message fails
+	// with a RejectedError. The topic must admit it: EnsureTopic with the
+	// same value. Default MaxMessageBytes.
+	MaxMessageBytes int
 }
 
 func (c *PublisherConfig) setDefaults() {
@@ -35,6 +41,9 @@ func (c *PublisherConfig) setDefaults() {
 	}
 	if c.RetryBackoff == 0 {
 		c.RetryBackoff = 250 * time.Millisecond
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = MaxMessageBytes
 	}
 }
 
@@ -49,6 +58,9 @@ func (c PublisherConfig) Validate() error {
 	}
 	if c.RetryBackoff < 0 {
 		errs = append(errs, fmt.Errorf("kafka publisher: RetryBackoff must not be negative, got %s", c.RetryBackoff))
+	}
+	if c.MaxMessageBytes < 0 {
+		errs = append(errs, fmt.Errorf("kafka publisher: MaxMessageBytes must not be negative, got %d", c.MaxMessageBytes))
 	}
 	return errors.Join(errs...)
 }
@@ -72,13 +84,18 @@ func (c PublisherConfig) sarama() *sarama.Config {
 	// Keyed records go to partition hash(key): one user's events, one partition.
 	s.Producer.Partitioner = sarama.NewHashPartitioner
 	s.Metadata.Retry.Backoff = c.RetryBackoff
+	// Explicit, and admitted by the topic (see MaxMessageBytes): a larger
+	// message is refused here, before it is sent, as a RejectedError.
+	s.Producer.MaxMessageBytes = c.MaxMessageBytes
 	return s
 }
 
 // NewPublisher returns a synchronous Watermill Kafka publisher: Publish
 // returns once the brokers acknowledged every message. Messages carrying
-// PartitionKeyMetadata are keyed (and so partitioned) by its value.
-func NewPublisher(cfg PublisherConfig, logger watermill.LoggerAdapter) (*kafka.Publisher, error) {
+// PartitionKeyMetadata are keyed (and so partitioned) by its value. A
+// message refused for good (larger than MaxMessageBytes, say) fails Publish
+// with a *RejectedError naming it.
+func NewPublisher(cfg PublisherConfig, logger watermill.LoggerAdapter) (message.Publisher, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -91,5 +108,5 @@ func NewPublisher(cfg PublisherConfig, logger watermill.LoggerAdapter) (*kafka.P
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher on %v: %w", cfg.Brokers, err)
 	}
-	return pub, nil
+	return rejectingPublisher{next: pub}, nil
 }

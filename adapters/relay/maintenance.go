@@ -80,7 +80,13 @@ func (r *Relay) Lag(ctx context.Context, shard int) (int64, time.Duration, error
 }
 
 func (r *Relay) lagLoop(ctx context.Context) error {
+	parking := postgres.NewOutboxParking(r.pool)
 	return every(ctx, r.cfg.LagInterval, func() {
+		if parked, err := parking.CountParked(ctx, r.cfg.ConsumerGroup); err == nil {
+			for _, shard := range r.cfg.Shards {
+				r.metrics.parkedNow.WithLabelValues(itoa(shard)).Set(float64(parked[shard]))
+			}
+		}
 		for _, shard := range r.cfg.Shards {
 			n, age, err := r.Lag(ctx, shard)
 			if err != nil {

@@ -12,6 +12,8 @@ type metrics struct {
 	publishErrors *prometheus.CounterVec
 	lagEvents     *prometheus.GaugeVec
 	lagSeconds    *prometheus.GaugeVec
+	parked        *prometheus.CounterVec
+	parkedNow     *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -28,11 +30,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		lagSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "userservice_outbox_lag_seconds", Help: "Age of the oldest outbox row not yet relayed (0 when none).",
 		}, []string{"shard"}),
+		parked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "userservice_relay_parked_total",
+			Help: "Outbox messages parked: refused by Kafka for good, or waiting behind one of their user's that was.",
+		}, []string{"shard"}),
+		parkedNow: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "userservice_outbox_parked_events",
+			Help: "Outbox messages parked now (alert when above 0: `usersctl outbox parked`).",
+		}, []string{"shard"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.relayed, m.publishErrors, m.lagEvents, m.lagSeconds} {
+	for _, c := range []prometheus.Collector{m.relayed, m.publishErrors, m.lagEvents, m.lagSeconds, m.parked, m.parkedNow} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

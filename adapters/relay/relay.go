@@ -1,31 +1,33 @@
 // Package relay moves events from the transactional outbox to Kafka: one
-// Watermill router handler per outbox shard, each a watermill-sql subscriber
-// feeding a Kafka publisher. Delivery is at-least-once and in order per shard
-// (so per user): an event's outbox offset is acknowledged only after Kafka
-// acknowledged the event, and a crash in between publishes it again.
+// loop per outbox shard reads a batch of watermill-sql's outbox rows, hands
+// the whole batch to a Watermill Kafka publisher, and only then acknowledges
+// the batch in watermill-sql's offsets table. Delivery is at-least-once and
+// in order per shard (so per user): a crash between the publish and the
+// acknowledgement publishes the batch again.
 //
 // Stock limits designed past: a LISTEN/NOTIFY wake-up (sent by the unit of
 // work after each commit) replaces the 1 s idle poll; each batch is read with
-// a keyset query (postgres.OutboxSchema); shards relay in parallel (one active relay per shard, held
-// by watermill-sql's row lock on the offsets row, so extra relay processes are
-// hot standbys that take over within a poll); relayed rows are deleted on a
-// schedule.
+// a keyset query; no transaction stays open across a publish (watermill-sql's
+// subscriber held one, with a transaction id, which held back the snapshot
+// xmin and so hid newer rows from every relay): the read and the
+// acknowledgement are single statements, and a session advisory lock per
+// (consumer group, shard) makes one relay the shard's owner, so extra relay
+// processes are hot standbys that take over within a poll; a message Kafka
+// refuses for good is parked with its user's later messages instead of
+// stopping the shard (park.go); relayed rows are deleted on a schedule.
 package relay
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/userservice/userservice/adapters/postgres"
 )
@@ -111,10 +113,11 @@ func (c Config) Validate() error {
 }
 
 // PoolSize is the connections a relay of that many shards needs (0: all of
-// them): a transaction per shard, the LISTEN connection, and one for cleanup
-// and lag metrics. Give a relay a pool of its own of this size: each shard
-// holds its transaction open while Kafka is slow or away, which must not
-// take connections from anything else.
+// them): one per shard (it holds the shard's ownership lock), the LISTEN
+// connection, and one for cleanup, lag metrics and retries of parked
+// messages. Give a relay a pool of its own of this size: each shard holds
+// its connection for as long as it owns the shard, which must not take
+// connections from anything else.
 func PoolSize(shards int) int32 {
 	if shards <= 0 {
 		shards = postgres.OutboxShards
@@ -131,8 +134,11 @@ type Relay struct {
 	metrics   *metrics
 }
 
-// New returns a relay reading the outbox on pool and publishing with publisher
-// (a Kafka publisher that keys records by the "partition_key" metadata).
+// New returns a relay reading the outbox on pool and publishing with
+// publisher: a Kafka publisher that keys records by the "partition_key"
+// metadata, keeps the order of the messages of one Publish call per key, and
+// reports a message it refuses for good with an error that has a
+// RejectedMessage() string method (kafka.RejectedError).
 func New(pool *pgxpool.Pool, publisher message.Publisher, cfg Config, logger watermill.LoggerAdapter) (*Relay, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -151,96 +157,25 @@ func New(pool *pgxpool.Pool, publisher message.Publisher, cfg Config, logger wat
 	return &Relay{cfg: cfg, pool: pool, publisher: publisher, logger: logger, metrics: m}, nil
 }
 
-// Run relays until ctx is cancelled, then stops after the in-flight messages.
+// Run relays until ctx is cancelled, then returns once no publish is in
+// flight (the owner closes the publisher right after).
 func (r *Relay) Run(ctx context.Context) error {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 15 * time.Second}, r.logger)
-	if err != nil {
-		return err
-	}
-	gate := &publishGate{}
-	defer gate.close()
 	wake := make(map[int]chan struct{}, len(r.cfg.Shards))
 	for _, shard := range r.cfg.Shards {
 		wake[shard] = make(chan struct{}, 1)
-		sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(r.pool), wsql.SubscriberConfig{
-			ConsumerGroup:  r.cfg.ConsumerGroup,
-			SchemaAdapter:  postgres.OutboxSchema(r.cfg.BatchSize),
-			OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},
-			ResendInterval: r.cfg.RetryInterval,
-			BackoffManager: &wakingBackoff{wake: wake[shard], done: ctx.Done(), poll: r.cfg.PollInterval,
-				retry: r.cfg.RetryInterval, maxRetry: r.cfg.MaxRetryInterval},
-		}, r.logger)
-		if err != nil {
-			return fmt.Errorf("outbox subscriber for shard %d: %w", shard, err)
-		}
-		router.AddHandler("relay-shard-"+strconv.Itoa(shard), postgres.OutboxTopic(shard), sub,
-			r.cfg.KafkaTopic, countingPublisher{next: r.publisher, shard: strconv.Itoa(shard), m: r.metrics, gate: gate}, forward)
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return listenForWakeUps(ctx, r.pool, wake, r.logger) })
-	g.Go(func() error { return r.cleanupLoop(ctx) })
-	g.Go(func() error { return r.lagLoop(ctx) })
-	g.Go(func() error {
-		err := router.Run(ctx)
-		if ctx.Err() != nil {
-			return nil
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := listenForWakeUps(ctx, r.pool, wake, r.logger); err != nil {
+			r.logger.Error("outbox wake-up listener stopped", err, nil)
 		}
-		return err
 	})
-	return g.Wait()
-}
-
-// forward passes an outbox message on unchanged: the payload is already the
-// published CloudEvents envelope and the metadata the Kafka headers and key.
-// A failed publish nacks the message; watermill-sql resends it, in order,
-// forever: an event is never dropped or skipped because Kafka is away.
-func forward(msg *message.Message) ([]*message.Message, error) {
-	out := message.NewMessage(msg.UUID, msg.Payload)
-	for k, v := range msg.Metadata {
-		out.Metadata.Set(k, v)
+	wg.Go(func() { _ = r.cleanupLoop(ctx) })
+	wg.Go(func() { _ = r.lagLoop(ctx) })
+	for _, shard := range r.cfg.Shards {
+		s := newShardRelay(r, shard, wake[shard])
+		wg.Go(func() { s.run(ctx) })
 	}
-	return []*message.Message{out}, nil
-}
-
-// errRelayStopped refuses a publish that comes after Run returned.
-var errRelayStopped = errors.New("relay stopped")
-
-// publishGate lets Run return only once no publish is in flight: Watermill's
-// router can still be finishing a message when Run returns, and the owner
-// closes the Kafka publisher right after.
-type publishGate struct {
-	mu     sync.RWMutex
-	closed bool
-}
-
-// close waits for in-flight publishes and refuses later ones.
-func (g *publishGate) close() {
-	g.mu.Lock()
-	g.closed = true
-	g.mu.Unlock()
-}
-
-// countingPublisher counts what reached Kafka and what failed to.
-type countingPublisher struct {
-	next  message.Publisher
-	shard string
-	m     *metrics
-	gate  *publishGate
-}
-
-func (p countingPublisher) Publish(topic string, msgs ...*message.Message) error {
-	p.gate.mu.RLock()
-	defer p.gate.mu.RUnlock()
-	if p.gate.closed {
-		return errRelayStopped
-	}
-	if err := p.next.Publish(topic, msgs...); err != nil {
-		p.m.publishErrors.WithLabelValues(p.shard).Inc()
-		return err
-	}
-	p.m.relayed.WithLabelValues(p.shard).Add(float64(len(msgs)))
+	wg.Wait()
 	return nil
 }
-
-// Close does not close the shared publisher: its owner does.
-func (p countingPublisher) Close() error { return nil }

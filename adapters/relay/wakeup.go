@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -55,48 +54,39 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// wakingBackoff is a watermill-sql BackoffManager that, when a query finds no
-// message, waits for the shard's wake-up signal (or the poll interval, a
-// safety net for missed notifications and for rows held back by an older open
-// transaction) and then asks the subscriber to query again at once. Errors
-// back off exponentially up to maxRetry, so an unreachable database is not
-// hammered.
-type wakingBackoff struct {
-	wake     <-chan struct{}
-	done     <-chan struct{}
-	poll     time.Duration
-	retry    time.Duration
-	maxRetry time.Duration
-	failures int
-}
-
-// HandleError implements sql.BackoffManager.
-func (b *wakingBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
-	if err != nil {
-		select {
-		case <-b.done:
-			return 0 // shutting down: the cancelled query is expected, and rolled back
-		default:
-		}
-		if strings.Contains(strings.ToLower(err.Error()), "concurrent update") {
-			return 0 // another relay took the offsets lock: try again now
-		}
-		b.failures++
-		wait := b.retry << min(b.failures-1, 10)
-		wait = min(wait, b.maxRetry)
-		logger.Error("outbox query failed", err, watermill.LogFields{"retry_in": wait.String()})
-		return wait
-	}
-	b.failures = 0
-	if !noMsg {
-		return 0
-	}
-	t := time.NewTimer(b.poll)
+// waitForWork waits for the shard's wake-up signal or the poll interval (a
+// safety net for missed notifications and for rows held back by an older
+// open transaction), whichever comes first, or for ctx to end.
+func waitForWork(ctx context.Context, wake <-chan struct{}, poll time.Duration) {
+	t := time.NewTimer(poll)
 	defer t.Stop()
 	select {
-	case <-b.wake:
+	case <-wake:
 	case <-t.C:
-	case <-b.done:
+	case <-ctx.Done():
 	}
-	return 0
 }
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// backoff is an exponential wait after failures, from retry up to maxRetry.
+type backoff struct {
+	retry, maxRetry time.Duration
+	failures        int
+}
+
+// next returns the wait after one more failure.
+func (b *backoff) next() time.Duration {
+	b.failures++
+	return min(b.retry<<min(b.failures-1, 10), b.maxRetry)
+}
+
+func (b *backoff) reset() { b.failures = 0 }

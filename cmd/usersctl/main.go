@@ -38,6 +38,7 @@ Commands:
 ` + eventsTailUsage + `
 ` + replayUsage + `
 ` + republishUsage + `
+` + outboxUsage + `
 
 Environment:
   DATABASE_URL   PostgreSQL connection string
@@ -109,6 +110,8 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		return replay(ctx, rest, e)
 	case "republish":
 		return republishCmd(ctx, rest, e)
+	case "outbox":
+		return subcommand(ctx, "outbox", rest, e, map[string]leaf{"parked": outboxParked, "retry": outboxRetry})
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return nil

@@ -20,11 +20,11 @@ import (
 // Kafka the role idles: events wait in the outbox (and stay readable there)
 // until a relay with Kafka runs.
 //
-// The relay has a connection pool of its own (a bulkhead): each shard's
-// subscriber holds a transaction open while it publishes to Kafka, so while
-// Kafka is slow or down the relay keeps its connections busy for seconds at
-// a time. Sharing the API's pool, it starved the commands of connections
-// (about one command per second during a Kafka outage).
+// The relay has a connection pool of its own (a bulkhead): each shard holds
+// a connection for as long as it owns the shard, and while Kafka is slow or
+// down it keeps it for seconds at a time. Sharing the API's pool, the relay
+// starved the commands of connections (about one command per second during
+// a Kafka outage).
 func newRelay(ctx context.Context, cfg config.Config, reg prometheus.Registerer, log *zap.Logger) (roles.Runner, error) {
 	if !cfg.KafkaConfigured() {
 		return idle(log, "no Kafka configured (KAFKA_BROKERS empty): events stay in the outbox"), nil
@@ -34,6 +34,18 @@ func newRelay(ctx context.Context, cfg config.Config, reg prometheus.Registerer,
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("relay pool: %w", err)
+	}
+	// The topic must admit every record the producer sends (both limits are
+	// explicit: kafka.MaxMessageBytes). A topic that admits less is a
+	// configuration error; a broker that is away is not: the relay waits.
+	cctx, cancel = context.WithTimeout(ctx, connectTimeout)
+	err = kafka.EnsureTopic(cctx, cfg.KafkaBrokers, cfg.KafkaTopic, 0)
+	cancel()
+	if errors.Is(err, kafka.ErrTopicTooSmall) {
+		pool.Close()
+		return nil, err
+	} else if err != nil {
+		log.Warn("could not check the events topic's message size limit", zap.Error(err))
 	}
 	wlog := logging.NewWatermill(log)
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: cfg.KafkaBrokers}, wlog)

@@ -1,0 +1,158 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/userservice/userservice/adapters/eventcontract"
+	"github.com/userservice/userservice/adapters/postgres"
+)
+
+// errNotOwner: another relay of the consumer group owns the shard.
+var errNotOwner = errors.New("another relay owns the shard")
+
+// row is one outbox row: its position and its message.
+type row struct {
+	tx     string // transaction_id (xid8), as text
+	offset int64
+	msg    *message.Message
+}
+
+// shardRelay relays one outbox shard for one consumer group.
+type shardRelay struct {
+	r       *Relay
+	shard   int
+	label   string
+	wake    <-chan struct{}
+	table   string
+	offsets string
+}
+
+func newShardRelay(r *Relay, shard int, wake <-chan struct{}) *shardRelay {
+	t := postgres.OutboxTopic(shard)
+	return &shardRelay{r: r, shard: shard, label: itoa(shard), wake: wake,
+		table: "watermill_" + t, offsets: "watermill_offsets_" + t}
+}
+
+// run owns and relays the shard until ctx ends: a relay that is not the
+// owner checks again every poll interval (a hot standby), one that lost its
+// connection backs off and starts over.
+func (s *shardRelay) run(ctx context.Context) {
+	b := backoff{retry: s.r.cfg.RetryInterval, maxRetry: s.r.cfg.MaxRetryInterval}
+	for ctx.Err() == nil {
+		err := s.own(ctx, &b)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errNotOwner):
+			b.reset()
+			sleep(ctx, s.r.cfg.PollInterval)
+		default:
+			wait := b.next()
+			s.r.logger.Error("outbox shard relay failed", err, watermill.LogFields{"shard": s.shard, "retry_in": wait.String()})
+			sleep(ctx, wait)
+		}
+	}
+}
+
+// own takes the shard's ownership lock on a connection of its own and
+// relays until an error; the lock goes with the connection.
+func (s *shardRelay) own(ctx context.Context, b *backoff) error {
+	conn, err := s.r.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	var owner bool
+	// Session-level: held between statements, never inside a transaction.
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext($1), $2)`, s.r.cfg.ConsumerGroup, s.shard).Scan(&owner); err != nil {
+		return err
+	}
+	if !owner {
+		return errNotOwner
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtext($1), $2)`, s.r.cfg.ConsumerGroup, s.shard); err != nil {
+			_ = conn.Conn().Close(uctx) // a pooled connection must not keep the lock
+		}
+	}()
+	// A group new to the shard starts at its beginning, as watermill-sql's does.
+	if _, err := conn.Exec(ctx, `INSERT INTO `+s.offsets+` (consumer_group, offset_acked, last_processed_transaction_id)
+		VALUES ($1, 0, '0') ON CONFLICT (consumer_group) DO NOTHING`, s.r.cfg.ConsumerGroup); err != nil {
+		return err
+	}
+	var pos row
+	if err := conn.QueryRow(ctx, `SELECT coalesce(offset_acked, 0), last_processed_transaction_id::text FROM `+s.offsets+
+		` WHERE consumer_group = $1`, s.r.cfg.ConsumerGroup).Scan(&pos.offset, &pos.tx); err != nil {
+		return err
+	}
+	parking := postgres.NewOutboxParking(conn)
+	for ctx.Err() == nil {
+		batch, err := s.read(ctx, conn, pos)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			waitForWork(ctx, s.wake, s.r.cfg.PollInterval)
+			continue
+		}
+		if err := s.publish(ctx, parking, batch, b); err != nil {
+			return err
+		}
+		last := batch[len(batch)-1]
+		if _, err := conn.Exec(ctx, `UPDATE `+s.offsets+` SET offset_acked = $2, last_processed_transaction_id = $3::xid8
+			WHERE consumer_group = $1`, s.r.cfg.ConsumerGroup, last.offset, last.tx); err != nil {
+			return fmt.Errorf("acknowledge outbox batch: %w", err)
+		}
+		pos = last
+	}
+	return nil
+}
+
+// read returns the batch after pos among the rows of transactions every
+// snapshot sees as finished: a transaction that commits late has an id at
+// or above the xmin while it runs, so neither its rows nor any after them
+// are read before it ends (a late commit is never skipped). The keyset
+// comparison is one range of the primary key, so the read costs the same
+// whatever the backlog.
+func (s *shardRelay) read(ctx context.Context, conn *pgxpool.Conn, pos row) ([]row, error) {
+	rows, err := conn.Query(ctx, `SELECT transaction_id::text, "offset", uuid, payload::text, metadata::text FROM `+s.table+`
+		WHERE (transaction_id, "offset") > ($1::xid8, $2) AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY transaction_id, "offset" LIMIT `+strconv.Itoa(s.r.cfg.BatchSize), pos.tx, pos.offset)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
+	}
+	batch, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
+		var (
+			r             row
+			id            string
+			payload, meta string
+		)
+		if err := cr.Scan(&r.tx, &r.offset, &id, &payload, &meta); err != nil {
+			return r, err
+		}
+		r.msg = message.NewMessage(id, []byte(payload))
+		if err := json.Unmarshal([]byte(meta), &r.msg.Metadata); err != nil {
+			return r, fmt.Errorf("outbox row %s: metadata: %w", id, err)
+		}
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
+	}
+	return batch, nil
+}
+
+// key is the message's partition key: the user whose order it keeps.
+func key(m *message.Message) string { return m.Metadata.Get(eventcontract.MetaPartitionKey) }
