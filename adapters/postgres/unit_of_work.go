@@ -49,8 +49,27 @@ func NewUnitOfWork(pool *pgxpool.Pool, logger watermill.LoggerAdapter) (*UnitOfW
 }
 
 // outcome is a command's first outcome as recorded for idempotent replays.
+// Unchanged is set for a recorded no-op (records without it changed something).
 type outcome struct {
-	User snapshotJSON `json:"user"`
+	User      snapshotJSON `json:"user"`
+	Unchanged bool         `json:"unchanged,omitempty"`
+}
+
+// requestHash is what a repeated command id must match: the command's type,
+// the request it came from, its target (unless the target was made for it)
+// and its payload.
+func requestHash(ex command.Execution, payload []byte) []byte {
+	target := ex.StreamID.String()
+	if ex.NewStream {
+		target = ""
+	}
+	h := sha256.New()
+	for _, part := range []string{ex.Type, ex.Request, target} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write(payload)
+	return h.Sum(nil)
 }
 
 // Execute implements command.UnitOfWork.
@@ -59,13 +78,13 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 	if err != nil {
 		return command.Result{}, fmt.Errorf("encode %s payload: %w", ex.Type, err)
 	}
-	sum := sha256.Sum256(append([]byte(ex.Type+"\x00"), payload...))
+	sum := requestHash(ex, payload)
 	for attempt := 1; ; attempt++ {
-		res, err := u.execute(ctx, ex, payload, sum[:])
+		res, err := u.execute(ctx, ex, payload, sum)
 		switch {
 		case errors.Is(err, errDuplicateCommand):
 			// A concurrent twin recorded the id first: answer with its outcome.
-			return u.replay(ctx, ex.Envelope, sum[:])
+			return u.replay(ctx, ex.Envelope, sum)
 		case errors.Is(err, user.ErrVersionConflict) && ex.ExpectedVersion == nil && attempt < maxAttempts:
 			continue
 		}
@@ -116,8 +135,20 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, err
 	}
 	if len(events) == 0 {
-		// Change detection: nothing decided, nothing written.
-		return command.Result{User: current.Snapshot(), Changed: false}, nil
+		// Change detection: nothing decided, nothing written, except the
+		// client's key (see command.Envelope.ClientKey).
+		res = command.Result{User: current.Snapshot(), Changed: false}
+		if !ex.ClientKey || chunk != nil {
+			return res, nil
+		}
+		if err := recordNoop(ctx, tx, ex, payload, hash, res.User); err != nil {
+			return command.Result{}, translate(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return command.Result{}, fmt.Errorf("commit: %w", translate(err))
+		}
+		committed = true
+		return res, nil
 	}
 
 	next, stored, err := u.prepare(ex, current, events)
@@ -219,7 +250,7 @@ func replayed(prior priorCommand, hash []byte) (command.Result, error) {
 	if err != nil {
 		return command.Result{}, err
 	}
-	return command.Result{User: snap, Changed: true, Replayed: true}, nil
+	return command.Result{User: snap, Changed: !o.Unchanged, Replayed: true}, nil
 }
 
 // seatDelta is the seats the events take (positive) or free (negative) for a

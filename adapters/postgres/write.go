@@ -74,6 +74,18 @@ func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload,
 	return tx.SendBatch(ctx, b).Close()
 }
 
+// recordNoop records a command that changed nothing, so its idempotency key
+// is taken (see command.Envelope.ClientKey).
+func recordNoop(ctx context.Context, tx pgx.Tx, ex command.Execution, payload, hash []byte, snap user.Snapshot) error {
+	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap), Unchanged: true})
+	if err != nil {
+		return fmt.Errorf("encode outcome: %w", err)
+	}
+	_, err = tx.Exec(ctx, insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
+		ex.CorrelationID, ex.StreamID, payload, hash, out)
+	return err
+}
+
 // expectOneRow fails a queued statement with err unless it changed one row.
 func expectOneRow(err error) func(pgconn.CommandTag) error {
 	return func(ct pgconn.CommandTag) error {

@@ -25,8 +25,20 @@ const (
 // Envelope is what every command carries besides its own fields.
 type Envelope struct {
 	// CommandID is the idempotency key, unique per tenant: a repeated id
-	// returns the first outcome and writes nothing new.
+	// returns the first outcome and writes nothing new. Each way in keeps its
+	// ids in a namespace of its own ("key:<Idempotency-Key>" for a client's
+	// key, "import:<job>:<row>", "scim:<uuid>"), so a client's key can never
+	// name another way's command.
 	CommandID string
+	// ClientKey says CommandID is a key the client chose: a command that
+	// changes nothing is then recorded too, so the key cannot later be used
+	// for a different command. Ids the service makes are never reused, and
+	// recording every unchanged import row would cost a write each.
+	ClientKey bool
+	// Request names the request the command came from ("PATCH
+	// /v1/users/{id}"; empty for ways in without one): with the command's
+	// type, target and payload it is what a repeated key must match.
+	Request string
 	// TenantID scopes the command: it can neither read nor change another
 	// tenant's users.
 	TenantID string
@@ -78,8 +90,13 @@ type Execution struct {
 	// Payload is recorded with the command, and its hash guards the
 	// idempotency key against reuse with a different payload.
 	Payload any
-	// StreamID is the user the command is about.
+	// StreamID is the user the command is about: the command's target, part
+	// of what a repeated id must match.
 	StreamID user.ID
+	// NewStream says StreamID was made for this command (a registration): a
+	// retry makes another, so the id is left out of what a repeated key must
+	// match.
+	NewStream bool
 	// Decide is called inside the transaction.
 	Decide Decider
 }
@@ -95,7 +112,8 @@ type UnitOfWork interface {
 }
 
 // ErrIdempotencyKeyReused is returned when a command id is repeated with a
-// different payload: replaying the first outcome would silently drop the new one.
+// different request, type, target or payload: replaying the first outcome
+// would silently drop the new one.
 var ErrIdempotencyKeyReused = errors.New("idempotency key already used for a different command")
 
 // IsRejection reports whether err is a business-rule refusal: the command is

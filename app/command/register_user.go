@@ -44,10 +44,11 @@ func (h registerUser) Handle(ctx context.Context, cmd RegisterUser) (Result, err
 		cmd.UserID = id
 	}
 	return h.uow.Execute(ctx, Execution{
-		Envelope: cmd.Envelope,
-		Type:     "RegisterUser",
-		Payload:  cmd.Registration,
-		StreamID: cmd.UserID,
+		Envelope:  cmd.Envelope,
+		Type:      "RegisterUser",
+		Payload:   cmd.Registration,
+		StreamID:  cmd.UserID,
+		NewStream: true,
 		Decide: func(current *user.User, managers user.ManagerLookup) ([]user.Event, error) {
 			if current != nil {
 				return nil, user.ErrAlreadyExists

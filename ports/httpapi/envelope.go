@@ -49,9 +49,15 @@ func validCorrelationID(s string) bool { return printableASCII(s, maxCorrelation
 // none, which makes the request non-repeatable but still recorded), the
 // correlation id and the If-Match version.
 func newEnvelope(r *http.Request, p auth.Principal) (command.Envelope, error) {
-	commandID, err := idempotencyKey(r.Header)
+	key, fromClient, err := idempotencyKey(r.Header)
 	if err != nil {
 		return command.Envelope{}, err
+	}
+	commandID := key
+	if fromClient {
+		// The client's keys live in a namespace of their own: a key such
+		// as "import:<job>:<row>" must not name an importer's command.
+		commandID = clientKeyPrefix + key
 	}
 	expected, err := ifMatchVersion(r.Header)
 	if err != nil {
@@ -59,6 +65,8 @@ func newEnvelope(r *http.Request, p auth.Principal) (command.Envelope, error) {
 	}
 	return command.Envelope{
 		CommandID:       commandID,
+		ClientKey:       fromClient,
+		Request:         r.Method + " " + infoFrom(r.Context()).route,
 		TenantID:        p.TenantID,
 		Actor:           "token:" + p.TokenID,
 		Source:          command.SourceAPI,
@@ -67,20 +75,23 @@ func newEnvelope(r *http.Request, p auth.Principal) (command.Envelope, error) {
 	}, nil
 }
 
-// idempotencyKey returns the Idempotency-Key header, or a random UUID when
-// the header is absent. A header that is present but empty, repeated or not
+// idempotencyKey returns the Idempotency-Key header (fromClient), or a random
+// UUID when the header is absent. A header that is present but empty, repeated or not
 // printable ASCII is a client error, not something to silently replace.
-func idempotencyKey(h http.Header) (string, error) {
+func idempotencyKey(h http.Header) (key string, fromClient bool, err error) {
 	values, present := h[headerIdempotencyKey]
 	if !present {
-		return uuid.NewString(), nil
+		return uuid.NewString(), false, nil
 	}
 	if len(values) != 1 || !validIdempotencyKey(values[0]) {
-		return "", fmt.Errorf("%w: %s must be one value of 1 to %d printable ASCII characters",
+		return "", false, fmt.Errorf("%w: %s must be one value of 1 to %d printable ASCII characters",
 			errMalformedRequest, headerIdempotencyKey, maxIdempotencyKeyLen)
 	}
-	return values[0], nil
+	return values[0], true, nil
 }
+
+// clientKeyPrefix makes a client's Idempotency-Key a command id.
+const clientKeyPrefix = "key:"
 
 // ifMatchVersion parses If-Match: a single strong entity tag as this API
 // issues them ("3"), or "*", which asks only that the user exist and so

@@ -67,7 +67,7 @@ func TestIdempotencyKey(t *testing.T) {
 			if tt.values != nil {
 				h[headerIdempotencyKey] = tt.values
 			}
-			got, err := idempotencyKey(h)
+			got, fromClient, err := idempotencyKey(h)
 			if tt.wantErr {
 				if !errors.Is(err, errMalformedRequest) {
 					t.Fatalf("err = %v, want errMalformedRequest", err)
@@ -76,6 +76,9 @@ func TestIdempotencyKey(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if fromClient != (tt.want != "uuid") {
+				t.Fatalf("fromClient = %v for %q", fromClient, got)
 			}
 			if tt.want == "uuid" {
 				if _, err := uuid.Parse(got); err != nil {
@@ -136,7 +139,7 @@ func TestIfMatchVersion(t *testing.T) {
 }
 
 func TestNewEnvelope(t *testing.T) {
-	ctx := context.WithValue(context.Background(), requestInfoKey{}, &requestInfo{correlationID: "corr-9"})
+	ctx := context.WithValue(context.Background(), requestInfoKey{}, &requestInfo{correlationID: "corr-9", route: "/v1/users/{id}"})
 	r := httptest.NewRequest(http.MethodPatch, "/v1/users/x", nil).WithContext(ctx)
 	r.Header.Set(headerIdempotencyKey, "key-7")
 	r.Header.Set(headerIfMatch, `"5"`)
@@ -146,7 +149,7 @@ func TestNewEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := command.Envelope{CommandID: "key-7", TenantID: "tenant-1", Actor: "token:tok-1",
+	want := command.Envelope{CommandID: "key:key-7", ClientKey: true, Request: "PATCH /v1/users/{id}", TenantID: "tenant-1", Actor: "token:tok-1",
 		Source: command.SourceAPI, CorrelationID: "corr-9"}
 	got := env
 	got.ExpectedVersion = nil

@@ -18,7 +18,7 @@ import (
 
 // sent is one command the workload sent, and what became of it.
 type sent struct {
-	key      string // Idempotency-Key = command id
+	key      string // Idempotency-Key (command id "key:<key>")
 	kind     string // create, title, department, deactivate, reactivate
 	userID   string // empty for a create that was never acknowledged
 	attempts int
