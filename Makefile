@@ -8,9 +8,10 @@ export KAFKA_BROKERS ?= 127.0.0.1:9092
 
 .PHONY: run test chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
-## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080)
+## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
+## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
 run: services
-	$(GO) run ./cmd/userservice --roles all
+	$(GO) run ./cmd/userservice --roles all --demo-on-empty-database --log-format auto
 
 ## test: start PostgreSQL and Kafka, lint, run the whole suite with the race detector
 ## (tests that stop a broker start private ones of their own: see README, Development)

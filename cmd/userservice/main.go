@@ -24,6 +24,23 @@ import (
 	"github.com/userservice/userservice/cmd/internal/config"
 )
 
+// newLogger is JSON unless LOG_FORMAT asks for the console encoder (auto:
+// when stderr is a terminal, as under `make run`).
+func newLogger(cfg config.Config, stderr io.Writer) (*zap.Logger, error) {
+	human := cfg.Console.LogFormat == config.LogFormatConsole
+	if cfg.Console.LogFormat == config.LogFormatAuto {
+		if f, ok := stderr.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				human = true
+			}
+		}
+	}
+	if human {
+		return logging.NewHumanZap(cfg.LogLevel)
+	}
+	return logging.NewZap(cfg.LogLevel, false)
+}
+
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.LookupEnv, os.Stderr))
 }
@@ -39,7 +56,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		fmt.Fprintf(stderr, "userservice: invalid configuration:\n%v\n\nRun `userservice -h` for the settings and their defaults.\n", err)
 		return 2
 	}
-	log, err := logging.NewZap(cfg.LogLevel, false)
+	log, err := newLogger(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "userservice: %v\n", err)
 		return 1

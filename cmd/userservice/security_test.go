@@ -95,6 +95,8 @@ var apiRouteCases = map[string]routeCase{
 			"emails": []string{f.unique("ops") + "@example.com"}, "webhook_url": tn.webhook, "webhook_secret": "0123456789abcdef"}}
 	}, crossTenant: settingsAreMine},
 
+	"GET /v1/me": {allowed: readers, ok: 200, build: fixed("GET", "/v1/me")},
+
 	"DELETE /v1/tokens/{id}": {allowed: admins, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
 		_, spare := f.issue(tn.id, auth.RoleReader) // revoke a spare one, not the caller's
 		return secRequest{method: "DELETE", path: "/v1/tokens/" + spare}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +22,7 @@ import (
 	"github.com/userservice/userservice/cmd/internal/ops"
 	"github.com/userservice/userservice/cmd/internal/roles"
 	"github.com/userservice/userservice/cmd/internal/service"
+	"github.com/userservice/userservice/ports/console"
 	"github.com/userservice/userservice/ports/httpapi"
 	"github.com/userservice/userservice/ports/scim"
 )
@@ -71,6 +74,12 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	application, err := service.Build(pool, opts)
 	if err != nil {
 		return err
+	}
+
+	if cfg.Console.DemoOnEmptyDatabase && slices.Contains(cfg.Roles, roles.API) {
+		if err := firstRun(ctx, pool, application, cfg, os.Stderr); err != nil {
+			return err
+		}
 	}
 
 	readiness, err := newReadiness(cfg, pool, log)
@@ -138,9 +147,15 @@ func newAPIServer(cfg config.Config, reg *prometheus.Registry, readiness *ops.Re
 	if err != nil {
 		return nil, err
 	}
-	// One listener: SCIM under its prefix, the admin API for the rest.
+	adminConsole, err := console.NewHandler(console.Config{API: api, Logger: log.Named("console"),
+		SessionKey: cfg.Console.SessionKey})
+	if err != nil {
+		return nil, err
+	}
+	// One listener: SCIM and the console under their prefixes, the admin API for the rest.
 	routes := http.NewServeMux()
 	routes.Handle(scim.Prefix+"/", scimAPI)
+	routes.Handle(console.Prefix, adminConsole)
 	routes.Handle("/", api)
 	handler, err := ops.NewHandler(ops.HandlerConfig{Readiness: readiness, Gatherer: reg, API: routes})
 	if err != nil {

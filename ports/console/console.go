@@ -1,0 +1,138 @@
+// Package console is the admin web console: server-rendered pages under
+// /admin/ for the people who manage a tenant's users. It is a client of the
+// public admin API and nothing else: every page calls the API's handler, in
+// process, with the signed-in token, so the console can do exactly what the
+// API can, with the same roles, validation, seats, change detection, ETags
+// and problem codes. It holds no business rule and touches no database.
+package console
+
+import (
+	"crypto/rand"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Prefix is where the console is mounted.
+const Prefix = "/admin/"
+
+// DefaultSessionTTL is how long a sign-in lasts when Config.SessionTTL is
+// zero: a working session, short enough that a forgotten browser tab does not
+// stay signed in overnight.
+const DefaultSessionTTL = time.Hour
+
+//go:embed assets
+var assets embed.FS
+
+// Config configures the console.
+type Config struct {
+	// API is the admin API's handler (httpapi.NewHandler). Every read and
+	// write of the console is a request to it. Required.
+	API http.Handler
+	// Logger receives an error line for every page that fails with a 5xx.
+	// Nil means no logging.
+	Logger *zap.Logger
+	// SessionKey seals the session cookie (AES-256-GCM): 32 bytes. Empty
+	// means a random key per process, so sessions end when the process
+	// restarts and are not shared by several api processes.
+	SessionKey []byte
+	// SessionTTL is how long a sign-in lasts. Zero means DefaultSessionTTL.
+	SessionTTL time.Duration
+}
+
+func (c *Config) setDefaults() error {
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if len(c.SessionKey) == 0 {
+		c.SessionKey = make([]byte, 32)
+		if _, err := rand.Read(c.SessionKey); err != nil {
+			return fmt.Errorf("console: session key: %w", err)
+		}
+	}
+	return nil
+}
+
+// Validate reports every invalid field at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.API == nil {
+		errs = append(errs, errors.New("console: API is nil"))
+	}
+	if len(c.SessionKey) != 32 {
+		errs = append(errs, errors.New("console: SessionKey must be 32 bytes"))
+	}
+	if c.SessionTTL < 0 {
+		errs = append(errs, errors.New("console: SessionTTL must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// console holds what the pages share.
+type console struct {
+	api      apiClient
+	log      *zap.Logger
+	sessions sealer
+	ttl      time.Duration
+	pages    pages
+}
+
+// NewHandler returns the console's handler, to be mounted at Prefix.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sealer, err := newSealer(cfg.SessionKey)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	c := &console{api: apiClient{h: cfg.API}, log: cfg.Logger, sessions: sealer, ttl: cfg.SessionTTL, pages: pages}
+	return secureHeaders(c.routes()), nil
+}
+
+func (c *console) routes() http.Handler {
+	static, _ := fs.Sub(assets, "assets/static") // the embedded folder exists: fs.Sub cannot fail here
+	mux := http.NewServeMux()
+	mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /admin/sign-in", c.signInPage)
+	mux.HandleFunc("POST /admin/sign-in", c.signIn)
+	mux.Handle("POST /admin/sign-out", c.write(c.signOut))
+
+	mux.Handle("GET /admin/users", c.read(c.listUsers))
+	mux.Handle("GET /admin/users/new", c.read(c.newUserPage))
+	mux.Handle("POST /admin/users", c.write(c.createUser))
+	mux.Handle("GET /admin/users/{id}", c.read(c.showUser))
+	mux.Handle("GET /admin/users/{id}/edit", c.read(c.editUserPage))
+	mux.Handle("POST /admin/users/{id}", c.write(c.saveUser))
+	mux.Handle("POST /admin/users/{id}/{action}", c.write(c.userAction))
+
+	mux.Handle("GET /admin/imports", c.read(c.importsPage))
+	mux.Handle("POST /admin/imports", c.write(c.startImport))
+	mux.Handle("GET /admin/imports/{id}", c.read(c.showImport))
+	mux.Handle("GET /admin/imports/{id}/status", c.read(c.importStatus))
+	mux.Handle("GET /admin/imports/{id}/failures.csv", c.read(c.importFailuresCSV))
+	mux.Handle("POST /admin/imports/{id}/retry", c.write(c.retryImport))
+
+	mux.Handle("GET /admin/settings", c.read(c.settingsPage))
+	mux.Handle("POST /admin/settings/notifications", c.write(c.saveNotifications))
+	mux.Handle("POST /admin/settings/tokens/revoke", c.write(c.revokeToken))
+	return mux
+}
