@@ -6,16 +6,16 @@ GO    ?= go
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
+.PHONY: run test browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
 run: services
-	$(GO) run ./cmd/userservice --roles all --demo-on-empty-database --log-format auto
+	$(GO) run ./cmd/userservice --roles all --demo-on-empty-database=true --log-format=auto
 
 ## test: start PostgreSQL and Kafka, lint, run the whole suite with the race detector
 ## (tests that stop a broker start private ones of their own: see README, Development)
-test: services lint
+test: services browser lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory chaos-short
 
@@ -35,6 +35,14 @@ chaos-short:
 ## services: install (when missing) and start PostgreSQL, Kafka and mailpit; idempotent
 services:
 	@bash scripts/services-up.sh >/dev/null && bash scripts/mailpit-up.sh
+
+## browser: install (when missing) Debian's chromium and axe-core (npm ci) for the admin console's browser tests
+browser:
+	@bash scripts/chromium-up.sh >/dev/null
+
+## screenshots: refresh docs/console/*.png (the browser test writes them at 1280x800 and 390 px wide)
+screenshots: services browser
+	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -count=1 -run TestConsoleInABrowser -v ./cmd/userservice/
 
 ## down: stop Kafka and PostgreSQL
 down:
