@@ -95,7 +95,7 @@ var apiRouteCases = map[string]routeCase{
 			"emails": []string{f.unique("ops") + "@example.com"}, "webhook_url": tn.webhook, "webhook_secret": "0123456789abcdef"}}
 	}, crossTenant: settingsAreMine},
 
-	"GET /v1/me": {allowed: readers, ok: 200, build: fixed("GET", "/v1/me")},
+	"GET /v1/me": {allowed: readers, ok: 200, build: fixed("GET", "/v1/me"), crossTenant: meIsMine},
 
 	"DELETE /v1/tokens/{id}": {allowed: admins, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
 		_, spare := f.issue(tn.id, auth.RoleReader) // revoke a spare one, not the caller's
@@ -278,6 +278,14 @@ func importJobIsMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 func settingsAreMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 	f.s.call("PUT", "/v1/notification-settings", mine.token[admin], map[string]any{"emails": []string{theirs.email},
 		"webhook_url": "http://127.0.0.1:9/mine-other", "webhook_secret": "fedcba9876543210"}).want(t, 204, "")
+}
+
+// meIsMine: /v1/me names the caller's own tenant, never theirs.
+func meIsMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	me := f.s.call("GET", "/v1/me", mine.token[reader], nil).want(t, 200, "")
+	if me.str("tenant_id") != mine.id || me.str("tenant_id") == theirs.id || me.str("role") != "reader" {
+		t.Fatalf("GET /v1/me: %s", me.raw)
+	}
 }
 
 // TestRolesOnEveryRoute calls every route with no token, with each role and

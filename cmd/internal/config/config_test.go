@@ -56,6 +56,7 @@ func TestLoadDefaults(t *testing.T) {
 		HRISSchedule:       "0 2 * * *",
 		HRISPageSize:       500,
 		Edge:               defaultEdge,
+		Console:            config.ConsoleConfig{LogFormat: "json"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -84,6 +85,7 @@ func TestLoadValues(t *testing.T) {
 				ImportQueue: "postgres", ImportKafkaTopic: "users.imports", ImportConsumers: 4,
 				SMTPAddr: "127.0.0.1:1025", SMTPFrom: "userservice@localhost", SMTPTLS: "none", NotifyLease: 2 * time.Minute,
 				HRISSchedule: "0 2 * * *", HRISPageSize: 500, Edge: defaultEdge,
+				Console: config.ConsoleConfig{LogFormat: "json"},
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("got %+v\nwant %+v", c, want)

@@ -1,0 +1,124 @@
+package console
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSessionSealing(t *testing.T) {
+	key := []byte(strings.Repeat("k", 32))
+	s, err := newSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	sess := session{Token: "secret-token", Role: "admin", CSRF: "c", Expires: now.Add(time.Hour)}
+	sealed, err := s.seal(sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(sealed, "secret-token") {
+		t.Fatal("the token is readable in the cookie")
+	}
+	got, err := s.open(sealed, now)
+	if err != nil || got.Token != "secret-token" || got.Role != "admin" {
+		t.Fatalf("open: %+v, %v", got, err)
+	}
+	if _, err := s.open(sealed, now.Add(2*time.Hour)); err != errNoSession {
+		t.Errorf("expired session opened: %v", err)
+	}
+	tampered := []byte(sealed)
+	tampered[len(tampered)/2] ^= 1
+	if _, err := s.open(string(tampered), now); err != errNoSession {
+		t.Errorf("tampered session opened: %v", err)
+	}
+	other, _ := newSealer([]byte(strings.Repeat("o", 32)))
+	if _, err := other.open(sealed, now); err != errNoSession {
+		t.Errorf("another key opened the session: %v", err)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/admin/users/1":     "/admin/users/1",
+		"":                   "/admin/users",
+		"https://evil.test/": "/admin/users",
+		"//evil.test/admin/": "/admin/users",
+		"/admin/\\evil":      "/admin/users",
+		"/v1/users":          "/admin/users",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	cases := []struct {
+		origin, site string
+		want         bool
+	}{
+		{"", "", true},
+		{"http://console.test", "same-origin", true},
+		{"http://console.test:8081", "", false},
+		{"http://evil.test", "cross-site", false},
+		{"", "same-site", false},
+		{"null", "", false},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest(http.MethodPost, "http://console.test/admin/users", nil)
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if c.site != "" {
+			r.Header.Set("Sec-Fetch-Site", c.site)
+		}
+		if got := sameOrigin(r); got != c.want {
+			t.Errorf("Origin %q Sec-Fetch-Site %q: %v, want %v", c.origin, c.site, got, c.want)
+		}
+	}
+}
+
+func TestHistoryChanges(t *testing.T) {
+	events := []apiEvent{
+		{Type: "user.registered.v1", Version: 1, Data: json.RawMessage(`{"tenant_id":"t","email":"a@x.test","given_name":"Ada","employee_number":"42"}`)},
+		{Type: "user.profile_changed.v1", Version: 2, Data: json.RawMessage(`{"changes":{"title":{"old":"","new":"Analyst"}}}`)},
+		{Type: "user.email_changed.v1", Version: 3, Data: json.RawMessage(`{"old_email":"a@x.test","new_email":"b@x.test"}`)},
+		{Type: "user.deactivated.v2", Version: 4, Data: json.RawMessage(`{"cause":"requested","reason":"left"}`)},
+	}
+	h := history(events)
+	if len(h) != 4 || h[0].Version != 4 || h[3].What != "Created" {
+		t.Fatalf("history %+v", h)
+	}
+	want := map[int]string{
+		1: "E-mail: -> a@x.test|Given name: -> Ada|employee_number: -> 42",
+		2: "Title: -> Analyst",
+		3: "E-mail: a@x.test -> b@x.test",
+		4: "Status: active -> deactivated|cause: -> requested|reason: -> left",
+	}
+	for _, e := range h {
+		var parts []string
+		for _, c := range e.Changes {
+			parts = append(parts, strings.TrimSpace(c.Field+": "+c.Old)+" -> "+c.New)
+		}
+		if got := strings.Join(parts, "|"); got != want[e.Version] {
+			t.Errorf("v%d: %q, want %q", e.Version, got, want[e.Version])
+		}
+	}
+}
+
+func TestUserViewShowsUnknownFields(t *testing.T) {
+	u := map[string]any{"id": "1", "email": "a@x.test", "status": "active", "version": 2.0,
+		"employee_number": "42", "emails": []any{map[string]any{"value": "a@x.test"}}}
+	known, extra := userView(u, map[string]string{"email": "taken"})
+	if known[0].Key != "email" || known[0].Value != "a@x.test" || known[0].Error != "taken" {
+		t.Errorf("known[0] %+v", known[0])
+	}
+	if len(extra) != 2 || extra[0].Key != "emails" || extra[0].Value != `[{"value":"a@x.test"}]` || extra[1].Value != "42" {
+		t.Errorf("extra %+v", extra)
+	}
+}
