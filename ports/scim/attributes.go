@@ -1,6 +1,53 @@
 package scim
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
+
+// Caps of an attributes or excludedAttributes list. The schema has a few
+// dozen attribute paths, so a longer list can only be a waste of our time:
+// it is refused rather than parsed (RFC 7644 lets a service refuse what it
+// will not do).
+const (
+	maxAttrNames     = 100
+	maxAttrListBytes = 8 << 10
+)
+
+// requested is a request's attributes or excludedAttributes, parsed once
+// for all the resources of the answer.
+type requested struct {
+	sel     attrSelection
+	include bool // attributes (else excludedAttributes, or nothing when sel is nil)
+}
+
+// parseRequested parses attributes (when given) or excludedAttributes; a
+// list beyond the caps is 400 invalidValue.
+func parseRequested(attributes, excluded string) (requested, error) {
+	list, include := excluded, false
+	if strings.TrimSpace(attributes) != "" {
+		list, include = attributes, true
+	}
+	if strings.TrimSpace(list) == "" {
+		return requested{}, nil
+	}
+	if len(list) > maxAttrListBytes || strings.Count(list, ",") >= maxAttrNames {
+		return requested{}, &scimError{status: 400, scimType: "invalidValue", detail: "attributes and excludedAttributes take at most " +
+			strconv.Itoa(maxAttrNames) + " names and " + strconv.Itoa(maxAttrListBytes) + " bytes"}
+	}
+	return requested{sel: parseAttrList(list), include: include}, nil
+}
+
+// apply projects one rendered resource.
+func (rq requested) apply(res map[string]any) map[string]any {
+	switch {
+	case rq.sel == nil:
+		return res
+	case rq.include:
+		return include(res, rq.sel)
+	}
+	return exclude(res, rq.sel)
+}
 
 // attrSelection is a parsed attributes or excludedAttributes list: top-level
 // attribute (lower case) to its selected sub-attributes (none: the whole).
@@ -39,15 +86,15 @@ func parseAttrList(list string) attrSelection {
 var alwaysReturned = map[string]bool{"id": true, "schemas": true}
 
 // projectRequested applies attributes (when given) or excludedAttributes
-// (RFC 7644 section 3.9) to a rendered resource.
+// (RFC 7644 section 3.9) to the one resource of an answer. A list beyond the
+// caps is ignored there: the answer is that of a write already done, and
+// the whole resource is a correct answer too.
 func projectRequested(res map[string]any, attributes, excluded string) map[string]any {
-	switch {
-	case strings.TrimSpace(attributes) != "":
-		return include(res, parseAttrList(attributes))
-	case strings.TrimSpace(excluded) != "":
-		return exclude(res, parseAttrList(excluded))
+	rq, err := parseRequested(attributes, excluded)
+	if err != nil {
+		return res
 	}
-	return res
+	return rq.apply(res)
 }
 
 func include(res map[string]any, sel attrSelection) map[string]any {

@@ -22,7 +22,9 @@ type bulkOp struct {
 // the same code as its own request would, one command (one transaction) per
 // operation. "bulkId:x" anywhere in a path or in data is replaced by the id
 // of the user the operation with bulkId x created; an operation waits for
-// the ones it refers to, so the order in the request does not matter.
+// the ones it refers to, so the order in the request does not matter
+// (bulkPlan). Each operation counts against the token's rate limit like a
+// request of its own.
 func (h *handler) bulk(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	body, err := h.readJSON(w, r)
 	if err != nil {
@@ -34,45 +36,42 @@ func (h *handler) bulk(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	}
 	c := call{principal: p, base: h.base(r)}
 	results := make([]map[string]any, len(ops))
+	ran := make([]bool, len(ops))
 	created := map[string]string{} // bulkId -> user id
-	failed := map[string]bool{}    // bulkIds whose operation failed
-	pending := ops
-	errorsSeen := 0
-	for len(pending) > 0 && (failOnErrors == 0 || errorsSeen < failOnErrors) {
-		var next []bulkOp
-		progress := false
-		for _, op := range pending {
-			if failOnErrors > 0 && errorsSeen >= failOnErrors {
-				break
-			}
-			ready, broken := refsReady(op, created, failed)
-			if !ready && !broken {
-				next = append(next, op)
-				continue
-			}
-			progress = true
-			var res map[string]any
-			if broken {
-				res = bulkFailure(op, &scimError{status: 409, scimType: "invalidValue",
-					detail: "refers to a bulkId whose operation failed or that no operation declares"})
-			} else {
-				res = h.bulkRun(r.Context(), c, op, created)
-			}
-			if status, _ := res["status"].(string); !strings.HasPrefix(status, "2") {
-				errorsSeen++
-				if op.bulkID != "" {
-					failed[op.bulkID] = true
-				}
-			}
-			results[op.index] = res
-		}
-		if !progress { // what is left refers to itself in a circle
-			for _, op := range next {
-				results[op.index] = bulkFailure(op, &scimError{status: 409, scimType: "invalidValue", detail: "circular bulkId reference"})
-			}
+	plan := newBulkPlan(ops)
+	errorsSeen, runs := 0, 0
+	for failOnErrors == 0 || errorsSeen < failOnErrors {
+		i, broken, ok := plan.next()
+		if !ok {
 			break
 		}
-		pending = next
+		op := ops[i]
+		var res map[string]any
+		switch {
+		case broken:
+			res = bulkFailure(op, &scimError{status: 409, scimType: "invalidValue",
+				detail: "refers to a bulkId whose operation failed"})
+		case !h.chargeOperation(p, runs):
+			res = bulkFailure(op, &scimError{status: http.StatusTooManyRequests,
+				detail: "the token's rate limit is used up: each Bulk operation counts as a request; send this one again later"})
+		default:
+			res = h.bulkRun(r.Context(), c, op, created)
+		}
+		if !broken {
+			runs++
+		}
+		status, _ := res["status"].(string)
+		succeeded := strings.HasPrefix(status, "2")
+		if !succeeded {
+			errorsSeen++
+		}
+		results[i], ran[i] = res, true
+		plan.done(i, succeeded)
+	}
+	if failOnErrors == 0 || errorsSeen < failOnErrors {
+		for _, i := range plan.unfinished(ran) { // what is left refers to itself in a circle
+			results[i] = bulkFailure(ops[i], &scimError{status: 409, scimType: "invalidValue", detail: "circular bulkId reference"})
+		}
 	}
 	out := make([]any, 0, len(results))
 	for _, res := range results {
@@ -82,6 +81,17 @@ func (h *handler) bulk(w http.ResponseWriter, r *http.Request, p auth.Principal)
 	}
 	h.writeJSON(w, http.StatusOK, map[string]any{"schemas": []any{bulkResponseURN}, "Operations": out}, nil)
 	return nil
+}
+
+// chargeOperation takes one request from the token's rate limit for the
+// operation about to run after `before` others; the first was paid for by
+// the Bulk request itself.
+func (h *handler) chargeOperation(p auth.Principal, before int) bool {
+	if before == 0 {
+		return true
+	}
+	ok, _ := h.limiter.Allow(p.TokenID)
+	return ok
 }
 
 func bulkOperations(body map[string]any) ([]bulkOp, int, error) {

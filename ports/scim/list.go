@@ -87,6 +87,11 @@ func (h *handler) searchUsers(w http.ResponseWriter, r *http.Request, p auth.Pri
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal, req listRequest) error {
+	// Parsed once for the whole page, not once per resource.
+	projection, err := parseRequested(req.attributes, req.excluded)
+	if err != nil {
+		return err
+	}
 	q := query.SearchUsers{TenantID: p.TenantID}
 	if strings.TrimSpace(req.filter) != "" {
 		parsed, err := parseFilter(req.filter)
@@ -108,7 +113,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal,
 	base := h.base(r)
 	resources := make([]any, len(res.Users))
 	for i, u := range res.Users {
-		resources[i] = projectRequested(toResource(u, base), req.attributes, req.excluded)
+		resources[i] = projection.apply(toResource(u, base))
 	}
 	h.writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":      []any{listResponseURN},
