@@ -71,7 +71,9 @@ func importError(err error) error {
 
 // inTx runs f in a transaction (a savepoint when pool is a transaction),
 // committing when f succeeds; a rollback or commit failure is never dropped.
-func inTx(ctx context.Context, pool db, f func(tx pgx.Tx) error) (err error) {
+func inTx(ctx context.Context, pool interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}, f func(tx pgx.Tx) error) (err error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

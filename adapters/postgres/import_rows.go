@@ -35,13 +35,8 @@ func (s *Imports) RowOutcome(ctx context.Context, jobID string, row int) (comman
 	if _, err := uuid.Parse(jobID); err != nil {
 		return "", false, nil // no such job: recording the row will say so
 	}
-	if st := inBatch(ctx); st != nil {
-		if o, ok, known := st.cache.outcome(jobID, row); known {
-			return o, ok, nil
-		}
-	}
 	var o string
-	err := dbFor(ctx, s.pool).QueryRow(ctx, `SELECT outcome FROM import_rows WHERE job_id = $1 AND row_no = $2`, jobID, row).Scan(&o)
+	err := s.pool.QueryRow(ctx, `SELECT outcome FROM import_rows WHERE job_id = $1 AND row_no = $2`, jobID, row).Scan(&o)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}
@@ -63,9 +58,6 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 	if _, err := uuid.Parse(o.JobID); err != nil {
 		return false, query.ErrImportNotFound
 	}
-	if st := inBatch(ctx); st != nil {
-		st.cache.recorded(o.JobID, o.Row)
-	}
 	var parked []byte
 	if o.Parked != nil {
 		if parked, err = json.Marshal(o.Parked); err != nil {
@@ -79,14 +71,11 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 	// The common case, a row's first outcome, is one statement.
 	fields, codes, messages := make([]string, len(o.Failures)), make([]string, len(o.Failures)), make([]string, len(o.Failures))
 	for i, f := range o.Failures {
-		fields[i], codes[i], messages[i] = f.Field, f.Code, f.Message
+		fields[i], codes[i], messages[i] = f.Field, f.Code, command.CapText(f.Message)
 	}
 	var jobs, inserted int
 	shard := o.Row % countShards
-	if chunk := inBatch(ctx); chunk != nil {
-		shard = chunk.countShard
-	}
-	err = dbFor(ctx, s.pool).QueryRow(ctx, firstOutcomeSQL(column), o.JobID, o.TenantID, o.Row, string(o.Outcome), userID, o.Detail,
+	err = s.pool.QueryRow(ctx, firstOutcomeSQL(column), o.JobID, o.TenantID, o.Row, string(o.Outcome), userID, o.Detail,
 		parked, fields, codes, messages, shard).Scan(&jobs, &inserted)
 	switch {
 	case err != nil:
@@ -97,7 +86,7 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 		return true, s.finishIfDone(ctx, o.JobID)
 	}
 	// The row has an outcome: a redelivery, or the final outcome of a parked row.
-	err = inTx(ctx, dbFor(ctx, s.pool), func(tx pgx.Tx) error {
+	err = inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		// Inserting through the job row checks that the job is the tenant's.
 		tag, err := tx.Exec(ctx, `INSERT INTO import_rows (job_id, row_no, outcome, user_id, detail, parked_row)
 			SELECT id, $2, $3, $4, $5, $6 FROM import_jobs WHERE id = $1 AND tenant_id::text = $7
@@ -159,13 +148,8 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 
 // finishIfDone is checked after the commit, so the last of several
 // concurrent outcomes sees them all; a crash before it is made good by the
-// redelivery of the row, which checks again. In a chunk it is the chunk's
-// to check, after its commit.
+// redelivery of the row, which checks again.
 func (s *Imports) finishIfDone(ctx context.Context, jobID string) error {
-	if chunk := inBatch(ctx); chunk != nil {
-		chunk.note(-1, jobID)
-		return nil
-	}
 	return finishIfDone(ctx, s.pool, jobID)
 }
 

@@ -11,34 +11,29 @@ import (
 	"github.com/userservice/userservice/app/command"
 )
 
-// ImportUsers finds the users import rows apply to, in the users read model.
+// ImportUsers reads the users read model for the import use cases: the HRIS
+// sync's active external ids, and a user by key.
 type ImportUsers struct{ pool *pgxpool.Pool }
 
 // NewImportUsers returns the finder on pool.
 func NewImportUsers(pool *pgxpool.Pool) *ImportUsers { return &ImportUsers{pool: pool} }
 
-// UserByExternalID implements command.ImportUserFinder.
+// UserByExternalID returns the user (not deleted) with the external id.
 func (s *ImportUsers) UserByExternalID(ctx context.Context, tenantID, externalID string) (command.ImportTarget, bool, error) {
 	return s.find(ctx, true, tenantID, externalID)
 }
 
-// UserByEmail implements command.ImportUserFinder.
+// UserByEmail returns the user (not deleted) with the e-mail address.
 func (s *ImportUsers) UserByEmail(ctx context.Context, tenantID, email string) (command.ImportTarget, bool, error) {
 	return s.find(ctx, false, tenantID, email)
 }
 
-// find answers from the chunk's preloaded lookups when it can.
 func (s *ImportUsers) find(ctx context.Context, byExt bool, tenantID, key string) (command.ImportTarget, bool, error) {
-	if st := inBatch(ctx); st != nil {
-		if t, found, known := st.cache.user(tenantID, byExt, key); known {
-			return t, found, nil
-		}
-	}
 	cond := `email = $2`
 	if byExt {
 		cond = `external_id = $2`
 	}
-	t, err := scanImportTarget(dbFor(ctx, s.pool).QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users
+	t, err := scanImportTarget(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, updated_at FROM users
 		WHERE tenant_id = $1 AND status <> 'deleted' AND `+cond, tenantID, key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return command.ImportTarget{}, false, nil
@@ -58,19 +53,6 @@ func scanImportTarget(row pgx.Row) (command.ImportTarget, error) {
 		&t.Title, &t.ManagerID, &t.ExternalID, &t.Locale, &t.TimeZone, &t.Status, &t.Version, &t.UpdatedAt)
 	t.ID = id
 	return t, err
-}
-
-// CommandType implements command.ImportUserFinder.
-func (s *ImportUsers) CommandType(ctx context.Context, tenantID, commandID string) (string, bool, error) {
-	var typ string
-	err := dbFor(ctx, s.pool).QueryRow(ctx, `SELECT type FROM commands WHERE tenant_id = $1 AND command_id = $2`, tenantID, commandID).Scan(&typ)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("read recorded command: %w", err)
-	}
-	return typ, true, nil
 }
 
 // ActiveExternalIDs implements command.ExternalIDLister.

@@ -74,17 +74,16 @@ func requestHash(ex command.Execution, payload []byte) []byte {
 
 // Execute implements command.UnitOfWork.
 func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command.Result, error) {
-	payload, err := json.Marshal(ex.Payload)
+	payload, hash, err := commandPayload(ex)
 	if err != nil {
-		return command.Result{}, fmt.Errorf("encode %s payload: %w", ex.Type, err)
+		return command.Result{}, err
 	}
-	sum := requestHash(ex, payload)
 	for attempt := 1; ; attempt++ {
-		res, err := u.execute(ctx, ex, payload, sum)
+		res, err := u.execute(ctx, ex, payload, hash)
 		switch {
 		case errors.Is(err, errDuplicateCommand):
 			// A concurrent twin recorded the id first: answer with its outcome.
-			return u.replay(ctx, ex.Envelope, sum)
+			return u.replay(ctx, ex.Envelope, hash)
 		case errors.Is(err, user.ErrVersionConflict) && ex.ExpectedVersion == nil && attempt < maxAttempts:
 			continue
 		}
@@ -92,16 +91,23 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 	}
 }
 
+// commandPayload is the payload a command is recorded with, and the hash
+// that guards its idempotency key against reuse with another command.
+func commandPayload(ex command.Execution) (payload, hash []byte, err error) {
+	payload, err = json.Marshal(ex.Payload)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode %s payload: %w", ex.Type, err)
+	}
+	return payload, requestHash(ex, payload), nil
+}
+
 // execute is one attempt, in one transaction. Round trips: begin, one batch
 // (idempotency record + stream), the manager lookup only when a manager
-// changes, one batch of writes with the outbox insert, commit.
-//
-// In an import chunk (ImportBatches) the command runs under a savepoint of
-// the chunk's transaction instead: its seat change and outbox wake-up are
-// left to the chunk's end.
+// changes, one batch of writes with the outbox insert, commit. (Import
+// chunks do not come through here: ImportChunks writes a whole chunk's
+// commands set-wise in a transaction of its own.)
 func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload, hash []byte) (res command.Result, err error) {
-	chunk := inBatch(ctx)
-	tx, err := dbFor(ctx, u.pool).Begin(ctx)
+	tx, err := u.pool.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("begin: %w", err)
 	}
@@ -138,7 +144,7 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		// Change detection: nothing decided, nothing written, except the
 		// client's key (see command.Envelope.ClientKey).
 		res = command.Result{User: current.Snapshot(), Changed: false}
-		if !ex.ClientKey || chunk != nil {
+		if !ex.ClientKey {
 			return res, nil
 		}
 		if err := recordNoop(ctx, tx, ex, payload, hash, res.User); err != nil {
@@ -151,17 +157,12 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, nil
 	}
 
-	next, stored, err := u.prepare(ex, current, events)
+	next, stored, err := prepareEvents(ex, current, events, u.now())
 	if err != nil {
 		return res, err
 	}
 	snap := next.Snapshot()
-	seats := seatDelta(current, events)
-	writeSeats := seats
-	if chunk != nil {
-		writeSeats = 0
-	}
-	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, writeSeats, u.logger); err != nil {
+	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, seatDelta(current, events), u.logger); err != nil {
 		return res, translate(err)
 	}
 	if u.beforeCommit != nil {
@@ -173,18 +174,13 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, fmt.Errorf("commit: %w", translate(err))
 	}
 	committed = true
-	if chunk != nil {
-		chunk.seats(ex.TenantID, seats)
-		chunk.note(OutboxShard(ex.StreamID), "")
-	} else {
-		u.wakeups.committed(OutboxShard(ex.StreamID))
-	}
+	u.wakeups.committed(OutboxShard(ex.StreamID))
 	return command.Result{User: snap, Changed: true}, nil
 }
 
-// prepare applies the decided events to a copy of the state and gives each an
-// id, a version and its metadata.
-func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []user.Event) (*user.User, []projection.Event, error) {
+// prepareEvents applies the decided events to a copy of the state and gives
+// each an id, a version and its metadata; now is their time.
+func prepareEvents(ex command.Execution, current *user.User, events []user.Event, now time.Time) (*user.User, []projection.Event, error) {
 	var next user.User
 	base := 0
 	if current != nil {
@@ -193,7 +189,7 @@ func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []
 	}
 	// Microseconds, as PostgreSQL stores them: the outbox envelope (and so
 	// Kafka) then carries exactly the time a re-publish reads back.
-	now := u.now().UTC().Truncate(time.Microsecond)
+	now = now.UTC().Truncate(time.Microsecond)
 	stored := make([]projection.Event, len(events))
 	for i, e := range events {
 		if current == nil && i == 0 {
@@ -226,7 +222,7 @@ func (u *UnitOfWork) prepare(ex command.Execution, current *user.User, events []
 // payload differs: then the key was reused for another command.
 func (u *UnitOfWork) replay(ctx context.Context, env command.Envelope, hash []byte) (command.Result, error) {
 	var prior priorCommand
-	err := dbFor(ctx, u.pool).QueryRow(ctx, selectCommandSQL, env.TenantID, env.CommandID).Scan(&prior.hash, &prior.outcome)
+	err := u.pool.QueryRow(ctx, selectCommandSQL, env.TenantID, env.CommandID).Scan(&prior.hash, &prior.outcome)
 	if err != nil {
 		return command.Result{}, fmt.Errorf("read recorded command: %w", err)
 	}

@@ -31,7 +31,13 @@ func (h deactivateUser) Handle(ctx context.Context, cmd DeactivateUser) (Result,
 	if err := cmd.validate(); err != nil {
 		return Result{}, err
 	}
-	return h.uow.Execute(ctx, Execution{
+	return h.uow.Execute(ctx, cmd.execution())
+}
+
+// execution is the command as a unit of work carries it out; the importer's
+// chunks decide with the very same one.
+func (cmd DeactivateUser) execution() Execution {
+	return Execution{
 		Envelope: cmd.Envelope,
 		Type:     "DeactivateUser",
 		Payload:  struct{ Reason string }{cmd.Reason},
@@ -42,5 +48,5 @@ func (h deactivateUser) Handle(ctx context.Context, cmd DeactivateUser) (Result,
 			}
 			return current.Deactivate(cmd.Reason)
 		},
-	})
+	}
 }

@@ -14,10 +14,31 @@ import (
 type rowIndex struct {
 	byExternalID map[string]int
 	byEmail      map[string]int
-	// managerOf is each row's manager's external id, and inCycle the rows
-	// whose managers, followed through the file, lead back to them.
+	// managerOf is each row's manager's external id; loopOf the loop (an
+	// index into loops) of each row whose managers, followed through the
+	// file, lead back to it.
 	managerOf map[int]string
-	inCycle   map[int][]int
+	loopOf    map[int]int
+	loops     []managerLoop
+}
+
+// managerLoop is one loop of managers in a file: its size and its first
+// rows, all a failure message names, so a loop of any length costs each of
+// its rows a message of bounded size.
+type managerLoop struct {
+	size  int
+	first []int
+}
+
+// loopRowsNamed is how many of a loop's rows its failure message names.
+const loopRowsNamed = 5
+
+func (l managerLoop) message(row int) string {
+	if l.size <= loopRowsNamed {
+		return fmt.Sprintf("rows %v name each other as managers", l.first)
+	}
+	return fmt.Sprintf("row %d is on a loop of %d rows that name each other as managers (the first: rows %v, ...)",
+		row, l.size, l.first)
 }
 
 func newRowIndex() *rowIndex {
@@ -47,7 +68,7 @@ func (x *rowIndex) add(r ImportRow) {
 // can never be imported (each waits for the next), so they are refused up
 // front, which also guarantees that every other waiting row makes progress.
 func (x *rowIndex) findCycles() {
-	x.inCycle = map[int][]int{}
+	x.loopOf = map[int]int{}
 	const (
 		unseen = iota
 		onPath
@@ -63,11 +84,12 @@ func (x *rowIndex) findCycles() {
 			row = x.byExternalID[x.managerOf[row]]
 		}
 		if row != 0 && state[row] == onPath {
-			i := slices.Index(path, row)
-			loop := slices.Clone(path[i:])
-			slices.Sort(loop)
+			loop := path[slices.Index(path, row):]
+			first := slices.Clone(loop)
+			slices.Sort(first)
+			x.loops = append(x.loops, managerLoop{size: len(loop), first: first[:min(len(first), loopRowsNamed)]})
 			for _, r := range loop {
-				x.inCycle[r] = loop
+				x.loopOf[r] = len(x.loops) - 1
 			}
 		}
 		for _, r := range path {
@@ -98,12 +120,11 @@ func (x *rowIndex) annotate(r *ImportRow) {
 			return
 		}
 	}
-	if x.inCycle == nil {
+	if x.loopOf == nil {
 		x.findCycles()
 	}
-	if loop := x.inCycle[r.Row]; len(loop) > 1 {
-		r.Rejection = []Failure{{Row: r.Row, Field: ColManagerExternalID, Code: "manager_cycle",
-			Message: fmt.Sprintf("rows %v name each other as managers", loop)}}
+	if i, ok := x.loopOf[r.Row]; ok && x.loops[i].size > 1 {
+		r.Rejection = []Failure{{Row: r.Row, Field: ColManagerExternalID, Code: "manager_cycle", Message: x.loops[i].message(r.Row)}}
 		return
 	}
 	if m := strings.TrimSpace(r.Fields[ColManagerExternalID]); m != "" {

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -68,59 +67,4 @@ func stale(r ImportUserRow, t ImportTarget, p user.Patch) RowOutcome {
 	return RowOutcome{Outcome: OutcomeSkipped, UserID: s.ID.String(), Detail: fmt.Sprintf(
 		"the user changed at %s, after the source's record (%s)", t.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"),
 		r.SourceModifiedAt.UTC().Format("2006-01-02T15:04:05Z"))}
-}
-
-// resolveManager turns the manager's external id into a user id: nil leaves
-// the manager as it is, "" clears it. A manager whose row in the same job has
-// not been imported yet defers the row (*DeferredError) a bounded number of
-// times; anything else unresolvable is a refusal.
-func (h ImportUserRowHandler) resolveManager(ctx context.Context, r ImportUserRow, ext string) (*string, *Failure, error) {
-	m, present := r.Fields[ColManagerExternalID]
-	if !present {
-		return nil, nil, nil
-	}
-	m = strings.TrimSpace(m)
-	if m == "" {
-		return &m, nil, nil
-	}
-	refuse := func(code, format string, args ...any) (*string, *Failure, error) {
-		return nil, &Failure{Field: ColManagerExternalID, Code: code, Message: fmt.Sprintf(format, args...)}, nil
-	}
-	if m == ext || r.ManagerRow == r.Row {
-		return refuse("self_reference", "a user cannot be their own manager")
-	}
-	lookup := func() (*string, bool, error) {
-		t, ok, err := h.users.UserByExternalID(ctx, r.TenantID, m)
-		if err != nil || !ok {
-			return nil, false, err
-		}
-		id := t.ID.String()
-		return &id, true, nil
-	}
-	if id, ok, err := lookup(); err != nil || ok {
-		return id, nil, err
-	}
-	if r.ManagerRow == 0 {
-		return refuse("manager_not_found", "no user has the external id %q", m)
-	}
-	o, done, err := h.rows.RowOutcome(ctx, r.JobID, r.ManagerRow)
-	if err != nil {
-		return nil, nil, err
-	}
-	if done {
-		if o == OutcomeRejected || o == OutcomeParked {
-			return refuse("manager_not_imported", "the manager's row %d was not imported", r.ManagerRow)
-		}
-		// The manager's row finished between the lookup and now.
-		if id, ok, err := lookup(); err != nil || ok {
-			return id, nil, err
-		}
-		return refuse("manager_not_found", "no user has the external id %q", m)
-	}
-	if r.Deferrals >= h.cfg.MaxDeferrals {
-		return refuse("manager_unresolved", "the manager's row %d was not imported in time", r.ManagerRow)
-	}
-	delay := h.cfg.DeferralDelay << min(r.Deferrals, 16)
-	return nil, nil, &DeferredError{Delay: min(delay, h.cfg.MaxDeferralDelay),
-		Reason: fmt.Sprintf("waiting for the manager's row %d", r.ManagerRow)}
 }

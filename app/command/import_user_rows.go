@@ -4,23 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/userservice/userservice/domain/user"
 )
-
-// ImportBatchRunner runs the work of several import rows in one transaction.
-type ImportBatchRunner interface {
-	// InBatch runs f with a context in which the unit of work and the row
-	// store join one transaction (each command under a savepoint, so a
-	// refused row rolls back alone), committed when f returns nil, rolled
-	// back otherwise. rows are the chunk's (one job's): the runner may read
-	// ahead what they will look up. A chunk whose new users do not all fit
-	// in the tenant's seats is ErrBatchSeats: nothing of it was kept.
-	InBatch(ctx context.Context, rows []ImportUserRow, f func(ctx context.Context) error) error
-}
-
-// ErrBatchSeats means a chunk's new users did not all fit in the tenant's
-// free seats: its rows must be applied one by one, each checked on its own.
-var ErrBatchSeats = errors.New("the chunk's new users do not all fit in the tenant's seats")
 
 // ImportUserRows is a chunk of queued rows of one job, applied together.
 type ImportUserRows struct {
@@ -29,8 +17,9 @@ type ImportUserRows struct {
 
 // DeferredRow is a row of a chunk that waits for its manager's row.
 type DeferredRow struct {
-	Row   ImportUserRow
-	Delay time.Duration
+	Row    ImportUserRow
+	Delay  time.Duration
+	Reason string
 }
 
 // RowsResult is what ImportUserRows did: the rows applied (outcomes
@@ -40,50 +29,77 @@ type RowsResult struct {
 	Deferred []DeferredRow
 }
 
-// ImportUserRowsHandler applies a chunk of rows through the ImportUserRow
-// handler (the same commands, checks and idempotency per row) in one
-// transaction: one commit and one seat update for the chunk instead of one
-// per row.
+// ImportUserRowsHandler applies a chunk of rows of one job: DecideChunk
+// decides every row in memory (the same commands and rules as the API), and
+// the chunk store writes the decision set-wise in one short transaction:
+// outcomes, command records, events, read model, outbox and the seat count
+// commit together, and a redelivered chunk finds its outcomes and writes
+// nothing again.
 type ImportUserRowsHandler struct {
-	row   ImportUserRowHandler
-	batch ImportBatchRunner
+	store ImportChunkStore
+	newID func() (user.ID, error)
+	cfg   ImportUserRowConfig
 }
 
-// NewImportUserRowsHandler returns the handler.
-func NewImportUserRowsHandler(row ImportUserRowHandler, batch ImportBatchRunner) (ImportUserRowsHandler, error) {
-	if row.rows == nil || batch == nil {
+// NewImportUserRowsHandler returns the handler. newID makes user ids.
+func NewImportUserRowsHandler(store ImportChunkStore, newID func() (user.ID, error), cfg ImportUserRowConfig) (ImportUserRowsHandler, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return ImportUserRowsHandler{}, fmt.Errorf("NewImportUserRowsHandler: %w", err)
+	}
+	if store == nil || newID == nil {
 		return ImportUserRowsHandler{}, errors.New("NewImportUserRowsHandler: nil dependency")
 	}
-	return ImportUserRowsHandler{row: row, batch: batch}, nil
+	return ImportUserRowsHandler{store: store, newID: newID, cfg: cfg}, nil
 }
 
-// Handle applies every row or none: any error other than a row's deferral
-// (a transient failure of one row, ErrBatchSeats) rolls the whole chunk back,
-// and the caller then applies its rows one by one, where each failure is
-// retried, parked or rejected on its own.
+// Handle applies the chunk. An error means nothing of it was kept (a
+// transient failure): the caller queues its rows again.
 func (h ImportUserRowsHandler) Handle(ctx context.Context, cmd ImportUserRows) (RowsResult, error) {
 	if len(cmd.Rows) == 0 {
 		return RowsResult{}, nil
 	}
-	var res RowsResult
-	err := h.batch.InBatch(ctx, cmd.Rows, func(ctx context.Context) error {
-		res = RowsResult{}
-		for _, r := range cmd.Rows {
-			out, err := h.row.Handle(ctx, r)
-			var deferred *DeferredError
-			switch {
-			case errors.As(err, &deferred):
-				res.Deferred = append(res.Deferred, DeferredRow{Row: r, Delay: deferred.Delay})
-			case err != nil:
-				return fmt.Errorf("row %d: %w", r.Row, err)
-			default:
-				res.Applied = append(res.Applied, out)
-			}
+	first := cmd.Rows[0]
+	for _, r := range cmd.Rows {
+		if r.JobID == "" || r.TenantID == "" || r.Row <= 0 {
+			return RowsResult{}, fmt.Errorf("%w: import row without job, tenant or row number", ErrInvalidEnvelope)
 		}
-		return nil
+		if r.JobID != first.JobID || r.TenantID != first.TenantID {
+			return RowsResult{}, fmt.Errorf("%w: a chunk's rows belong to one job", ErrInvalidEnvelope)
+		}
+	}
+	plan, err := h.store.ApplyChunk(ctx, chunkKeys(cmd.Rows), func(v ChunkView) (ChunkPlan, error) {
+		return DecideChunk(v, cmd.Rows, h.cfg, h.newID)
 	})
 	if err != nil {
 		return RowsResult{}, err
 	}
+	res := RowsResult{Applied: make([]RowResult, len(plan.Rows)), Deferred: plan.Deferred}
+	for i, p := range plan.Rows {
+		res.Applied[i] = RowResult{Outcome: p.Outcome.Outcome, Duplicate: p.Duplicate}
+	}
 	return res, nil
+}
+
+// chunkKeys lists what deciding the rows reads.
+func chunkKeys(rows []ImportUserRow) ChunkKeys {
+	k := ChunkKeys{TenantID: rows[0].TenantID, JobID: rows[0].JobID}
+	for _, r := range rows {
+		k.Rows = append(k.Rows, r.Row)
+		if r.ManagerRow > 0 {
+			k.Rows = append(k.Rows, r.ManagerRow)
+		}
+		k.CommandIDs = append(k.CommandIDs, commandID(r.JobID, r.Row))
+		if ext := strings.TrimSpace(r.Fields[ColExternalID]); ext != "" {
+			k.ExternalIDs = append(k.ExternalIDs, ext)
+		}
+		if email := user.NormalizeEmail(r.Fields[ColEmail]); email != "" {
+			k.Emails = append(k.Emails, email)
+		}
+		if m := strings.TrimSpace(r.Fields[ColManagerExternalID]); m != "" {
+			k.ExternalIDs = append(k.ExternalIDs, m)
+			k.ManagerExternalIDs = append(k.ManagerExternalIDs, m)
+		}
+	}
+	return k
 }

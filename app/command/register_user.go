@@ -43,7 +43,13 @@ func (h registerUser) Handle(ctx context.Context, cmd RegisterUser) (Result, err
 		}
 		cmd.UserID = id
 	}
-	return h.uow.Execute(ctx, Execution{
+	return h.uow.Execute(ctx, cmd.execution())
+}
+
+// execution is the command as a unit of work carries it out; the importer's
+// chunks decide with the very same one.
+func (cmd RegisterUser) execution() Execution {
+	return Execution{
 		Envelope:  cmd.Envelope,
 		Type:      "RegisterUser",
 		Payload:   cmd.Registration,
@@ -55,5 +61,5 @@ func (h registerUser) Handle(ctx context.Context, cmd RegisterUser) (Result, err
 			}
 			return user.Register(cmd.UserID, cmd.TenantID, cmd.Registration, managers)
 		},
-	})
+	}
 }

@@ -32,7 +32,13 @@ func (h updateUser) Handle(ctx context.Context, cmd UpdateUser) (Result, error) 
 	if err := cmd.validate(); err != nil {
 		return Result{}, err
 	}
-	return h.uow.Execute(ctx, Execution{
+	return h.uow.Execute(ctx, cmd.execution())
+}
+
+// execution is the command as a unit of work carries it out; the importer's
+// chunks decide with the very same one.
+func (cmd UpdateUser) execution() Execution {
+	return Execution{
 		Envelope: cmd.Envelope,
 		Type:     "UpdateUser",
 		Payload:  cmd.Patch,
@@ -43,5 +49,5 @@ func (h updateUser) Handle(ctx context.Context, cmd UpdateUser) (Result, error) 
 			}
 			return current.Update(cmd.Patch, managers)
 		},
-	})
+	}
 }

@@ -1,7 +1,6 @@
 package messages_test
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -80,61 +79,35 @@ func TestChunkRefusesOneRowAndKeepsTheOthers(t *testing.T) {
 	}
 }
 
-// TestChunkOverTheSeatLimitIsAppliedRowByRow: a chunk whose new users do not
-// all fit keeps nothing (ErrBatchSeats); the router then applies its rows
-// one by one, and exactly the seats there are get used.
-func TestChunkOverTheSeatLimitIsAppliedRowByRow(t *testing.T) {
+// TestSeatsRunOutMidChunk: a chunk with more new users than free seats
+// creates as many as fit and rejects the rest (seats_exhausted), in row
+// order, in one transaction; a deactivation earlier in the chunk frees a
+// seat that a later row takes, as row-by-row application would.
+func TestSeatsRunOutMidChunk(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 3, options{})
+	h.register("leaver@example.com", "L1", "Lea", "")
 	job := h.newJob()
 	rows := h.chunkRows(job, 5)
-	if _, err := h.app.Commands.ImportUserRows.Handle(h.ctx, command.ImportUserRows{Rows: rows}); !errors.Is(err, command.ErrBatchSeats) {
-		t.Fatalf("err = %v, want ErrBatchSeats", err)
-	}
-	if h.events() != 0 || h.seatsUsed() != 0 {
-		t.Fatal("the refused chunk kept something")
-	}
-
-	h.startRouter(messagesConfig())
-	started := h.importCSV(header + "S1,s1@example.com,Se,One,,,,,\nS2,s2@example.com,Se,Two,,,,,\nS3,s3@example.com,Se,Three,,,,,\n" +
-		"S4,s4@example.com,Se,Four,,,,,\nS5,s5@example.com,Se,Five,,,,,\n")
-	got := countsOf(h.waitFinished(started.JobID))
-	if got != (counts{total: 5, created: 3, rejected: 2}) || h.seatsUsed() != 3 {
-		t.Fatalf("counts %+v, seats %d; want 3 created, 2 rejected, 3 seats", got, h.seatsUsed())
-	}
-	for _, f := range h.failures(started.JobID) {
-		if f.Code != "seats_exhausted" {
-			t.Fatalf("failure %+v, want seats_exhausted", f)
-		}
-	}
-}
-
-// TestChunkIsAllOrNothing: a failure after some rows of a chunk committed
-// their commands (here: recording a row's outcome fails) rolls back the
-// whole chunk, commands included, so no row is ever applied without its
-// outcome; delivered again, the chunk applies every row once.
-func TestChunkIsAllOrNothing(t *testing.T) {
-	t.Parallel()
-	rows := &failingRows{failed: map[int]bool{}}
-	h := newHarness(t, 10, options{rows: func(s command.ImportRowStore) command.ImportRowStore { rows.ImportRowStore = s; return rows }})
-	job := h.newJob()
-	in := h.chunkRows(job, 3)
-	rows.failed[2] = true // row 2 records fine; row 3 fails once, after row 2 and its own command
-	if _, err := h.app.Commands.ImportUserRows.Handle(h.ctx, command.ImportUserRows{Rows: in}); err == nil {
-		t.Fatal("the injected failure did not happen")
-	}
-	if h.events() != 0 || h.seatsUsed() != 0 {
-		t.Fatalf("the failed chunk kept %d events, %d seats", h.events(), h.seatsUsed())
-	}
-	rows.failed[4] = true
-	res, err := h.app.Commands.ImportUserRows.Handle(h.ctx, command.ImportUserRows{Rows: in})
+	rows[1].Fields = map[string]string{"external_id": "L1", "status": "deactivated"}
+	res, err := h.app.Commands.ImportUserRows.Handle(h.ctx, command.ImportUserRows{Rows: rows})
 	must(t, err)
-	if len(res.Applied) != 3 || h.events() != 3 || h.seatsUsed() != 3 {
-		t.Fatalf("applied %+v, %d events, %d seats; want 3 rows created once", res.Applied, h.events(), h.seatsUsed())
+	var got []string
+	for _, r := range res.Applied {
+		got = append(got, string(r.Outcome))
 	}
-	must(t, h.store.SealImportJob(h.ctx, job, 3))
-	if got := countsOf(h.waitFinished(job)); got != (counts{total: 3, created: 3}) {
-		t.Fatalf("counts %+v", got)
+	// 1 seat used, 3 in all: row 2 takes one, row 3 frees one, rows 4 and 5
+	// take the last two, row 6 finds none.
+	if want := "created,updated,created,created,rejected"; strings.Join(got, ",") != want {
+		t.Fatalf("outcomes %v, want %s", got, want)
+	}
+	if h.seatsUsed() != 3 {
+		t.Fatalf("seats used %d, want 3", h.seatsUsed())
+	}
+	for _, f := range h.failures(job) {
+		if f.Row != 6 || f.Code != "seats_exhausted" {
+			t.Fatalf("failure %+v, want row 6 seats_exhausted", f)
+		}
 	}
 }
 

@@ -33,10 +33,8 @@ type harness struct {
 }
 
 type options struct {
-	// finder replaces the import's user finder (to inject failures).
-	finder func(command.ImportUserFinder) command.ImportUserFinder
-	// rows replaces the row store of ImportUserRow (to inject failures).
-	rows func(command.ImportRowStore) command.ImportRowStore
+	// chunks wraps the import's chunk store (to inject failures).
+	chunks func(command.ImportChunkStore) command.ImportChunkStore
 	// publisher replaces the PostgreSQL queue (a GoChannel, say).
 	publisher message.Publisher
 	topic     string
@@ -79,20 +77,18 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	h.queue = q
 	format, err := csvimport.NewFormat(csvimport.Config{TempDir: t.TempDir()})
 	must(t, err)
-	var finder command.ImportUserFinder = postgres.NewImportUsers(pool)
-	if o.finder != nil {
-		finder = o.finder(finder)
-	}
-	var rows command.ImportRowStore = h.store
-	if o.rows != nil {
-		rows = o.rows(rows)
+	chunkStore, err := postgres.NewImportChunks(pool, nil)
+	must(t, err)
+	var chunks command.ImportChunkStore = chunkStore
+	if o.chunks != nil {
+		chunks = o.chunks(chunks)
 	}
 	c.StartImport, err = command.NewStartImportHandler(format, h.store, q, newID)
 	must(t, err)
-	c.ImportUserRow, err = command.NewImportUserRowHandler(c.RegisterUser, c.UpdateUser, c.DeactivateUser, finder, rows,
+	c.ImportUserRows, err = command.NewImportUserRowsHandler(chunks, newUserID,
 		command.ImportUserRowConfig{DeferralDelay: 50 * time.Millisecond, MaxDeferralDelay: 500 * time.Millisecond})
 	must(t, err)
-	c.ImportUserRows, err = command.NewImportUserRowsHandler(c.ImportUserRow, postgres.NewImportBatches(pool))
+	c.ImportUserRow, err = command.NewImportUserRowHandler(c.ImportUserRows)
 	must(t, err)
 	c.ParkImportRow, err = command.NewParkImportRowHandler(h.store)
 	must(t, err)

@@ -3,6 +3,7 @@ package messages_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/domain/user"
 	"github.com/userservice/userservice/ports/messages"
 )
 
@@ -67,70 +69,50 @@ func (h *harness) waitDrained(jobID string) {
 	}
 }
 
-// failingRows fails RecordRowOutcome once per row, after the row's command
-// committed: a crash between the two steps.
-type failingRows struct {
-	command.ImportRowStore
-	failed map[int]bool
-}
-
-func (f *failingRows) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (bool, error) {
-	if !f.failed[o.Row] {
-		f.failed[o.Row] = true
-		return false, errors.New("crash before the outcome was recorded")
-	}
-	return f.ImportRowStore.RecordRowOutcome(ctx, o)
-}
-
-// TestCrashBetweenCommandAndOutcomeCountsOnce redelivers rows whose command
-// committed but whose outcome was never recorded: the second delivery finds
-// the user it created itself and must still count "created", writing nothing.
-func TestCrashBetweenCommandAndOutcomeCountsOnce(t *testing.T) {
+// TestCommandRecordedWithoutOutcomeCountsOnce: a row whose command was
+// recorded by a delivery that did not record the outcome with it (the
+// importer before chunks committed whole) is counted from the recorded
+// command, and nothing is written again.
+func TestCommandRecordedWithoutOutcomeCountsOnce(t *testing.T) {
 	t.Parallel()
-	rows := &failingRows{failed: map[int]bool{}}
-	h := newHarness(t, 10, options{rows: func(s command.ImportRowStore) command.ImportRowStore { rows.ImportRowStore = s; return rows }})
-	h.register("old@example.com", "C2", "Old", "Old title")
-	must(t, h.store.CreateImportJob(h.ctx, command.NewImportJob{ID: newJobID(t), TenantID: h.tenant, Source: command.SourceCSV, Actor: "test"}))
-	var jobID string
-	must(t, h.pool.QueryRow(h.ctx, `SELECT id::text FROM import_jobs WHERE tenant_id = $1`, h.tenant).Scan(&jobID))
-	in := []command.ImportUserRow{
-		{JobID: jobID, TenantID: h.tenant, Source: command.SourceCSV, ImportRow: command.ImportRow{Row: 2,
-			Fields: map[string]string{"external_id": "C1", "email": "c1@example.com", "given_name": "Cr", "family_name": "Ash"}}},
-		{JobID: jobID, TenantID: h.tenant, Source: command.SourceCSV, ImportRow: command.ImportRow{Row: 3,
-			Fields: map[string]string{"external_id": "C2", "title": "New title"}}},
-	}
-	for _, r := range in {
-		if _, err := h.app.Commands.ImportUserRow.Handle(h.ctx, r); err == nil {
-			t.Fatalf("row %d: the injected crash did not happen", r.Row)
-		}
-	}
+	h := newHarness(t, 10, options{})
+	jobID := h.newJob()
+	env := command.Envelope{CommandID: "import:" + jobID + ":2", TenantID: h.tenant, Actor: "csv:" + jobID,
+		Source: command.SourceCSV, CorrelationID: jobID}
+	first, err := h.app.Commands.RegisterUser.Handle(h.ctx, command.RegisterUser{Envelope: env,
+		Registration: user.Registration{Email: "c1@example.com", Profile: user.Profile{GivenName: "Cr", FamilyName: "Ash", ExternalID: "C1"}}})
+	must(t, err)
 	events := h.events()
-	for i, want := range []command.Outcome{command.OutcomeCreated, command.OutcomeUpdated} {
-		res, err := h.app.Commands.ImportUserRow.Handle(h.ctx, in[i])
-		if err != nil || res.Outcome != want || res.Duplicate {
-			t.Fatalf("row %d redelivered: %+v, %v; want %s", in[i].Row, res, err, want)
-		}
+	res, err := h.app.Commands.ImportUserRow.Handle(h.ctx, command.ImportUserRow{JobID: jobID, TenantID: h.tenant,
+		Source: command.SourceCSV, ImportRow: command.ImportRow{Row: 2, Fields: map[string]string{"external_id": "C1",
+			"email": "c1@example.com", "given_name": "Cr", "family_name": "Ash"}}})
+	if err != nil || res.Outcome != command.OutcomeCreated || res.Duplicate {
+		t.Fatalf("row redelivered: %+v, %v; want created", res, err)
 	}
-	must(t, h.store.SealImportJob(h.ctx, jobID, 2))
+	must(t, h.store.SealImportJob(h.ctx, jobID, 1))
 	job, err := h.app.Queries.GetImport.Handle(h.ctx, query.GetImport{TenantID: h.tenant, JobID: jobID})
 	must(t, err)
-	if got := countsOf(job); got != (counts{total: 2, created: 1, updated: 1}) || job.Status != "completed" || h.events() != events {
+	if got := countsOf(job); got != (counts{total: 1, created: 1}) || job.Status != "completed" || h.events() != events {
 		t.Fatalf("job %+v (%s), %d new events", got, job.Status, h.events()-events)
+	}
+	if u := h.userByExternalID("C1"); u.ID != first.User.ID {
+		t.Fatalf("user %s, want %s", u.ID, first.User.ID)
 	}
 }
 
-// flakyFinder fails every lookup of one e-mail address while broken is set:
-// a transient failure of one row.
-type flakyFinder struct {
-	command.ImportUserFinder
+// flakyChunks fails every chunk with one e-mail address while broken is
+// set: a transient failure of one row.
+type flakyChunks struct {
+	command.ImportChunkStore
 	broken atomic.Bool
 }
 
-func (f *flakyFinder) UserByEmail(ctx context.Context, tenantID, email string) (command.ImportTarget, bool, error) {
-	if email == "flaky@example.com" && f.broken.Load() {
-		return command.ImportTarget{}, false, errors.New("database unavailable")
+func (f *flakyChunks) ApplyChunk(ctx context.Context, k command.ChunkKeys,
+	decide func(command.ChunkView) (command.ChunkPlan, error)) (command.ChunkPlan, error) {
+	if slices.Contains(k.Emails, "flaky@example.com") && f.broken.Load() {
+		return command.ChunkPlan{}, errors.New("database unavailable")
 	}
-	return f.ImportUserFinder.UserByEmail(ctx, tenantID, email)
+	return f.ImportChunkStore.ApplyChunk(ctx, k, decide)
 }
 
 // TestTransientFailuresParkThenRetry runs the router on an in-process
@@ -141,10 +123,10 @@ func TestTransientFailuresParkThenRetry(t *testing.T) {
 	t.Parallel()
 	bus := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 100, Persistent: true}, watermill.NopLogger{})
 	t.Cleanup(func() { _ = bus.Close() })
-	finder := &flakyFinder{}
+	finder := &flakyChunks{}
 	finder.broken.Store(true)
 	h := newHarness(t, 10, options{publisher: bus, topic: "imports-test",
-		finder: func(f command.ImportUserFinder) command.ImportUserFinder { finder.ImportUserFinder = f; return finder }})
+		chunks: func(f command.ImportChunkStore) command.ImportChunkStore { finder.ImportChunkStore = f; return finder }})
 	cfg := messagesConfig()
 	cfg.Sources = []messages.Source{{Name: "bus", Subscriber: bus, Topic: "imports-test", Consumers: 1}}
 	cfg.Requeue, cfg.RequeueTopic, cfg.MaxAttempts = bus, "imports-test", 3

@@ -46,6 +46,9 @@ type Options struct {
 // user commands are already decorated.
 func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *app.Application) {
 	imports, users, notes := postgres.NewImports(pool), postgres.NewImportUsers(pool), postgres.NewNotifications(pool)
+	chunks := build(b, "NewImportChunks", func() (*postgres.ImportChunks, error) {
+		return postgres.NewImportChunks(pool, logging.NewWatermill(log.Named("imports")))
+	})
 	pub, topic := o.ImportQueue, o.ImportTopic
 	if pub == nil {
 		pg, err := postgres.NewImportQueuePublisher(pool, logging.NewWatermill(log.Named("imports")))
@@ -66,11 +69,11 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 	c.StartImport = build(b, "NewStartImportHandler", func() (command.StartImportHandler, error) {
 		return command.NewStartImportHandler(format, imports, queue, newStringID)
 	})
-	c.ImportUserRow = build(b, "NewImportUserRowHandler", func() (command.ImportUserRowHandler, error) {
-		return command.NewImportUserRowHandler(c.RegisterUser, c.UpdateUser, c.DeactivateUser, users, imports, command.ImportUserRowConfig{})
-	})
 	c.ImportUserRows = build(b, "NewImportUserRowsHandler", func() (command.ImportUserRowsHandler, error) {
-		return command.NewImportUserRowsHandler(c.ImportUserRow, postgres.NewImportBatches(pool))
+		return command.NewImportUserRowsHandler(chunks, newUserID, command.ImportUserRowConfig{})
+	})
+	c.ImportUserRow = build(b, "NewImportUserRowHandler", func() (command.ImportUserRowHandler, error) {
+		return command.NewImportUserRowHandler(c.ImportUserRows)
 	})
 	c.ParkImportRow = build(b, "NewParkImportRowHandler", func() (command.ParkImportRowHandler, error) {
 		return command.NewParkImportRowHandler(imports)

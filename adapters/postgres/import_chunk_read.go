@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// chunkUsersSQL reads the users (not deleted) a chunk's rows name, by
+// external id or e-mail, each once; two index scans.
+const chunkUsersSQL = `SELECT ` + userColumns + `, updated_at FROM users
+WHERE tenant_id = $1 AND status <> 'deleted' AND external_id = ANY($2)
+UNION
+SELECT ` + userColumns + `, updated_at FROM users
+WHERE tenant_id = $1 AND status <> 'deleted' AND email = ANY($3)`
+
+// chunkReportingLinesSQL walks up the reporting lines from the managers a
+// chunk names, as managerChainSQL does for one (deleted users included
+// above the first, a depth bound against a corrupt loop).
+const chunkReportingLinesSQL = `
+WITH RECURSIVE chain (id, manager_id, depth) AS (
+    SELECT id, manager_id, 0 FROM users WHERE tenant_id = $1 AND external_id = ANY($2) AND status <> 'deleted'
+    UNION ALL
+    SELECT u.id, u.manager_id, c.depth + 1
+    FROM users u JOIN chain c ON u.id = c.manager_id
+    WHERE u.tenant_id = $1 AND c.depth < 10000
+)
+SELECT DISTINCT id, manager_id FROM chain`
+
+// readChunkView reads, in ONE round trip, everything a chunk's decision
+// needs: the job (it must be the tenant's), the tenant's seats, the
+// recorded outcomes and commands of the rows, the users they name and the
+// reporting lines above the managers they name. With lock it first takes
+// the tenant's reporting-line lock, held until the chunk commits.
+func readChunkView(ctx context.Context, tx pgx.Tx, k command.ChunkKeys, lock bool) (command.ChunkView, error) {
+	v := command.ChunkView{Outcomes: map[int]command.Outcome{}, Commands: map[string]command.RecordedCommand{},
+		Managers: map[user.ID]user.ID{}, ManagersLocked: lock}
+	b := &pgx.Batch{}
+	if lock {
+		b.Queue(lockManagersSQL, k.TenantID)
+	}
+	jobFound, tenantFound := false, false
+	b.Queue(`SELECT true FROM import_jobs WHERE id = $1 AND tenant_id = $2`, k.JobID, k.TenantID).QueryRow(func(row pgx.Row) error {
+		return ignoreNoRows(row.Scan(&jobFound))
+	})
+	b.Queue(`SELECT seat_limit, seats_used FROM tenants WHERE id = $1`, k.TenantID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&v.SeatLimit, &v.SeatsUsed)
+		tenantFound = err == nil
+		return ignoreNoRows(err)
+	})
+	b.Queue(`SELECT row_no, outcome FROM import_rows WHERE job_id = $1 AND row_no = ANY($2)`, k.JobID, k.Rows).
+		Query(func(rs pgx.Rows) error {
+			var (
+				n int
+				o string
+			)
+			_, err := pgx.ForEachRow(rs, []any{&n, &o}, func() error { v.Outcomes[n] = command.Outcome(o); return nil })
+			return err
+		})
+	b.Queue(`SELECT command_id, type, stream_id FROM commands WHERE tenant_id = $1 AND command_id = ANY($2)`, k.TenantID, k.CommandIDs).
+		Query(func(rs pgx.Rows) error {
+			var (
+				id, typ string
+				stream  [16]byte
+			)
+			_, err := pgx.ForEachRow(rs, []any{&id, &typ, &stream}, func() error {
+				v.Commands[id] = command.RecordedCommand{Type: typ, StreamID: stream}
+				return nil
+			})
+			return err
+		})
+	b.Queue(chunkUsersSQL, k.TenantID, k.ExternalIDs, k.Emails).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			t, err := scanImportTarget(rs)
+			if err != nil {
+				return err
+			}
+			t.UpdatedAt = t.UpdatedAt.UTC()
+			v.Users = append(v.Users, t)
+		}
+		return rs.Err()
+	})
+	if len(k.ManagerExternalIDs) > 0 {
+		b.Queue(chunkReportingLinesSQL, k.TenantID, k.ManagerExternalIDs).Query(func(rs pgx.Rows) error {
+			var (
+				id      [16]byte
+				manager pgtype.UUID
+			)
+			_, err := pgx.ForEachRow(rs, []any{&id, &manager}, func() error {
+				if manager.Valid {
+					v.Managers[id] = manager.Bytes
+				}
+				return nil
+			})
+			return err
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return command.ChunkView{}, fmt.Errorf("read import chunk: %w", err)
+	}
+	if !jobFound || !tenantFound {
+		return command.ChunkView{}, query.ErrImportNotFound
+	}
+	return v, nil
+}
+
+func ignoreNoRows(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	return err
+}
