@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -138,8 +139,8 @@ func deliverAll(t *testing.T, ctx context.Context, h command.DeliverNotification
 
 // TestNoticeOncePerFailedJobOverRealSMTPAndSignedWebhook finishes a job with
 // rejections, runs the delivery until the queue is empty (twice), and checks
-// that mailpit got exactly one message with the right content and that the
-// webhook got one body whose signature verifies.
+// that mailpit got exactly one message per recipient with the right content
+// and that the webhook got one body whose signature verifies.
 func TestNoticeOncePerFailedJobOverRealSMTPAndSignedWebhook(t *testing.T) {
 	t.Parallel()
 	mailpit(t)
@@ -196,14 +197,25 @@ func TestNoticeOncePerFailedJobOverRealSMTPAndSignedWebhook(t *testing.T) {
 		t.Fatalf("notices of the job: %v", statuses)
 	}
 
+	// One message per recipient: neither sees the other's address.
 	mails := mailsAbout(t, job)
-	if len(mails) != 1 {
-		t.Fatalf("mailpit has %d messages about job %s, want 1", len(mails), job)
+	if len(mails) != 2 {
+		t.Fatalf("mailpit has %d messages about job %s, want 2 (one per recipient)", len(mails), job)
+	}
+	to := map[string]bool{}
+	for _, m := range mails {
+		if len(m.To) != 1 {
+			t.Fatalf("message to %+v, want one recipient", m.To)
+		}
+		to[m.To[0].Address] = true
+	}
+	if !to[admin] || !to["second@example.com"] || mails[0].MessageID == mails[1].MessageID {
+		t.Errorf("recipients %v, message ids %q %q", to, mails[0].MessageID, mails[1].MessageID)
 	}
 	m := mails[0]
 	wantSubject := "[userservice] CSV import " + job + " finished with 2 rejected and 0 parked rows"
-	if m.Subject != wantSubject || len(m.To) != 2 || m.To[0].Address != admin || !strings.HasPrefix(m.MessageID, "notice-") {
-		t.Errorf("message: subject %q, to %+v, id %q", m.Subject, m.To, m.MessageID)
+	if m.Subject != wantSubject || !strings.HasPrefix(m.MessageID, "notice-") {
+		t.Errorf("message: subject %q, id %q", m.Subject, m.MessageID)
 	}
 	for _, want := range []string{"completed_with_errors", "3 in total, 1 created", "2 rejected",
 		"row 3, email: must be an e-mail address (invalid_format)", "row 4, given_name: is required (required)",
@@ -266,5 +278,52 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNoticeRecipientsAreCappedAndQuotedValuesCut: settings with more than
+// MaxNoticeEmails addresses are refused, and a rejection quoting a 5,000-
+// character value reaches the admin's mailbox with only its start.
+func TestNoticeRecipientsAreCappedAndQuotedValuesCut(t *testing.T) {
+	t.Parallel()
+	mailpit(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool := pgtest.Pool(t)
+	settings, err := command.NewSetNotificationSettingsHandler(postgres.NewNotifications(pool))
+	must(t, err)
+	many := make([]string, command.MaxNoticeEmails+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("admin%d@example.com", i)
+	}
+	if err := settings.Handle(ctx, command.SetNotificationSettings{TenantID: uuid.NewString(), Emails: many}); !errors.Is(err, command.ErrInvalidSettings) {
+		t.Fatalf("%d recipients: err = %v, want ErrInvalidSettings", len(many), err)
+	}
+
+	admin := "cut-" + uuid.NewString()[:8] + "@example.com"
+	tenant, job := uuid.NewString(), uuid.NewString()
+	must(t, postgres.NewTenants(pool).CreateTenant(ctx, command.Tenant{ID: tenant, Name: t.Name(), Seats: 5}))
+	must(t, postgres.NewNotifications(pool).SetNotificationSettings(ctx, command.SetNotificationSettings{TenantID: tenant, Emails: []string{admin}}))
+	imports := postgres.NewImports(pool)
+	must(t, imports.CreateImportJob(ctx, command.NewImportJob{ID: job, TenantID: tenant, Source: command.SourceCSV, Actor: "test"}))
+	value := strings.Repeat("V", 5000)
+	_, err = imports.RecordRowOutcome(ctx, command.RowOutcome{TenantID: tenant, JobID: job, Row: 2, Outcome: command.OutcomeRejected,
+		Failures: []command.Failure{{Row: 2, Field: "external_id", Code: "external_id_mismatch",
+			Message: fmt.Sprintf("the e-mail address belongs to a user with external id %q", value)}}})
+	must(t, err)
+	must(t, imports.SealImportJob(ctx, job, 1))
+	smtpSender, err := notify.NewSMTP(notify.SMTPConfig{Addr: "127.0.0.1:1025", From: "userservice@example.com", TLS: notify.TLSNone})
+	must(t, err)
+	h, err := command.NewDeliverNotificationHandler(postgres.NewNotifications(pool),
+		map[command.NoticeChannel]command.NoticeSender{command.ChannelEmail: smtpSender}, time.Now, command.DeliverNotificationConfig{})
+	must(t, err)
+	deliverAll(t, ctx, h)
+	mails := mailsAbout(t, job)
+	if len(mails) != 1 {
+		t.Fatalf("%d messages about job %s, want 1", len(mails), job)
+	}
+	text := strings.ReplaceAll(mails[0].Text, "\r\n", "\n")
+	if !strings.Contains(text, `external id "`+strings.Repeat("V", 64)+`…"`) || strings.Contains(text, strings.Repeat("V", 65)) {
+		t.Errorf("the quoted value is not cut to 64 characters:\n%.600s", text)
 	}
 }

@@ -34,7 +34,7 @@ func text(n command.Notice) string {
 	fmt.Fprintf(&b, "%s import job %s (started %s) ended: %s.\n", sourceName(j.Source), j.ID,
 		j.CreatedAt.UTC().Format("2006-01-02 15:04 MST"), j.Status)
 	if j.Error != "" {
-		fmt.Fprintf(&b, "Error: %s\n", j.Error)
+		fmt.Fprintf(&b, "Error: %s\n", clip(j.Error))
 	}
 	if j.Status == "failed" && j.Source == "hris" {
 		b.WriteString("Nothing of this sync was applied; the next scheduled sync tries again.\n")
@@ -48,7 +48,7 @@ func text(n command.Notice) string {
 			if field == "" {
 				field = "row"
 			}
-			fmt.Fprintf(&b, "  row %d, %s: %s (%s)\n", f.Row, field, f.Message, f.Code)
+			fmt.Fprintf(&b, "  row %d, %s: %s (%s)\n", f.Row, clip(field), clip(f.Message), clip(f.Code))
 		}
 		if n.MoreFailures > 0 {
 			fmt.Fprintf(&b, "  ... and %d more.\n", n.MoreFailures)

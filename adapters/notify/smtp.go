@@ -3,7 +3,9 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
@@ -77,28 +79,55 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	return &SMTP{cfg: cfg}, nil
 }
 
-// Send implements command.NoticeSender: one message to all recipients. Its
-// Message-ID is derived from the notice id, so a notice sent twice (a crash
-// before it was recorded as sent) is recognisably one message.
+// MaxRecipients is how many addresses a notice goes to; the settings
+// refuse more (command.MaxNoticeEmails), and settings stored before that
+// rule are cut to it here.
+const MaxRecipients = command.MaxNoticeEmails
+
+// Send implements command.NoticeSender: one message per recipient, on one
+// connection, so no admin sees the others' addresses and one bad address
+// cannot make the server refuse the message for all. A message's Message-ID
+// is derived from the notice id and the recipient, so a notice sent again
+// (a crash before it was recorded as sent) is recognisably the same message.
 func (s *SMTP) Send(ctx context.Context, n command.Notice) error {
 	if len(n.Emails) == 0 {
 		return errors.New("smtp: the tenant has no notice recipients")
 	}
-	msg, err := s.message(n)
+	recipients := n.Emails[:min(len(n.Emails), MaxRecipients)]
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	c, err := s.dial(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
+	defer c.Close()
+	for i, to := range recipients {
+		if i > 0 {
+			if err := c.Reset(); err != nil {
+				return fmt.Errorf("smtp: RSET: %w", err)
+			}
+		}
+		if err := s.sendOne(c, n, to); err != nil {
+			return err
+		}
+	}
+	return c.Quit()
+}
+
+// dial connects, secures and authenticates as configured.
+func (s *SMTP) dial(ctx context.Context) (*smtp.Client, error) {
 	host, _, _ := net.SplitHostPort(s.cfg.Addr)
-	var conn net.Conn
+	var (
+		conn net.Conn
+		err  error
+	)
 	if s.cfg.TLS == TLSImplicit {
 		conn, err = (&tls.Dialer{Config: &tls.Config{ServerName: host}}).DialContext(ctx, "tcp", s.cfg.Addr)
 	} else {
 		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", s.cfg.Addr)
 	}
 	if err != nil {
-		return fmt.Errorf("smtp: connect: %w", err)
+		return nil, fmt.Errorf("smtp: connect: %w", err)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
@@ -106,26 +135,34 @@ func (s *SMTP) Send(ctx context.Context, n command.Notice) error {
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		_ = conn.Close()
-		return fmt.Errorf("smtp: greeting: %w", err)
+		return nil, fmt.Errorf("smtp: greeting: %w", err)
 	}
-	defer c.Close()
 	if s.cfg.TLS == TLSStartTLS {
 		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
-			return fmt.Errorf("smtp: STARTTLS: %w", err)
+			_ = c.Close()
+			return nil, fmt.Errorf("smtp: STARTTLS: %w", err)
 		}
 	}
 	if s.cfg.Username != "" {
 		if err := c.Auth(smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, host)); err != nil {
-			return fmt.Errorf("smtp: auth: %w", err)
+			_ = c.Close()
+			return nil, fmt.Errorf("smtp: auth: %w", err)
 		}
+	}
+	return c, nil
+}
+
+// sendOne sends the notice's message to one recipient.
+func (s *SMTP) sendOne(c *smtp.Client, n command.Notice, to string) error {
+	msg, err := s.message(n, to)
+	if err != nil {
+		return err
 	}
 	if err := c.Mail(s.cfg.From); err != nil {
 		return fmt.Errorf("smtp: MAIL FROM: %w", err)
 	}
-	for _, to := range n.Emails {
-		if err := c.Rcpt(to); err != nil {
-			return fmt.Errorf("smtp: RCPT TO %s: %w", to, err)
-		}
+	if err := c.Rcpt(to); err != nil {
+		return fmt.Errorf("smtp: RCPT TO %s: %w", to, err)
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -137,11 +174,12 @@ func (s *SMTP) Send(ctx context.Context, n command.Notice) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("smtp: end of message: %w", err)
 	}
-	return c.Quit()
+	return nil
 }
 
-// message renders the notice as an RFC 5322 message, quoted-printable UTF-8.
-func (s *SMTP) message(n command.Notice) ([]byte, error) {
+// message renders the notice for one recipient as an RFC 5322 message,
+// quoted-printable UTF-8.
+func (s *SMTP) message(n command.Notice, to string) ([]byte, error) {
 	var b bytes.Buffer
 	header := func(k, v string) {
 		// Values come from validated settings and our own ids; stripping
@@ -149,10 +187,11 @@ func (s *SMTP) message(n command.Notice) ([]byte, error) {
 		fmt.Fprintf(&b, "%s: %s\r\n", k, strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
 	}
 	header("From", s.cfg.From)
-	header("To", strings.Join(n.Emails, ", "))
+	header("To", to)
 	header("Subject", mime.QEncoding.Encode("utf-8", subject(n)))
 	header("Date", time.Now().UTC().Format(time.RFC1123Z))
-	header("Message-ID", "<notice-"+n.ID+"@userservice>")
+	rcpt := sha256.Sum256([]byte(to))
+	header("Message-ID", "<notice-"+n.ID+"."+hex.EncodeToString(rcpt[:6])+"@userservice>")
 	header("X-Userservice-Job", n.Job.ID)
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")

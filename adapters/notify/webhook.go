@@ -92,13 +92,14 @@ func (w *Webhook) Send(ctx context.Context, n command.Notice) error {
 	if j.Status == "failed" {
 		typ = "import.failed"
 	}
-	failures := n.Failures
-	if failures == nil {
-		failures = []command.Failure{}
+	failures := make([]command.Failure, len(n.Failures))
+	for i, f := range n.Failures {
+		f.Field, f.Code, f.Message = clip(f.Field), clip(f.Code), clip(f.Message)
+		failures[i] = f
 	}
 	body, err := json.Marshal(WebhookBody{ID: n.ID, Type: typ, TenantID: n.TenantID, Failures: failures,
 		MoreFailures: n.MoreFailures, Summary: subject(n), Job: webhookJob{ID: j.ID, Source: j.Source, Status: j.Status,
-			Error: j.Error, Total: j.Total, Created: j.Created, Updated: j.Updated, Unchanged: j.Unchanged,
+			Error: clip(j.Error), Total: j.Total, Created: j.Created, Updated: j.Updated, Unchanged: j.Unchanged,
 			Skipped: j.Skipped, Rejected: j.Rejected, Parked: j.Parked}})
 	if err != nil {
 		return fmt.Errorf("webhook: encode: %w", err)

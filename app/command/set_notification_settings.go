@@ -41,9 +41,17 @@ func NewSetNotificationSettingsHandler(store NotificationSettingsStore) (SetNoti
 	return SetNotificationSettingsHandler{store: store}, nil
 }
 
+// MaxNoticeEmails caps a tenant's notice recipients: each gets a message of
+// its own, so the cap bounds what one failed job makes the notifier send.
+const MaxNoticeEmails = 20
+
 // Handle validates and stores the settings, replacing the tenant's previous ones.
 func (h SetNotificationSettingsHandler) Handle(ctx context.Context, cmd SetNotificationSettings) error {
 	var errs []error
+	if len(cmd.Emails) > MaxNoticeEmails {
+		errs = append(errs, fmt.Errorf("emails: at most %d addresses, got %d", MaxNoticeEmails, len(cmd.Emails)))
+		cmd.Emails = cmd.Emails[:MaxNoticeEmails] // the rest is not even looked at
+	}
 	for i, e := range cmd.Emails {
 		e = user.NormalizeEmail(e)
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
