@@ -25,8 +25,9 @@ func clip(s string) string {
 			break
 		}
 		end := closingQuote(s, open+1)
-		if end < 0 {
-			b.WriteString(s)
+		if end < 0 { // a value cut before its closing quote (by the store's own cap)
+			b.WriteString(s[:open+1])
+			b.WriteString(cut(s[open+1:], maxQuotedRunes))
 			break
 		}
 		b.WriteString(s[:open+1])

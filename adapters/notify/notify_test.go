@@ -323,7 +323,7 @@ func TestNoticeRecipientsAreCappedAndQuotedValuesCut(t *testing.T) {
 		t.Fatalf("%d messages about job %s, want 1", len(mails), job)
 	}
 	text := strings.ReplaceAll(mails[0].Text, "\r\n", "\n")
-	if !strings.Contains(text, `external id "`+strings.Repeat("V", 64)+`…"`) || strings.Contains(text, strings.Repeat("V", 65)) {
+	if !strings.Contains(text, `external id "`+strings.Repeat("V", 64)+`…`) || strings.Contains(text, strings.Repeat("V", 65)) {
 		t.Errorf("the quoted value is not cut to 64 characters:\n%.600s", text)
 	}
 }
