@@ -28,9 +28,10 @@ type ImportChunks struct {
 	logger  watermill.LoggerAdapter
 	wakeups *outboxWakeups
 	now     func() time.Time
-	// beforeCommit, when set (by tests only), runs after the chunk's writes
-	// and before its commit: it stands for a crash or a concurrent writer
-	// between the steps.
+	// afterDecide and beforeCommit, when set (by tests only), run between
+	// the decision and the write, and between the write and the commit:
+	// they stand for a concurrent writer, or a crash, between the steps.
+	afterDecide  func(ctx context.Context, attempt int) error
 	beforeCommit func(ctx context.Context, tx pgx.Tx, attempt int) error
 }
 
@@ -101,6 +102,11 @@ func (s *ImportChunks) attempt(ctx context.Context, k command.ChunkKeys, decide 
 			}
 			view.Now = now
 			if plan, err = decide(view); err != nil {
+				return err
+			}
+		}
+		if s.afterDecide != nil {
+			if err := s.afterDecide(ctx, attempt); err != nil {
 				return err
 			}
 		}
