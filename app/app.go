@@ -47,6 +47,9 @@ type Queries struct {
 	SearchUsers   query.SearchUsersHandler
 	GetUserRecord query.GetUserRecordHandler
 	Authenticate  query.AuthenticateHandler
+	// GetTenant and ListTokens show a tenant its seats and its tokens.
+	GetTenant  query.GetTenantHandler
+	ListTokens query.ListTokensHandler
 
 	GetImport            query.GetImportHandler
 	ListImportFailures   query.ListImportFailuresHandler

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -19,6 +20,9 @@ import (
 // demoSeats is the demo tenant's licence seats: enough to try imports,
 // few enough to see the seat limit.
 const demoSeats = 50
+
+// demoTokenTTL is the demo admin token's lifetime (usersctl's default).
+const demoTokenTTL = 720 * time.Hour
 
 // firstRun is `make run`'s welcome (DEMO_ON_EMPTY_DATABASE): on a database
 // without tenants it creates a demo tenant and an admin token and prints the
@@ -39,7 +43,7 @@ func firstRun(ctx context.Context, pool *pgxpool.Pool, application app.Applicati
 	if err != nil {
 		return fmt.Errorf("first run: demo tenant: %w", err)
 	}
-	tok, err := application.Commands.IssueToken.Handle(ctx, command.IssueToken{TenantID: t.ID, Role: auth.RoleAdmin})
+	tok, err := application.Commands.IssueToken.Handle(ctx, command.IssueToken{TenantID: t.ID, Role: auth.RoleAdmin, TTL: demoTokenTTL})
 	if err != nil {
 		return fmt.Errorf("first run: demo token: %w", err)
 	}

@@ -95,6 +95,11 @@ var apiRouteCases = map[string]routeCase{
 			"emails": []string{f.unique("ops") + "@example.com"}, "webhook_url": tn.webhook, "webhook_secret": "0123456789abcdef"}}
 	}, crossTenant: settingsAreMine},
 
+	"GET /v1/tenant": {allowed: readers, ok: 200, build: fixed("GET", "/v1/tenant"), crossTenant: tenantIsMine},
+	"GET /v1/tokens": {allowed: admins, ok: 200, build: fixed("GET", "/v1/tokens"), crossTenant: tokensAreMine},
+	"POST /v1/tokens": {allowed: admins, ok: 201, build: func(_ *secFixture, _ *secTenant) secRequest {
+		return secRequest{method: "POST", path: "/v1/tokens", body: map[string]any{"role": "reader", "ttl_hours": 1}}
+	}, crossTenant: tokensAreMine},
 	"GET /v1/me": {allowed: readers, ok: 200, build: fixed("GET", "/v1/me"), crossTenant: meIsMine},
 
 	"DELETE /v1/tokens/{id}": {allowed: admins, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
@@ -285,6 +290,33 @@ func meIsMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 	me := f.s.call("GET", "/v1/me", mine.token[reader], nil).want(t, 200, "")
 	if me.str("tenant_id") != mine.id || me.str("tenant_id") == theirs.id || me.str("role") != "reader" {
 		t.Fatalf("GET /v1/me: %s", me.raw)
+	}
+}
+
+// tenantIsMine: /v1/tenant shows the caller's tenant only.
+func tenantIsMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	tn := f.s.call("GET", "/v1/tenant", mine.token[reader], nil).want(t, 200, "")
+	if tn.str("id") != mine.id || tn.str("id") == theirs.id {
+		t.Fatalf("GET /v1/tenant: %s", tn.raw)
+	}
+}
+
+// tokensAreMine: a token created by mine authenticates as mine, and the list
+// of mine holds none of theirs.
+func tokensAreMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	created := f.s.call("POST", "/v1/tokens", mine.token[admin], map[string]any{"role": "reader"}).want(t, 201, "")
+	me := f.s.call("GET", "/v1/me", created.str("token"), nil).want(t, 200, "")
+	if me.str("tenant_id") != mine.id {
+		t.Fatalf("a token created by mine belongs to %s", me.str("tenant_id"))
+	}
+	list := f.s.call("GET", "/v1/tokens", mine.token[admin], nil).want(t, 200, "")
+	for _, tok := range list.body["tokens"].([]any) {
+		id := tok.(map[string]any)["id"]
+		for _, theirID := range theirs.tokenID {
+			if id == theirID {
+				t.Fatalf("GET /v1/tokens lists their token %v", id)
+			}
+		}
 	}
 }
 

@@ -89,6 +89,7 @@ var errorKinds = []errorKind{
 	{command.ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, codeIdempotencyKeyReused, "Idempotency key reused", false},
 	{query.ErrImportNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
 	{command.ErrTokenNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
+	{query.ErrTenantNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
 	{errImportTooLarge, http.StatusRequestEntityTooLarge, codeBodyTooLarge, "Import file too large", true},
 	{command.ErrInvalidImportFile, http.StatusUnprocessableEntity, codeInvalidImportFile, "Invalid import file", true},
 	{command.ErrInvalidSettings, http.StatusUnprocessableEntity, codeInvalidSettings, "Invalid notification settings", true},

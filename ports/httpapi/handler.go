@@ -79,7 +79,10 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/notification-settings", h.guard(auth.PermWriteUsers, h.setNotificationSettings)).Methods(http.MethodPut)
 
 	r.Handle("/v1/tokens/{id}", h.guard(auth.PermManageTokens, h.revokeToken)).Methods(http.MethodDelete)
+	r.Handle("/v1/tokens", h.guard(auth.PermManageTokens, h.listTokens)).Methods(http.MethodGet)
+	r.Handle("/v1/tokens", h.guard(auth.PermManageTokens, h.createToken)).Methods(http.MethodPost)
 	r.Handle("/v1/me", h.guard(auth.PermReadUsers, h.getMe)).Methods(http.MethodGet)
+	r.Handle("/v1/tenant", h.guard(auth.PermReadUsers, h.getTenant)).Methods(http.MethodGet)
 }
 
 // Route is one method and path template a port serves.

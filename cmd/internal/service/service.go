@@ -90,6 +90,12 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	authenticate := build(&b, "NewAuthenticateHandler", func() (query.AuthenticateHandler, error) {
 		return query.NewAuthenticateHandler(tenants, now)
 	})
+	getTenant := build(&b, "NewGetTenantHandler", func() (query.GetTenantHandler, error) {
+		return query.NewGetTenantHandler(tenants)
+	})
+	listTokens := build(&b, "NewListTokensHandler", func() (query.ListTokensHandler, error) {
+		return query.NewListTokensHandler(tenants)
+	})
 	cmdLog := log.Named("command")
 	application := app.Application{
 		Commands: app.Commands{
@@ -112,6 +118,8 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			SearchUsers:   searchUsers,
 			GetUserRecord: getUserRecord,
 			Authenticate:  authenticate,
+			GetTenant:     getTenant,
+			ListTokens:    listTokens,
 		},
 	}
 	// The import use cases run the decorated user commands: an imported row

@@ -1,0 +1,45 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// GetTenant reads the caller's tenant: its name and licence seats, so an
+// admin sees how many seats are used before a registration is refused.
+type GetTenant struct {
+	TenantID string
+}
+
+// TenantInfo is a tenant as a reader sees it.
+type TenantInfo struct {
+	ID        string
+	Name      string
+	SeatLimit int
+	SeatsUsed int
+}
+
+// ErrTenantNotFound is a tenant that does not exist (its token outlived it).
+var ErrTenantNotFound = errors.New("tenant not found")
+
+// TenantReader reads tenants; a missing one is ErrTenantNotFound.
+type TenantReader interface {
+	TenantByID(ctx context.Context, id string) (TenantInfo, error)
+}
+
+// GetTenantHandler handles GetTenant.
+type GetTenantHandler struct{ tenants TenantReader }
+
+// NewGetTenantHandler returns the GetTenant handler.
+func NewGetTenantHandler(tenants TenantReader) (GetTenantHandler, error) {
+	if tenants == nil {
+		return GetTenantHandler{}, fmt.Errorf("NewGetTenantHandler: nil reader")
+	}
+	return GetTenantHandler{tenants: tenants}, nil
+}
+
+// Handle returns the tenant or ErrTenantNotFound.
+func (h GetTenantHandler) Handle(ctx context.Context, q GetTenant) (TenantInfo, error) {
+	return h.tenants.TenantByID(ctx, q.TenantID)
+}
