@@ -113,10 +113,24 @@ func TestConsoleInABrowser(t *testing.T) {
 	admin.fill(t, map[string]string{"email": "fifth@example.com", "given_name": "Fifth", "family_name": "User"})
 	admin.submit(t, ".userform button.primary")
 	admin.wantText(t, ".alert.error", "seat")
+	admin.wantText(t, "[data-seats]", "4 / 4")
 	admin.nav(t, "/admin/users")
 	admin.shot(t, "users")
+	// Tokens: one created is shown once, listed without its secret, revoked.
 	admin.nav(t, "/admin/settings")
-	admin.axe(t, "settings")
+	admin.do(t, chromedp.SetValue(chromedp.CSS("#role"), "reader"))
+	admin.submit(t, `form[action="/admin/settings/tokens"] button`)
+	secret := evaluate[string](t, admin, `document.getElementById("new-token").value`)
+	s.call("GET", "/v1/me", secret, nil).want(t, 200, "")
+	admin.axe(t, "settings with a new token")
+	admin.nav(t, "/admin/settings")
+	if html := evaluate[string](t, admin, `document.body.innerHTML`); strings.Contains(html, secret) {
+		t.Fatal("the token's secret is shown again")
+	}
+	admin.submit(t, `table.tokens tbody tr:first-child form button`)
+	admin.wantText(t, ".alert.notice", "revoked")
+	s.call("GET", "/v1/me", secret, nil).want(t, 401, "unauthorized")
+	admin.shot(t, "settings")
 
 	// A reader sees no write buttons.
 	reader := b.session(t)

@@ -133,6 +133,7 @@ func (c *console) routes() http.Handler {
 
 	mux.Handle("GET /admin/settings", c.read(c.settingsPage))
 	mux.Handle("POST /admin/settings/notifications", c.write(c.saveNotifications))
+	mux.Handle("POST /admin/settings/tokens", c.write(c.createToken))
 	mux.Handle("POST /admin/settings/tokens/revoke", c.write(c.revokeToken))
 	return mux
 }

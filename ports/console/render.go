@@ -23,6 +23,28 @@ type view struct {
 	Error   string
 	Notice  string
 	Data    any
+	// Tenant is the signed-in tenant with its seats, shown on every page.
+	Tenant *tenantInfo
+}
+
+// tenantInfo is GET /v1/tenant.
+type tenantInfo struct {
+	Name      string `json:"name"`
+	SeatLimit int    `json:"seat_limit"`
+	SeatsUsed int    `json:"seats_used"`
+}
+
+// tenant reads the tenant's seats; a failure only hides them.
+func (c *console) tenant(r *http.Request, s session) *tenantInfo {
+	res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/tenant", nil, nil)
+	if err != nil || !res.ok() {
+		return nil
+	}
+	var t tenantInfo
+	if res.decode(&t) != nil {
+		return nil
+	}
+	return &t
 }
 
 // pages are the parsed templates, one set per page (the layout plus the page).
@@ -72,6 +94,9 @@ func parsePages() (pages, error) {
 // render writes a page; a template failure is a 500 with nothing half-written.
 func (c *console) render(w http.ResponseWriter, r *http.Request, status int, page string, s session, v view) {
 	v.Session = s
+	if s.Token != "" && v.Tenant == nil {
+		v.Tenant = c.tenant(r, s)
+	}
 	var buf bytes.Buffer
 	t, ok := c.pages[page]
 	if !ok {

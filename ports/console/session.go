@@ -25,6 +25,7 @@ const sessionCookie = "console_session"
 type session struct {
 	Token       string    `json:"t"`
 	TenantID    string    `json:"n"`
+	TokenID     string    `json:"i"`
 	Role        string    `json:"r"`
 	Permissions []string  `json:"p"`
 	CSRF        string    `json:"c"`

@@ -3,10 +3,30 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
-// settingsPage shows the notification settings form and the token actions.
+// settingsData is what the settings page shows besides its forms.
+type settingsData struct {
+	Form     map[string]string
+	Errors   map[string]string
+	Tokens   []apiToken
+	NewToken *apiToken
+}
+
+// apiToken is one entry of GET /v1/tokens (Token only after POST).
+type apiToken struct {
+	ID        string     `json:"id"`
+	Role      string     `json:"role"`
+	CreatedAt *time.Time `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	Token     string     `json:"token"`
+}
+
+// settingsPage shows the notification settings form and the tenant's tokens.
 func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, s session) {
 	v := view{Title: "Settings", Nav: "settings"}
 	switch r.URL.Query().Get("done") {
@@ -15,7 +35,52 @@ func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, s session
 	case "revoked":
 		v.Notice = "Token revoked: it stops working from its next request."
 	}
-	c.render(w, r, http.StatusOK, "settings", s, v)
+	c.renderSettings(w, r, s, http.StatusOK, v, &settingsData{})
+}
+
+// renderSettings lists the tokens (admins) and renders the page.
+func (c *console) renderSettings(w http.ResponseWriter, r *http.Request, s session, status int, v view, d *settingsData) {
+	if s.Can("tokens:write") {
+		res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/tokens", nil, nil)
+		if err != nil || !res.ok() {
+			c.fail(w, r, s, res, err)
+			return
+		}
+		var list struct {
+			Tokens []apiToken `json:"tokens"`
+		}
+		if err := res.decode(&list); err != nil {
+			c.fail(w, r, s, res, err)
+			return
+		}
+		d.Tokens = list.Tokens
+	}
+	v.Title, v.Nav, v.Data = "Settings", "settings", d
+	c.render(w, r, status, "settings", s, v)
+}
+
+// createToken sends POST /v1/tokens and shows the secret once, on this page
+// only (never in a URL, never stored by the console).
+func (c *console) createToken(w http.ResponseWriter, r *http.Request, s session) {
+	body := map[string]any{"role": r.PostFormValue("role")}
+	if days, err := strconv.Atoi(r.PostFormValue("ttl_days")); err == nil {
+		body["ttl_hours"] = days * 24
+	}
+	res, err := c.api.jsonCall(r.Context(), s, http.MethodPost, "/v1/tokens", body, nil)
+	if err != nil || res.status == http.StatusUnauthorized || res.status >= 500 {
+		c.fail(w, r, s, res, err)
+		return
+	}
+	if !res.ok() {
+		c.renderSettings(w, r, s, res.status, view{Error: res.problem().Message()}, &settingsData{})
+		return
+	}
+	var tok apiToken
+	if err := res.decode(&tok); err != nil {
+		c.fail(w, r, s, res, err)
+		return
+	}
+	c.renderSettings(w, r, s, http.StatusCreated, view{}, &settingsData{NewToken: &tok})
 }
 
 // saveNotifications sends PUT /v1/notification-settings.
@@ -39,9 +104,8 @@ func (c *console) saveNotifications(w http.ResponseWriter, r *http.Request, s se
 	}
 	if !res.ok() {
 		p := res.problem()
-		c.render(w, r, res.status, "settings", s, view{Title: "Settings", Nav: "settings", Error: p.Message(),
-			Data: map[string]any{"emails": r.PostFormValue("emails"), "webhook_url": r.PostFormValue("webhook_url"),
-				"errors": p.FieldErrors()}})
+		c.renderSettings(w, r, s, res.status, view{Error: p.Message()}, &settingsData{Errors: p.FieldErrors(),
+			Form: map[string]string{"emails": r.PostFormValue("emails"), "webhook_url": r.PostFormValue("webhook_url")}})
 		return
 	}
 	http.Redirect(w, r, "/admin/settings?done=notifications", http.StatusSeeOther)
@@ -56,7 +120,7 @@ func (c *console) revokeToken(w http.ResponseWriter, r *http.Request, s session)
 		return
 	}
 	if !res.ok() {
-		c.render(w, r, res.status, "settings", s, view{Title: "Settings", Nav: "settings", Error: res.problem().Message()})
+		c.renderSettings(w, r, s, res.status, view{Error: res.problem().Message()}, &settingsData{})
 		return
 	}
 	http.Redirect(w, r, "/admin/settings?done=revoked", http.StatusSeeOther)

@@ -21,6 +21,7 @@ func (c *console) signInPage(w http.ResponseWriter, r *http.Request) {
 // me is the API's GET /v1/me.
 type me struct {
 	TenantID    string   `json:"tenant_id"`
+	TokenID     string   `json:"token_id"`
 	Role        string   `json:"role"`
 	Permissions []string `json:"permissions"`
 }
@@ -68,7 +69,7 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, session{}, res, err)
 		return
 	}
-	s := session{Token: token, TenantID: m.TenantID, Role: m.Role, Permissions: m.Permissions, CSRF: csrf,
+	s := session{Token: token, TenantID: m.TenantID, TokenID: m.TokenID, Role: m.Role, Permissions: m.Permissions, CSRF: csrf,
 		Expires: time.Now().Add(c.ttl)}
 	if err := c.setSession(w, r, s); err != nil {
 		c.fail(w, r, session{}, res, err)
