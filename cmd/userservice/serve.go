@@ -133,7 +133,8 @@ func newAPIServer(cfg config.Config, reg *prometheus.Registry, readiness *ops.Re
 	application app.Application, log *zap.Logger) (*ops.Server, error) {
 	api, err := httpapi.NewHandler(application, httpapi.Config{Logger: log.Named("http"),
 		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst,
-		AuthFailureRate: cfg.AuthFailureRate, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies})
+		AuthFailureRate: cfg.AuthFailureRate, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies,
+		ImportUploadsPerTenant: cfg.ImportUploadsPerTenant, ImportSpoolBytesPerTenant: cfg.ImportSpoolBytesPerTenant})
 	if err != nil {
 		return nil, err
 	}

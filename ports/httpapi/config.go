@@ -41,6 +41,12 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the
 	// client address (see preauth.Config).
 	TrustedProxies []netip.Prefix
+	// ImportUploadsPerTenant caps a tenant's CSV uploads in progress in
+	// this process; zero means DefaultImportUploadsPerTenant.
+	ImportUploadsPerTenant int
+	// ImportSpoolBytesPerTenant caps the bytes a tenant's uploads in
+	// progress spool together; zero means DefaultImportSpoolBytesPerTenant.
+	ImportSpoolBytesPerTenant int64
 }
 
 // Defaults of the per-token rate limit: generous for an admin UI and for
@@ -63,6 +69,12 @@ func (c *Config) setDefaults() {
 	if c.RateLimit == 0 {
 		c.RateLimit = DefaultRateLimit
 	}
+	if c.ImportUploadsPerTenant == 0 {
+		c.ImportUploadsPerTenant = DefaultImportUploadsPerTenant
+	}
+	if c.ImportSpoolBytesPerTenant == 0 {
+		c.ImportSpoolBytesPerTenant = DefaultImportSpoolBytesPerTenant
+	}
 	if c.RateBurst == 0 {
 		c.RateBurst = DefaultRateBurst
 	}
@@ -80,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxImportBytes <= 0 {
 		errs = append(errs, errors.New("httpapi: MaxImportBytes must be positive"))
+	}
+	if c.ImportUploadsPerTenant < 0 || c.ImportSpoolBytesPerTenant < 0 {
+		errs = append(errs, errors.New("httpapi: ImportUploadsPerTenant and ImportSpoolBytesPerTenant must not be negative"))
 	}
 	if c.RateLimit > 0 && c.RateBurst < 1 {
 		errs = append(errs, errors.New("httpapi: RateBurst must be positive when RateLimit is"))

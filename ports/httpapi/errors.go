@@ -70,6 +70,8 @@ var errorKinds = []errorKind{
 	{auth.ErrForbidden, http.StatusForbidden, codeForbidden, "Forbidden", true},
 	{errRateLimited, http.StatusTooManyRequests, codeRateLimited, "Too many requests", false},
 	{errAuthFailures, http.StatusTooManyRequests, codeRateLimited, "Too many requests", false},
+	{errTooManyUploads, http.StatusTooManyRequests, codeRateLimited, "Too many uploads", false},
+	{errSpoolFull, http.StatusTooManyRequests, codeRateLimited, "Too many uploads", false},
 	{errNoRoute, http.StatusNotFound, codeNotFound, "Not found", false},
 	{user.ErrNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
 	// An unparsable user id is answered like a missing user: it tells a

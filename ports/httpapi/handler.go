@@ -29,6 +29,7 @@ type handler struct {
 	maxImport int64
 	limiter   *ratelimit.PerToken
 	gate      *preauth.Gate
+	uploads   *uploadLimits
 }
 
 // NewHandler returns the admin API's http.Handler, serving /v1/users and
@@ -44,7 +45,8 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("httpapi.NewHandler: %w", err)
 	}
 	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, maxImport: cfg.MaxImportBytes,
-		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst), gate: gate}
+		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst), gate: gate,
+		uploads: newUploadLimits(cfg.ImportUploadsPerTenant, cfg.ImportSpoolBytesPerTenant)}
 
 	router := mux.NewRouter()
 	router.Use(recordRoute)

@@ -23,7 +23,9 @@ const mediaCSV = "text/csv"
 var errImportTooLarge = errors.New("import file too large")
 
 // startImport handles POST /v1/imports: the body (text/csv) is streamed to
-// the use case, which queues its rows; 202 with the job.
+// the use case, which queues its rows; 202 with the job. A tenant has at most
+// ImportUploadsPerTenant uploads in progress, spooling at most
+// ImportSpoolBytesPerTenant together; beyond, 429.
 func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if err := checkMediaType(r.Header.Get("Content-Type"), mediaCSV); err != nil {
 		return err
@@ -32,8 +34,17 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
+	body, release, err := h.uploads.begin(p.TenantID, http.MaxBytesReader(w, r.Body, h.maxImport))
+	if err != nil {
+		w.Header().Set("Retry-After", uploadRetryAfter)
+		return err
+	}
+	defer release()
 	started, err := h.app.Commands.StartImport.Handle(r.Context(), command.StartImport{TenantID: p.TenantID,
-		Actor: "token:" + p.TokenID, Body: http.MaxBytesReader(w, r.Body, h.maxImport), Mapping: mapping})
+		Actor: "token:" + p.TokenID, Body: body, Mapping: mapping})
+	if errors.Is(err, errSpoolFull) {
+		w.Header().Set("Retry-After", uploadRetryAfter)
+	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return fmt.Errorf("%w: the limit is %d bytes", errImportTooLarge, tooLarge.Limit)

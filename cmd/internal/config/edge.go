@@ -44,6 +44,12 @@ type Edge struct {
 	// X-Forwarded-For names the client (TRUSTED_PROXIES, comma list of CIDRs
 	// or addresses).
 	TrustedProxies []netip.Prefix
+	// ImportUploadsPerTenant caps a tenant's CSV uploads in progress per api
+	// process (IMPORT_UPLOADS_PER_TENANT).
+	ImportUploadsPerTenant int
+	// ImportSpoolBytesPerTenant caps the bytes a tenant's uploads in progress
+	// spool to disk together (IMPORT_SPOOL_BYTES_PER_TENANT).
+	ImportSpoolBytesPerTenant int64
 	// PublicBaseURL is the service's absolute URL as clients reach it
 	// (PUBLIC_BASE_URL, e.g. https://users.example.com); empty means derived
 	// from each request's Host.
@@ -61,6 +67,8 @@ func edgeSettings() []setting {
 		{"AUTH_FAILURE_RATE", "auth-failure-rate", "10", "failed authentications per second per client address before 429 without lookup; -1 = no limit", parseAuthFailureRate},
 		{"AUTH_FAILURE_BURST", "auth-failure-burst", "100", "failed authentications a client address may make at once", parseAuthFailureBurst},
 		{"TRUSTED_PROXIES", "trusted-proxies", "", "load balancers (CIDRs or addresses, comma list) whose X-Forwarded-For names the client", parseTrustedProxies},
+		{"IMPORT_UPLOADS_PER_TENANT", "import-uploads-per-tenant", "2", "CSV uploads a tenant may have in progress at once per api process", parseUploadsPerTenant},
+		{"IMPORT_SPOOL_BYTES_PER_TENANT", "import-spool-bytes-per-tenant", "536870912", "bytes a tenant's uploads in progress may spool to disk together (at least one upload's 268435456)", parseSpoolBytes},
 		{"PUBLIC_BASE_URL", "public-base-url", "", "absolute URL clients reach the service at (SCIM Location, meta.location); empty = from the request's Host", parsePublicBaseURL},
 	}
 }
@@ -147,5 +155,23 @@ func parsePublicBaseURL(raw string, c *Config) error {
 		return errors.New("want an absolute http(s) URL without user, query or fragment, such as https://users.example.com")
 	}
 	c.PublicBaseURL = strings.TrimSuffix(raw, "/")
+	return nil
+}
+
+func parseUploadsPerTenant(raw string, c *Config) error {
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > 1000 {
+		return fmt.Errorf("%q: want a whole number from 1 to 1000", raw)
+	}
+	c.ImportUploadsPerTenant = n
+	return nil
+}
+
+func parseSpoolBytes(raw string, c *Config) error {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%q: want a positive number of bytes", raw)
+	}
+	c.ImportSpoolBytesPerTenant = n
 	return nil
 }
