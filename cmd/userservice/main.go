@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serveTo(ctx, cfg, log, stderr); err != nil {
 		log.Error("userservice stopped with an error", zap.Error(err))
 		return 1
 	}

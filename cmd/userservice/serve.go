@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -34,6 +35,12 @@ const connectTimeout = 15 * time.Second
 // serve connects, migrates, wires and runs the configured roles until ctx is
 // cancelled or a role fails.
 func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
+	return serveTo(ctx, cfg, log, os.Stderr)
+}
+
+// serveTo is serve, printing make run's first-run welcome (the console URL
+// and the demo token) to out.
+func serveTo(ctx context.Context, cfg config.Config, log *zap.Logger, out io.Writer) error {
 	log.Info("userservice starting", zap.Strings("roles", cfg.Roles),
 		zap.Strings("kafka_brokers", cfg.KafkaBrokers), zap.Bool("migrate_on_start", cfg.MigrateOnStart),
 		zap.String("import_queue", cfg.ImportQueue), zap.String("smtp_addr", cfg.SMTPAddr),
@@ -77,7 +84,7 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger) error {
 	}
 
 	if cfg.Console.DemoOnEmptyDatabase && slices.Contains(cfg.Roles, roles.API) {
-		if err := firstRun(ctx, pool, application, cfg, os.Stderr); err != nil {
+		if err := firstRun(ctx, pool, application, cfg, out); err != nil {
 			return err
 		}
 	}
