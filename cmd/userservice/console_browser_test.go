@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -219,6 +220,24 @@ func TestConsoleHeadersAndCSRF(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("sign-in with a bad token: %d, want 401", resp.StatusCode)
 	}
+
+	// Guessing tokens through the console meets the API's per-address budget
+	// of failed authentications, as a guess over the API would.
+	for i := 0; ; i++ {
+		resp, err := client.PostForm(s.base+"/admin/sign-in", map[string][]string{"token": {"guess"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "Too many failed sign-ins") {
+			break
+		}
+		if i > 400 {
+			t.Fatal("400 failed sign-ins through the console and no limit")
+		}
+	}
+	s.call("GET", "/v1/users", tn.admin, nil).want(t, 429, "rate_limited") // the same address, over the API too
 }
 
 // browserTools finds Chromium and axe-core (scripts/chromium-up.sh installs

@@ -2,7 +2,6 @@ package console
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,10 +33,12 @@ type apiResult struct {
 	body   []byte
 }
 
-// do sends the call with ctx (the page's request context: a browser that
-// goes away cancels the API work too).
-func (c apiClient) do(ctx context.Context, call apiCall) (apiResult, error) {
-	req, err := http.NewRequestWithContext(ctx, call.method, call.path, call.body)
+// do sends the call on behalf of the page's request from: its context (a
+// browser that goes away cancels the API work too), its client address and
+// forwarding headers (the API's per-address budget of failed sign-ins counts
+// the browser's address, not the console's) and its correlation id.
+func (c apiClient) do(from *http.Request, call apiCall) (apiResult, error) {
+	req, err := http.NewRequestWithContext(from.Context(), call.method, call.path, call.body)
 	if err != nil {
 		return apiResult{}, fmt.Errorf("console: build API request: %w", err)
 	}
@@ -50,7 +51,12 @@ func (c apiClient) do(ctx context.Context, call apiCall) (apiResult, error) {
 	if call.contentType != "" {
 		req.Header.Set("Content-Type", call.contentType)
 	}
-	req.RemoteAddr = "console"
+	req.RemoteAddr = from.RemoteAddr
+	for _, h := range []string{"X-Forwarded-For", "X-Correlation-ID"} {
+		if v := from.Header.Values(h); len(v) > 0 {
+			req.Header[h] = v
+		}
+	}
 	rec := &recorder{header: http.Header{}}
 	c.h.ServeHTTP(rec, req)
 	if rec.status == 0 {
@@ -60,7 +66,7 @@ func (c apiClient) do(ctx context.Context, call apiCall) (apiResult, error) {
 }
 
 // jsonCall is do with a JSON body (nil: none).
-func (c apiClient) jsonCall(ctx context.Context, s session, method, path string, v any, header http.Header) (apiResult, error) {
+func (c apiClient) jsonCall(from *http.Request, s session, method, path string, v any, header http.Header) (apiResult, error) {
 	call := apiCall{method: method, path: path, token: s.Token, header: header}
 	if v != nil {
 		b, err := json.Marshal(v)
@@ -69,7 +75,7 @@ func (c apiClient) jsonCall(ctx context.Context, s session, method, path string,
 		}
 		call.body, call.contentType = bytes.NewReader(b), "application/json"
 	}
-	return c.do(ctx, call)
+	return c.do(from, call)
 }
 
 // ok reports a 2xx answer.

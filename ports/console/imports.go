@@ -80,7 +80,7 @@ func (c *console) startImport(w http.ResponseWriter, r *http.Request, s session)
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	res, err := c.api.do(r.Context(), apiCall{method: http.MethodPost, path: path, token: s.Token,
+	res, err := c.api.do(r, apiCall{method: http.MethodPost, path: path, token: s.Token,
 		contentType: "text/csv", body: file})
 	if err != nil || res.status == http.StatusUnauthorized || res.status >= 500 {
 		c.fail(w, r, s, res, err)
@@ -101,7 +101,7 @@ func (c *console) startImport(w http.ResponseWriter, r *http.Request, s session)
 }
 
 func (c *console) getJob(r *http.Request, s session, id string) (importJob, apiResult, error) {
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/imports/"+url.PathEscape(id), nil, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/imports/"+url.PathEscape(id), nil, nil)
 	var j importJob
 	if err == nil && res.ok() {
 		err = res.decode(&j)
@@ -133,7 +133,7 @@ func (c *console) showImport(w http.ResponseWriter, r *http.Request, s session) 
 		return
 	}
 	page := jobPage{Job: j}
-	res, err = c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/imports/"+url.PathEscape(id)+"/failures?limit=200", nil, nil)
+	res, err = c.api.jsonCall(r, s, http.MethodGet, "/v1/imports/"+url.PathEscape(id)+"/failures?limit=200", nil, nil)
 	if err != nil || !res.ok() {
 		c.fail(w, r, s, res, err)
 		return
@@ -156,7 +156,7 @@ func (c *console) showImport(w http.ResponseWriter, r *http.Request, s session) 
 
 // importStatus is the job as JSON, polled by console.js for live counts.
 func (c *console) importStatus(w http.ResponseWriter, r *http.Request, s session) {
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/imports/"+url.PathEscape(r.PathValue("id")), nil, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/imports/"+url.PathEscape(r.PathValue("id")), nil, nil)
 	if err != nil {
 		c.fail(w, r, s, res, err)
 		return
@@ -169,7 +169,7 @@ func (c *console) importStatus(w http.ResponseWriter, r *http.Request, s session
 // importFailuresCSV downloads every failure as CSV (the API's text/csv form).
 func (c *console) importFailuresCSV(w http.ResponseWriter, r *http.Request, s session) {
 	id := r.PathValue("id")
-	res, err := c.api.do(r.Context(), apiCall{method: http.MethodGet, path: "/v1/imports/" + url.PathEscape(id) + "/failures",
+	res, err := c.api.do(r, apiCall{method: http.MethodGet, path: "/v1/imports/" + url.PathEscape(id) + "/failures",
 		token: s.Token, header: http.Header{"Accept": {"text/csv"}}})
 	if err != nil || !res.ok() {
 		c.fail(w, r, s, res, err)
@@ -183,7 +183,7 @@ func (c *console) importFailuresCSV(w http.ResponseWriter, r *http.Request, s se
 // retryImport queues the job's parked rows again.
 func (c *console) retryImport(w http.ResponseWriter, r *http.Request, s session) {
 	id := r.PathValue("id")
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodPost, "/v1/imports/"+url.PathEscape(id)+"/retry", nil, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodPost, "/v1/imports/"+url.PathEscape(id)+"/retry", nil, nil)
 	if err != nil || !res.ok() {
 		c.fail(w, r, s, res, err)
 		return

@@ -36,7 +36,7 @@ type tenantInfo struct {
 
 // tenant reads the tenant's seats; a failure only hides them.
 func (c *console) tenant(r *http.Request, s session) *tenantInfo {
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/tenant", nil, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/tenant", nil, nil)
 	if err != nil || !res.ok() {
 		return nil
 	}

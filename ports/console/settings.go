@@ -41,7 +41,7 @@ func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, s session
 // renderSettings lists the tokens (admins) and renders the page.
 func (c *console) renderSettings(w http.ResponseWriter, r *http.Request, s session, status int, v view, d *settingsData) {
 	if s.Can("tokens:write") {
-		res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/tokens", nil, nil)
+		res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/tokens", nil, nil)
 		if err != nil || !res.ok() {
 			c.fail(w, r, s, res, err)
 			return
@@ -66,7 +66,7 @@ func (c *console) createToken(w http.ResponseWriter, r *http.Request, s session)
 	if days, err := strconv.Atoi(r.PostFormValue("ttl_days")); err == nil {
 		body["ttl_hours"] = days * 24
 	}
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodPost, "/v1/tokens", body, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodPost, "/v1/tokens", body, nil)
 	if err != nil || res.status == http.StatusUnauthorized || res.status >= 500 {
 		c.fail(w, r, s, res, err)
 		return
@@ -97,7 +97,7 @@ func (c *console) saveNotifications(w http.ResponseWriter, r *http.Request, s se
 	if emails == nil {
 		body["emails"] = []string{}
 	}
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodPut, "/v1/notification-settings", body, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodPut, "/v1/notification-settings", body, nil)
 	if err != nil || res.status == http.StatusUnauthorized || res.status >= 500 {
 		c.fail(w, r, s, res, err)
 		return
@@ -114,7 +114,7 @@ func (c *console) saveNotifications(w http.ResponseWriter, r *http.Request, s se
 // revokeToken sends DELETE /v1/tokens/{id}.
 func (c *console) revokeToken(w http.ResponseWriter, r *http.Request, s session) {
 	id := strings.TrimSpace(r.PostFormValue("token_id"))
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodDelete, "/v1/tokens/"+url.PathEscape(id), nil, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodDelete, "/v1/tokens/"+url.PathEscape(id), nil, nil)
 	if err != nil || res.status == http.StatusUnauthorized || res.status >= 500 {
 		c.fail(w, r, s, res, err)
 		return

@@ -43,7 +43,7 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 		again("Paste an API token (usersctl token create prints one).")
 		return
 	}
-	res, err := c.api.do(r.Context(), apiCall{method: http.MethodGet, path: "/v1/me", token: token})
+	res, err := c.api.do(r, apiCall{method: http.MethodGet, path: "/v1/me", token: token})
 	if err != nil {
 		c.fail(w, r, session{}, res, err)
 		return
@@ -51,6 +51,9 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case res.status == http.StatusUnauthorized:
 		again("This token is not valid: it is unknown, expired or revoked.")
+		return
+	case res.status == http.StatusTooManyRequests:
+		again("Too many failed sign-ins from your address. Wait a little (" + res.header.Get("Retry-After") + " s) and try again.")
 		return
 	case res.status == http.StatusForbidden:
 		again("This token cannot use the admin API (a SCIM token?). Use a reader, importer or admin token.")

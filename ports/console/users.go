@@ -31,7 +31,7 @@ func (c *console) listUsers(w http.ResponseWriter, r *http.Request, s session) {
 		q.Set("cursor", cur)
 		page.Paged = true
 	}
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/users?"+q.Encode(), nil, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/users?"+q.Encode(), nil, nil)
 	v := view{Title: "Users", Nav: "users", Data: &page}
 	switch {
 	case err != nil || res.status == http.StatusUnauthorized || res.status >= 500:
@@ -76,7 +76,7 @@ type userPage struct {
 
 // getUser reads one user and its ETag version.
 func (c *console) getUser(r *http.Request, s session, id string) (map[string]any, apiResult, error) {
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/users/"+url.PathEscape(id), nil, nil)
+	res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/users/"+url.PathEscape(id), nil, nil)
 	if err != nil || !res.ok() {
 		return nil, res, err
 	}
@@ -103,7 +103,7 @@ func (c *console) showUser(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	page := newUserPage(id, u, nil)
-	res, err = c.api.jsonCall(r.Context(), s, http.MethodGet, "/v1/users/"+url.PathEscape(id)+"/events", nil, nil)
+	res, err = c.api.jsonCall(r, s, http.MethodGet, "/v1/users/"+url.PathEscape(id)+"/events", nil, nil)
 	if err != nil || !res.ok() {
 		c.fail(w, r, s, res, err)
 		return

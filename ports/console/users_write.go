@@ -43,7 +43,7 @@ func (c *console) createUser(w http.ResponseWriter, r *http.Request, s session) 
 	if key := r.PostFormValue("idempotency_key"); key != "" {
 		hdr.Set("Idempotency-Key", key) // a double submit creates one user
 	}
-	res, err := c.api.jsonCall(r.Context(), s, http.MethodPost, "/v1/users", body, hdr)
+	res, err := c.api.jsonCall(r, s, http.MethodPost, "/v1/users", body, hdr)
 	if err != nil || res.status == http.StatusUnauthorized || res.status >= 500 {
 		c.fail(w, r, s, res, err)
 		return
@@ -88,7 +88,7 @@ func (c *console) saveUser(w http.ResponseWriter, r *http.Request, s session) {
 	version := r.PostFormValue("version")
 	hdr := http.Header{}
 	hdr.Set("If-Match", `"`+version+`"`)
-	res, err := c.api.do(r.Context(), apiCall{method: http.MethodPatch, path: "/v1/users/" + url.PathEscape(id),
+	res, err := c.api.do(r, apiCall{method: http.MethodPatch, path: "/v1/users/" + url.PathEscape(id),
 		token: s.Token, header: hdr, contentType: "application/merge-patch+json", body: jsonBody(patch)})
 	if err != nil || res.status == http.StatusUnauthorized || res.status >= 500 {
 		c.fail(w, r, s, res, err)
@@ -135,11 +135,11 @@ func (c *console) userAction(w http.ResponseWriter, r *http.Request, s session) 
 		if reason := strings.TrimSpace(r.PostFormValue("reason")); reason != "" {
 			body["reason"] = reason
 		}
-		res, err = c.api.jsonCall(r.Context(), s, http.MethodPost, path+"/deactivate", body, hdr)
+		res, err = c.api.jsonCall(r, s, http.MethodPost, path+"/deactivate", body, hdr)
 	case "reactivate":
-		res, err = c.api.jsonCall(r.Context(), s, http.MethodPost, path+"/reactivate", nil, hdr)
+		res, err = c.api.jsonCall(r, s, http.MethodPost, path+"/reactivate", nil, hdr)
 	case "delete":
-		res, err = c.api.jsonCall(r.Context(), s, http.MethodDelete, path, nil, hdr)
+		res, err = c.api.jsonCall(r, s, http.MethodDelete, path, nil, hdr)
 	default:
 		http.NotFound(w, r)
 		return
