@@ -94,6 +94,15 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	admin.nav(t, "/admin/imports")
 	admin.axe(t, "imports")
+	// A file dropped on the zone lands in the file input, and its header row
+	// is offered for the mapping.
+	evaluate[bool](t, admin, `(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["Employee,email\n"], "dropped.csv", {type: "text/csv"}));
+		document.querySelector("[data-dropzone]").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return true;
+	})()`)
+	admin.waitFor(t, `document.getElementById("file").files[0].name === "dropped.csv" && document.querySelectorAll("#headers option").length === 2`)
 	admin.do(t, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csv}))
 	admin.do(t, chromedp.Click(chromedp.CSS("details summary")))
 	admin.fill(t, map[string]string{"map-external_id": "Employee"})
@@ -108,6 +117,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	admin.axe(t, "import job")
 	admin.shot(t, "import")
+	jobURL := admin.location(t)
+	admin.nav(t, "/admin/imports")
+	admin.wantText(t, "table", jobURL[strings.LastIndex(jobURL, "/")+1:])
 
 	// Seats are exhausted now (Ada, the markup user, two imported): the API's message shows.
 	admin.nav(t, "/admin/users/new")
@@ -132,6 +144,23 @@ func TestConsoleInABrowser(t *testing.T) {
 	admin.wantText(t, ".alert.notice", "revoked")
 	s.call("GET", "/v1/me", secret, nil).want(t, 401, "unauthorized")
 	admin.shot(t, "settings")
+
+	// Deactivate (frees a seat), reactivate (takes it back), delete.
+	admin.go_(t, adaURL)
+	admin.fill(t, map[string]string{"reason": "parental leave"})
+	admin.submit(t, `form[action$="/deactivate"] button`)
+	admin.wantText(t, ".alert.notice", "deactivated")
+	admin.wantText(t, ".history li:first-child", "parental leave")
+	admin.wantText(t, "[data-seats]", "3 / 4")
+	admin.submit(t, `form[action$="/reactivate"] button`)
+	admin.wantText(t, ".alert.notice", "reactivated")
+	admin.wantText(t, "[data-seats]", "4 / 4")
+	admin.nav(t, "/admin/users?email=xss@example.com")
+	admin.submit(t, "table.users a")
+	admin.submit(t, `form[action$="/delete"] button`) // confirm() is accepted
+	admin.wantText(t, "[data-seats]", "3 / 4")
+	admin.nav(t, "/admin/users?email=xss@example.com")
+	admin.wantText(t, "table.users", "No users")
 
 	// A reader sees no write buttons.
 	reader := b.session(t)

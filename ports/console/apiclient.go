@@ -42,6 +42,9 @@ func (c apiClient) do(from *http.Request, call apiCall) (apiResult, error) {
 	if err != nil {
 		return apiResult{}, fmt.Errorf("console: build API request: %w", err)
 	}
+	if req.Body == nil {
+		req.Body = http.NoBody // as a server's request has: the API reads optional bodies
+	}
 	for k, v := range call.header {
 		req.Header[k] = v
 	}
