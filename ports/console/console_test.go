@@ -85,20 +85,23 @@ func TestSameOrigin(t *testing.T) {
 
 func TestHistoryChanges(t *testing.T) {
 	events := []apiEvent{
-		{Type: "user.registered.v1", Version: 1, Data: json.RawMessage(`{"tenant_id":"t","email":"a@x.test","given_name":"Ada","employee_number":"42"}`)},
+		{Type: "user.registered.v1", Version: 1, Data: json.RawMessage(`{"tenant_id":"t","email":"a@x.test","given_name":"Ada","badge":"42"}`)},
 		{Type: "user.profile_changed.v1", Version: 2, Data: json.RawMessage(`{"changes":{"title":{"old":"","new":"Analyst"}}}`)},
 		{Type: "user.email_changed.v1", Version: 3, Data: json.RawMessage(`{"old_email":"a@x.test","new_email":"b@x.test"}`)},
 		{Type: "user.deactivated.v2", Version: 4, Data: json.RawMessage(`{"cause":"requested","reason":"left"}`)},
+		{Type: "user.profile_changed.v2", Version: 5, Data: json.RawMessage(`{"changes":{"username":{"old":"","new":"ada"}},` +
+			`"phone_numbers":{"old":[],"new":[{"value":"+44 20","type":"work"}]}}`)},
 	}
 	h := history(events)
-	if len(h) != 4 || h[0].Version != 4 || h[3].What != "Created" {
+	if len(h) != 5 || h[0].Version != 5 || h[4].What != "Created" || h[0].What != "Profile changed" {
 		t.Fatalf("history %+v", h)
 	}
 	want := map[int]string{
-		1: "E-mail: -> a@x.test|Given name: -> Ada|employee_number: -> 42",
+		1: "E-mail: -> a@x.test|Given name: -> Ada|badge: -> 42",
 		2: "Title: -> Analyst",
 		3: "E-mail: a@x.test -> b@x.test",
 		4: "Status: active -> deactivated|cause: -> requested|reason: -> left",
+		5: "Phone numbers: -> +44 20 (work)|Username: -> ada",
 	}
 	for _, e := range h {
 		var parts []string
@@ -111,14 +114,46 @@ func TestHistoryChanges(t *testing.T) {
 	}
 }
 
-func TestUserViewShowsUnknownFields(t *testing.T) {
-	u := map[string]any{"id": "1", "email": "a@x.test", "status": "active", "version": 2.0,
-		"employee_number": "42", "emails": []any{map[string]any{"value": "a@x.test"}}}
-	known, extra := userView(u, map[string]string{"email": "taken"})
-	if known[0].Key != "email" || known[0].Value != "a@x.test" || known[0].Error != "taken" {
-		t.Errorf("known[0] %+v", known[0])
+func TestUserViewShowsWhatTheAPIHas(t *testing.T) {
+	u := map[string]any{"id": "1", "email": "a@x.test", "status": "active", "version": 2.0, "title": nil,
+		"emails": []any{map[string]any{"value": "a@x.test", "type": "work", "primary": true}, map[string]any{"value": "b@x.test"}},
+		"groups": []any{"ops"}, "badge": "42"}
+	known, extra := userView(u, map[string]string{"email": "taken"}, false)
+	var keys []string
+	for _, f := range known {
+		keys = append(keys, f.Key+"="+f.Value)
 	}
-	if len(extra) != 2 || extra[0].Key != "emails" || extra[0].Value != `[{"value":"a@x.test"}]` || extra[1].Value != "42" {
+	// Known fields the resource has, in the console's order (a known field the
+	// API does not serve, such as username before it did, is not shown).
+	if got, want := strings.Join(keys, "|"), "email=a@x.test|title=|emails=a@x.test (work, primary); b@x.test"; got != want {
+		t.Errorf("known %q, want %q", got, want)
+	}
+	if known[0].Error != "taken" {
+		t.Errorf("email's error %q", known[0].Error)
+	}
+	if len(extra) != 2 || extra[0].Key != "badge" || extra[0].Value != "42" || extra[1].Key != "groups" || extra[1].Value != "ops" {
 		t.Errorf("extra %+v", extra)
+	}
+	creating, _ := userView(map[string]any{}, nil, true)
+	for _, f := range creating {
+		if !f.Create {
+			t.Errorf("creation form offers %s", f.Key)
+		}
+	}
+}
+
+func TestUserLabel(t *testing.T) {
+	for _, c := range []struct {
+		u    map[string]any
+		want string
+	}{
+		{map[string]any{"display_name": "Ada L.", "given_name": "Ada", "email": "a@x.test"}, "Ada L."},
+		{map[string]any{"given_name": "Ada", "family_name": "Lovelace", "email": "a@x.test"}, "Ada Lovelace"},
+		{map[string]any{"given_name": nil, "username": "ada", "email": "a@x.test"}, "ada"},
+		{map[string]any{"email": "a@x.test"}, "a@x.test"},
+	} {
+		if got := userLabel(c.u); got != c.want {
+			t.Errorf("userLabel(%v) = %q, want %q", c.u, got, c.want)
+		}
 	}
 }

@@ -14,20 +14,40 @@ type field struct {
 	Input    string // HTML input type; "" means shown, not edited
 	Required bool
 	Hint     string
+	// Create offers the field on the creation form. The detail page and the
+	// edit form show a field only when the API's user resource has it, so a
+	// field listed here before the API serves it stays hidden.
+	Create bool
 }
 
 // userFields are the attributes in the order pages show them.
 var userFields = []field{
-	{Key: "email", Label: "E-mail", Input: "email", Required: true},
-	{Key: "given_name", Label: "Given name", Input: "text", Required: true},
-	{Key: "family_name", Label: "Family name", Input: "text", Required: true},
-	{Key: "display_name", Label: "Display name", Input: "text"},
-	{Key: "department", Label: "Department", Input: "text"},
-	{Key: "title", Label: "Title", Input: "text"},
-	{Key: "external_id", Label: "External id", Input: "text", Hint: "The id in your HR system or identity provider"},
-	{Key: "manager_id", Label: "Manager (user id)", Input: "text"},
-	{Key: "locale", Label: "Locale", Input: "text", Hint: "BCP 47, e.g. en-GB"},
-	{Key: "time_zone", Label: "Time zone", Input: "text", Hint: "IANA, e.g. Europe/Paris"},
+	{Key: "email", Label: "E-mail", Input: "email", Required: true, Create: true},
+	{Key: "username", Label: "Username", Input: "text", Hint: "Unique in the tenant; the e-mail address when not set"},
+	{Key: "given_name", Label: "Given name", Input: "text", Required: true, Create: true},
+	{Key: "middle_name", Label: "Middle name", Input: "text"},
+	{Key: "family_name", Label: "Family name", Input: "text", Required: true, Create: true},
+	{Key: "honorific_prefix", Label: "Honorific prefix", Input: "text"},
+	{Key: "honorific_suffix", Label: "Honorific suffix", Input: "text"},
+	{Key: "formatted_name", Label: "Formatted name", Input: "text"},
+	{Key: "display_name", Label: "Display name", Input: "text", Create: true},
+	{Key: "nick_name", Label: "Nickname", Input: "text"},
+	{Key: "department", Label: "Department", Input: "text", Create: true},
+	{Key: "title", Label: "Title", Input: "text", Create: true},
+	{Key: "employee_number", Label: "Employee number", Input: "text"},
+	{Key: "cost_center", Label: "Cost center", Input: "text"},
+	{Key: "organization", Label: "Organization", Input: "text"},
+	{Key: "division", Label: "Division", Input: "text"},
+	{Key: "user_type", Label: "User type", Input: "text"},
+	{Key: "external_id", Label: "External id", Input: "text", Create: true, Hint: "The id in your HR system or identity provider"},
+	{Key: "manager_id", Label: "Manager (user id)", Input: "text", Create: true},
+	{Key: "profile_url", Label: "Profile URL", Input: "url"},
+	{Key: "preferred_language", Label: "Preferred language", Input: "text"},
+	{Key: "locale", Label: "Locale", Input: "text", Create: true, Hint: "BCP 47, e.g. en-GB"},
+	{Key: "time_zone", Label: "Time zone", Input: "text", Create: true, Hint: "IANA, e.g. Europe/Paris"},
+	{Key: "emails", Label: "E-mail addresses"},
+	{Key: "phone_numbers", Label: "Phone numbers"},
+	{Key: "addresses", Label: "Addresses"},
 }
 
 // shownElsewhere are resource keys the pages show in their own place.
@@ -47,14 +67,22 @@ func labelOf(key string) string {
 type fieldValue struct {
 	field
 	Value string
+	// Orig is the value the edit form was loaded with: only fields whose
+	// value differs from it are sent, so a field nobody touched is never
+	// written (nor sent to an API that does not know it).
+	Orig  string
 	Error string
 }
 
 // userView splits a user resource (decoded as a map, so unknown attributes
-// survive) into the known fields, in order, and the rest.
-func userView(u map[string]any, errs map[string]string) (known []fieldValue, extra []fieldValue) {
+// survive) into the known fields it has, in order, and the rest. creating
+// lists the creation form's fields instead (there is no resource yet).
+func userView(u map[string]any, errs map[string]string, creating bool) (known []fieldValue, extra []fieldValue) {
 	for _, f := range userFields {
-		known = append(known, fieldValue{field: f, Value: displayValue(u[f.Key]), Error: errs[f.Key]})
+		if _, has := u[f.Key]; has && !creating || creating && f.Create {
+			v := displayValue(u[f.Key])
+			known = append(known, fieldValue{field: f, Value: v, Orig: v, Error: errs[f.Key]})
+		}
 	}
 	for _, k := range extraFields(u) {
 		extra = append(extra, fieldValue{field: field{Key: k, Label: k}, Value: displayValue(u[k]), Error: errs[k]})

@@ -35,7 +35,9 @@ type change struct {
 // eventNames say what each event type means; an unknown type shows as is.
 var eventNames = map[string]string{
 	"user.registered.v1":      "Created",
+	"user.registered.v2":      "Created",
 	"user.profile_changed.v1": "Profile changed",
+	"user.profile_changed.v2": "Profile changed",
 	"user.email_changed.v1":   "E-mail changed",
 	"user.deactivated.v1":     "Deactivated",
 	"user.deactivated.v2":     "Deactivated",
@@ -65,14 +67,24 @@ func changesOf(e apiEvent) []change {
 	var data map[string]any
 	_ = json.Unmarshal(e.Data, &data)
 	switch {
-	case e.Type == "user.profile_changed.v1":
-		var d struct {
-			Changes map[string]struct{ Old, New string } `json:"changes"`
+	case strings.HasPrefix(e.Type, "user.profile_changed."):
+		// changes holds {old, new} per scalar field; a list (emails, phone
+		// numbers, addresses) is its own key with its whole old and new value.
+		pairs := map[string]any{}
+		if c, ok := data["changes"].(map[string]any); ok {
+			for k, v := range c {
+				pairs[k] = v
+			}
 		}
-		_ = json.Unmarshal(e.Data, &d)
+		for k, v := range data {
+			if k != "changes" {
+				pairs[k] = v
+			}
+		}
 		var out []change
-		for k, c := range d.Changes {
-			out = append(out, change{Field: labelOf(k), Old: c.Old, New: c.New})
+		for k, v := range pairs {
+			c, _ := v.(map[string]any)
+			out = append(out, change{Field: labelOf(k), Old: displayValue(c["old"]), New: displayValue(c["new"])})
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 		return out

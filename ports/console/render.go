@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -58,6 +59,7 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
 	"text":    displayValue,
+	"name":    userLabel,
 	"percent": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"deref": func(p *int) string {
 		if p == nil {
@@ -135,7 +137,8 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, s session, res ap
 	c.render(w, r, status, "error", s, view{Title: p.Title, Error: p.Message()})
 }
 
-// displayValue turns a JSON value into the text a page shows.
+// displayValue turns a JSON value into the text a page shows: a list of
+// contacts (e-mails, phones, addresses) as "value (type, primary); ...".
 func displayValue(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -144,8 +147,64 @@ func displayValue(v any) string {
 		return x
 	case float64, bool:
 		return fmt.Sprint(x)
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, item := range x {
+			parts = append(parts, itemText(item))
+		}
+		return strings.Join(parts, "; ")
 	default:
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
+}
+
+// itemText is one entry of a list: its value (or its other text fields, in
+// key order), then its type and whether it is primary.
+func itemText(item any) string {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return displayValue(item)
+	}
+	var text, notes []string
+	if v, ok := m["value"].(string); ok {
+		text = append(text, v)
+	} else {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if v, ok := m[k].(string); ok && v != "" && k != "type" {
+				text = append(text, v)
+			}
+		}
+	}
+	if t, ok := m["type"].(string); ok && t != "" {
+		notes = append(notes, t)
+	}
+	if p, ok := m["primary"].(bool); ok && p {
+		notes = append(notes, "primary")
+	}
+	out := strings.Join(text, ", ")
+	if len(notes) > 0 {
+		out += " (" + strings.Join(notes, ", ") + ")"
+	}
+	return out
+}
+
+// userLabel names a user for people: the display name, else the names, else
+// the username or e-mail (names are optional).
+func userLabel(u map[string]any) string {
+	if d := displayValue(u["display_name"]); d != "" {
+		return d
+	}
+	if n := strings.TrimSpace(displayValue(u["given_name"]) + " " + displayValue(u["family_name"])); n != "" {
+		return n
+	}
+	if n := displayValue(u["username"]); n != "" {
+		return n
+	}
+	return displayValue(u["email"])
 }

@@ -90,7 +90,7 @@ func newUserPage(id string, u map[string]any, errs map[string]string) *userPage 
 	if v, ok := u["version"].(float64); ok {
 		p.Version = int(v)
 	}
-	p.Fields, p.Extra = userView(u, errs)
+	p.Fields, p.Extra = userView(u, errs, id == "")
 	return p
 }
 
@@ -116,7 +116,7 @@ func (c *console) showUser(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	page.History = history(events.Events)
-	v := view{Title: displayValue(u["email"]), Nav: "users", Data: page}
+	v := view{Title: userLabel(u), Nav: "users", Data: page}
 	switch r.URL.Query().Get("done") {
 	case "saved":
 		v.Notice = "Saved."

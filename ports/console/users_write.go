@@ -18,21 +18,23 @@ func (c *console) newUserPage(w http.ResponseWriter, r *http.Request, s session)
 	c.render(w, r, http.StatusOK, "userform", s, view{Title: "New user", Nav: "users", Data: page})
 }
 
-// formUser reads the form's editable fields: trimmed values, "" when empty.
-func formUser(r *http.Request) map[string]string {
-	out := map[string]string{}
+// formUser reads the editable fields the form has: trimmed values, "" when
+// empty, and the values the form was loaded with (orig_<key>).
+func formUser(r *http.Request) (values, orig map[string]string) {
+	values, orig = map[string]string{}, map[string]string{}
 	for _, f := range userFields {
-		if f.Input != "" {
-			out[f.Key] = strings.TrimSpace(r.PostFormValue(f.Key))
+		if _, has := r.PostForm[f.Key]; f.Input != "" && has {
+			values[f.Key] = strings.TrimSpace(r.PostForm.Get(f.Key))
+			orig[f.Key] = r.PostForm.Get("orig_" + f.Key)
 		}
 	}
-	return out
+	return values, orig
 }
 
 // createUser posts the form to POST /v1/users: empty optional fields are
 // left out, the API validates everything.
 func (c *console) createUser(w http.ResponseWriter, r *http.Request, s session) {
-	values := formUser(r)
+	values, _ := formUser(r)
 	body := map[string]any{}
 	for k, v := range values {
 		if v != "" {
@@ -67,21 +69,23 @@ func (c *console) editUserPage(w http.ResponseWriter, r *http.Request, s session
 		c.fail(w, r, s, res, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "userform", s, view{Title: "Edit " + displayValue(u["email"]), Nav: "users",
+	c.render(w, r, http.StatusOK, "userform", s, view{Title: "Edit " + userLabel(u), Nav: "users",
 		Data: newUserPage(id, u, nil)})
 }
 
-// saveUser sends the form as a merge patch with If-Match: the version the
-// form was loaded with. A 412 shows the other version; X-Changed: false says
-// nothing changed.
+// saveUser sends the fields that were changed as a merge patch with
+// If-Match: the version the form was loaded with. A 412 shows the other
+// version; X-Changed: false says nothing changed.
 func (c *console) saveUser(w http.ResponseWriter, r *http.Request, s session) {
 	id := r.PathValue("id")
-	values := formUser(r)
+	values, orig := formUser(r)
 	patch := map[string]any{}
 	for k, v := range values {
-		if v == "" && !isRequired(k) {
+		switch {
+		case v == orig[k]:
+		case v == "" && !isRequired(k):
 			patch[k] = nil // clears the field
-		} else {
+		default:
 			patch[k] = v
 		}
 	}
@@ -107,6 +111,9 @@ func (c *console) saveUser(w http.ResponseWriter, r *http.Request, s session) {
 	form["version"], _ = strconv.ParseFloat(version, 64)
 	form["status"] = r.PostFormValue("status")
 	page := newUserPage(id, form, fieldErrorsOf(p))
+	for i := range page.Fields {
+		page.Fields[i].Orig = orig[page.Fields[i].Key]
+	}
 	v := view{Title: "Edit", Nav: "users", Data: page, Error: p.Message()}
 	if res.status == http.StatusPreconditionFailed || p.Code == "version_conflict" {
 		other, _, _ := c.getUser(r, s, id)
