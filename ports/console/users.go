@@ -74,6 +74,18 @@ type userPage struct {
 	Changed  string
 }
 
+// Unset labels the known fields without a value, listed on one line so the
+// detail page shows what is set first.
+func (p *userPage) Unset() []string {
+	var out []string
+	for _, f := range p.Fields {
+		if f.Value == "" {
+			out = append(out, f.Label)
+		}
+	}
+	return out
+}
+
 // getUser reads one user and its ETag version.
 func (c *console) getUser(r *http.Request, s session, id string) (map[string]any, apiResult, error) {
 	res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/users/"+url.PathEscape(id), nil, nil)
