@@ -31,6 +31,9 @@ const demoTokenTTL = 720 * time.Hour
 // token.
 func firstRun(ctx context.Context, pool *pgxpool.Pool, application app.Application, cfg config.Config, out io.Writer) error {
 	url := consoleURL(cfg.HTTPAddr)
+	if cfg.PublicBaseURL != "" {
+		url = cfg.PublicBaseURL + console.Prefix
+	}
 	exists, err := postgres.AnyTenant(ctx, pool)
 	if err != nil {
 		return err

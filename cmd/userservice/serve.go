@@ -156,7 +156,7 @@ func newAPIServer(cfg config.Config, reg *prometheus.Registry, readiness *ops.Re
 		return nil, err
 	}
 	adminConsole, err := console.NewHandler(console.Config{API: api, Logger: log.Named("console"),
-		SessionKey: cfg.Console.SessionKey})
+		SessionKey: cfg.Console.SessionKey, PublicURL: cfg.PublicBaseURL})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"time"
 
 	"go.uber.org/zap"
@@ -43,6 +44,11 @@ type Config struct {
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts. Zero means DefaultSessionTTL.
 	SessionTTL time.Duration
+	// PublicURL is the service's absolute URL as browsers reach it, e.g.
+	// behind a TLS-terminating proxy (PUBLIC_BASE_URL). When set, a
+	// state-changing request must come from its origin, and an https one
+	// makes the cookie Secure. Empty: the request's Host and TLS decide.
+	PublicURL string
 }
 
 func (c *Config) setDefaults() error {
@@ -73,6 +79,11 @@ func (c Config) Validate() error {
 	if c.SessionTTL < 0 {
 		errs = append(errs, errors.New("console: SessionTTL must not be negative"))
 	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("console: PublicURL must be an absolute http or https URL"))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -83,6 +94,8 @@ type console struct {
 	sessions sealer
 	ttl      time.Duration
 	pages    pages
+	// origin is PublicURL's scheme://host, empty when not configured.
+	origin string
 }
 
 // NewHandler returns the console's handler, to be mounted at Prefix.
@@ -102,6 +115,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	c := &console{api: apiClient{h: cfg.API}, log: cfg.Logger, sessions: sealer, ttl: cfg.SessionTTL, pages: pages}
+	if cfg.PublicURL != "" {
+		u, _ := url.Parse(cfg.PublicURL) // validated above
+		c.origin = u.Scheme + "://" + u.Host
+	}
 	return secureHeaders(c.routes()), nil
 }
 

@@ -59,17 +59,25 @@ func TestSafeNext(t *testing.T) {
 
 func TestSameOrigin(t *testing.T) {
 	cases := []struct {
-		origin, site string
-		want         bool
+		public, origin, site string
+		want                 bool
 	}{
-		{"", "", true},
-		{"http://console.test", "same-origin", true},
-		{"http://console.test:8081", "", false},
-		{"http://evil.test", "cross-site", false},
-		{"", "same-site", false},
-		{"null", "", false},
+		{"", "", "", true},
+		{"", "http://console.test", "same-origin", true},
+		{"", "http://console.test:8081", "", false},
+		{"", "http://evil.test", "cross-site", false},
+		{"", "", "same-site", false},
+		{"", "null", "", false},
+		// Behind a proxy: the public origin counts, not the Host the proxy sends.
+		{"https://users.example.com", "https://users.example.com", "same-origin", true},
+		{"https://users.example.com", "http://console.test", "", false},
+		{"https://users.example.com", "http://users.example.com", "", false},
 	}
 	for _, c := range cases {
+		con := &console{}
+		if c.public != "" {
+			con.origin = c.public
+		}
 		r := httptest.NewRequest(http.MethodPost, "http://console.test/admin/users", nil)
 		if c.origin != "" {
 			r.Header.Set("Origin", c.origin)
@@ -77,9 +85,33 @@ func TestSameOrigin(t *testing.T) {
 		if c.site != "" {
 			r.Header.Set("Sec-Fetch-Site", c.site)
 		}
-		if got := sameOrigin(r); got != c.want {
-			t.Errorf("Origin %q Sec-Fetch-Site %q: %v, want %v", c.origin, c.site, got, c.want)
+		if got := con.sameOrigin(r); got != c.want {
+			t.Errorf("public %q Origin %q Sec-Fetch-Site %q: %v, want %v", c.public, c.origin, c.site, got, c.want)
 		}
+	}
+}
+
+func TestPublicHTTPSURLMakesTheCookieSecure(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"tenant_id":"t","token_id":"i","role":"reader","permissions":["users:read"]}`))
+	})
+	h, err := NewHandler(Config{API: api, PublicURL: "https://users.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "http://10.0.0.5/admin/sign-in", strings.NewReader("token=x"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", "https://users.example.com")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	cookies := w.Result().Cookies()
+	if w.Code != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly ||
+		cookies[0].SameSite != http.SameSiteStrictMode || cookies[0].Path != "/admin/" {
+		t.Fatalf("sign-in behind an https proxy: %d %+v", w.Code, cookies)
+	}
+	if _, err := NewHandler(Config{API: api, PublicURL: "users.example.com"}); err == nil {
+		t.Error("a PublicURL without a scheme was accepted")
 	}
 }
 

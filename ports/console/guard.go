@@ -49,7 +49,7 @@ func (c *console) read(fn pageFunc) http.Handler {
 // ports of the same host are the same site.
 func (c *console) write(fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !sameOrigin(r) {
+		if !c.sameOrigin(r) {
 			c.refuse(w, r, "This request came from another site and was refused.")
 			return
 		}
@@ -70,9 +70,10 @@ func (c *console) write(fn pageFunc) http.Handler {
 	})
 }
 
-// sameOrigin refuses a request a browser marks as coming from another origin.
-// Browsers send Origin on every POST; Sec-Fetch-Site backs it up.
-func sameOrigin(r *http.Request) bool {
+// sameOrigin refuses a request a browser marks as coming from another origin:
+// the configured public origin, else the request's own host. Browsers send
+// Origin on every POST; Sec-Fetch-Site backs it up.
+func (c *console) sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return false
 	}
@@ -80,8 +81,17 @@ func sameOrigin(r *http.Request) bool {
 	if origin == "" {
 		return true
 	}
+	if c.origin != "" {
+		return origin == c.origin
+	}
 	u, err := url.Parse(origin)
 	return err == nil && u.Host == r.Host
+}
+
+// secure reports whether the browser reaches the console over TLS, so the
+// cookie may only travel over TLS.
+func (c *console) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(c.origin, "https://")
 }
 
 // refuse answers 403 with a page saying why.

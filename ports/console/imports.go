@@ -96,7 +96,7 @@ func (c *console) startImport(w http.ResponseWriter, r *http.Request, s session)
 		c.fail(w, r, s, res, err)
 		return
 	}
-	rememberJob(w, r, j.ID)
+	c.rememberJob(w, r, j.ID)
 	http.Redirect(w, r, "/admin/imports/"+url.PathEscape(j.ID), http.StatusSeeOther)
 }
 

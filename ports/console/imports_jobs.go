@@ -26,13 +26,13 @@ func rememberedJobs(r *http.Request) []string {
 	return ids
 }
 
-func rememberJob(w http.ResponseWriter, r *http.Request, id string) {
+func (c *console) rememberJob(w http.ResponseWriter, r *http.Request, id string) {
 	ids := append([]string{id}, rememberedJobs(r)...)
 	if len(ids) > maxRememberedJobs {
 		ids = ids[:maxRememberedJobs]
 	}
 	http.SetCookie(w, &http.Cookie{Name: jobsCookie, Value: strings.Join(ids, "."), Path: Prefix, MaxAge: 30 * 24 * 3600,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 // safeFileName keeps letters, digits and dashes of s.

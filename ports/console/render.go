@@ -125,7 +125,7 @@ func (c *console) fail(w http.ResponseWriter, r *http.Request, s session, res ap
 		return
 	}
 	if res.status == http.StatusUnauthorized {
-		clearSession(w, r)
+		c.clearSession(w, r)
 		http.Redirect(w, r, "/admin/sign-in?expired=1", http.StatusSeeOther)
 		return
 	}

@@ -101,15 +101,15 @@ func (c *console) setSession(w http.ResponseWriter, r *http.Request, sess sessio
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: Prefix, Expires: sess.Expires,
-		MaxAge: int(time.Until(sess.Expires).Seconds()), HttpOnly: true, Secure: r.TLS != nil,
+		MaxAge: int(time.Until(sess.Expires).Seconds()), HttpOnly: true, Secure: c.secure(r),
 		SameSite: http.SameSiteStrictMode})
 	return nil
 }
 
 // clearSession removes the cookie.
-func clearSession(w http.ResponseWriter, r *http.Request) {
+func (c *console) clearSession(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: Prefix, MaxAge: -1, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
 // newCSRFToken is the random token every form of a session carries.

@@ -30,7 +30,7 @@ type me struct {
 // session yet to carry a CSRF token, so it is protected by the origin check
 // and the SameSite cookie: a forged sign-in from another site is refused.
 func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !c.sameOrigin(r) {
 		c.refuse(w, r, "This request came from another site and was refused.")
 		return
 	}
@@ -84,7 +84,7 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 // signOut ends the session (the token itself stays valid: revoke it in
 // Settings to end it everywhere).
 func (c *console) signOut(w http.ResponseWriter, r *http.Request, _ session) {
-	clearSession(w, r)
+	c.clearSession(w, r)
 	http.Redirect(w, r, "/admin/sign-in?out=1", http.StatusSeeOther)
 }
 
