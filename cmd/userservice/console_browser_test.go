@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/userservice/userservice/ports/console"
 )
 
 // TestConsoleInABrowser drives the admin console in headless Chromium against
@@ -248,6 +252,61 @@ func TestConsoleHeadersAndCSRF(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("sign-in with a bad token: %d, want 401", resp.StatusCode)
+	}
+
+	// Every console route: a page without a session goes to sign in; a write
+	// without the CSRF token, or from another origin, is refused before it
+	// runs.
+	page := func(path string) string {
+		req, _ := http.NewRequest(http.MethodGet, s.base+path, nil)
+		req.AddCookie(cookie)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page("/admin/settings"))
+	if m == nil {
+		t.Fatal("no CSRF token on the settings page")
+	}
+	fill := strings.NewReplacer("{id}", "01a24e0f-150e-76f1-8227-65896df3bc66", "{action}", "delete", "{$}", "")
+	checked := map[string]int{}
+	for _, rt := range console.Routes() {
+		checked[rt.Access]++
+		path := fill.Replace(rt.Pattern)
+		switch rt.Access {
+		case "read":
+			resp, err := client.Get(s.base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/sign-in") {
+				t.Errorf("%s %s without a session: %d %s", rt.Method, path, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		case "write":
+			for _, c := range []struct{ csrf, origin string }{{"", s.base}, {"wrong", s.base}, {m[1], "http://evil.test"}} {
+				req, _ := http.NewRequest(rt.Method, s.base+path, strings.NewReader(url.Values{"csrf": {c.csrf}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", c.origin)
+				req.AddCookie(cookie)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s %s with csrf %q from %s: %d, want 403", rt.Method, path, c.csrf, c.origin, resp.StatusCode)
+				}
+			}
+		}
+	}
+
+	if checked["read"] < 8 || checked["write"] < 9 {
+		t.Fatalf("routes checked: %v", checked)
 	}
 
 	// Guessing tokens through the console meets the API's per-address budget

@@ -122,35 +122,70 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	return secureHeaders(c.routes()), nil
 }
 
-func (c *console) routes() http.Handler {
+// Route is one route of the console and who may use it.
+type Route struct {
+	Method, Pattern string
+	// Access is "public" (no session), "read" (a session) or "write" (a
+	// session, the same origin and the session's CSRF token).
+	Access string
+}
+
+// routeTable is every route with its handler; Routes lists it for the tests
+// that check each one refuses what it must.
+func (c *console) routeTable() []struct {
+	Route
+	h http.Handler
+} {
 	static, _ := fs.Sub(assets, "assets/static") // the embedded folder exists: fs.Sub cannot fail here
+	type entry = struct {
+		Route
+		h http.Handler
+	}
+	public := func(m, p string, h http.Handler) entry { return entry{Route{m, p, "public"}, h} }
+	read := func(p string, fn pageFunc) entry { return entry{Route{http.MethodGet, p, "read"}, c.read(fn)} }
+	write := func(p string, fn pageFunc) entry { return entry{Route{http.MethodPost, p, "write"}, c.write(fn)} }
+	return []entry{
+		public(http.MethodGet, "/admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static))),
+		public(http.MethodGet, "/admin/{$}", http.RedirectHandler("/admin/users", http.StatusSeeOther)),
+		public(http.MethodGet, "/admin/sign-in", http.HandlerFunc(c.signInPage)),
+		public(http.MethodPost, "/admin/sign-in", http.HandlerFunc(c.signIn)),
+		write("/admin/sign-out", c.signOut),
+
+		read("/admin/users", c.listUsers),
+		read("/admin/users/new", c.newUserPage),
+		write("/admin/users", c.createUser),
+		read("/admin/users/{id}", c.showUser),
+		read("/admin/users/{id}/edit", c.editUserPage),
+		write("/admin/users/{id}", c.saveUser),
+		write("/admin/users/{id}/{action}", c.userAction),
+
+		read("/admin/imports", c.importsPage),
+		write("/admin/imports", c.startImport),
+		read("/admin/imports/{id}", c.showImport),
+		read("/admin/imports/{id}/status", c.importStatus),
+		read("/admin/imports/{id}/failures.csv", c.importFailuresCSV),
+		write("/admin/imports/{id}/retry", c.retryImport),
+
+		read("/admin/settings", c.settingsPage),
+		write("/admin/settings/notifications", c.saveNotifications),
+		write("/admin/settings/tokens", c.createToken),
+		write("/admin/settings/tokens/revoke", c.revokeToken),
+	}
+}
+
+func (c *console) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
-	})
-	mux.HandleFunc("GET /admin/sign-in", c.signInPage)
-	mux.HandleFunc("POST /admin/sign-in", c.signIn)
-	mux.Handle("POST /admin/sign-out", c.write(c.signOut))
-
-	mux.Handle("GET /admin/users", c.read(c.listUsers))
-	mux.Handle("GET /admin/users/new", c.read(c.newUserPage))
-	mux.Handle("POST /admin/users", c.write(c.createUser))
-	mux.Handle("GET /admin/users/{id}", c.read(c.showUser))
-	mux.Handle("GET /admin/users/{id}/edit", c.read(c.editUserPage))
-	mux.Handle("POST /admin/users/{id}", c.write(c.saveUser))
-	mux.Handle("POST /admin/users/{id}/{action}", c.write(c.userAction))
-
-	mux.Handle("GET /admin/imports", c.read(c.importsPage))
-	mux.Handle("POST /admin/imports", c.write(c.startImport))
-	mux.Handle("GET /admin/imports/{id}", c.read(c.showImport))
-	mux.Handle("GET /admin/imports/{id}/status", c.read(c.importStatus))
-	mux.Handle("GET /admin/imports/{id}/failures.csv", c.read(c.importFailuresCSV))
-	mux.Handle("POST /admin/imports/{id}/retry", c.write(c.retryImport))
-
-	mux.Handle("GET /admin/settings", c.read(c.settingsPage))
-	mux.Handle("POST /admin/settings/notifications", c.write(c.saveNotifications))
-	mux.Handle("POST /admin/settings/tokens", c.write(c.createToken))
-	mux.Handle("POST /admin/settings/tokens/revoke", c.write(c.revokeToken))
+	for _, e := range c.routeTable() {
+		mux.Handle(e.Method+" "+e.Pattern, e.h)
+	}
 	return mux
+}
+
+// Routes lists the console's routes.
+func Routes() []Route {
+	var out []Route
+	for _, e := range (&console{}).routeTable() {
+		out = append(out, e.Route)
+	}
+	return out
 }
