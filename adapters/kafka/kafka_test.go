@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	wkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
@@ -60,15 +61,32 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
-// TestPublishSubscribeRoundTrip sends messages through our publisher to a
-// fresh topic on the real broker and reads them back through our subscriber.
+// TestPublishSubscribeRoundTrip sends messages through each of our
+// publishers to a fresh topic on the real broker and reads them back through
+// our subscriber: same keys, headers, partitioning and per-key order.
 func TestPublishSubscribeRoundTrip(t *testing.T) {
 	t.Parallel()
+	for name, open := range map[string]func([]string, watermill.LoggerAdapter) (message.Publisher, error){
+		"watermill-kafka": func(b []string, l watermill.LoggerAdapter) (message.Publisher, error) {
+			return kafka.NewPublisher(kafka.PublisherConfig{Brokers: b}, l)
+		},
+		"ordered": func(b []string, l watermill.LoggerAdapter) (message.Publisher, error) {
+			return kafka.NewOrderedPublisher(kafka.OrderedPublisherConfig{Brokers: b}, l)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testRoundTrip(t, open)
+		})
+	}
+}
+
+func testRoundTrip(t *testing.T, open func([]string, watermill.LoggerAdapter) (message.Publisher, error)) {
 	brokers := kafkatest.Brokers(t)
 	topic := kafkatest.Topic(t, brokers, 4)
 	logger := logging.NewWatermill(zaptest.NewLogger(t))
 
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers}, logger)
+	pub, err := open(brokers, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,14 +192,23 @@ func TestEnsureTopicSetsAndChecksTheMessageSizeLimit(t *testing.T) {
 	if err := kafka.EnsureTopic(ctx, brokers, topic, 2*kafka.MaxMessageBytes); !errors.Is(err, kafka.ErrTopicTooSmall) {
 		t.Fatalf("check with a larger producer limit = %v, want ErrTopicTooSmall", err)
 	}
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers}, nil)
+	sync, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pub.Close()
-	big := message.NewMessage(uuid.NewString(), make([]byte, kafka.MaxMessageBytes+1))
-	var rej *kafka.RejectedError
-	if err := pub.Publish(topic, big); !errors.As(err, &rej) || rej.UUID != big.UUID {
-		t.Fatalf("oversize publish = %v, want a RejectedError for %s", err, big.UUID)
+	defer sync.Close()
+	ordered, err := kafka.NewOrderedPublisher(kafka.OrderedPublisherConfig{Brokers: brokers}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ordered.Close()
+	for _, pub := range []message.Publisher{sync, ordered} {
+		big := message.NewMessage(uuid.NewString(), make([]byte, kafka.MaxMessageBytes+1))
+		small := message.NewMessage(uuid.NewString(), []byte("{}"))
+		var rej *kafka.RejectedError
+		err := pub.Publish(topic, small, big)
+		if !errors.As(err, &rej) || rej.UUID != big.UUID {
+			t.Fatalf("%T: oversize publish = %v, want a RejectedError for %s", pub, err, big.UUID)
+		}
 	}
 }

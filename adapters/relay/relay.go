@@ -42,7 +42,8 @@ type Config struct {
 	ConsumerGroup string
 	// Shards lists the outbox shards this process relays. Default: all.
 	Shards []int
-	// BatchSize is the number of outbox rows read per query. Default 100.
+	// BatchSize is the number of outbox rows read per query and published
+	// at once (all in flight together). Default 500.
 	BatchSize int
 	// PollInterval is the longest wait for a wake-up notification before
 	// querying anyway. Default 200ms.
@@ -74,7 +75,7 @@ func (c *Config) setDefaults() {
 			c.Shards = append(c.Shards, i)
 		}
 	}
-	setDefault(&c.BatchSize, 100)
+	setDefault(&c.BatchSize, 500)
 	setDefault(&c.PollInterval, 200*time.Millisecond)
 	setDefault(&c.RetryInterval, 100*time.Millisecond)
 	setDefault(&c.MaxRetryInterval, 5*time.Second)

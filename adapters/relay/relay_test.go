@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -57,6 +58,8 @@ func newHarnessOn(t *testing.T, brokers []string) *harness {
 	return h
 }
 
+var testLogger = watermill.NewStdLogger(false, false)
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
@@ -93,6 +96,13 @@ func (h *harness) write(users, updatesEach int) map[string][]string {
 		})
 	}
 	wg.Wait()
+	return h.written()
+}
+
+// written returns the ids of every event of the tenant, per user, in
+// stream order.
+func (h *harness) written() map[string][]string {
+	h.t.Helper()
 	want := map[string][]string{}
 	rows, err := h.pool.Query(h.ctx, `SELECT stream_id::text, event_id::text FROM events WHERE tenant_id = $1 ORDER BY stream_id, version`, h.tenant)
 	must(h.t, err)
@@ -108,14 +118,14 @@ func (h *harness) write(users, updatesEach int) map[string][]string {
 // startRelay runs a relay of this harness until the returned stop is called.
 func (h *harness) startRelay(cfg Config) (stop func()) {
 	h.t.Helper()
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
+	pub, err := kafka.NewOrderedPublisher(kafka.OrderedPublisherConfig{Brokers: h.brokers}, nil)
 	must(h.t, err)
 	cfg.KafkaTopic, cfg.ConsumerGroup = h.topic, h.group
 	// A pool of its own, as the relay role has: while Kafka is down its
 	// shards hold their connections, and the writers must not wait for them.
 	pool, err := postgres.Connect(h.ctx, pgtest.URL(), PoolSize(0))
 	must(h.t, err)
-	r, err := New(pool, pub, cfg, nil)
+	r, err := New(pool, pub, cfg, testLogger)
 	must(h.t, err)
 	ctx, cancel := context.WithCancel(h.ctx)
 	done := make(chan error, 1)

@@ -83,10 +83,15 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtext($1), $2)`, s.r.cfg.ConsumerGroup, s.shard); err != nil {
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtext($1), $2); RESET synchronous_commit`, s.r.cfg.ConsumerGroup, s.shard); err != nil {
 			_ = conn.Conn().Close(uctx) // a pooled connection must not keep the lock
 		}
 	}()
+	// An acknowledgement lost in a crash only publishes its batch again
+	// (at-least-once): it need not wait for the WAL flush.
+	if _, err := conn.Exec(ctx, `SET synchronous_commit TO off`); err != nil {
+		return err
+	}
 	// A group new to the shard starts at its beginning, as watermill-sql's does.
 	if _, err := conn.Exec(ctx, `INSERT INTO `+s.offsets+` (consumer_group, offset_acked, last_processed_transaction_id)
 		VALUES ($1, 0, '0') ON CONFLICT (consumer_group) DO NOTHING`, s.r.cfg.ConsumerGroup); err != nil {

@@ -98,7 +98,7 @@ func outboxRetry(ctx context.Context, args []string, e env) error {
 	if err := kafka.EnsureTopic(ctx, list, *topic, *maxBytes); err != nil {
 		return fmt.Errorf("outbox retry: %w", err)
 	}
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: list, MaxMessageBytes: *maxBytes}, nil)
+	pub, err := kafka.NewOrderedPublisher(kafka.OrderedPublisherConfig{Brokers: list, MaxMessageBytes: *maxBytes}, nil)
 	if err != nil {
 		return fmt.Errorf("outbox retry: %w", err)
 	}

@@ -48,7 +48,9 @@ func newRelay(ctx context.Context, cfg config.Config, reg prometheus.Registerer,
 		log.Warn("could not check the events topic's message size limit", zap.Error(err))
 	}
 	wlog := logging.NewWatermill(log)
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: cfg.KafkaBrokers}, wlog)
+	// The relay publishes through franz-go's idempotent producer, not the
+	// watermill-kafka publisher: see kafka.OrderedPublisher (README "the relay").
+	pub, err := kafka.NewOrderedPublisher(kafka.OrderedPublisherConfig{Brokers: cfg.KafkaBrokers}, wlog)
 	if err != nil {
 		pool.Close()
 		return nil, err
