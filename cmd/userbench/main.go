@@ -72,7 +72,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	fs := flag.NewFlagSet("userbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	fs.StringVar(&o.profile, "profile", "quick", "quick (a few minutes) or full (~30 minutes)")
+	fs.StringVar(&o.profile, "profile", "quick", "smoke (tiny sizes: does a section run?), quick (a few minutes) or full (~30 minutes)")
 	fs.StringVar(&o.serviceBin, "service-bin", "", "the userservice binary to benchmark, built with the pprof hook (required)")
 	fs.StringVar(&o.usersctlBin, "usersctl-bin", "", "the usersctl binary, for the replay section (required for it)")
 	fs.StringVar(&o.databaseURL, "database-url", env("DATABASE_URL", config.DefaultDatabaseURL), "PostgreSQL; the benchmark creates its own database beside this one")

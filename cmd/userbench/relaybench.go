@@ -14,6 +14,9 @@ type relayResult struct {
 	Backlog  int
 	FillRate float64 // rows/s written to the outbox
 	Drain    relayDrain
+	Stock    relayDrain // the stock watermill-sql → watermill-kafka relay on the same rows
+	StockErr error
+	CatchUp  []catchUpRun
 	Raw      []producerRun
 	Load     latencyRun
 	Idle     latencyRun
@@ -67,10 +70,16 @@ func (b *bench) relay(ctx context.Context) (res relayResult) {
 		res.Err = err
 		return res
 	}
+	stockGroup := uniqueName("userbench-stock")
+	if err := b.positionGroup(ctx, stockGroup); err != nil {
+		res.Err = err
+		return res
+	}
 	if res.Drain, res.FillRate, err = b.drain(ctx, msgs); err != nil {
 		res.Err = err
 		return res
 	}
+	res.Stock, res.StockErr = b.stockDrain(ctx, stockGroup, len(msgs))
 	for _, run := range []func(topic string) producerRun{
 		func(topic string) producerRun { return b.rawSync(topic, msgs, false) },
 		func(topic string) producerRun { return b.rawSync(topic, msgs, true) },
@@ -88,6 +97,9 @@ func (b *bench) relay(ctx context.Context) (res relayResult) {
 		res.Raw = append(res.Raw, r)
 	}
 	res.Load, res.Idle, res.Err = b.relayLatency(ctx, factory, res.Drain.PerSecond()/2)
+	if res.Err == nil {
+		res.CatchUp = b.catchUp(ctx, factory)
+	}
 	return res
 }
 

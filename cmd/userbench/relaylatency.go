@@ -22,6 +22,7 @@ type latencyRun struct {
 	Dropped    int // probes not sent: every worker was still waiting for an answer
 	Missing    int // committed but not consumed within the grace period
 	Lat        latencies
+	DrainWait  time.Duration // after the window, until the outbox was relayed
 	Waits      waitProfile
 	Use        cpuUse
 }
@@ -80,7 +81,13 @@ func (b *bench) relayLatency(ctx context.Context, factory *eventFactory, loadRat
 	load.Use = b.snapshotCPU(proc.cmd.Process.Pid).since(snap, runtime.NumCPU())
 	load.Waits = stopWaits()
 
-	time.Sleep(2 * time.Second) // let the relay settle before the idle probes
+	// The idle window starts once the load window's backlog is relayed
+	// (then a short settle), so it measures an idle relay, not the hangover.
+	if load.DrainWait, err = b.waitDrained(ctx, group, 5*time.Minute); err != nil {
+		return load, idle, err
+	}
+	b.log("relay latency: outbox drained %s after the load window", load.DrainWait.Round(time.Millisecond))
+	time.Sleep(500 * time.Millisecond)
 	idle = latencyRun{Label: fmt.Sprintf("idle (one command every %s)", b.set.IdleInterval),
 		ProbeRate: float64(time.Second) / float64(b.set.IdleInterval), Window: b.set.IdleLatency}
 	idle.TargetRate = idle.ProbeRate

@@ -104,16 +104,25 @@ func (r report) relaySection(w *mdWriter) {
 	}
 	w.line("A backlog of %d events (the envelope and metadata of an event the service wrote, fresh ids) written to the "+
 		"outbox through the unit of work's watermill-sql publisher (500 rows per transaction, %s rows/s) for a fresh "+
-		"consumer group positioned at the end; then the real `userservice --roles relay` (defaults: 4 shards, batch 100, "+
-		"poll 200 ms + NOTIFY) drains it into a fresh topic. "+
-		"The raw producers send the same records (key, payload, headers) to fresh topics with the service's producer "+
-		"settings. Every rate is first to last record acknowledged by the broker (raw: acknowledgements; relay: "+
-		"topic high-water marks polled every 50 ms, so no consumer loads the broker during the drain).", rl.Backlog, rate(rl.FillRate))
+		"consumer group positioned at the end; then the real `userservice --roles relay` (defaults: 4 shards, batch 500, "+
+		"poll 200 ms + NOTIFY, franz-go idempotent producer, each batch in flight at once) drains it into a fresh topic. "+
+		"The stock relay (per shard a watermill-sql subscriber, stock schema and offsets adapter, batch %d, poll %s, "+
+		"a Watermill router handler forwarding to the synchronous watermill-kafka publisher) then drains the same rows "+
+		"for a second group positioned with the first, in the userbench process. "+
+		"The raw producers send the same records (key, payload, headers) to fresh topics with the service's former "+
+		"sarama producer settings. Every rate is first to last record acknowledged by the broker (raw: acknowledgements; relays: "+
+		"topic high-water marks polled every 50 ms, so no consumer loads the broker during the drain).",
+		rl.Backlog, rate(rl.FillRate), stockBatch, stockPoll)
 	w.line("")
 	w.row("sender", "events", "events/s", "relay ÷ this")
 	w.row("---", "---:", "---:", "---:")
 	d := rl.Drain
 	w.row("**relay role** (real process; start-up included: "+d.StartToLast.Round(10e6).String()+")", fmt.Sprint(d.Received), rate(d.PerSecond()), "")
+	stock := "stock watermill-sql → watermill-kafka relay (in-process)"
+	if rl.StockErr != nil {
+		stock += " — error: `" + oneLine(rl.StockErr.Error()) + "`"
+	}
+	w.row(stock, fmt.Sprint(rl.Stock.Received), rate(rl.Stock.PerSecond()), ratio(d.PerSecond(), rl.Stock.PerSecond()))
 	for _, p := range rl.Raw {
 		name := p.Name
 		if p.Err != nil {
@@ -122,10 +131,27 @@ func (r report) relaySection(w *mdWriter) {
 		w.row(name, fmt.Sprint(p.N), rate(p.PerSecond()), ratio(d.PerSecond(), p.PerSecond()))
 	}
 	w.line("")
+	if len(rl.CatchUp) > 0 {
+		w.line("Catch-up: the relay role draining a backlog of each size (fresh group and topic, rows written first in "+
+			"500-row transactions); a flat rate means the read of the next batch does not grow with the backlog.")
+		w.line("")
+		w.row("backlog", "events/s", "÷ smallest")
+		w.row("---:", "---:", "---:")
+		base := rl.CatchUp[0].Drain.PerSecond()
+		for _, c := range rl.CatchUp {
+			v := rate(c.Drain.PerSecond())
+			if c.Err != nil {
+				v = "error: `" + oneLine(c.Err.Error()) + "`"
+			}
+			w.row(fmt.Sprint(c.Backlog), v, ratio(c.Drain.PerSecond(), base))
+		}
+		w.line("")
+	}
 	w.line("Commit-to-consume latency: from the HTTP 201 of a create-user command to the arrival of its event at a Kafka "+
 		"consumer, with `--roles api,relay` in one process (DATABASE_MAX_CONNS=%d). Probes go round robin to %d tenants; "+
-		"under load, events written straight to the outbox (one small transaction every 10 ms) make up the rest of the rate.",
-		r.Set.MaxConns, probeTenants)
+		"under load, events written straight to the outbox (one small transaction every 10 ms) make up the rest of the rate. "+
+		"The idle window starts once the relay has relayed the load window's backlog (it took %s).",
+		r.Set.MaxConns, probeTenants, rl.Load.DrainWait.Round(time.Millisecond))
 	w.line("")
 	w.row("condition", "events/s asked", "HTTP probes/s", "outbox top-up/s", "samples", "p50 ms", "p99 ms", "max ms", "missing", "probes failed / not sent")
 	w.row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:")

@@ -33,6 +33,8 @@ type settings struct {
 	ChangeDuration       time.Duration
 	// Backlog is the number of outbox events the relay drains.
 	Backlog int
+	// CatchUpBacklogs are the backlogs the catch-up row drains, small first.
+	CatchUpBacklogs []int
 	// LoadLatency and IdleLatency are the commit-to-consume windows;
 	// IdleInterval is the pace of the idle probe; ProbeRate caps the HTTP
 	// probes under load (the rest of the load is written straight to the
@@ -65,21 +67,34 @@ func profileSettings(name string) (settings, error) {
 		base.Warmup, base.Duration, base.Rounds = 2*time.Second, 6*time.Second, 1
 		base.ChangeUsersPerClient, base.ChangeDuration = 50, 6*time.Second
 		base.Backlog = 20000
+		base.CatchUpBacklogs = []int{20_000, 100_000}
 		base.LoadLatency, base.IdleLatency = 8*time.Second, 8*time.Second
 		base.ProfileSeconds = 5
 		base.ReplayEvents = 100_000
 		base.ImportRows, base.ImportCap = []int{2_000, 10_000}, 3*time.Minute
+	case "smoke":
+		// Tiny sizes, to check that a section runs (figures meaningless).
+		base.Warmup, base.Duration, base.Rounds = time.Second, 2*time.Second, 1
+		base.Clients = []int{1, 8}
+		base.ChangeUsersPerClient, base.ChangeDuration = 10, 2*time.Second
+		base.Backlog = 2000
+		base.CatchUpBacklogs = []int{1_000, 5_000}
+		base.LoadLatency, base.IdleLatency = 2*time.Second, 2*time.Second
+		base.ProfileSeconds = 2
+		base.ReplayEvents = 10_000
+		base.ImportRows, base.ImportCap = []int{200, 1_000}, time.Minute
 	case "full":
 		base.Warmup, base.Duration, base.Rounds = 5*time.Second, 30*time.Second, 3
 		base.DefaultPoolLevel = 32
 		base.ChangeUsersPerClient, base.ChangeDuration = 100, 20*time.Second
 		base.Backlog = 50000
+		base.CatchUpBacklogs = []int{20_000, 1_000_000}
 		base.LoadLatency, base.IdleLatency = 30*time.Second, 30*time.Second
 		base.ProfileSeconds = 20
 		base.ReplayEvents = 1_000_000
 		base.ImportRows, base.ImportCap = []int{100_000, 1_000_000}, 3*time.Minute
 	default:
-		return settings{}, fmt.Errorf("unknown profile %q: want quick or full", name)
+		return settings{}, fmt.Errorf("unknown profile %q: want smoke, quick or full", name)
 	}
 	return base, nil
 }

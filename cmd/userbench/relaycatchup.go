@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/userservice/userservice/adapters/postgres"
+)
+
+// catchUpRun is the relay role draining a backlog of one size.
+type catchUpRun struct {
+	Backlog int
+	Drain   relayDrain
+	Err     error
+}
+
+// catchUp measures the relay role's drain rate from a small and a large
+// backlog (the same kind of rows, a fresh group and topic each): the keyset
+// read and the short transactions should keep it flat.
+func (b *bench) catchUp(ctx context.Context, factory *eventFactory) []catchUpRun {
+	var runs []catchUpRun
+	for _, n := range b.set.CatchUpBacklogs {
+		run := catchUpRun{Backlog: n}
+		run.Drain, run.Err = b.drainBacklog(ctx, factory, n)
+		if run.Err != nil {
+			b.log("relay catch-up from %d: %v", n, run.Err)
+		} else {
+			b.log("relay catch-up from %d: %.0f events/s", n, run.Drain.PerSecond())
+		}
+		runs = append(runs, run)
+	}
+	return runs
+}
+
+// drainBacklog fills the outbox with n events for a fresh group, in chunks
+// (so a large backlog never sits in memory), then times the relay role
+// draining it into a fresh topic.
+func (b *bench) drainBacklog(ctx context.Context, factory *eventFactory, n int) (d relayDrain, err error) {
+	group := uniqueName("userbench-catchup")
+	if err := b.positionGroup(ctx, group); err != nil {
+		return d, err
+	}
+	topic, err := b.newTopic("catchup")
+	if err != nil {
+		return d, err
+	}
+	const chunk = 20000
+	for left := n; left > 0; left -= chunk {
+		msgs, err := factory.events(min(chunk, left))
+		if err != nil {
+			return d, err
+		}
+		if err := b.fillOutbox(ctx, msgs, 500); err != nil {
+			return d, err
+		}
+	}
+	proc, err := b.startService(ctx, serviceEnv{Roles: "relay", Kafka: true, KafkaTopic: topic, RelayGroup: group, LogBaseName: "service-relay-catchup"})
+	if err != nil {
+		return d, err
+	}
+	defer func() { _ = proc.stop() }()
+	first, last, total, err := b.highWaterMarks(ctx, topic, int64(n), 50*time.Millisecond, 15*time.Minute)
+	d.Received = int(total)
+	if err != nil {
+		return d, fmt.Errorf("relay catch-up: %w", err)
+	}
+	d.FirstToLast, d.StartToLast = last.Sub(first), last.Sub(proc.started)
+	return d, nil
+}
+
+// waitDrained waits until group has relayed every outbox row (or timeout)
+// and returns how long that took: the idle window must not measure the
+// hangover of the load window's backlog.
+func (b *bench) waitDrained(ctx context.Context, group string, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	for {
+		pending := 0
+		for shard := range postgres.OutboxShards {
+			t := postgres.OutboxTopic(shard)
+			var n int
+			if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM watermill_`+t+` o, watermill_offsets_`+t+` p
+				WHERE p.consumer_group = $1 AND (o.transaction_id, o."offset") > (p.last_processed_transaction_id, p.offset_acked) LIMIT 1) x`,
+				group).Scan(&n); err != nil {
+				return time.Since(start), err
+			}
+			pending += n
+		}
+		if pending == 0 {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > timeout {
+			return time.Since(start), fmt.Errorf("outbox not drained after %s", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
