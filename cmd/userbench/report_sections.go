@@ -132,7 +132,7 @@ func (r report) relaySection(w *mdWriter) {
 	}
 	w.line("")
 	if len(rl.CatchUp) > 0 {
-		w.line("Catch-up: the relay role draining a backlog of each size (fresh group and topic, rows written first in "+
+		w.line("Catch-up: the relay role draining a backlog of each size (fresh group and topic, rows written first in " +
 			"500-row transactions); a flat rate means the read of the next batch does not grow with the backlog.")
 		w.line("")
 		w.row("backlog", "events/s", "÷ smallest")
