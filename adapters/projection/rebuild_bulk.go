@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,10 +46,27 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 	}
 	r.meter.begin(PhaseBulk, state.BulkEvents, total)
 
+	// Three stages: one reader scans rows (undecoded), decoders upcast and
+	// decode whole batches in parallel (most of the CPU of a bulk load),
+	// one writer copies the batches into the shadow in read order. The
+	// writer takes each batch's result channel from `order`, in the order
+	// the reader made them, so a batch decoded early waits for its turn.
 	g, gctx := errgroup.WithContext(ctx)
-	batches := make(chan []Event, 2)
+	type job struct {
+		events []Event
+		done   chan []Event
+	}
+	workers := decoders()
+	jobs := make(chan job, workers)
+	order := make(chan chan []Event, workers+1)
 	g.Go(func() error {
-		for batch := range batches {
+		for done := range order {
+			var batch []Event
+			select {
+			case batch = <-done:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
 			rows, err := r.loadBatch(gctx, batch)
 			if err != nil {
 				return err
@@ -59,18 +77,36 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 		}
 		return nil
 	})
-	g.Go(func() error {
-		defer close(batches)
-		send := func(batch []Event) error {
-			select {
-			case batches <- batch:
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
+	for range workers {
+		g.Go(func() error {
+			for j := range jobs {
+				for i := range j.events {
+					if err := r.reader.Decode(&j.events[i]); err != nil {
+						return err
+					}
+				}
+				j.done <- j.events // buffered: never blocks
 			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(order)
+		defer close(jobs)
+		send := func(batch []Event) error {
+			j := job{events: batch, done: make(chan []Event, 1)}
+			for _, step := range []func() bool{
+				func() bool { return trySend(gctx, order, j.done) },
+				func() bool { return trySend(gctx, jobs, j) },
+			} {
+				if !step() {
+					return gctx.Err()
+				}
+			}
+			return nil
 		}
 		batch := make([]Event, 0, r.cfg.BatchSize)
-		err := r.reader.Streams(gctx, tx, state.BulkAfter, func(e Event) error {
+		err := r.reader.StreamsUndecoded(gctx, tx, state.BulkAfter, func(e Event) error {
 			// Batches end between streams: Load takes whole streams.
 			if len(batch) >= r.cfg.BatchSize && e.StreamID != batch[len(batch)-1].StreamID {
 				if err := send(batch); err != nil {
@@ -104,4 +140,18 @@ func (r *Rebuilder) loadBatch(ctx context.Context, batch []Event) (rows int, err
 		return saveBulkProgress(ctx, tx, r.key, batch[len(batch)-1].StreamID, int64(len(batch)))
 	})
 	return rows, err
+}
+
+// decoders is the number of goroutines decoding a bulk load: the CPUs
+// left beside the reader and the writer, at least one.
+func decoders() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// trySend sends v on ch unless ctx ends first.
+func trySend[T any](ctx context.Context, ch chan<- T, v T) bool {
+	select {
+	case ch <- v:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -148,6 +148,9 @@ func New(pool *pgxpool.Pool, publisher message.Publisher, cfg Config, logger wat
 	if pool == nil || publisher == nil {
 		return nil, errors.New("relay: nil pool or publisher")
 	}
+	if have, need := pool.Config().MaxConns, PoolSize(len(cfg.Shards)); have < need {
+		return nil, fmt.Errorf("relay: the pool allows %d connections, %d shards need %d (relay.PoolSize)", have, len(cfg.Shards), need)
+	}
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}

@@ -289,7 +289,10 @@ func TestCleanupDeletesOnlyRowsEveryGroupRelayed(t *testing.T) {
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
 	must(t, err)
 	defer pub.Close()
-	r, err := New(h.pool, pub, Config{ConsumerGroup: h.group, Retention: time.Nanosecond}, nil)
+	pool, err := postgres.Connect(h.ctx, pgtest.URL(), PoolSize(0))
+	must(t, err)
+	defer pool.Close()
+	r, err := New(pool, pub, Config{ConsumerGroup: h.group, Retention: time.Nanosecond}, nil)
 	must(t, err)
 	for shard := range postgres.OutboxShards {
 		tbl := postgres.OutboxTopic(shard)

@@ -86,9 +86,13 @@ func (e *Env) startRelay(group string) {
 			SELECT $1, coalesce(max("offset"), 0), coalesce(max(transaction_id), '0') FROM watermill_`+tbl, group)
 		must(t, err)
 	}
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: e.Brokers}, nil)
+	pub, err := kafka.NewOrderedPublisher(kafka.OrderedPublisherConfig{Brokers: e.Brokers}, nil)
 	must(t, err)
-	r, err := relay.New(e.Pool, tenantPublisher{Publisher: pub, tenant: e.Tenant}, relay.Config{KafkaTopic: e.Topic, ConsumerGroup: group, PollInterval: 50 * time.Millisecond}, nil)
+	// A pool of its own, as the relay role has: each shard keeps a
+	// connection while it owns the shard.
+	pool, err := postgres.Connect(e.Ctx, pgtest.URL(), relay.PoolSize(0))
+	must(t, err)
+	r, err := relay.New(pool, tenantPublisher{Publisher: pub, tenant: e.Tenant}, relay.Config{KafkaTopic: e.Topic, ConsumerGroup: group, PollInterval: 50 * time.Millisecond}, nil)
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -99,6 +103,7 @@ func (e *Env) startRelay(group string) {
 			t.Errorf("relay: %v", err)
 		}
 		_ = pub.Close()
+		pool.Close()
 		for shard := range postgres.OutboxShards {
 			_, _ = e.Pool.Exec(context.Background(), `DELETE FROM watermill_offsets_`+postgres.OutboxTopic(shard)+
 				` WHERE consumer_group = $1`, group)
