@@ -103,15 +103,30 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 		return err
 	}
 	parking := postgres.NewOutboxParking(conn)
+	var heldWait time.Duration
 	for ctx.Err() == nil {
 		batch, err := s.read(ctx, conn, pos)
 		if err != nil {
 			return err
 		}
 		if len(batch) == 0 {
-			waitForWork(ctx, s.wake, s.r.cfg.PollInterval)
+			// Rows past the position that the read may not take yet wait
+			// for an older transaction, anywhere in the cluster, to end:
+			// look again soon (1 ms, doubling), not at the next poll, so
+			// the delay is the other transaction's, not the poll's.
+			held, err := s.heldBack(ctx, conn, pos)
+			if err != nil {
+				return err
+			}
+			wait := s.r.cfg.PollInterval
+			if held {
+				heldWait = min(max(2*heldWait, time.Millisecond), s.r.cfg.PollInterval)
+				wait = heldWait
+			}
+			waitForWork(ctx, s.wake, wait)
 			continue
 		}
+		heldWait = 0
 		if err := s.publish(ctx, parking, batch, b); err != nil {
 			return err
 		}
@@ -157,6 +172,18 @@ func (s *shardRelay) read(ctx context.Context, conn *pgxpool.Conn, pos row) ([]r
 		return nil, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
 	}
 	return batch, nil
+}
+
+// heldBack reports whether the shard has rows after pos that read did not
+// return: rows of transactions at or above the xmin.
+func (s *shardRelay) heldBack(ctx context.Context, conn *pgxpool.Conn, pos row) (bool, error) {
+	var held bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+s.table+` WHERE (transaction_id, "offset") > ($1::xid8, $2))`,
+		pos.tx, pos.offset).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
+	}
+	return held, nil
 }
 
 // key is the message's partition key: the user whose order it keeps.

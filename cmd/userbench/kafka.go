@@ -212,12 +212,21 @@ func (b *bench) highWaterMarks(ctx context.Context, topic string, n int64, every
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		total = 0
+		stale := false
 		for _, p := range parts {
 			off, err := c.GetOffset(topic, p, sarama.OffsetNewest)
 			if err != nil {
-				return first, last, total, err
+				// A fresh topic's leaders can move under a new client
+				// ("not the leader"): refresh and ask again, until timeout.
+				_ = c.RefreshMetadata(topic)
+				stale = true
+				break
 			}
 			total += off
+		}
+		if stale {
+			time.Sleep(every)
+			continue
 		}
 		now := time.Now()
 		if total > 0 && first.IsZero() {
