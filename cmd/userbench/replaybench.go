@@ -34,7 +34,15 @@ type replayResult struct {
 	Use          cpuUse
 	Profile      *cpuProfile // of the second replay's usersctl process, when it runs long enough
 	Err          error
+	// Republish is `usersctl republish --from 1 --tenant T` of the same
+	// events to a fresh topic, process start to exit.
+	Republish       time.Duration
+	RepublishOutput string
+	RepublishErr    error
 }
+
+// RepublishPerSecond is events/s.
+func (r replayResult) RepublishPerSecond() float64 { return perSecond(r.Events, r.Republish) }
 
 // RawPerSecond and ReplayPerSecond are events/s.
 func (r replayResult) RawPerSecond() float64    { return perSecond(r.Events, r.RawRead) }
@@ -171,7 +179,31 @@ func (b *bench) replay(ctx context.Context) (res replayResult) {
 	if m := bulkRateRe.FindStringSubmatch(out); m != nil {
 		res.BulkPerSec, _ = strconv.ParseFloat(m[1], 64)
 	}
+	res.Republish, res.RepublishOutput, res.RepublishErr = b.republish(ctx, t.ID)
 	return res
+}
+
+// republish times the real `usersctl republish` of the tenant's events to a
+// fresh topic.
+func (b *bench) republish(ctx context.Context, tenantID string) (time.Duration, string, error) {
+	topic, err := b.newTopic("republish")
+	if err != nil {
+		return 0, "", err
+	}
+	b.log("replay: usersctl republish --from 1 --tenant T")
+	cmd := exec.CommandContext(ctx, b.opts.usersctlBin, "republish", "--from", "1", "--tenant", tenantID, "--topic", topic,
+		"--brokers", strings.Join(b.brokers(), ","))
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+b.dbURL)
+	var buf strings.Builder
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	start := time.Now()
+	err = cmd.Run()
+	took := time.Since(start)
+	out := strings.TrimSpace(lastLines(buf.String(), 1))
+	if err != nil {
+		return took, out, fmt.Errorf("usersctl republish: %w: %s", err, out)
+	}
+	return took, out, nil
 }
 
 var bulkRateRe = regexp.MustCompile(`, ([0-9.]+) events/s`)

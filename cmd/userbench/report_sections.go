@@ -212,6 +212,25 @@ func (r report) replaySection(w *mdWriter) {
 	if rp.BulkPerSec > 0 {
 		w.row("usersctl replay, bulk phase only (its own report)", "", "", rate(rp.BulkPerSec), "")
 	}
+	rawAsync, rawSync := 0.0, 0.0
+	if r.Relay != nil {
+		for _, p := range r.Relay.Raw {
+			switch {
+			case strings.HasPrefix(p.Name, "raw AsyncProducer"):
+				rawAsync = p.PerSecond()
+			case strings.HasPrefix(p.Name, "raw SyncProducer, 1 goroutine"):
+				rawSync = p.PerSecond()
+			}
+		}
+	}
+	name := "**usersctl republish** --from 1 --tenant T (process start to exit)"
+	if rp.RepublishErr != nil {
+		name += " — error: `" + oneLine(rp.RepublishErr.Error()) + "`"
+	}
+	w.row(name, fmt.Sprint(rp.Events), fmt.Sprintf("%.1f", rp.Republish.Seconds()), rate(rp.RepublishPerSecond()), "")
 	w.line("")
-	w.line("usersctl said (first, then second run):\n\n```text\n%s\n%s\n```\n", rp.FirstOutput, rp.ReplayOutput)
+	w.line("Republish ÷ the raw producers of section 4 (same record shape, same run): ÷ batched AsyncProducer %s, "+
+		"÷ one SyncProducer %s.", ratio(rp.RepublishPerSecond(), rawAsync), ratio(rp.RepublishPerSecond(), rawSync))
+	w.line("")
+	w.line("usersctl said (first, then second run, then republish):\n\n```text\n%s\n%s\n%s\n```\n", rp.FirstOutput, rp.ReplayOutput, rp.RepublishOutput)
 }

@@ -80,7 +80,9 @@ func republishCmd(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer pool.Close()
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: list}, nil)
+	// The relay's publisher: every lane's messages in flight at once, in
+	// order per partition (kafka.OrderedPublisher).
+	pub, err := kafka.NewOrderedPublisher(kafka.OrderedPublisherConfig{Brokers: list}, nil)
 	if err != nil {
 		return fmt.Errorf("republish: %w", err)
 	}
