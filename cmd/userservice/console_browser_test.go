@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/userservice/userservice/ports/console"
 )
@@ -167,8 +168,19 @@ func TestConsoleInABrowser(t *testing.T) {
 	admin.wantText(t, "table.users", "No users")
 
 	// A reader sees no write buttons.
+	// Keyboard only: the reader signs in with the focused token field and
+	// Enter; the first Tab reaches the skip link, which moves to the content.
 	reader := b.session(t)
-	reader.signIn(t, tn.reader)
+	reader.nav(t, "/admin/sign-in")
+	reader.waitFor(t, `document.activeElement && document.activeElement.id === "token"`)
+	evaluate[bool](t, reader, `document.body.dataset.old = "1"; true`)
+	reader.do(t, chromedp.KeyEvent(tn.reader+kb.Enter))
+	reader.waitFor(t, `document.readyState === "complete" && !document.body.dataset.old`)
+	reader.wantText(t, "h1", "Users")
+	reader.do(t, chromedp.KeyEvent(kb.Tab))
+	reader.waitFor(t, `document.activeElement.classList.contains("skip")`)
+	reader.do(t, chromedp.KeyEvent(kb.Enter))
+	reader.waitFor(t, `location.hash === "#main" && document.activeElement.id === "main"`)
 	reader.wantText(t, ".role", "read-only")
 	reader.wantNone(t, `a[href="/admin/users/new"]`)
 	reader.go_(t, adaURL)
