@@ -11,7 +11,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"time"
@@ -136,7 +135,6 @@ func (c *console) routeTable() []struct {
 	Route
 	h http.Handler
 } {
-	static, _ := fs.Sub(assets, "assets/static") // the embedded folder exists: fs.Sub cannot fail here
 	type entry = struct {
 		Route
 		h http.Handler
@@ -145,7 +143,7 @@ func (c *console) routeTable() []struct {
 	read := func(p string, fn pageFunc) entry { return entry{Route{http.MethodGet, p, "read"}, c.read(fn)} }
 	write := func(p string, fn pageFunc) entry { return entry{Route{http.MethodPost, p, "write"}, c.write(fn)} }
 	return []entry{
-		public(http.MethodGet, "/admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static))),
+		public(http.MethodGet, "/admin/static/", staticFiles()),
 		public(http.MethodGet, "/admin/{$}", http.RedirectHandler("/admin/users", http.StatusSeeOther)),
 		public(http.MethodGet, "/admin/sign-in", http.HandlerFunc(c.signInPage)),
 		public(http.MethodPost, "/admin/sign-in", http.HandlerFunc(c.signIn)),

@@ -2,8 +2,10 @@ package console
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +188,45 @@ func TestUserLabel(t *testing.T) {
 	} {
 		if got := userLabel(c.u); got != c.want {
 			t.Errorf("userLabel(%v) = %q, want %q", c.u, got, c.want)
+		}
+	}
+}
+
+// TestTemplatesPutNothingInScriptContexts keeps true what the acceptance of
+// GO-2026-6599 and GO-2026-6600 (html/template's JavaScript context tracking,
+// scripts/vulncheck-accepted.txt) rests on: no template has an inline script,
+// an event handler attribute, a style attribute or a javascript: URL, so no
+// action is ever escaped in a JavaScript or CSS context.
+func TestTemplatesPutNothingInScriptContexts(t *testing.T) {
+	files, err := fs.Glob(assets, "assets/templates/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatal(files, err)
+	}
+	bad := regexp.MustCompile(`(?i)<script[^>]*>[^<]|\son[a-z]+\s*=|\sstyle\s*=|javascript:|<style`)
+	for _, f := range files {
+		b, _ := fs.ReadFile(assets, f)
+		if m := bad.Find(b); m != nil {
+			t.Errorf("%s has %q", f, m)
+		}
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	h := staticFiles()
+	for path, want := range map[string]int{
+		"/admin/static/console.css": 200, "/admin/static/console.js": 200, "/admin/static/": 404,
+		"/admin/static/../templates/layout.html": 404, "/admin/static/nope.js": 404,
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://c.test/", nil)
+		r.URL.Path = path
+		r.Header.Set("Range", "bytes=0-1,2-3")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("%s: %d, want %d", path, w.Code, want)
+		}
+		if want == 200 && (w.Body.Len() < 100 || !strings.Contains(w.Header().Get("Content-Type"), "text/")) {
+			t.Errorf("%s: %d bytes of %s", path, w.Body.Len(), w.Header().Get("Content-Type"))
 		}
 	}
 }
