@@ -14,10 +14,10 @@ type RowReader interface {
 	Next() (ImportRow, error)
 }
 
-// ImportFile is an uploaded file, readable more than once: an import reads it
-// twice (to index the rows' keys, then to queue them).
+// ImportFile is an uploaded file: its header is checked, its rows are read
+// once, as they arrive.
 type ImportFile interface {
-	// Rows starts a new pass over the rows.
+	// Rows returns the file's rows; it can be called once.
 	Rows() (RowReader, error)
 	Close() error
 }
@@ -46,22 +46,25 @@ type StartedImport struct {
 
 // StartImportHandler handles StartImport.
 type StartImportHandler struct {
-	format ImportFormat
-	jobs   ImportJobStore
-	queue  ImportQueue
-	newID  func() (string, error)
+	format  ImportFormat
+	jobs    ImportJobStore
+	staging ImportStaging
+	queue   ImportQueue
+	newID   func() (string, error)
 }
 
 // NewStartImportHandler returns the StartImport handler.
-func NewStartImportHandler(format ImportFormat, jobs ImportJobStore, queue ImportQueue, newID func() (string, error)) (StartImportHandler, error) {
-	if format == nil || jobs == nil || queue == nil || newID == nil {
+func NewStartImportHandler(format ImportFormat, jobs ImportJobStore, staging ImportStaging, queue ImportQueue,
+	newID func() (string, error)) (StartImportHandler, error) {
+	if format == nil || jobs == nil || staging == nil || queue == nil || newID == nil {
 		return StartImportHandler{}, errors.New("NewStartImportHandler: nil dependency")
 	}
-	return StartImportHandler{format: format, jobs: jobs, queue: queue, newID: newID}, nil
+	return StartImportHandler{format: format, jobs: jobs, staging: staging, queue: queue, newID: newID}, nil
 }
 
-// Handle reads the whole upload before creating the job, so an upload that
-// breaks off queues nothing; then it queues every row and seals the job.
+// Handle streams the upload into the staging area before creating the job,
+// so an upload that breaks off creates and queues nothing; then it creates
+// the job, queues every row, managers first, and seals the job.
 func (h StartImportHandler) Handle(ctx context.Context, cmd StartImport) (StartedImport, error) {
 	if cmd.TenantID == "" {
 		return StartedImport{}, ErrInvalidEnvelope
@@ -76,28 +79,47 @@ func (h StartImportHandler) Handle(ctx context.Context, cmd StartImport) (Starte
 		return StartedImport{}, fmt.Errorf("new job id: %w", err)
 	}
 	job := NewImportJob{ID: id, TenantID: cmd.TenantID, Source: SourceCSV, Actor: cmd.Actor}
+	defer h.drop(ctx, id)
+	rows, err := file.Rows()
+	if err != nil {
+		return StartedImport{}, err
+	}
+	total, unordered, err := h.staging.Stage(ctx, id, rows)
+	if err != nil {
+		return StartedImport{}, err
+	}
 	if err := h.jobs.CreateImportJob(ctx, job); err != nil {
 		return StartedImport{}, err
 	}
-	total, err := queueJob(ctx, h.jobs, h.queue, job, file.Rows)
-	return StartedImport{JobID: id, Total: total}, err
+	queued, err := queueJob(ctx, h.jobs, h.staging, h.queue, job, total, unordered)
+	return StartedImport{JobID: id, Total: queued}, err
+}
+
+// drop deletes the staged rows; one left behind by a failure here is only
+// space (a job's rows are never staged twice).
+func (h StartImportHandler) drop(ctx context.Context, jobID string) {
+	_ = h.staging.Drop(context.WithoutCancel(ctx), jobID)
 }
 
 // publishBatch is the number of rows queued per publish: one short
 // transaction each on the PostgreSQL queue.
 const publishBatch = 500
 
-// queueJob queues every row of a job and seals it. A failure part way marks
-// the job failed (the rows already queued are still imported, and counted).
-func queueJob(ctx context.Context, jobs ImportJobStore, queue ImportQueue, job NewImportJob,
-	open func() (RowReader, error)) (int, error) {
-	total, err := queueRows(ctx, queue, job, open)
+// queueJob refuses the rows on loops of managers, queues every staged row
+// of a job (managers first) and seals it. A failure part way marks the job
+// failed (the rows already queued are still imported, and counted).
+func queueJob(ctx context.Context, jobs ImportJobStore, staging ImportStaging, queue ImportQueue, job NewImportJob,
+	total int, unordered map[int]int) (int, error) {
+	queued, err := queueStaged(ctx, staging, queue, job, unordered)
+	if err == nil && queued != total {
+		err = fmt.Errorf("queued %d of %d staged rows", queued, total)
+	}
 	if err != nil {
-		reason := "queueing the rows failed after " + fmt.Sprint(total) + " rows"
+		reason := "queueing the rows failed after " + fmt.Sprint(queued) + " rows"
 		if ferr := jobs.FailImportJob(context.WithoutCancel(ctx), job.ID, reason, job.Source == SourceHRIS); ferr != nil {
 			err = errors.Join(err, fmt.Errorf("mark job failed: %w", ferr))
 		}
-		return total, err
+		return queued, err
 	}
 	if err := jobs.SealImportJob(ctx, job.ID, total); err != nil {
 		return total, fmt.Errorf("seal import job: %w", err)
@@ -105,55 +127,23 @@ func queueJob(ctx context.Context, jobs ImportJobStore, queue ImportQueue, job N
 	return total, nil
 }
 
-// queueRows makes two passes: the first indexes the rows' keys, so the second
-// can mark duplicates and tell each row where its manager's row is.
-func queueRows(ctx context.Context, queue ImportQueue, job NewImportJob, open func() (RowReader, error)) (int, error) {
-	idx := newRowIndex()
-	if err := eachRow(open, func(r ImportRow) error { idx.add(r); return nil }); err != nil {
-		return 0, err
+func queueStaged(ctx context.Context, staging ImportStaging, queue ImportQueue, job NewImportJob, unordered map[int]int) (int, error) {
+	if loops := managerLoops(unordered); len(loops) > 0 {
+		if err := staging.Reject(ctx, job.ID, loops); err != nil {
+			return 0, err
+		}
 	}
-	batch := make([]ImportUserRow, 0, publishBatch)
 	queued := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	err := staging.Each(ctx, job.ID, publishBatch, func(rows []ImportRow) error {
+		batch := make([]ImportUserRow, len(rows))
+		for i, r := range rows {
+			batch[i] = ImportUserRow{JobID: job.ID, TenantID: job.TenantID, Source: job.Source, ImportRow: r}
 		}
 		if err := queue.Enqueue(ctx, batch); err != nil {
 			return fmt.Errorf("queue import rows: %w", err)
 		}
-		queued += len(batch)
-		batch = batch[:0]
-		return nil
-	}
-	err := eachRow(open, func(r ImportRow) error {
-		idx.annotate(&r)
-		batch = append(batch, ImportUserRow{JobID: job.ID, TenantID: job.TenantID, Source: job.Source, ImportRow: r})
-		if len(batch) == publishBatch {
-			return flush()
-		}
+		queued += len(rows)
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
 	return queued, err
-}
-
-func eachRow(open func() (RowReader, error), f func(ImportRow) error) error {
-	rows, err := open()
-	if err != nil {
-		return err
-	}
-	for {
-		r, err := rows.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := f(r); err != nil {
-			return err
-		}
-	}
 }

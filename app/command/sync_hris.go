@@ -35,20 +35,21 @@ type ExternalIDLister interface {
 
 // SyncHRISHandler handles SyncHRIS.
 type SyncHRISHandler struct {
-	source EmployeeSource
-	users  ExternalIDLister
-	jobs   ImportJobStore
-	queue  ImportQueue
-	newID  func() (string, error)
+	source  EmployeeSource
+	users   ExternalIDLister
+	jobs    ImportJobStore
+	staging ImportStaging
+	queue   ImportQueue
+	newID   func() (string, error)
 }
 
 // NewSyncHRISHandler returns the handler.
-func NewSyncHRISHandler(source EmployeeSource, users ExternalIDLister, jobs ImportJobStore, queue ImportQueue,
+func NewSyncHRISHandler(source EmployeeSource, users ExternalIDLister, jobs ImportJobStore, staging ImportStaging, queue ImportQueue,
 	newID func() (string, error)) (SyncHRISHandler, error) {
-	if source == nil || users == nil || jobs == nil || queue == nil || newID == nil {
+	if source == nil || users == nil || jobs == nil || staging == nil || queue == nil || newID == nil {
 		return SyncHRISHandler{}, errors.New("NewSyncHRISHandler: nil dependency")
 	}
-	return SyncHRISHandler{source: source, users: users, jobs: jobs, queue: queue, newID: newID}, nil
+	return SyncHRISHandler{source: source, users: users, jobs: jobs, staging: staging, queue: queue, newID: newID}, nil
 }
 
 // Handle creates the job, reads the whole HRIS (a failure fails the job and
@@ -77,7 +78,13 @@ func (h SyncHRISHandler) Handle(ctx context.Context, cmd SyncHRIS) (StartedImpor
 		}
 		return StartedImport{JobID: id}, fmt.Errorf("%w: %w", ErrSyncFailed, err)
 	}
-	total, err := queueJob(ctx, h.jobs, h.queue, job, func() (RowReader, error) { return &sliceRows{rows: rows}, nil })
+	defer func() { _ = h.staging.Drop(context.WithoutCancel(ctx), id) }()
+	total, unordered, err := h.staging.Stage(ctx, id, &sliceRows{rows: rows})
+	if err == nil {
+		total, err = queueJob(ctx, h.jobs, h.staging, h.queue, job, total, unordered)
+	} else if ferr := h.jobs.FailImportJob(context.WithoutCancel(ctx), id, "staging the rows failed", true); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("mark job failed: %w", ferr))
+	}
 	return StartedImport{JobID: id, Total: total}, err
 }
 

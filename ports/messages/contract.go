@@ -17,13 +17,15 @@
 // id is a UUIDv5 of job id and row: deterministic, so a row queued twice is
 // recognisably the same message.
 //
-// Version 2 is a chunk: consecutive rows of one job, applied in one
-// transaction. Payload: {"v":2, "job_id", "tenant_id", "source", "rows":[
+// Version 2 is a chunk: rows of one job (in queue order: managers before
+// their reports), applied in one transaction. Payload: {"v":2, "job_id", "tenant_id", "source", "rows":[
 // {"row", "kind", "fields", "manager_row", "source_modified_at", "rejection",
 // "deferrals"}, ...]}; metadata as for a row, with row = the first row's
 // number; the message id is a UUIDv5 of job id, "chunk" and the first row.
-// A row that must wait (its manager's row) or be retried leaves its chunk and
-// is queued again as a version 1 message of its own.
+// Rows that must wait for their managers' rows are queued again together,
+// as a chunk (id: UUIDv5 of job id, "waiting", first row and deferrals); a
+// row of a chunk that failed is queued again as a version 1 message of its
+// own, to be retried (then parked) alone.
 package messages
 
 import (
@@ -138,6 +140,21 @@ func encodeChunk(rows []command.ImportUserRow) (*message.Message, error) {
 	}
 	id := uuid.NewSHA1(messageNamespace, []byte(first.JobID+":chunk:"+strconv.Itoa(first.Row))).String()
 	return newImportMessage(id, payload, first), nil
+}
+
+// encodeWaitingRows makes the message of rows queued again to wait for
+// their managers' rows: a chunk (a lone row as a row message), with an id of
+// its own (the rows' first wait and their next differ).
+func encodeWaitingRows(rows []command.ImportUserRow) (*message.Message, error) {
+	if len(rows) == 1 {
+		return encodeRow(rows[0])
+	}
+	m, err := encodeChunk(rows)
+	if err != nil {
+		return nil, err
+	}
+	m.UUID = uuid.NewSHA1(messageNamespace, []byte(fmt.Sprintf("%s:waiting:%d:%d", rows[0].JobID, rows[0].Row, rows[0].Deferrals))).String()
+	return m, nil
 }
 
 func newImportMessage(id string, payload []byte, r command.ImportUserRow) *message.Message {

@@ -83,7 +83,7 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	if o.chunks != nil {
 		chunks = o.chunks(chunks)
 	}
-	c.StartImport, err = command.NewStartImportHandler(format, h.store, q, newID)
+	c.StartImport, err = command.NewStartImportHandler(format, h.store, postgres.NewImportStaging(pool), q, newID)
 	must(t, err)
 	c.ImportUserRows, err = command.NewImportUserRowsHandler(chunks, newUserID,
 		command.ImportUserRowConfig{DeferralDelay: 50 * time.Millisecond, MaxDeferralDelay: 500 * time.Millisecond})
@@ -97,7 +97,7 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	c.FailStaleImports, err = command.NewFailStaleImportsHandler(h.store)
 	must(t, err)
 	if o.source != nil {
-		c.SyncHRIS, err = command.NewSyncHRISHandler(o.source, postgres.NewImportUsers(pool), h.store, q, newID)
+		c.SyncHRIS, err = command.NewSyncHRISHandler(o.source, postgres.NewImportUsers(pool), h.store, postgres.NewImportStaging(pool), q, newID)
 		must(t, err)
 	}
 	qs := &h.app.Queries

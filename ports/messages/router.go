@@ -225,29 +225,50 @@ func undelayed(rows []command.ImportUserRow) []command.DeferredRow {
 	return out
 }
 
-// requeueRows queues rows again as row messages, in one publish, each due
-// after its delay; deferred counts a wait for the manager.
+// requeueRows queues rows again, in one publish. Rows that wait for their
+// manager's row (deferred) go back together, as chunks of up to ChunkRows,
+// due after the longest of their delays: they are applied set-wise again,
+// never one by one. Rows of a failed chunk go back as row messages, each
+// retried (then parked) on its own.
 func (r *ImportRouter) requeueRows(orig *message.Message, rows []command.DeferredRow, deferred bool) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	msgs := make([]*message.Message, len(rows))
-	for i, d := range rows {
-		if deferred {
-			d.Row.Deferrals++
-		}
-		m, err := encodeRow(d.Row)
-		if err != nil {
-			return err
-		}
-		if d.Delay > 0 {
-			m.Metadata.Set(delayedUntilKey, time.Now().Add(d.Delay).UTC().Format(time.RFC3339Nano))
+	var msgs []*message.Message
+	add := func(m *message.Message, delay time.Duration) {
+		if delay > 0 {
+			m.Metadata.Set(delayedUntilKey, time.Now().Add(delay).UTC().Format(time.RFC3339Nano))
 		}
 		m.SetContext(orig.Context())
-		msgs[i] = m
+		msgs = append(msgs, m)
+	}
+	if deferred {
+		for len(rows) > 0 {
+			n := min(len(rows), ChunkRows)
+			group := make([]command.ImportUserRow, n)
+			var delay time.Duration
+			for i, d := range rows[:n] {
+				d.Row.Deferrals++
+				group[i], delay = d.Row, max(delay, d.Delay)
+			}
+			m, err := encodeWaitingRows(group)
+			if err != nil {
+				return err
+			}
+			add(m, delay)
+			rows = rows[n:]
+		}
+	} else {
+		for _, d := range rows {
+			m, err := encodeRow(d.Row)
+			if err != nil {
+				return err
+			}
+			add(m, d.Delay)
+		}
 	}
 	if err := r.cfg.Requeue.Publish(r.cfg.RequeueTopic, msgs...); err != nil {
-		return fmt.Errorf("requeue %d import rows: %w", len(msgs), err)
+		return fmt.Errorf("requeue %d import rows: %w", len(rows), err)
 	}
 	return nil
 }

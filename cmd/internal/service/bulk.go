@@ -46,6 +46,7 @@ type Options struct {
 // user commands are already decorated.
 func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *app.Application) {
 	imports, users, notes := postgres.NewImports(pool), postgres.NewImportUsers(pool), postgres.NewNotifications(pool)
+	staging := postgres.NewImportStaging(pool)
 	chunks := build(b, "NewImportChunks", func() (*postgres.ImportChunks, error) {
 		return postgres.NewImportChunks(pool, logging.NewWatermill(log.Named("imports")))
 	})
@@ -67,7 +68,7 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 	})
 	c, q := &a.Commands, &a.Queries
 	c.StartImport = build(b, "NewStartImportHandler", func() (command.StartImportHandler, error) {
-		return command.NewStartImportHandler(format, imports, queue, newStringID)
+		return command.NewStartImportHandler(format, imports, staging, queue, newStringID)
 	})
 	c.ImportUserRows = build(b, "NewImportUserRowsHandler", func() (command.ImportUserRowsHandler, error) {
 		return command.NewImportUserRowsHandler(chunks, newUserID, command.ImportUserRowConfig{})
@@ -93,7 +94,7 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 			if err != nil {
 				return command.SyncHRISHandler{}, err
 			}
-			return command.NewSyncHRISHandler(client, users, imports, queue, newStringID)
+			return command.NewSyncHRISHandler(client, users, imports, staging, queue, newStringID)
 		})
 	}
 	c.DeliverNotification = build(b, "NewDeliverNotificationHandler", func() (command.DeliverNotificationHandler, error) {

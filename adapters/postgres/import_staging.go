@@ -1,0 +1,207 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/userservice/userservice/app/command"
+)
+
+// ImportStaging is the command.ImportStaging of uploads: the rows are
+// COPYed into import_staging (migration 00012) as they are read, and
+// everything that needs the whole file is done there, set-wise, so the
+// process's memory does not grow with the file.
+type ImportStaging struct{ pool *pgxpool.Pool }
+
+// NewImportStaging returns the staging store on pool.
+func NewImportStaging(pool *pgxpool.Pool) *ImportStaging { return &ImportStaging{pool: pool} }
+
+var stagingColumns = []string{"job_id", "row_no", "ext_key", "email_key", "manager_key", "eligible", "row_data"}
+
+// Stage implements command.ImportStaging.
+func (s *ImportStaging) Stage(ctx context.Context, jobID string, rows command.RowReader) (int, map[int]int, error) {
+	job, err := uuid.Parse(jobID)
+	if err != nil {
+		return 0, nil, fmt.Errorf("stage import rows: job id: %w", err)
+	}
+	n, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, &stagingSource{job: job, rows: rows})
+	if err != nil {
+		return 0, nil, fmt.Errorf("stage import rows: %w", err)
+	}
+	// Statistics of what was just copied in (on its own, so the lock it
+	// takes is not held through the checks): without them the planner
+	// takes the table for empty and joins the rows with nested loops,
+	// quadratic in the file.
+	if _, err := s.pool.Exec(ctx, `ANALYZE import_staging`); err != nil {
+		return 0, nil, fmt.Errorf("stage import rows: %w", err)
+	}
+	var unordered map[int]int
+	err = inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(duplicateSQL("ext_key", "external_id"), jobID, command.DuplicateCode, command.DuplicateExternalIDMessage)
+		b.Queue(duplicateSQL("email_key", "email"), jobID, command.DuplicateCode, command.DuplicateEmailAddressMessage)
+		b.Queue(managerRowsSQL, jobID)
+		b.Queue(levelsSQL, jobID)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		rs, err := tx.Query(ctx, `UPDATE import_staging SET level = 2147483647 WHERE job_id = $1
+			AND manager_row IS NOT NULL AND manager_row <> row_no AND level = 0 RETURNING row_no, manager_row`, jobID)
+		if err != nil {
+			return err
+		}
+		unordered = map[int]int{}
+		var row, manager int
+		_, err = pgx.ForEachRow(rs, []any{&row, &manager}, func() error { unordered[row] = manager; return nil })
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("check staged import rows: %w", err)
+	}
+	return int(n), unordered, nil
+}
+
+// duplicateSQL rejects the rows whose key an earlier row has. The first row
+// of a key counts among every row that takes part (a row that is itself a
+// duplicate by its other key included); a row rejected already keeps its
+// rejection (the external id is checked first).
+func duplicateSQL(key, field string) string {
+	return `
+UPDATE import_staging s SET rejection = jsonb_build_array(jsonb_build_object('row', s.row_no, 'field', '` + field + `',
+    'code', $2::text, 'message', format($3::text, f.first)))
+FROM (SELECT row_no, min(row_no) OVER (PARTITION BY ` + key + `) AS first
+      FROM import_staging WHERE job_id = $1 AND eligible AND ` + key + ` <> '') f
+WHERE s.job_id = $1 AND s.row_no = f.row_no AND f.first <> f.row_no AND s.rejection IS NULL`
+}
+
+// managerRowsSQL points each row at the first row with its manager's
+// external id.
+const managerRowsSQL = `
+UPDATE import_staging s SET manager_row = m.first
+FROM (SELECT ext_key, min(row_no) AS first FROM import_staging
+      WHERE job_id = $1 AND eligible AND ext_key <> '' GROUP BY ext_key) m
+WHERE s.job_id = $1 AND s.eligible AND s.manager_key <> '' AND m.ext_key = s.manager_key`
+
+// levelsSQL gives every row reachable from a row without a manager row its
+// depth below it (rows without one stay at 0): queued by level, a
+// manager's row always comes before its reports'. Each row is visited once.
+const levelsSQL = `
+WITH RECURSIVE lvl (row_no, level) AS (
+    SELECT s.row_no, 1 FROM import_staging s JOIN import_staging m ON m.job_id = s.job_id AND m.row_no = s.manager_row
+    WHERE s.job_id = $1 AND s.manager_row <> s.row_no AND (m.manager_row IS NULL OR m.manager_row = m.row_no)
+    UNION ALL
+    SELECT s.row_no, l.level + 1 FROM lvl l
+    JOIN import_staging s ON s.job_id = $1 AND s.manager_row = l.row_no AND s.row_no <> l.row_no
+)
+UPDATE import_staging s SET level = lvl.level FROM lvl WHERE s.job_id = $1 AND s.row_no = lvl.row_no`
+
+// Reject implements command.ImportStaging.
+func (s *ImportStaging) Reject(ctx context.Context, jobID string, rejections map[int]command.Failure) error {
+	var (
+		rows                    []int
+		fields, codes, messages []string
+	)
+	for n, f := range rejections {
+		rows, fields, codes, messages = append(rows, n), append(fields, f.Field), append(codes, f.Code), append(messages, command.CapText(f.Message))
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE import_staging s SET rejection = jsonb_build_array(jsonb_build_object('row', r.row_no,
+		'field', r.field, 'code', r.code, 'message', r.message))
+		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) AS r (row_no, field, code, message)
+		WHERE s.job_id = $1 AND s.row_no = r.row_no AND s.rejection IS NULL`, jobID, rows, fields, codes, messages)
+	if err != nil {
+		return fmt.Errorf("reject staged import rows: %w", err)
+	}
+	return nil
+}
+
+// Each implements command.ImportStaging: a keyset read in queue order.
+func (s *ImportStaging) Each(ctx context.Context, jobID string, batch int, f func([]command.ImportRow) error) error {
+	level, after := -1, 0
+	for {
+		rs, err := s.pool.Query(ctx, `SELECT row_no, level, row_data, rejection, CASE WHEN rejection IS NULL THEN manager_row END
+			FROM import_staging WHERE job_id = $1 AND (level, row_no) > ($2, $3) ORDER BY level, row_no LIMIT $4`,
+			jobID, level, after, batch)
+		if err != nil {
+			return fmt.Errorf("read staged import rows: %w", err)
+		}
+		var (
+			out       []command.ImportRow
+			n, l      int
+			data, rej []byte
+			manager   *int
+		)
+		_, err = pgx.ForEachRow(rs, []any{&n, &l, &data, &rej, &manager}, func() error {
+			var r command.ImportRow
+			if err := json.Unmarshal(data, &r); err != nil {
+				return err
+			}
+			if rej != nil {
+				r.Rejection = nil
+				if err := json.Unmarshal(rej, &r.Rejection); err != nil {
+					return err
+				}
+			}
+			if manager != nil {
+				r.ManagerRow = *manager
+			}
+			out = append(out, r)
+			level, after = l, n
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read staged import rows: %w", err)
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		if err := f(out); err != nil {
+			return err
+		}
+	}
+}
+
+// Drop implements command.ImportStaging.
+func (s *ImportStaging) Drop(ctx context.Context, jobID string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM import_staging WHERE job_id = $1`, jobID); err != nil {
+		return fmt.Errorf("drop staged import rows: %w", err)
+	}
+	return nil
+}
+
+// stagingSource feeds COPY from a row reader, one row at a time.
+type stagingSource struct {
+	job  [16]byte
+	rows command.RowReader
+	vals []any
+	err  error
+}
+
+func (s *stagingSource) Next() bool {
+	r, err := s.rows.Next()
+	if errors.Is(err, io.EOF) {
+		return false
+	}
+	if err != nil {
+		s.err = err
+		return false
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		s.err = fmt.Errorf("encode import row %d: %w", r.Row, err)
+		return false
+	}
+	ext, email, manager, eligible := command.StagingKeys(r)
+	s.vals = []any{s.job, r.Row, ext, email, manager, eligible, json.RawMessage(data)}
+	return true
+}
+
+func (s *stagingSource) Values() ([]any, error) { return s.vals, nil }
+
+func (s *stagingSource) Err() error { return s.err }
