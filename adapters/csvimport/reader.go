@@ -39,7 +39,12 @@ type Reader struct {
 // cannot be imported is command.ErrInvalidImportFile.
 func NewReader(r io.Reader, mapping map[string]string) (*Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	if head, _ := br.Peek(len(bom)); bytes.Equal(head, bom) {
+	head, err := br.Peek(len(bom))
+	if err != nil && !errors.Is(err, io.EOF) {
+		// The upload itself failed (cut off, too large, over a budget).
+		return nil, fmt.Errorf("read the header: %w", err)
+	}
+	if bytes.Equal(head, bom) {
 		_, _ = br.Discard(len(bom))
 	}
 	c := csv.NewReader(br)
@@ -49,8 +54,13 @@ func NewReader(r io.Reader, mapping map[string]string) (*Reader, error) {
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: the file is empty", command.ErrInvalidImportFile)
 	}
-	if err != nil {
+	var perr *csv.ParseError
+	if errors.As(err, &perr) {
 		return nil, fmt.Errorf("%w: the header cannot be read: %v", command.ErrInvalidImportFile, err)
+	}
+	if err != nil {
+		// The upload itself failed (cut off, too large, over a budget).
+		return nil, fmt.Errorf("read the header: %w", err)
 	}
 	columns, err := resolveHeader(header, mapping)
 	if err != nil {

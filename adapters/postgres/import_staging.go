@@ -31,9 +31,9 @@ func (s *ImportStaging) Stage(ctx context.Context, jobID string, rows command.Ro
 	if err != nil {
 		return 0, nil, fmt.Errorf("stage import rows: job id: %w", err)
 	}
-	n, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, &stagingSource{job: job, rows: rows})
+	n, err := s.copyRows(ctx, job, rows)
 	if err != nil {
-		return 0, nil, fmt.Errorf("stage import rows: %w", err)
+		return 0, nil, err
 	}
 	// Statistics of what was just copied in (on its own, so the lock it
 	// takes is not held through the checks): without them the planner
@@ -65,7 +65,48 @@ func (s *ImportStaging) Stage(ctx context.Context, jobID string, rows command.Ro
 	if err != nil {
 		return 0, nil, fmt.Errorf("check staged import rows: %w", err)
 	}
-	return int(n), unordered, nil
+	return n, unordered, nil
+}
+
+// stagingBatch is how many rows are read before they are copied in: the
+// upload is read between copies, so a slow client holds no connection of
+// the pool while it sends, and the process holds one batch of rows.
+const stagingBatch = 2000
+
+// copyRows copies the rows in, batch by batch. A failure of the reader
+// (the client's body: too large, cut off, over a budget) is returned as
+// it is, for the port to answer.
+func (s *ImportStaging) copyRows(ctx context.Context, job [16]byte, rows command.RowReader) (int, error) {
+	total := 0
+	batch := make([][]any, 0, stagingBatch)
+	for done := false; !done; {
+		batch = batch[:0]
+		for len(batch) < stagingBatch {
+			r, err := rows.Next()
+			if errors.Is(err, io.EOF) {
+				done = true
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+			data, err := json.Marshal(r)
+			if err != nil {
+				return 0, fmt.Errorf("encode import row %d: %w", r.Row, err)
+			}
+			ext, email, manager, eligible := command.StagingKeys(r)
+			batch = append(batch, []any{job, r.Row, ext, email, manager, eligible, json.RawMessage(data)})
+		}
+		if len(batch) == 0 {
+			break
+		}
+		n, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, pgx.CopyFromRows(batch))
+		if err != nil {
+			return 0, fmt.Errorf("stage import rows: %w", err)
+		}
+		total += int(n)
+	}
+	return total, nil
 }
 
 // duplicateSQL rejects the rows whose key an earlier row has. The first row
@@ -174,34 +215,3 @@ func (s *ImportStaging) Drop(ctx context.Context, jobID string) error {
 	}
 	return nil
 }
-
-// stagingSource feeds COPY from a row reader, one row at a time.
-type stagingSource struct {
-	job  [16]byte
-	rows command.RowReader
-	vals []any
-	err  error
-}
-
-func (s *stagingSource) Next() bool {
-	r, err := s.rows.Next()
-	if errors.Is(err, io.EOF) {
-		return false
-	}
-	if err != nil {
-		s.err = err
-		return false
-	}
-	data, err := json.Marshal(r)
-	if err != nil {
-		s.err = fmt.Errorf("encode import row %d: %w", r.Row, err)
-		return false
-	}
-	ext, email, manager, eligible := command.StagingKeys(r)
-	s.vals = []any{s.job, r.Row, ext, email, manager, eligible, json.RawMessage(data)}
-	return true
-}
-
-func (s *stagingSource) Values() ([]any, error) { return s.vals, nil }
-
-func (s *stagingSource) Err() error { return s.err }
