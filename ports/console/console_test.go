@@ -230,3 +230,59 @@ func TestStaticFiles(t *testing.T) {
 		}
 	}
 }
+
+// fakeAPI answers the console's calls from a path -> JSON table; the
+// console depends only on an http.Handler, so its pages render without a
+// database here (the browser test runs them on the real service).
+func fakeAPI(answers map[string]string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := answers[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body))
+	})
+}
+
+// signedIn signs in through h and returns the session cookie.
+func signedIn(t *testing.T, h http.Handler) *http.Cookie {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "http://c.test/admin/sign-in", strings.NewReader("token=x"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		if c.Name == sessionCookie {
+			return c
+		}
+	}
+	t.Fatalf("sign-in: %d %s", w.Code, w.Body.String())
+	return nil
+}
+
+func TestImportPageShowsParkedRows(t *testing.T) {
+	h, err := NewHandler(Config{API: fakeAPI(map[string]string{
+		"/v1/me":     `{"tenant_id":"t","token_id":"i","role":"admin","permissions":["users:read","users:write","imports:write"]}`,
+		"/v1/tenant": `{"name":"Acme","seat_limit":10,"seats_used":3}`,
+		"/v1/imports/j1": `{"id":"j1","status":"completed_with_errors","total":3,"processed":3,"created":2,"parked":1,` +
+			`"created_at":"2026-12-07T01:00:00Z"}`,
+		"/v1/imports/j1/failures": `{"failures":[]}`,
+		"/v1/imports/j1/parked":   `{"parked":[{"row":7,"error":"<b>db down</b>","parked_at":"2026-12-07T01:00:05Z","requeued_at":null}]}`,
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := signedIn(t, h)
+	r := httptest.NewRequest(http.MethodGet, "http://c.test/admin/imports/j1", nil)
+	r.AddCookie(cookie)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	body := w.Body.String()
+	for _, want := range []string{"Parked rows", "<td>7</td>", "&lt;b&gt;db down&lt;/b&gt;", "Retry parked rows", "seats <strong>3 / 10</strong>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("import page (%d) lacks %q", w.Code, want)
+		}
+	}
+}

@@ -24,9 +24,11 @@ type field struct {
 var userFields = []field{
 	{Key: "email", Label: "E-mail", Input: "email", Required: true, Create: true},
 	{Key: "username", Label: "Username", Input: "text", Hint: "Unique in the tenant; the e-mail address when not set"},
-	{Key: "given_name", Label: "Given name", Input: "text", Required: true, Create: true},
+	// Names are not marked required: whether they are is the API's rule
+	// (optional since the richer profile); its message shows next to the field.
+	{Key: "given_name", Label: "Given name", Input: "text", Create: true},
 	{Key: "middle_name", Label: "Middle name", Input: "text"},
-	{Key: "family_name", Label: "Family name", Input: "text", Required: true, Create: true},
+	{Key: "family_name", Label: "Family name", Input: "text", Create: true},
 	{Key: "honorific_prefix", Label: "Honorific prefix", Input: "text"},
 	{Key: "honorific_suffix", Label: "Honorific suffix", Input: "text"},
 	{Key: "formatted_name", Label: "Formatted name", Input: "text"},

@@ -113,7 +113,15 @@ type jobPage struct {
 	Job      importJob
 	Failures []failure
 	More     bool
-	Parked   int
+	Parked   []parkedRow
+}
+
+// parkedRow is one entry of GET /v1/imports/{id}/parked.
+type parkedRow struct {
+	Row        int        `json:"row"`
+	Error      string     `json:"error"`
+	ParkedAt   time.Time  `json:"parked_at"`
+	RequeuedAt *time.Time `json:"requeued_at"`
 }
 
 type failure struct {
@@ -147,6 +155,21 @@ func (c *console) showImport(w http.ResponseWriter, r *http.Request, s session) 
 		return
 	}
 	page.Failures, page.More = fp.Failures, fp.NextCursor != ""
+	if j.Parked > 0 {
+		res, err = c.api.jsonCall(r, s, http.MethodGet, "/v1/imports/"+url.PathEscape(id)+"/parked?limit=200", nil, nil)
+		if err != nil || !res.ok() {
+			c.fail(w, r, s, res, err)
+			return
+		}
+		var pl struct {
+			Parked []parkedRow `json:"parked"`
+		}
+		if err := res.decode(&pl); err != nil {
+			c.fail(w, r, s, res, err)
+			return
+		}
+		page.Parked = pl.Parked
+	}
 	v := view{Title: "Import " + j.ID, Nav: "imports", Data: page}
 	if n := r.URL.Query().Get("requeued"); n != "" {
 		v.Notice = n + " parked row(s) queued again."
