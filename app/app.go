@@ -50,6 +50,8 @@ type Queries struct {
 	// GetTenant and ListTokens show a tenant its seats and its tokens.
 	GetTenant  query.GetTenantHandler
 	ListTokens query.ListTokensHandler
+	// GetNotificationSettings shows where import notices go (no secret).
+	GetNotificationSettings query.GetNotificationSettingsHandler
 
 	GetImport            query.GetImportHandler
 	ListImportFailures   query.ListImportFailuresHandler

@@ -134,6 +134,21 @@ func TestConsoleInABrowser(t *testing.T) {
 	admin.wantText(t, "[data-seats]", "4 / 4")
 	admin.nav(t, "/admin/users")
 	admin.shot(t, "users")
+	// Notice settings: a bad address shows the API's message; saved ones are
+	// read back (the secret only as "set").
+	admin.nav(t, "/admin/settings")
+	admin.fill(t, map[string]string{"emails": "ops@example.com, not-an-address"})
+	admin.submit(t, `form[action="/admin/settings/notifications"] button`)
+	admin.wantText(t, ".alert.error", "e-mail")
+	admin.fill(t, map[string]string{"emails": "ops@example.com, it@example.com", "webhook_url": "https://hooks.example.com/u",
+		"webhook_secret": "s3cret-s3cret-s3cret"})
+	admin.submit(t, `form[action="/admin/settings/notifications"] button`)
+	admin.wantText(t, ".alert.notice", "saved")
+	if got := evaluate[string](t, admin, `document.getElementById("emails").value + " " + document.getElementById("webhook_url").value`); got != "ops@example.com, it@example.com https://hooks.example.com/u" {
+		t.Fatalf("settings read back as %q", got)
+	}
+	admin.wantText(t, "#secret-hint", "secret is set")
+
 	// Tokens: one created is shown once, listed without its secret, revoked.
 	admin.nav(t, "/admin/settings")
 	admin.do(t, chromedp.SetValue(chromedp.CSS("#role"), "reader"))

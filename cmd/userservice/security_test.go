@@ -90,6 +90,8 @@ var apiRouteCases = map[string]routeCase{
 	"GET /v1/imports/{id}/parked":   {allowed: importers, ok: 200, build: jobRoute("GET", "/parked")},
 	"POST /v1/imports/{id}/retry":   {allowed: importers, ok: 202, build: jobRoute("POST", "/retry")},
 
+	"GET /v1/notification-settings": {allowed: admins, ok: 200, build: fixed("GET", "/v1/notification-settings"),
+		crossTenant: settingsReadAreMine},
 	"PUT /v1/notification-settings": {allowed: admins, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "PUT", path: "/v1/notification-settings", body: map[string]any{
 			"emails": []string{f.unique("ops") + "@example.com"}, "webhook_url": tn.webhook, "webhook_secret": "0123456789abcdef"}}
@@ -283,6 +285,16 @@ func importJobIsMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 func settingsAreMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 	f.s.call("PUT", "/v1/notification-settings", mine.token[admin], map[string]any{"emails": []string{theirs.email},
 		"webhook_url": "http://127.0.0.1:9/mine-other", "webhook_secret": "fedcba9876543210"}).want(t, 204, "")
+}
+
+// settingsReadAreMine: theirs has settings of its own (the fixture stores
+// them); mine reads only mine.
+func settingsReadAreMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	f.s.call("PUT", "/v1/notification-settings", mine.token[admin], map[string]any{"emails": []string{"mine@example.com"}}).want(t, 204, "")
+	got := f.s.call("GET", "/v1/notification-settings", mine.token[admin], nil).want(t, 200, "")
+	if strings.Contains(got.raw, "theirs") || !strings.Contains(got.raw, "mine@") {
+		t.Fatalf("GET /v1/notification-settings: %s", got.raw)
+	}
 }
 
 // meIsMine: /v1/me names the caller's own tenant, never theirs.

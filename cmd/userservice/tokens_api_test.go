@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestTenantSeatsAndTokensOverHTTP: GET /v1/tenant counts seats as users come
 // and go; POST /v1/tokens shows the secret once, the list never does, and a
@@ -55,4 +58,23 @@ func TestTenantSeatsAndTokensOverHTTP(t *testing.T) {
 	if !found || len(list.body["tokens"].([]any)) != 4 { // newTenant's admin, reader and importer, and the new one; no refused one
 		t.Fatalf("tokens listed: %s", list.raw)
 	}
+}
+
+// TestNotificationSettingsReadBack: GET shows what PUT stored, never the
+// secret; a tenant without settings gets none.
+func TestNotificationSettingsReadBack(t *testing.T) {
+	s := startService(t, "api")
+	tn := newTenant(t, 1)
+	empty := s.call("GET", "/v1/notification-settings", tn.admin, nil).want(t, 200, "")
+	if empty.raw != `{"emails":[],"webhook_url":null,"webhook_secret_set":false,"updated_at":null}`+"\n" {
+		t.Fatalf("no settings: %q", empty.raw)
+	}
+	s.call("PUT", "/v1/notification-settings", tn.admin, map[string]any{"emails": []string{"Ops@Example.com"},
+		"webhook_url": "https://hooks.example.com/x", "webhook_secret": "0123456789abcdef-secret"}).want(t, 204, "")
+	got := s.call("GET", "/v1/notification-settings", tn.admin, nil).want(t, 200, "")
+	if strings.Contains(got.raw, "0123456789abcdef") || got.str("webhook_url") != "https://hooks.example.com/x" ||
+		got.body["webhook_secret_set"] != true || !strings.Contains(got.raw, "ops@example.com") {
+		t.Fatalf("settings: %s", got.raw)
+	}
+	s.call("GET", "/v1/notification-settings", tn.reader, nil).want(t, 403, "forbidden")
 }

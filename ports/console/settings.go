@@ -10,10 +10,18 @@ import (
 
 // settingsData is what the settings page shows besides its forms.
 type settingsData struct {
-	Form     map[string]string
-	Errors   map[string]string
-	Tokens   []apiToken
-	NewToken *apiToken
+	Form      map[string]string
+	Errors    map[string]string
+	SecretSet bool
+	Tokens    []apiToken
+	NewToken  *apiToken
+}
+
+// apiSettings is GET /v1/notification-settings.
+type apiSettings struct {
+	Emails           []string `json:"emails"`
+	WebhookURL       *string  `json:"webhook_url"`
+	WebhookSecretSet bool     `json:"webhook_secret_set"`
 }
 
 // apiToken is one entry of GET /v1/tokens (Token only after POST).
@@ -38,8 +46,25 @@ func (c *console) settingsPage(w http.ResponseWriter, r *http.Request, s session
 	c.renderSettings(w, r, s, http.StatusOK, v, &settingsData{})
 }
 
-// renderSettings lists the tokens (admins) and renders the page.
+// renderSettings reads the notice settings (when the form has not been
+// posted) and the tokens (admins), and renders the page.
 func (c *console) renderSettings(w http.ResponseWriter, r *http.Request, s session, status int, v view, d *settingsData) {
+	if s.Can("users:write") {
+		res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/notification-settings", nil, nil)
+		if err != nil || !res.ok() {
+			c.fail(w, r, s, res, err)
+			return
+		}
+		var cur apiSettings
+		if err := res.decode(&cur); err != nil {
+			c.fail(w, r, s, res, err)
+			return
+		}
+		d.SecretSet = cur.WebhookSecretSet
+		if d.Form == nil {
+			d.Form = map[string]string{"emails": strings.Join(cur.Emails, ", "), "webhook_url": deref(cur.WebhookURL)}
+		}
+	}
 	if s.Can("tokens:write") {
 		res, err := c.api.jsonCall(r, s, http.MethodGet, "/v1/tokens", nil, nil)
 		if err != nil || !res.ok() {

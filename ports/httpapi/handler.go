@@ -79,6 +79,7 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/imports/{id}/parked", h.guard(auth.PermImport, h.listParkedRows)).Methods(http.MethodGet)
 	r.Handle("/v1/imports/{id}/retry", h.guard(auth.PermImport, h.retryImport)).Methods(http.MethodPost)
 	r.Handle("/v1/notification-settings", h.guard(auth.PermWriteUsers, h.setNotificationSettings)).Methods(http.MethodPut)
+	r.Handle("/v1/notification-settings", h.guard(auth.PermWriteUsers, h.getNotificationSettings)).Methods(http.MethodGet)
 
 	r.Handle("/v1/tokens/{id}", h.guard(auth.PermManageTokens, h.revokeToken)).Methods(http.MethodDelete)
 	r.Handle("/v1/tokens", h.guard(auth.PermManageTokens, h.listTokens)).Methods(http.MethodGet)

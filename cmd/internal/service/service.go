@@ -96,6 +96,9 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	listTokens := build(&b, "NewListTokensHandler", func() (query.ListTokensHandler, error) {
 		return query.NewListTokensHandler(tenants)
 	})
+	getSettings := build(&b, "NewGetNotificationSettingsHandler", func() (query.GetNotificationSettingsHandler, error) {
+		return query.NewGetNotificationSettingsHandler(postgres.NewNotifications(pool))
+	})
 	cmdLog := log.Named("command")
 	application := app.Application{
 		Commands: app.Commands{
@@ -120,6 +123,8 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			Authenticate:  authenticate,
 			GetTenant:     getTenant,
 			ListTokens:    listTokens,
+
+			GetNotificationSettings: getSettings,
 		},
 	}
 	// The import use cases run the decorated user commands: an imported row
