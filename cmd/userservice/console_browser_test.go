@@ -336,6 +336,22 @@ func TestConsoleHeadersAndCSRF(t *testing.T) {
 		t.Fatalf("routes checked: %v", checked)
 	}
 
+	// An importer's console: users to read, imports to run, nothing to edit.
+	resp, err = client.PostForm(s.base+"/admin/sign-in", map[string][]string{"token": {tn.importer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "console_session" {
+			cookie = c
+		}
+	}
+	if html := page("/admin/users"); !strings.Contains(html, `href="/admin/imports"`) || strings.Contains(html, `href="/admin/users/new"`) ||
+		!strings.Contains(html, "read-only") {
+		t.Errorf("importer's users page:\n%s", html)
+	}
+
 	// Guessing tokens through the console meets the API's per-address budget
 	// of failed authentications, as a guess over the API would.
 	for i := 0; ; i++ {

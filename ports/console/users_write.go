@@ -186,6 +186,8 @@ func fieldErrorsOf(p problem) map[string]string {
 		errs["email"] = p.Message()
 	case "external_id_taken":
 		errs["external_id"] = p.Message()
+	case "username_taken":
+		errs["username"] = p.Message()
 	case "manager_not_found", "manager_cycle":
 		errs["manager_id"] = p.Message()
 	}
