@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -173,7 +174,7 @@ func TestCommandsCannotReachAnotherTenant(t *testing.T) {
 	}
 	got, err := NewUsers(other.pool).GetUser(other.ctx, other.tenant, victim.ID)
 	must(t, err)
-	if got != victim || other.counts() != before {
+	if !reflect.DeepEqual(got, victim) || other.counts() != before {
 		t.Fatalf("victim changed: %+v (was %+v)", got, victim)
 	}
 }

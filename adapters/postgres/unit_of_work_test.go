@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -75,7 +76,7 @@ func TestRepeatedCommandIDReturnsFirstOutcomeAndWritesNothing(t *testing.T) {
 	cmd.UserID = first.User.ID // what a retrying client sends is the same request
 	again, err := f.reg.Handle(f.ctx, cmd)
 	must(t, err)
-	if !again.Replayed || again.User != first.User {
+	if !again.Replayed || !reflect.DeepEqual(again.User, first.User) {
 		t.Fatalf("replay = %+v, want first outcome %+v", again, first)
 	}
 	if after := f.counts(); after != before {

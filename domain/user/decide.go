@@ -1,5 +1,7 @@
 package user
 
+import "slices"
+
 // ManagerLookup returns the chain of managers above the given user, nearest
 // first, or ErrManagerNotFound when that user is not in the tenant. The
 // application supplies it (from the read model, inside the command's
@@ -8,8 +10,12 @@ type ManagerLookup func(id ID) (chain []ID, err error)
 
 // Registration is the input of Register.
 type Registration struct {
-	Email   string
-	Profile Profile
+	// Email is the primary address. It may be left empty when Contacts
+	// lists the addresses: then the one marked primary (else the first) is.
+	Email string
+	// Profile.Username defaults to the primary address.
+	Profile  Profile
+	Contacts Contacts
 	// Status is the initial status; empty means active. A user registered as
 	// deactivated (e.g. a leaver in an HR export) never takes a seat.
 	Status Status
@@ -18,15 +24,21 @@ type Registration struct {
 // Register decides the events that create user id in the tenant. It validates every field
 // and the manager; uniqueness and seats are enforced by the store.
 func Register(id ID, tenantID string, r Registration, managers ManagerLookup) ([]Event, error) {
-	email := NormalizeEmail(r.Email)
+	email, emails := normalizeEmails(NormalizeEmail(r.Email), r.Contacts.Emails)
+	contacts := r.Contacts.normalize()
+	contacts.Emails = emails
 	r.Profile.ManagerID = canonicalID(r.Profile.ManagerID)
+	if r.Profile.Username == "" {
+		r.Profile.Username = email
+	}
 	status := r.Status
 	if status == "" {
 		status = StatusActive
 	}
 	var v validation
-	validateEmail(&v, email)
-	r.Profile.validate(&v, id)
+	validateEmail(&v, FieldEmail, email)
+	r.Profile.validate(&v, id, email)
+	contacts.validate(&v)
 	if !status.Valid() {
 		v.add(FieldStatus, "invalid_value", "must be active or deactivated")
 	}
@@ -36,7 +48,7 @@ func Register(id ID, tenantID string, r Registration, managers ManagerLookup) ([
 	if err := checkManager(id, r.Profile.ManagerID, managers); err != nil {
 		return nil, err
 	}
-	events := []Event{Registered{TenantID: tenantID, Email: email, Profile: r.Profile}}
+	events := []Event{Registered{TenantID: tenantID, Email: email, Profile: r.Profile, Contacts: contacts}}
 	if status == StatusDeactivated {
 		events = append(events, Deactivated{Cause: CauseRegisteredInactive, Reason: "registered as deactivated"})
 	}
@@ -45,18 +57,53 @@ func Register(id ID, tenantID string, r Registration, managers ManagerLookup) ([
 
 // Patch is a partial update: nil fields are left as they are; a pointer to ""
 // clears an optional field.
+//
+// Email sets the primary address; Emails, when set, replaces the whole list
+// (the primary is then Email if set, else the entry marked primary, else the
+// first). Email alone keeps the list and moves its primary entry.
 type Patch struct {
-	Email       *string
-	GivenName   *string
-	FamilyName  *string
-	DisplayName *string
-	Department  *string
-	Title       *string
-	ManagerID   *string
-	ExternalID  *string
-	Locale      *string
-	TimeZone    *string
-	Status      *Status
+	Email             *string
+	Username          *string
+	GivenName         *string
+	FamilyName        *string
+	MiddleName        *string
+	HonorificPrefix   *string
+	HonorificSuffix   *string
+	FormattedName     *string
+	DisplayName       *string
+	NickName          *string
+	ProfileURL        *string
+	UserType          *string
+	Department        *string
+	Title             *string
+	ManagerID         *string
+	ExternalID        *string
+	EmployeeNumber    *string
+	CostCenter        *string
+	Organization      *string
+	Division          *string
+	PreferredLanguage *string
+	Locale            *string
+	TimeZone          *string
+	Emails            *[]Email
+	PhoneNumbers      *[]PhoneNumber
+	Addresses         *[]Address
+	Status            *Status
+}
+
+// fields pairs the patch's single-valued fields with the profile's.
+func (p Patch) fields(next *Profile) []struct{ dst, src *string } {
+	return []struct{ dst, src *string }{
+		{&next.Username, p.Username}, {&next.GivenName, p.GivenName}, {&next.FamilyName, p.FamilyName},
+		{&next.MiddleName, p.MiddleName}, {&next.HonorificPrefix, p.HonorificPrefix},
+		{&next.HonorificSuffix, p.HonorificSuffix}, {&next.FormattedName, p.FormattedName},
+		{&next.DisplayName, p.DisplayName}, {&next.NickName, p.NickName}, {&next.ProfileURL, p.ProfileURL},
+		{&next.UserType, p.UserType}, {&next.Department, p.Department}, {&next.Title, p.Title},
+		{&next.ManagerID, p.ManagerID}, {&next.ExternalID, p.ExternalID},
+		{&next.EmployeeNumber, p.EmployeeNumber}, {&next.CostCenter, p.CostCenter},
+		{&next.Organization, p.Organization}, {&next.Division, p.Division},
+		{&next.PreferredLanguage, p.PreferredLanguage}, {&next.Locale, p.Locale}, {&next.TimeZone, p.TimeZone},
+	}
 }
 
 // Update decides the events that bring the user to the patched state: at most
@@ -67,15 +114,7 @@ func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
 		return nil, ErrDeleted
 	}
 	next := u.profile
-	for _, f := range []struct {
-		dst *string
-		src *string
-	}{
-		{&next.GivenName, p.GivenName}, {&next.FamilyName, p.FamilyName},
-		{&next.DisplayName, p.DisplayName}, {&next.Department, p.Department},
-		{&next.Title, p.Title}, {&next.ManagerID, p.ManagerID},
-		{&next.ExternalID, p.ExternalID}, {&next.Locale, p.Locale}, {&next.TimeZone, p.TimeZone},
-	} {
+	for _, f := range p.fields(&next) {
 		if f.src != nil {
 			*f.dst = *f.src
 		}
@@ -85,14 +124,34 @@ func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
 	if p.Email != nil {
 		email = NormalizeEmail(*p.Email)
 	}
+	emails := u.contacts.Emails
+	if email != u.email {
+		emails = replacePrimary(u.contacts.Emails, email)
+	}
+	if p.Emails != nil {
+		primary := ""
+		if p.Email != nil {
+			primary = email
+		}
+		email, emails = normalizeEmails(primary, *p.Emails)
+	}
+	contacts := Contacts{Emails: emails, PhoneNumbers: u.contacts.PhoneNumbers, Addresses: u.contacts.Addresses}
+	if p.PhoneNumbers != nil {
+		contacts.PhoneNumbers = *p.PhoneNumbers
+	}
+	if p.Addresses != nil {
+		contacts.Addresses = *p.Addresses
+	}
+	contacts = contacts.normalize()
 	status := u.status
 	if p.Status != nil {
 		status = *p.Status
 	}
 
 	var v validation
-	validateEmail(&v, email)
-	next.validate(&v, u.id)
+	validateEmail(&v, FieldEmail, email)
+	next.validate(&v, u.id, email)
+	contacts.validate(&v)
 	if !status.Valid() {
 		v.add(FieldStatus, "invalid_value", "must be active or deactivated")
 	}
@@ -109,8 +168,23 @@ func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
 	if email != u.email {
 		events = append(events, EmailChanged{OldEmail: u.email, NewEmail: email})
 	}
-	if changes := u.profile.diff(next); changes != nil {
-		events = append(events, ProfileChanged{Changes: changes})
+	// The list as the EmailChanged alone leaves it: the rest is a list change.
+	moved := u.contacts.Emails
+	if email != u.email {
+		moved = replacePrimary(u.contacts.Emails, email)
+	}
+	pc := ProfileChanged{Changes: u.profile.diff(next)}
+	if !slices.Equal(moved, contacts.Emails) {
+		pc.Emails = &ListChange[Email]{Old: u.contacts.Emails, New: contacts.Emails}
+	}
+	if !slices.Equal(u.contacts.PhoneNumbers, contacts.PhoneNumbers) {
+		pc.PhoneNumbers = &ListChange[PhoneNumber]{Old: u.contacts.PhoneNumbers, New: contacts.PhoneNumbers}
+	}
+	if !slices.Equal(u.contacts.Addresses, contacts.Addresses) {
+		pc.Addresses = &ListChange[Address]{Old: u.contacts.Addresses, New: contacts.Addresses}
+	}
+	if pc.Changes != nil || pc.Emails != nil || pc.PhoneNumbers != nil || pc.Addresses != nil {
+		events = append(events, pc)
 	}
 	if status != u.status {
 		events = append(events, statusEvent(status))
@@ -119,7 +193,11 @@ func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
 }
 
 // Deactivate decides the user's deactivation; none if already deactivated.
+// The reason is free text of at most MaxReasonLen characters.
 func (u *User) Deactivate(reason string) ([]Event, error) {
+	if err := validateReason(reason); err != nil {
+		return nil, err
+	}
 	switch u.status {
 	case StatusDeleted:
 		return nil, ErrDeleted
@@ -144,10 +222,23 @@ func (u *User) Reactivate() ([]Event, error) {
 // (an active user's seat is freed by it, see SeatDelta), and final: a
 // deleted user cannot be deleted again, nor changed.
 func (u *User) Delete(reason string) ([]Event, error) {
+	if err := validateReason(reason); err != nil {
+		return nil, err
+	}
 	if u.status == StatusDeleted {
 		return nil, ErrDeleted
 	}
 	return []Event{Deleted{Reason: reason}}, nil
+}
+
+// ValidateReason checks the free-text reason of a deactivation or deletion;
+// ports may call it to refuse one before doing anything else.
+func ValidateReason(reason string) error { return validateReason(reason) }
+
+func validateReason(reason string) error {
+	var v validation
+	validateText(&v, FieldReason, reason, false, MaxReasonLen)
+	return v.err()
 }
 
 func statusEvent(s Status) Event {

@@ -9,8 +9,8 @@ import (
 // Event types, versioned: a new shape of an event is a new type string plus an
 // upcaster from the old one, never an edit of stored history.
 const (
-	TypeRegistered     = "user.registered.v1"
-	TypeProfileChanged = "user.profile_changed.v1"
+	TypeRegistered     = "user.registered.v2"
+	TypeProfileChanged = "user.profile_changed.v2"
 	TypeEmailChanged   = "user.email_changed.v1"
 	TypeDeactivated    = "user.deactivated.v2"
 	TypeReactivated    = "user.reactivated.v1"
@@ -22,23 +22,41 @@ const (
 // TypeDeactivated on every read (see EventUpcasters).
 const TypeDeactivatedV1 = "user.deactivated.v1"
 
+// TypeRegisteredV1 and TypeProfileChangedV1 are the shapes from before the
+// profile had a username, several e-mail addresses, phone numbers,
+// addresses and the enterprise fields. They are no longer written; stored
+// ones are upcast on every read (see EventUpcasters).
+const (
+	TypeRegisteredV1     = "user.registered.v1"
+	TypeProfileChangedV1 = "user.profile_changed.v1"
+)
+
 // Event is a fact about one user, in the past tense.
 type Event interface {
 	// EventType is the versioned type string, e.g. "user.registered.v1".
 	EventType() string
 }
 
-// Registered is the first event of every user's stream.
+// Registered is the first event of every user's stream. Email is the
+// primary address, also listed in Emails.
 type Registered struct {
 	TenantID string `json:"tenant_id"`
 	Email    string `json:"email"`
 	Profile
+	Contacts
 }
 
-// ProfileChanged carries only the profile fields that changed, each with its
-// old and new value (empty string: not set).
+// ProfileChanged carries only what changed: the single-valued profile fields,
+// each with its old and new value (empty string: not set), and the whole old
+// and new list of each multi-valued attribute that changed. A change of the
+// primary e-mail address is an EmailChanged of its own (before this event
+// when both happen), which moves the primary entry of the list; Emails is
+// here only when the list changed beyond that.
 type ProfileChanged struct {
-	Changes map[string]Change `json:"changes"`
+	Changes      map[string]Change        `json:"changes,omitempty"`
+	Emails       *ListChange[Email]       `json:"emails,omitempty"`
+	PhoneNumbers *ListChange[PhoneNumber] `json:"phone_numbers,omitempty"`
+	Addresses    *ListChange[Address]     `json:"addresses,omitempty"`
 }
 
 // Change is one field's old and new value.

@@ -18,14 +18,25 @@ func TestEventWireFormat(t *testing.T) {
 		wantType string
 		wantJSON string
 	}{
-		{user.Registered{TenantID: "t1", Email: "ada@example.com", Profile: minimalProfile()}, "user.registered.v1",
+		{user.Registered{TenantID: "t1", Email: "ada@example.com", Profile: minimalProfile()}, "user.registered.v2",
 			`{"tenant_id":"t1","email":"ada@example.com","given_name":"Ada","family_name":"Lovelace"}`},
-		{user.Registered{TenantID: "t1", Email: "ada@example.com", Profile: fullProfile()}, "user.registered.v1",
+		{user.Registered{TenantID: "t1", Email: "ada@example.com", Profile: fullProfile()}, "user.registered.v2",
 			`{"tenant_id":"t1","email":"ada@example.com","given_name":"Ada","family_name":"Lovelace","display_name":"Ada Lovelace",` +
 				`"department":"Analytical Engines","title":"Countess","manager_id":"` + bossID.String() + `","external_id":"HR-1815",` +
 				`"locale":"en-GB","time_zone":"Europe/London"}`},
-		{user.ProfileChanged{Changes: map[string]user.Change{"title": {Old: "", New: "CTO"}}}, "user.profile_changed.v1",
+		{user.Registered{TenantID: "t1", Email: "ada@example.com", Profile: user.Profile{Username: "ada", NickName: "A",
+			EmployeeNumber: "7", CostCenter: "C", Organization: "O", Division: "D", PreferredLanguage: "en"},
+			Contacts: user.Contacts{Emails: []user.Email{{Value: "ada@example.com", Type: "work", Primary: true}},
+				PhoneNumbers: []user.PhoneNumber{{Value: "+44 1", Type: "mobile"}}, Addresses: []user.Address{{Locality: "London", Primary: true}}}},
+			"user.registered.v2",
+			`{"tenant_id":"t1","email":"ada@example.com","username":"ada","given_name":"","family_name":"","nick_name":"A",` +
+				`"employee_number":"7","cost_center":"C","organization":"O","division":"D","preferred_language":"en",` +
+				`"emails":[{"value":"ada@example.com","type":"work","primary":true}],"phone_numbers":[{"value":"+44 1","type":"mobile"}],` +
+				`"addresses":[{"locality":"London","primary":true}]}`},
+		{user.ProfileChanged{Changes: map[string]user.Change{"title": {Old: "", New: "CTO"}}}, "user.profile_changed.v2",
 			`{"changes":{"title":{"old":"","new":"CTO"}}}`},
+		{user.ProfileChanged{PhoneNumbers: &user.ListChange[user.PhoneNumber]{New: []user.PhoneNumber{{Value: "1"}}}}, "user.profile_changed.v2",
+			`{"phone_numbers":{"old":null,"new":[{"value":"1"}]}}`},
 		{user.EmailChanged{OldEmail: "a@b.co", NewEmail: "c@d.co"}, "user.email_changed.v1", `{"old_email":"a@b.co","new_email":"c@d.co"}`},
 		{user.Deactivated{Cause: user.CauseRequested, Reason: "left"}, "user.deactivated.v2", `{"cause":"requested","reason":"left"}`},
 		{user.Deactivated{Cause: user.CauseStatusChanged}, "user.deactivated.v2", `{"cause":"status_changed"}`},

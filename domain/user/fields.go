@@ -1,6 +1,7 @@
 package user
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -34,28 +35,60 @@ func (s Status) seats() int {
 	return 0
 }
 
-// Field length limits, in characters.
+// Field length limits, in characters: every free-text field has one, so
+// every command and every event has a bounded size (README, "Field limits").
 const (
-	maxEmailLen      = 254 // RFC 5321 path limit
-	maxNameLen       = 100
-	maxDisplayLen    = 200
-	maxAttributeLen  = 100
-	maxExternalIDLen = 128
+	MaxEmailLen      = 254 // RFC 5321 path limit
+	MaxUsernameLen   = 256
+	MaxNameLen       = 100
+	MaxDisplayLen    = 200
+	MaxAttributeLen  = 100
+	MaxExternalIDLen = 128
+	MaxURLLen        = 1024
+	MaxReasonLen     = 500
+	MaxTypeLen       = 40  // the type of an e-mail, phone number or address
+	MaxPhoneLen      = 64  // RFC 3966 numbers with extensions fit
+	MaxAddressLen    = 200 // one part of an address
+	MaxFormattedLen  = 500 // a whole address on several lines
+)
+
+// Limits on the multi-valued attributes.
+const (
+	MaxEmails       = 10
+	MaxPhoneNumbers = 10
+	MaxAddresses    = 5
 )
 
 // Field names as they appear in events, errors and the API.
 const (
-	FieldEmail       = "email"
-	FieldGivenName   = "given_name"
-	FieldFamilyName  = "family_name"
-	FieldDisplayName = "display_name"
-	FieldDepartment  = "department"
-	FieldTitle       = "title"
-	FieldManagerID   = "manager_id"
-	FieldExternalID  = "external_id"
-	FieldLocale      = "locale"
-	FieldTimeZone    = "time_zone"
-	FieldStatus      = "status"
+	FieldEmail             = "email"
+	FieldUsername          = "username"
+	FieldGivenName         = "given_name"
+	FieldFamilyName        = "family_name"
+	FieldMiddleName        = "middle_name"
+	FieldHonorificPrefix   = "honorific_prefix"
+	FieldHonorificSuffix   = "honorific_suffix"
+	FieldFormattedName     = "formatted_name"
+	FieldDisplayName       = "display_name"
+	FieldNickName          = "nick_name"
+	FieldProfileURL        = "profile_url"
+	FieldUserType          = "user_type"
+	FieldDepartment        = "department"
+	FieldTitle             = "title"
+	FieldManagerID         = "manager_id"
+	FieldExternalID        = "external_id"
+	FieldEmployeeNumber    = "employee_number"
+	FieldCostCenter        = "cost_center"
+	FieldOrganization      = "organization"
+	FieldDivision          = "division"
+	FieldPreferredLanguage = "preferred_language"
+	FieldLocale            = "locale"
+	FieldTimeZone          = "time_zone"
+	FieldStatus            = "status"
+	FieldReason            = "reason"
+	FieldEmails            = "emails"
+	FieldPhoneNumbers      = "phone_numbers"
+	FieldAddresses         = "addresses"
 )
 
 // NormalizeEmail trims and lower-cases an address. Local parts are
@@ -72,19 +105,19 @@ func NormalizeEmail(s string) string {
 }
 
 // validateEmail checks a normalised address: a bare addr-spec with a dotted domain.
-func validateEmail(v *validation, email string) {
+func validateEmail(v *validation, field, email string) {
 	switch {
 	case email == "":
-		v.add(FieldEmail, "required", "is required")
+		v.add(field, "required", "is required")
 	case !utf8.ValidString(email):
-		v.add(FieldEmail, "invalid_encoding", "must be valid UTF-8")
-	case utf8.RuneCountInString(email) > maxEmailLen:
-		v.add(FieldEmail, "too_long", "must be at most 254 characters")
+		v.add(field, "invalid_encoding", "must be valid UTF-8")
+	case utf8.RuneCountInString(email) > MaxEmailLen:
+		v.add(field, "too_long", "must be at most 254 characters")
 	default:
 		addr, err := mail.ParseAddress(email)
 		at := strings.LastIndexByte(email, '@')
 		if err != nil || addr.Address != email || at < 1 || !strings.Contains(email[at+1:], ".") {
-			v.add(FieldEmail, "invalid_format", "must be an e-mail address such as ada@example.com")
+			v.add(field, "invalid_format", "must be an e-mail address such as ada@example.com")
 		}
 	}
 }
@@ -97,7 +130,7 @@ func validateText(v *validation, field, value string, required bool, maxLen int)
 	case !utf8.ValidString(value):
 		v.add(field, "invalid_encoding", "must be valid UTF-8")
 	case utf8.RuneCountInString(value) > maxLen:
-		v.add(field, "too_long", "is too long")
+		v.add(field, "too_long", fmt.Sprintf("must be at most %d characters", maxLen))
 	case strings.IndexFunc(value, unicode.IsControl) >= 0:
 		v.add(field, "invalid_characters", "must not contain control characters")
 	case value != strings.TrimSpace(value):
@@ -105,12 +138,13 @@ func validateText(v *validation, field, value string, required bool, maxLen int)
 	}
 }
 
-// localePattern is the shape of a BCP 47 tag (language, then subtags).
-var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+// localePattern is the shape of a BCP 47 tag (language, then subtags), or
+// of the same with underscores, as Okta and Java spell locales ("en_US").
+var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$`)
 
-func validateLocale(v *validation, locale string) {
-	if locale != "" && !localePattern.MatchString(locale) {
-		v.add(FieldLocale, "invalid_format", "must be a BCP 47 language tag such as en-GB")
+func validateLocale(v *validation, field, locale string) {
+	if locale != "" && (len(locale) > 35 || !localePattern.MatchString(locale)) {
+		v.add(field, "invalid_format", "must be a BCP 47 language tag such as en-GB")
 	}
 }
 
@@ -145,4 +179,10 @@ func isTimeZone(tz string) bool {
 	}
 	knownTimeZones.Store(tz, struct{}{})
 	return true
+}
+
+// validateMultiline checks free text that may span lines (a postal address):
+// as validateText, but line feeds are allowed.
+func validateMultiline(v *validation, field, value string, maxLen int) {
+	validateText(v, field, strings.ReplaceAll(strings.ReplaceAll(value, "\r\n", " "), "\n", " "), false, maxLen)
 }

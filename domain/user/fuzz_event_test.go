@@ -16,14 +16,18 @@ import (
 // store unchanged and decode to a current type.
 func FuzzUpcastAndDecodeEvent(f *testing.F) {
 	for typ, data := range map[string]string{
-		user.TypeRegistered: `{"tenant_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","email":"ada@example.com",` +
+		user.TypeRegisteredV1: `{"tenant_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","email":"ada@example.com",` +
 			`"given_name":"Ada","family_name":"Lovelace","department":"Engineering","manager_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c"}`,
-		user.TypeProfileChanged: `{"changes":{"title":{"old":"","new":"Analyst"},"department":{"old":"Navy","new":""}}}`,
-		user.TypeEmailChanged:   `{"old_email":"ada@example.com","new_email":"ada@example.org"}`,
-		user.TypeDeactivated:    `{"cause":"admin","reason":"left the company"}`,
-		user.TypeDeactivatedV1:  `{"reason":"left the company"}`,
-		user.TypeReactivated:    `{}`,
-		"user.registered.v2":    `{}`,
+		user.TypeRegistered: `{"tenant_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","email":"ada@example.com","username":"Ada",` +
+			`"given_name":"","family_name":"","emails":[{"value":"ada@example.com","type":"work","primary":true}],` +
+			`"phone_numbers":[{"value":"+1 555","type":"mobile"}],"addresses":[{"locality":"London"}]}`,
+		user.TypeProfileChangedV1: `{"changes":{"title":{"old":"","new":"Analyst"}}}`,
+		user.TypeProfileChanged:   `{"changes":{"title":{"old":"","new":"Analyst"},"department":{"old":"Navy","new":""}}}`,
+		user.TypeEmailChanged:     `{"old_email":"ada@example.com","new_email":"ada@example.org"}`,
+		user.TypeDeactivated:      `{"cause":"admin","reason":"left the company"}`,
+		user.TypeDeactivatedV1:    `{"reason":"left the company"}`,
+		user.TypeReactivated:      `{}`,
+		"user.registered.v9":      `{}`,
 	} {
 		f.Add(typ, []byte(data))
 	}
@@ -31,8 +35,8 @@ func FuzzUpcastAndDecodeEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
 		current, currentData, err := upcasters.Upcast(typ, data)
 		if err != nil {
-			if typ != user.TypeDeactivatedV1 {
-				t.Fatalf("upcast of %q failed, but only v1 deactivations have an upcaster: %v", typ, err)
+			if typ != user.TypeDeactivatedV1 && typ != user.TypeRegisteredV1 && typ != user.TypeProfileChangedV1 {
+				t.Fatalf("upcast of %q failed, but only v1 events have an upcaster: %v", typ, err)
 			}
 			return
 		}
@@ -45,7 +49,7 @@ func FuzzUpcastAndDecodeEvent(f *testing.F) {
 			}
 			return
 		}
-		if e.EventType() != current || current == user.TypeDeactivatedV1 {
+		if e.EventType() != current || current == user.TypeDeactivatedV1 || current == user.TypeRegisteredV1 || current == user.TypeProfileChangedV1 {
 			t.Fatalf("decoded %q as %T (%s)", current, e, e.EventType())
 		}
 		stored, err := json.Marshal(e)

@@ -1,46 +1,87 @@
 package user
 
-// Profile is the descriptive part of a user: everything but identity, e-mail
-// and status. Empty strings mean "not set". It is a value: compare with ==.
+// Profile is the descriptive, single-valued part of a user: everything but
+// identity, e-mail addresses, the other multi-valued contacts and status.
+// Empty strings mean "not set". It is a value: compare with ==.
+//
+// What a user must have: a Username (it defaults to the primary e-mail
+// address) and a primary e-mail address. Everything here but the username
+// is optional, names included: RFC 7643 requires only userName, and rooms,
+// service accounts and people with one name have no given or family name.
 type Profile struct {
-	GivenName   string `json:"given_name"`
-	FamilyName  string `json:"family_name"`
-	DisplayName string `json:"display_name,omitempty"`
-	Department  string `json:"department,omitempty"`
-	Title       string `json:"title,omitempty"`
-	ManagerID   string `json:"manager_id,omitempty"`
-	ExternalID  string `json:"external_id,omitempty"`
-	Locale      string `json:"locale,omitempty"`
-	TimeZone    string `json:"time_zone,omitempty"`
+	Username          string `json:"username,omitempty"`
+	GivenName         string `json:"given_name"`
+	FamilyName        string `json:"family_name"`
+	MiddleName        string `json:"middle_name,omitempty"`
+	HonorificPrefix   string `json:"honorific_prefix,omitempty"`
+	HonorificSuffix   string `json:"honorific_suffix,omitempty"`
+	FormattedName     string `json:"formatted_name,omitempty"`
+	DisplayName       string `json:"display_name,omitempty"`
+	NickName          string `json:"nick_name,omitempty"`
+	ProfileURL        string `json:"profile_url,omitempty"`
+	UserType          string `json:"user_type,omitempty"`
+	Department        string `json:"department,omitempty"`
+	Title             string `json:"title,omitempty"`
+	ManagerID         string `json:"manager_id,omitempty"`
+	ExternalID        string `json:"external_id,omitempty"`
+	EmployeeNumber    string `json:"employee_number,omitempty"`
+	CostCenter        string `json:"cost_center,omitempty"`
+	Organization      string `json:"organization,omitempty"`
+	Division          string `json:"division,omitempty"`
+	PreferredLanguage string `json:"preferred_language,omitempty"`
+	Locale            string `json:"locale,omitempty"`
+	TimeZone          string `json:"time_zone,omitempty"`
+}
+
+// profileField is one free-text field of the profile: its name, accessor and
+// maximum length in characters (0: validated by a rule of its own).
+type profileField struct {
+	name   string
+	get    func(*Profile) *string
+	maxLen int
 }
 
 // profileFields lists the profile's fields by name, with an accessor, in a
-// fixed order so that diffs and errors are deterministic.
-var profileFields = []struct {
-	name string
-	get  func(*Profile) *string
-}{
-	{FieldGivenName, func(p *Profile) *string { return &p.GivenName }},
-	{FieldFamilyName, func(p *Profile) *string { return &p.FamilyName }},
-	{FieldDisplayName, func(p *Profile) *string { return &p.DisplayName }},
-	{FieldDepartment, func(p *Profile) *string { return &p.Department }},
-	{FieldTitle, func(p *Profile) *string { return &p.Title }},
-	{FieldManagerID, func(p *Profile) *string { return &p.ManagerID }},
-	{FieldExternalID, func(p *Profile) *string { return &p.ExternalID }},
-	{FieldLocale, func(p *Profile) *string { return &p.Locale }},
-	{FieldTimeZone, func(p *Profile) *string { return &p.TimeZone }},
+// fixed order so that diffs and errors are deterministic. The maxima are the
+// documented ones (README, "Field limits"); they bound every event's size.
+var profileFields = []profileField{
+	{FieldUsername, func(p *Profile) *string { return &p.Username }, MaxUsernameLen},
+	{FieldGivenName, func(p *Profile) *string { return &p.GivenName }, MaxNameLen},
+	{FieldFamilyName, func(p *Profile) *string { return &p.FamilyName }, MaxNameLen},
+	{FieldMiddleName, func(p *Profile) *string { return &p.MiddleName }, MaxNameLen},
+	{FieldHonorificPrefix, func(p *Profile) *string { return &p.HonorificPrefix }, MaxNameLen},
+	{FieldHonorificSuffix, func(p *Profile) *string { return &p.HonorificSuffix }, MaxNameLen},
+	{FieldFormattedName, func(p *Profile) *string { return &p.FormattedName }, MaxDisplayLen},
+	{FieldDisplayName, func(p *Profile) *string { return &p.DisplayName }, MaxDisplayLen},
+	{FieldNickName, func(p *Profile) *string { return &p.NickName }, MaxNameLen},
+	{FieldProfileURL, func(p *Profile) *string { return &p.ProfileURL }, MaxURLLen},
+	{FieldUserType, func(p *Profile) *string { return &p.UserType }, MaxAttributeLen},
+	{FieldTitle, func(p *Profile) *string { return &p.Title }, MaxAttributeLen},
+	{FieldDepartment, func(p *Profile) *string { return &p.Department }, MaxAttributeLen},
+	{FieldManagerID, func(p *Profile) *string { return &p.ManagerID }, 0},
+	{FieldExternalID, func(p *Profile) *string { return &p.ExternalID }, MaxExternalIDLen},
+	{FieldEmployeeNumber, func(p *Profile) *string { return &p.EmployeeNumber }, MaxAttributeLen},
+	{FieldCostCenter, func(p *Profile) *string { return &p.CostCenter }, MaxAttributeLen},
+	{FieldOrganization, func(p *Profile) *string { return &p.Organization }, MaxAttributeLen},
+	{FieldDivision, func(p *Profile) *string { return &p.Division }, MaxAttributeLen},
+	{FieldPreferredLanguage, func(p *Profile) *string { return &p.PreferredLanguage }, MaxAttributeLen},
+	{FieldLocale, func(p *Profile) *string { return &p.Locale }, 0},
+	{FieldTimeZone, func(p *Profile) *string { return &p.TimeZone }, 0},
 }
 
 // validate checks every field and reports all problems at once. The manager's
-// existence and the absence of cycles need other users: see Update.
-func (p Profile) validate(v *validation, self ID) {
-	validateText(v, FieldGivenName, p.GivenName, true, maxNameLen)
-	validateText(v, FieldFamilyName, p.FamilyName, true, maxNameLen)
-	validateText(v, FieldDisplayName, p.DisplayName, false, maxDisplayLen)
-	validateText(v, FieldDepartment, p.Department, false, maxAttributeLen)
-	validateText(v, FieldTitle, p.Title, false, maxAttributeLen)
-	validateText(v, FieldExternalID, p.ExternalID, false, maxExternalIDLen)
-	validateLocale(v, p.Locale)
+// existence and the absence of cycles need other users: see Update. A
+// username that is the primary address (email) is checked as that.
+func (p Profile) validate(v *validation, self ID, email string) {
+	for _, f := range profileFields {
+		if f.name == FieldUsername && p.Username == email {
+			continue
+		}
+		if f.maxLen > 0 {
+			validateText(v, f.name, *f.get(&p), f.name == FieldUsername, f.maxLen)
+		}
+	}
+	validateLocale(v, FieldLocale, p.Locale)
 	validateTimeZone(v, p.TimeZone)
 	if p.ManagerID != "" {
 		switch id, err := ParseID(p.ManagerID); {
@@ -77,4 +118,14 @@ func (p Profile) with(changes map[string]Change) Profile {
 		}
 	}
 	return p
+}
+
+// ProfileFieldNames lists the names of the profile's fields, in their fixed
+// order: the keys a ProfileChanged's Changes may have.
+func ProfileFieldNames() []string {
+	names := make([]string, len(profileFields))
+	for i, f := range profileFields {
+		names[i] = f.name
+	}
+	return names
 }

@@ -6,5 +6,7 @@ package user
 // again. The snapshot must be one this package produced (Snapshot, or a read
 // model written from it): Restore checks nothing.
 func Restore(s Snapshot) *User {
-	return &User{id: s.ID, tenantID: s.TenantID, email: s.Email, profile: s.Profile, status: s.Status, version: s.Version}
+	c := s.Contacts.clone()
+	c.Emails = s.EmailList()
+	return &User{id: s.ID, tenantID: s.TenantID, email: s.Email, profile: s.Profile, contacts: c, status: s.Status, version: s.Version}
 }

@@ -1,6 +1,7 @@
 package user_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/userservice/userservice/domain/user"
@@ -29,7 +30,7 @@ func TestRestoreThenApplyEqualsFoldingTheWholeStream(t *testing.T) {
 		for _, e := range history[cut:] {
 			restored.Apply(e)
 		}
-		if got, want := restored.Snapshot(), whole.Snapshot(); got != want {
+		if got, want := restored.Snapshot(), whole.Snapshot(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("restored at %d then applied: %+v, want %+v", cut, got, want)
 		}
 	}

@@ -78,7 +78,9 @@ func (u *Upcasters) Upcast(eventType string, data []byte) (string, []byte, error
 // stored event may have to the type DecodeEvent reads.
 func EventUpcasters() *Upcasters {
 	return &Upcasters{byFrom: map[string]Upcaster{
-		TypeDeactivatedV1: {From: TypeDeactivatedV1, To: TypeDeactivated, Convert: deactivatedV1ToV2},
+		TypeDeactivatedV1:    {From: TypeDeactivatedV1, To: TypeDeactivated, Convert: deactivatedV1ToV2},
+		TypeRegisteredV1:     {From: TypeRegisteredV1, To: TypeRegistered, Convert: registeredV1ToV2},
+		TypeProfileChangedV1: {From: TypeProfileChangedV1, To: TypeProfileChanged, Convert: profileChangedV1ToV2},
 	}}
 }
 
@@ -93,4 +95,33 @@ func deactivatedV1ToV2(data []byte) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(Deactivated{Cause: CauseUnspecified, Reason: v1.Reason})
+}
+
+// registeredV1ToV2 gives a user registered before usernames and address
+// lists what registering them today would: the username is the e-mail
+// address, and the address is the one, primary, entry of the list.
+func registeredV1ToV2(data []byte) ([]byte, error) {
+	var r Registered
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
+	if r.Username == "" {
+		r.Username = r.Email
+	}
+	if len(r.Emails) == 0 {
+		r.Emails = []Email{{Value: r.Email, Primary: true}}
+	}
+	return json.Marshal(r)
+}
+
+// profileChangedV1ToV2 keeps the changes as they were: v2 only added keys and
+// lists, so a v1 change set is a v2 one.
+func profileChangedV1ToV2(data []byte) ([]byte, error) {
+	var v1 struct {
+		Changes map[string]Change `json:"changes"`
+	}
+	if err := json.Unmarshal(data, &v1); err != nil {
+		return nil, err
+	}
+	return json.Marshal(ProfileChanged{Changes: v1.Changes})
 }

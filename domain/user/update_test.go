@@ -169,8 +169,8 @@ func TestUpdateRejects(t *testing.T) {
 		patch user.Patch
 		want  []string
 	}{
-		{"clear given name", user.Patch{GivenName: ptr("")}, []string{"given_name:required"}},
-		{"clear family name", user.Patch{FamilyName: ptr("")}, []string{"family_name:required"}},
+		{"clear username", user.Patch{Username: ptr("")}, []string{"username:required"}},
+		{"reason-sized title", user.Patch{Title: ptr(chars(101))}, []string{"title:too_long"}},
 		{"clear email", user.Patch{Email: ptr("")}, []string{"email:required"}},
 		{"email only white space", user.Patch{Email: ptr("  ")}, []string{"email:required"}},
 		{"email in display-name form", user.Patch{Email: ptr("Grace <grace@example.org>")}, []string{"email:invalid_format"}},
@@ -179,15 +179,15 @@ func TestUpdateRejects(t *testing.T) {
 		{"family name with control character", user.Patch{FamilyName: ptr("Love\x1blace")}, []string{"family_name:invalid_characters"}},
 		{"display name too long", user.Patch{DisplayName: ptr(chars(201))}, []string{"display_name:too_long"}},
 		{"external id invalid UTF-8", user.Patch{ExternalID: ptr("\xfe")}, []string{"external_id:invalid_encoding"}},
-		{"locale invalid", user.Patch{Locale: ptr("en_GB")}, []string{"locale:invalid_format"}},
+		{"locale invalid", user.Patch{Locale: ptr("en GB")}, []string{"locale:invalid_format"}},
 		{"time zone Local", user.Patch{TimeZone: ptr("Local")}, []string{"time_zone:invalid_format"}},
 		{"manager is self", user.Patch{ManagerID: ptr(selfID.String())}, []string{"manager_id:self_reference"}},
 		{"manager not a UUID", user.Patch{ManagerID: ptr("boss")}, []string{"manager_id:invalid_format"}},
 		{"status cleared", user.Patch{Status: ptr(user.Status(""))}, []string{"status:invalid_value"}},
 		{"status unknown", user.Patch{Status: ptr(user.Status("archived"))}, []string{"status:invalid_value"}},
 		{"several fields at once", user.Patch{
-			Email: ptr("nope"), GivenName: ptr(""), Title: ptr(chars(101)), TimeZone: ptr("Nowhere"), Status: ptr(user.Status("x")),
-		}, []string{"email:invalid_format", "given_name:required", "title:too_long", "time_zone:invalid_format", "status:invalid_value"}},
+			Email: ptr("nope"), GivenName: ptr(" x"), Title: ptr(chars(101)), TimeZone: ptr("Nowhere"), Status: ptr(user.Status("x")),
+		}, []string{"email:invalid_format", "given_name:invalid_format", "title:too_long", "time_zone:invalid_format", "status:invalid_value"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package user
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // User is the aggregate. Its state is unexported: it changes only by applying
 // events, and is rebuilt from a stream with FromHistory.
@@ -9,6 +12,7 @@ type User struct {
 	tenantID string
 	email    string
 	profile  Profile
+	contacts Contacts
 	status   Status
 	version  int
 }
@@ -19,6 +23,7 @@ type Snapshot struct {
 	TenantID string
 	Email    string
 	Profile
+	Contacts
 	Status  Status
 	Version int
 }
@@ -48,11 +53,31 @@ func (u *User) Apply(e Event) {
 		u.tenantID = e.TenantID
 		u.email = e.Email
 		u.profile = e.Profile
+		u.contacts = e.Contacts.clone()
+		// What the v1 upcaster fills in, for a Registered built in memory
+		// the old way: the state always has a username and the primary
+		// address in its list.
+		if u.profile.Username == "" {
+			u.profile.Username = e.Email
+		}
+		if len(u.contacts.Emails) == 0 {
+			u.contacts.Emails = []Email{{Value: e.Email, Primary: true}}
+		}
 		u.status = StatusActive
 	case ProfileChanged:
 		u.profile = u.profile.with(e.Changes)
+		if e.Emails != nil {
+			u.contacts.Emails = slices.Clone(e.Emails.New)
+		}
+		if e.PhoneNumbers != nil {
+			u.contacts.PhoneNumbers = slices.Clone(e.PhoneNumbers.New)
+		}
+		if e.Addresses != nil {
+			u.contacts.Addresses = slices.Clone(e.Addresses.New)
+		}
 	case EmailChanged:
 		u.email = e.NewEmail
+		u.contacts.Emails = replacePrimary(u.contacts.Emails, e.NewEmail)
 	case Deactivated:
 		u.status = StatusDeactivated
 	case Reactivated:
@@ -77,5 +102,6 @@ func (u *User) Status() Status { return u.status }
 
 // Snapshot returns a copy of the state.
 func (u *User) Snapshot() Snapshot {
-	return Snapshot{ID: u.id, TenantID: u.tenantID, Email: u.email, Profile: u.profile, Status: u.status, Version: u.version}
+	return Snapshot{ID: u.id, TenantID: u.tenantID, Email: u.email, Profile: u.profile, Contacts: u.contacts.clone(),
+		Status: u.status, Version: u.version}
 }

@@ -22,7 +22,11 @@ func TestFromHistory(t *testing.T) {
 		return p
 	}
 	snap := func(email string, p user.Profile, s user.Status, version int) user.Snapshot {
-		return user.Snapshot{ID: selfID, TenantID: tenant, Email: email, Profile: p, Status: s, Version: version}
+		// A Registered without a username or list (the v1 shape) gets what
+		// the upcaster gives it: the registered address, as the one entry.
+		p.Username = "ada@example.com"
+		return user.Snapshot{ID: selfID, TenantID: tenant, Email: email, Profile: p,
+			Contacts: user.Contacts{Emails: []user.Email{{Value: email, Primary: true}}}, Status: s, Version: version}
 	}
 	tests := []struct {
 		name    string

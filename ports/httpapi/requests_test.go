@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,7 +110,7 @@ func TestDecodeRegistration(t *testing.T) {
 			ExternalID: "E1", Locale: "en-GB", TimeZone: "Europe/London"},
 		Status: user.StatusDeactivated,
 	}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 
