@@ -34,6 +34,8 @@ func translate(err error) error {
 			return user.ErrEmailTaken
 		case "users_tenant_external_id_key":
 			return user.ErrExternalIDTaken
+		case "users_tenant_username_key":
+			return user.ErrUsernameTaken
 		case "commands_pkey":
 			return errDuplicateCommand
 		}

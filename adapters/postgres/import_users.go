@@ -46,13 +46,18 @@ func (s *ImportUsers) find(ctx context.Context, byExt bool, tenantID, key string
 
 func scanImportTarget(row pgx.Row) (command.ImportTarget, error) {
 	var (
-		t  command.ImportTarget
-		id [16]byte
+		t     command.ImportTarget
+		id    [16]byte
+		attrs []byte
 	)
 	err := row.Scan(&id, &t.TenantID, &t.Email, &t.GivenName, &t.FamilyName, &t.DisplayName, &t.Department,
-		&t.Title, &t.ManagerID, &t.ExternalID, &t.Locale, &t.TimeZone, &t.Status, &t.Version, &t.UpdatedAt)
+		&t.Title, &t.ManagerID, &t.ExternalID, &t.Locale, &t.TimeZone, &t.Status, &t.Version, &t.Username, &attrs,
+		&t.UpdatedAt)
 	t.ID = id
-	return t, err
+	if err != nil {
+		return t, err
+	}
+	return t, setAttributes(&t.Snapshot, attrs)
 }
 
 // ActiveExternalIDs implements command.ExternalIDLister.

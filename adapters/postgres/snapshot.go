@@ -12,12 +12,13 @@ type snapshotJSON struct {
 	TenantID string `json:"tenant_id"`
 	Email    string `json:"email"`
 	user.Profile
+	user.Contacts
 	Status  user.Status `json:"status"`
 	Version int         `json:"version"`
 }
 
 func toSnapshotJSON(s user.Snapshot) snapshotJSON {
-	return snapshotJSON{ID: s.ID.String(), TenantID: s.TenantID, Email: s.Email, Profile: s.Profile, Status: s.Status, Version: s.Version}
+	return snapshotJSON{ID: s.ID.String(), TenantID: s.TenantID, Email: s.Email, Profile: s.Profile, Contacts: s.Contacts, Status: s.Status, Version: s.Version}
 }
 
 func (s snapshotJSON) snapshot() (user.Snapshot, error) {
@@ -25,5 +26,7 @@ func (s snapshotJSON) snapshot() (user.Snapshot, error) {
 	if err != nil {
 		return user.Snapshot{}, fmt.Errorf("recorded outcome: %w", err)
 	}
-	return user.Snapshot{ID: id, TenantID: s.TenantID, Email: s.Email, Profile: s.Profile, Status: s.Status, Version: s.Version}, nil
+	snap := user.Snapshot{ID: id, TenantID: s.TenantID, Email: s.Email, Profile: s.Profile, Contacts: s.Contacts, Status: s.Status, Version: s.Version}
+	snap.Emails = snap.EmailList() // an outcome recorded before the list
+	return snap, nil
 }

@@ -25,17 +25,21 @@ type Users struct {
 func NewUsers(pool *pgxpool.Pool) *Users { return &Users{pool: pool, upcasters: user.EventUpcasters()} }
 
 const userColumns = `id, tenant_id::text, email, given_name, family_name, display_name, department, title,
-coalesce(manager_id::text, ''), coalesce(external_id, ''), locale, time_zone, status, version`
+coalesce(manager_id::text, ''), coalesce(external_id, ''), locale, time_zone, status, version, username, attributes`
 
 func scanUser(row pgx.Row) (user.Snapshot, error) {
 	var (
-		s  user.Snapshot
-		id [16]byte
+		s     user.Snapshot
+		id    [16]byte
+		attrs []byte
 	)
 	err := row.Scan(&id, &s.TenantID, &s.Email, &s.GivenName, &s.FamilyName, &s.DisplayName, &s.Department,
-		&s.Title, &s.ManagerID, &s.ExternalID, &s.Locale, &s.TimeZone, &s.Status, &s.Version)
+		&s.Title, &s.ManagerID, &s.ExternalID, &s.Locale, &s.TimeZone, &s.Status, &s.Version, &s.Username, &attrs)
 	s.ID = id
-	return s, err
+	if err != nil {
+		return s, err
+	}
+	return s, setAttributes(&s, attrs)
 }
 
 // GetUser implements query.UserReader.

@@ -98,5 +98,5 @@ func describeChanges(live, rebuilt userRow) string {
 func (r userRow) texts() []string {
 	return []string{r.ID.String(), r.TenantID, r.Email, r.GivenName, r.FamilyName, r.DisplayName, r.Department,
 		r.Title, r.ManagerID, r.ExternalID, r.Locale, r.TimeZone, string(r.Status), strconv.Itoa(r.Version),
-		r.CreatedAt.Format(time.RFC3339Nano), r.UpdatedAt.Format(time.RFC3339Nano)}
+		r.CreatedAt.Format(time.RFC3339Nano), r.UpdatedAt.Format(time.RFC3339Nano), r.Username, string(attributesOf(r.Snapshot))}
 }

@@ -51,29 +51,36 @@ func applyUserEvent(prev *userRow, e projection.Event) (userRow, bool, error) {
 
 // userRowColumns are the users read model's columns, in userRow.values order.
 var userRowColumns = []string{"id", "tenant_id", "email", "given_name", "family_name", "display_name", "department",
-	"title", "manager_id", "external_id", "locale", "time_zone", "status", "version", "created_at", "updated_at"}
+	"title", "manager_id", "external_id", "locale", "time_zone", "status", "version", "created_at", "updated_at",
+	"username", "attributes"}
 
 // userRowSelect selects userRowColumns in the form scanUserRow reads.
 const userRowSelect = `id, tenant_id::text, email, given_name, family_name, display_name, department, title,
-coalesce(manager_id::text, ''), coalesce(external_id, ''), locale, time_zone, status, version, created_at, updated_at`
+coalesce(manager_id::text, ''), coalesce(external_id, ''), locale, time_zone, status, version, created_at, updated_at,
+username, attributes`
 
 // values are the row's column values, in userRowColumns order.
 func (r userRow) values() []any {
 	return []any{r.ID, r.TenantID, r.Email, r.GivenName, r.FamilyName, r.DisplayName, r.Department, r.Title,
 		nullable(r.ManagerID), nullable(r.ExternalID), r.Locale, r.TimeZone, string(r.Status), r.Version,
-		r.CreatedAt, r.UpdatedAt}
+		r.CreatedAt, r.UpdatedAt, r.Username, attributesOf(r.Snapshot)}
 }
 
 func scanUserRow(row pgx.Row) (userRow, error) {
 	var (
-		r  userRow
-		id [16]byte
+		r     userRow
+		id    [16]byte
+		attrs []byte
 	)
 	err := row.Scan(&id, &r.TenantID, &r.Email, &r.GivenName, &r.FamilyName, &r.DisplayName, &r.Department,
-		&r.Title, &r.ManagerID, &r.ExternalID, &r.Locale, &r.TimeZone, &r.Status, &r.Version, &r.CreatedAt, &r.UpdatedAt)
+		&r.Title, &r.ManagerID, &r.ExternalID, &r.Locale, &r.TimeZone, &r.Status, &r.Version, &r.CreatedAt, &r.UpdatedAt,
+		&r.Username, &attrs)
 	r.ID = id
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
-	return r, err
+	if err != nil {
+		return r, err
+	}
+	return r, setAttributes(&r.Snapshot, attrs)
 }
 
 // queueInlineUserWrite queues, into the command's batch, the users write of
@@ -97,7 +104,8 @@ func queueInlineUserWrite(b *pgx.Batch, current *user.User, events []projection.
 		b.Queue(insertUserSQL, row.values()...)
 		return nil
 	}
-	args := append(row.values()[:14], row.UpdatedAt, prev.Version)
+	v := row.values()
+	args := append(v[:14], row.UpdatedAt, prev.Version, row.Username, v[17])
 	b.Queue(updateUserSQL, args...).Exec(expectOneRow(user.ErrVersionConflict))
 	return nil
 }

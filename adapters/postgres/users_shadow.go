@@ -88,7 +88,7 @@ func (r userRow) copyValues(scope user.ID) ([]any, error) {
 	}
 	return []any{[16]byte(scope), [16]byte(r.ID), [16]byte(tenant), r.Email, r.GivenName, r.FamilyName, r.DisplayName,
 		r.Department, r.Title, manager, nullable(r.ExternalID), r.Locale, r.TimeZone, string(r.Status), int32(r.Version),
-		r.CreatedAt, r.UpdatedAt}, nil
+		r.CreatedAt, r.UpdatedAt, r.Username, attributesOf(r.Snapshot)}, nil
 }
 
 // Clear implements projection.Target.

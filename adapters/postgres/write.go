@@ -30,15 +30,16 @@ const freeSeatsSQL = `UPDATE tenants SET seats_used = greatest(seats_used + $2, 
 
 const insertUserSQL = `
 INSERT INTO users (id, tenant_id, email, given_name, family_name, display_name, department, title,
-                   manager_id, external_id, locale, time_zone, status, version, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+                   manager_id, external_id, locale, time_zone, status, version, created_at, updated_at,
+                   username, attributes)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
-// updateUserSQL takes userRow.values without created_at (which never
-// changes), then the version the command read.
+// updateUserSQL takes the first 14 of userRow.values, updated_at, the
+// version the command read, then username and attributes.
 const updateUserSQL = `
 UPDATE users SET email = $3, given_name = $4, family_name = $5, display_name = $6, department = $7, title = $8,
                  manager_id = $9, external_id = $10, locale = $11, time_zone = $12, status = $13, version = $14,
-                 updated_at = $15
+                 updated_at = $15, username = $17, attributes = $18
 WHERE id = $1 AND tenant_id = $2 AND version = $16`
 
 // writeCommand queues every write of one command in one batch (one round

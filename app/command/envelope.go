@@ -124,6 +124,7 @@ func IsRejection(err error) bool {
 	return errors.As(err, &verr) ||
 		errors.Is(err, user.ErrNotFound) || errors.Is(err, user.ErrAlreadyExists) ||
 		errors.Is(err, user.ErrEmailTaken) || errors.Is(err, user.ErrExternalIDTaken) ||
+		errors.Is(err, user.ErrUsernameTaken) ||
 		errors.Is(err, user.ErrSeatsExhausted) || errors.Is(err, user.ErrManagerNotFound) ||
 		errors.Is(err, user.ErrManagerCycle) || errors.Is(err, user.ErrInvalidID) ||
 		errors.Is(err, ErrIdempotencyKeyReused) || errors.Is(err, ErrInvalidEnvelope)

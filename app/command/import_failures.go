@@ -27,6 +27,7 @@ func failuresOf(row int, err error) []Failure {
 	}{
 		{user.ErrEmailTaken, ColEmail, "email_taken"},
 		{user.ErrExternalIDTaken, ColExternalID, "external_id_taken"},
+		{user.ErrUsernameTaken, ColEmail, "username_taken"},
 		{user.ErrSeatsExhausted, ColStatus, "seats_exhausted"},
 		{user.ErrManagerNotFound, ColManagerExternalID, "manager_not_found"},
 		{user.ErrManagerCycle, ColManagerExternalID, "manager_cycle"},

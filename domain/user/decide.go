@@ -13,7 +13,8 @@ type Registration struct {
 	// Email is the primary address. It may be left empty when Contacts
 	// lists the addresses: then the one marked primary (else the first) is.
 	Email string
-	// Profile.Username defaults to the primary address.
+	// Profile.Username may be left empty: the username is then the primary
+	// address, whatever it becomes, until one is set.
 	Profile  Profile
 	Contacts Contacts
 	// Status is the initial status; empty means active. A user registered as
@@ -28,16 +29,13 @@ func Register(id ID, tenantID string, r Registration, managers ManagerLookup) ([
 	contacts := r.Contacts.normalize()
 	contacts.Emails = emails
 	r.Profile.ManagerID = canonicalID(r.Profile.ManagerID)
-	if r.Profile.Username == "" {
-		r.Profile.Username = email
-	}
 	status := r.Status
 	if status == "" {
 		status = StatusActive
 	}
 	var v validation
 	validateEmail(&v, FieldEmail, email)
-	r.Profile.validate(&v, id, email)
+	r.Profile.validate(&v, id)
 	contacts.validate(&v)
 	if !status.Valid() {
 		v.add(FieldStatus, "invalid_value", "must be active or deactivated")
@@ -150,7 +148,7 @@ func (u *User) Update(p Patch, managers ManagerLookup) ([]Event, error) {
 
 	var v validation
 	validateEmail(&v, FieldEmail, email)
-	next.validate(&v, u.id, email)
+	next.validate(&v, u.id)
 	contacts.validate(&v)
 	if !status.Valid() {
 		v.add(FieldStatus, "invalid_value", "must be active or deactivated")

@@ -15,6 +15,10 @@ var (
 	ErrAlreadyExists = errors.New("user already exists")
 	// ErrEmailTaken means another user of the tenant has the e-mail address.
 	ErrEmailTaken = errors.New("email already taken in this tenant")
+	// ErrUsernameTaken means another user of the tenant has the username
+	// (compared without regard to case; an unset username is the primary
+	// e-mail address).
+	ErrUsernameTaken = errors.New("username already taken in this tenant")
 	// ErrExternalIDTaken means another user of the tenant has the external id.
 	ErrExternalIDTaken = errors.New("external id already taken in this tenant")
 	// ErrSeatsExhausted means the tenant has no free licence seat for one more active user.

@@ -4,8 +4,8 @@ package user
 // identity, e-mail addresses, the other multi-valued contacts and status.
 // Empty strings mean "not set". It is a value: compare with ==.
 //
-// What a user must have: a Username (it defaults to the primary e-mail
-// address) and a primary e-mail address. Everything here but the username
+// What a user must have: a primary e-mail address. Username is optional:
+// unset, the username is the primary address (see Snapshot.UserName). Everything here but the username
 // is optional, names included: RFC 7643 requires only userName, and rooms,
 // service accounts and people with one name have no given or family name.
 type Profile struct {
@@ -70,15 +70,11 @@ var profileFields = []profileField{
 }
 
 // validate checks every field and reports all problems at once. The manager's
-// existence and the absence of cycles need other users: see Update. A
-// username that is the primary address (email) is checked as that.
-func (p Profile) validate(v *validation, self ID, email string) {
+// existence and the absence of cycles need other users: see Update.
+func (p Profile) validate(v *validation, self ID) {
 	for _, f := range profileFields {
-		if f.name == FieldUsername && p.Username == email {
-			continue
-		}
 		if f.maxLen > 0 {
-			validateText(v, f.name, *f.get(&p), f.name == FieldUsername, f.maxLen)
+			validateText(v, f.name, *f.get(&p), false, f.maxLen)
 		}
 	}
 	validateLocale(v, FieldLocale, p.Locale)

@@ -55,7 +55,6 @@ func TestRegisterAccepts(t *testing.T) {
 				t.Fatalf("Register: %v", err)
 			}
 			wantProfile := tt.reg.Profile
-			wantProfile.Username = tt.wantEmail
 			want := []user.Event{user.Registered{TenantID: tenant, Email: tt.wantEmail, Profile: wantProfile,
 				Contacts: user.Contacts{Emails: []user.Email{{Value: tt.wantEmail, Primary: true}}}}}
 			wantSeats := 1

@@ -98,15 +98,13 @@ func deactivatedV1ToV2(data []byte) ([]byte, error) {
 }
 
 // registeredV1ToV2 gives a user registered before usernames and address
-// lists what registering them today would: the username is the e-mail
-// address, and the address is the one, primary, entry of the list.
+// lists what registering them today with one address would: no username of
+// their own (it is the primary address, and follows it), and the address as
+// the one, primary, entry of the list.
 func registeredV1ToV2(data []byte) ([]byte, error) {
 	var r Registered
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, err
-	}
-	if r.Username == "" {
-		r.Username = r.Email
 	}
 	if len(r.Emails) == 0 {
 		r.Emails = []Email{{Value: r.Email, Primary: true}}

@@ -8,8 +8,8 @@ import (
 )
 
 // A registration stored before usernames and address lists reads as one
-// made today would be: the username is the address, the list has it as its
-// one primary entry, the rest is kept.
+// made today would be: no username of its own (so it is the address), the
+// list has the address as its one primary entry, the rest is kept.
 func TestRegisteredV1IsUpcastToTheCurrentVersion(t *testing.T) {
 	stored := `{"tenant_id":"t1","email":"ada@example.com","given_name":"Ada","family_name":"Lovelace","title":"Countess"}`
 	up := user.EventUpcasters()
@@ -19,7 +19,7 @@ func TestRegisteredV1IsUpcastToTheCurrentVersion(t *testing.T) {
 	}
 	got, err := user.DecodeEvent(typ, data)
 	want := user.Registered{TenantID: "t1", Email: "ada@example.com",
-		Profile:  user.Profile{Username: "ada@example.com", GivenName: "Ada", FamilyName: "Lovelace", Title: "Countess"},
+		Profile:  user.Profile{GivenName: "Ada", FamilyName: "Lovelace", Title: "Countess"},
 		Contacts: user.Contacts{Emails: []user.Email{{Value: "ada@example.com", Primary: true}}}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("decoded %s as %#v, %v; want %#v", data, got, err, want)
@@ -67,7 +67,7 @@ func TestOldStreamReplaysIntoTheNewShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := u.Snapshot()
-	if s.Username != "ada@example.com" || s.Email != "ada@lovelace.org" || s.Title != "Countess" || s.Status != user.StatusDeactivated ||
+	if s.UserName() != "ada@lovelace.org" || s.Email != "ada@lovelace.org" || s.Title != "Countess" || s.Status != user.StatusDeactivated ||
 		!reflect.DeepEqual(s.Emails, []user.Email{{Value: "ada@lovelace.org", Primary: true}}) {
 		t.Fatalf("replayed %+v", s)
 	}

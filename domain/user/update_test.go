@@ -169,7 +169,7 @@ func TestUpdateRejects(t *testing.T) {
 		patch user.Patch
 		want  []string
 	}{
-		{"clear username", user.Patch{Username: ptr("")}, []string{"username:required"}},
+		{"username with trailing space", user.Patch{Username: ptr("ada ")}, []string{"username:invalid_format"}},
 		{"reason-sized title", user.Patch{Title: ptr(chars(101))}, []string{"title:too_long"}},
 		{"clear email", user.Patch{Email: ptr("")}, []string{"email:required"}},
 		{"email only white space", user.Patch{Email: ptr("  ")}, []string{"email:required"}},

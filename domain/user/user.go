@@ -28,6 +28,15 @@ type Snapshot struct {
 	Version int
 }
 
+// UserName is the user's username: the one set, else the primary e-mail
+// address. It is unique in the tenant, compared without regard to case.
+func (s Snapshot) UserName() string {
+	if s.Username != "" {
+		return s.Username
+	}
+	return s.Email
+}
+
 // FromHistory rebuilds a user by folding its stream's events in order. The
 // version is the number of events. It fails on a stream that does not start
 // with Registered, which means a corrupt store.
@@ -55,11 +64,7 @@ func (u *User) Apply(e Event) {
 		u.profile = e.Profile
 		u.contacts = e.Contacts.clone()
 		// What the v1 upcaster fills in, for a Registered built in memory
-		// the old way: the state always has a username and the primary
-		// address in its list.
-		if u.profile.Username == "" {
-			u.profile.Username = e.Email
-		}
+		// the old way: the primary address is always in the list.
 		if len(u.contacts.Emails) == 0 {
 			u.contacts.Emails = []Email{{Value: e.Email, Primary: true}}
 		}

@@ -22,9 +22,8 @@ func TestFromHistory(t *testing.T) {
 		return p
 	}
 	snap := func(email string, p user.Profile, s user.Status, version int) user.Snapshot {
-		// A Registered without a username or list (the v1 shape) gets what
-		// the upcaster gives it: the registered address, as the one entry.
-		p.Username = "ada@example.com"
+		// A Registered without a list (the v1 shape) gets what the
+		// upcaster gives it: the registered address, as the one entry.
 		return user.Snapshot{ID: selfID, TenantID: tenant, Email: email, Profile: p,
 			Contacts: user.Contacts{Emails: []user.Email{{Value: email, Primary: true}}}, Status: s, Version: version}
 	}

@@ -34,6 +34,7 @@ const (
 	codeAlreadyExists        = "already_exists"
 	codeEmailTaken           = "email_taken"
 	codeExternalIDTaken      = "external_id_taken"
+	codeUsernameTaken        = "username_taken"
 	codeSeatsExhausted       = "seats_exhausted"
 	codeVersionConflict      = "version_conflict"
 	codeBodyTooLarge         = "body_too_large"
@@ -83,6 +84,7 @@ var errorKinds = []errorKind{
 	{user.ErrAlreadyExists, http.StatusConflict, codeAlreadyExists, "User already exists", false},
 	{user.ErrEmailTaken, http.StatusConflict, codeEmailTaken, "E-mail address taken", false},
 	{user.ErrExternalIDTaken, http.StatusConflict, codeExternalIDTaken, "External id taken", false},
+	{user.ErrUsernameTaken, http.StatusConflict, codeUsernameTaken, "Username taken", false},
 	{user.ErrSeatsExhausted, http.StatusConflict, codeSeatsExhausted, "No free licence seat", false},
 	{errBodyTooLarge, http.StatusRequestEntityTooLarge, codeBodyTooLarge, "Request body too large", true},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "Unsupported media type", true},

@@ -52,8 +52,10 @@ func classify(err error) *scimError {
 		return &scimError{status: 400, scimType: "invalidValue", detail: validationDetail(verr)}
 	case errors.Is(err, user.ErrNotFound), errors.Is(err, user.ErrInvalidID):
 		return &scimError{status: 404, detail: "no such user"}
-	case errors.Is(err, user.ErrEmailTaken):
+	case errors.Is(err, user.ErrUsernameTaken):
 		return &scimError{status: 409, scimType: "uniqueness", detail: "userName is already taken by another user"}
+	case errors.Is(err, user.ErrEmailTaken):
+		return &scimError{status: 409, scimType: "uniqueness", detail: "the primary e-mail address is already taken by another user"}
 	case errors.Is(err, user.ErrExternalIDTaken):
 		return &scimError{status: 409, scimType: "uniqueness", detail: "externalId is already taken by another user"}
 	case errors.Is(err, user.ErrAlreadyExists):
