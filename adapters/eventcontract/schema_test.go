@@ -27,7 +27,7 @@ var eventTypes = []string{user.TypeRegistered, user.TypeProfileChanged, user.Typ
 
 // schemaTypes are the types with a data schema: the current ones and the
 // superseded ones that older records of the topic still carry.
-var schemaTypes = append([]string{user.TypeDeactivatedV1}, eventTypes...)
+var schemaTypes = append([]string{user.TypeDeactivatedV1, user.TypeRegisteredV1, user.TypeProfileChangedV1}, eventTypes...)
 
 // schemas compiles the envelope schema and every data schema from the files,
 // registered under their $id (so the envelope's relative $refs resolve to
@@ -84,13 +84,18 @@ func instance(t *testing.T, raw []byte) any {
 
 // valid is a published-shape envelope of each type, by hand.
 var valid = map[string]string{
-	user.TypeRegistered:     `{"tenant_id":"0190a1b2-c3d4-7e5f-8a9b-bbbbbbbbbbbb","email":"ada@example.com","given_name":"Ada","family_name":"Lovelace","department":"R&D","manager_id":"0190a1b2-c3d4-7e5f-8a9b-cccccccccccc"}`,
-	user.TypeProfileChanged: `{"changes":{"title":{"old":"","new":"CTO"},"display_name":{"old":"Ada","new":""}}}`,
-	user.TypeEmailChanged:   `{"old_email":"ada@example.com","new_email":"ada@example.org"}`,
-	user.TypeDeactivated:    `{"cause":"requested","reason":"left the company"}`,
-	user.TypeDeactivatedV1:  `{"reason":"left the company"}`,
-	user.TypeReactivated:    `{}`,
-	user.TypeDeleted:        `{"reason":"erasure requested"}`,
+	user.TypeRegisteredV1:     `{"tenant_id":"0190a1b2-c3d4-7e5f-8a9b-bbbbbbbbbbbb","email":"ada@example.com","given_name":"Ada","family_name":"Lovelace","department":"R&D","manager_id":"0190a1b2-c3d4-7e5f-8a9b-cccccccccccc"}`,
+	user.TypeProfileChangedV1: `{"changes":{"title":{"old":"","new":"CTO"},"display_name":{"old":"Ada","new":""}}}`,
+	user.TypeRegistered: `{"tenant_id":"0190a1b2-c3d4-7e5f-8a9b-bbbbbbbbbbbb","email":"ada@example.com","username":"ada.l@corp.example",` +
+		`"given_name":"","family_name":"","nick_name":"Ada","employee_number":"42","emails":[{"value":"ada@example.com","type":"work","primary":true},` +
+		`{"value":"ada@home.example","type":"home"}],"phone_numbers":[{"value":"+44 1","type":"mobile"}],"addresses":[{"type":"work","street_address":"1 Main St\nFloor 2","locality":"London"}]}`,
+	user.TypeProfileChanged: `{"changes":{"title":{"old":"","new":"CTO"},"username":{"old":"","new":"ada"}},` +
+		`"phone_numbers":{"old":null,"new":[{"value":"+1 555"}]},"emails":{"old":[{"value":"a@b.co","primary":true}],"new":[{"value":"a@b.co","primary":true},{"value":"c@d.co"}]}}`,
+	user.TypeEmailChanged:  `{"old_email":"ada@example.com","new_email":"ada@example.org"}`,
+	user.TypeDeactivated:   `{"cause":"requested","reason":"left the company"}`,
+	user.TypeDeactivatedV1: `{"reason":"left the company"}`,
+	user.TypeReactivated:   `{}`,
+	user.TypeDeleted:       `{"reason":"erasure requested"}`,
 	// A type from the future: the envelope schema admits it (its data is
 	// only checked to be an object), so old validators do not break.
 	"user.merged.v1": `{"into":"0190a1b2-c3d4-7e5f-8a9b-cccccccccccc"}`,
