@@ -173,7 +173,7 @@ func TestHandleSkipsWhatItCannotApply(t *testing.T) {
 	}
 
 	future := f.message(uuid.NewString(), 1, user.Reactivated{})
-	future.Payload = mustJSON(t, withAttr(t, future, "type", "user.registered.v2"))
+	future.Payload = mustJSON(t, withAttr(t, future, "type", "user.registered.v9"))
 	if o := f.handle(future); o != outcomeUnknownType {
 		t.Errorf("newer version: %s", o)
 	}

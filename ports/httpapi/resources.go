@@ -9,42 +9,82 @@ import (
 )
 
 // userResource is a user as the API shows it. Optional fields that are not
-// set are null rather than "" or absent, so clients see every field and can
-// tell "not set" from a value.
+// set are null rather than "" or absent, and lists that are empty are [],
+// so clients see every field and can tell "not set" from a value.
 type userResource struct {
-	ID          string      `json:"id"`
-	TenantID    string      `json:"tenant_id"`
-	Email       string      `json:"email"`
-	GivenName   string      `json:"given_name"`
-	FamilyName  string      `json:"family_name"`
-	DisplayName *string     `json:"display_name"`
-	Department  *string     `json:"department"`
-	Title       *string     `json:"title"`
-	ManagerID   *string     `json:"manager_id"`
-	ExternalID  *string     `json:"external_id"`
-	Locale      *string     `json:"locale"`
-	TimeZone    *string     `json:"time_zone"`
-	Status      user.Status `json:"status"`
-	Version     int         `json:"version"`
+	ID                string             `json:"id"`
+	TenantID          string             `json:"tenant_id"`
+	Email             string             `json:"email"`
+	Username          string             `json:"username"`
+	GivenName         *string            `json:"given_name"`
+	FamilyName        *string            `json:"family_name"`
+	MiddleName        *string            `json:"middle_name"`
+	HonorificPrefix   *string            `json:"honorific_prefix"`
+	HonorificSuffix   *string            `json:"honorific_suffix"`
+	FormattedName     *string            `json:"formatted_name"`
+	DisplayName       *string            `json:"display_name"`
+	NickName          *string            `json:"nick_name"`
+	ProfileURL        *string            `json:"profile_url"`
+	UserType          *string            `json:"user_type"`
+	Department        *string            `json:"department"`
+	Title             *string            `json:"title"`
+	ManagerID         *string            `json:"manager_id"`
+	ExternalID        *string            `json:"external_id"`
+	EmployeeNumber    *string            `json:"employee_number"`
+	CostCenter        *string            `json:"cost_center"`
+	Organization      *string            `json:"organization"`
+	Division          *string            `json:"division"`
+	PreferredLanguage *string            `json:"preferred_language"`
+	Locale            *string            `json:"locale"`
+	TimeZone          *string            `json:"time_zone"`
+	Emails            []user.Email       `json:"emails"`
+	PhoneNumbers      []user.PhoneNumber `json:"phone_numbers"`
+	Addresses         []user.Address     `json:"addresses"`
+	Status            user.Status        `json:"status"`
+	Version           int                `json:"version"`
 }
 
 func newUserResource(s user.Snapshot) userResource {
 	return userResource{
-		ID:          s.ID.String(),
-		TenantID:    s.TenantID,
-		Email:       s.Email,
-		GivenName:   s.GivenName,
-		FamilyName:  s.FamilyName,
-		DisplayName: nullable(s.DisplayName),
-		Department:  nullable(s.Department),
-		Title:       nullable(s.Title),
-		ManagerID:   nullable(s.ManagerID),
-		ExternalID:  nullable(s.ExternalID),
-		Locale:      nullable(s.Locale),
-		TimeZone:    nullable(s.TimeZone),
-		Status:      s.Status,
-		Version:     s.Version,
+		ID:                s.ID.String(),
+		TenantID:          s.TenantID,
+		Email:             s.Email,
+		Username:          s.UserName(),
+		GivenName:         nullable(s.GivenName),
+		FamilyName:        nullable(s.FamilyName),
+		MiddleName:        nullable(s.MiddleName),
+		HonorificPrefix:   nullable(s.HonorificPrefix),
+		HonorificSuffix:   nullable(s.HonorificSuffix),
+		FormattedName:     nullable(s.FormattedName),
+		DisplayName:       nullable(s.DisplayName),
+		NickName:          nullable(s.NickName),
+		ProfileURL:        nullable(s.ProfileURL),
+		UserType:          nullable(s.UserType),
+		Department:        nullable(s.Department),
+		Title:             nullable(s.Title),
+		ManagerID:         nullable(s.ManagerID),
+		ExternalID:        nullable(s.ExternalID),
+		EmployeeNumber:    nullable(s.EmployeeNumber),
+		CostCenter:        nullable(s.CostCenter),
+		Organization:      nullable(s.Organization),
+		Division:          nullable(s.Division),
+		PreferredLanguage: nullable(s.PreferredLanguage),
+		Locale:            nullable(s.Locale),
+		TimeZone:          nullable(s.TimeZone),
+		Emails:            orEmpty(s.EmailList()),
+		PhoneNumbers:      orEmpty(s.PhoneNumbers),
+		Addresses:         orEmpty(s.Addresses),
+		Status:            s.Status,
+		Version:           s.Version,
 	}
+}
+
+// orEmpty shows an empty list as [], never null.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
 }
 
 // nullable maps the domain's "not set" (empty string) to JSON null.

@@ -19,8 +19,12 @@ func TestUserResourceJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","tenant_id":"t1","email":"ada@example.com",` +
-		`"given_name":"Ada","family_name":"Lovelace","display_name":null,"department":"R\u0026D","title":null,` +
-		`"manager_id":null,"external_id":null,"locale":null,"time_zone":null,"status":"active","version":3}`
+		`"username":"ada@example.com","given_name":"Ada","family_name":"Lovelace","middle_name":null,` +
+		`"honorific_prefix":null,"honorific_suffix":null,"formatted_name":null,"display_name":null,"nick_name":null,` +
+		`"profile_url":null,"user_type":null,"department":"R\u0026D","title":null,"manager_id":null,"external_id":null,` +
+		`"employee_number":null,"cost_center":null,"organization":null,"division":null,"preferred_language":null,` +
+		`"locale":null,"time_zone":null,"emails":[{"value":"ada@example.com","primary":true}],"phone_numbers":[],` +
+		`"addresses":[],"status":"active","version":3}`
 	if string(got) != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
@@ -53,7 +57,7 @@ func TestEventListJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"events":[` +
-		`{"id":"e1","type":"user.registered.v1","version":1,"occurred_at":"2025-03-01T11:00:00.000000005Z",` +
+		`{"id":"e1","type":"user.registered.v2","version":1,"occurred_at":"2025-03-01T11:00:00.000000005Z",` +
 		`"data":{"email":"a@b.co"},"correlation_id":"c1","causation_id":null,"actor":"token:k","source":"api"},` +
 		`{"id":"e2","type":"user.reactivated.v1","version":2,"occurred_at":"2025-03-01T11:00:00.000000005Z",` +
 		`"data":{},"correlation_id":null,"causation_id":null,"actor":null,"source":null}]}`

@@ -31,7 +31,7 @@ func TestCSVImportCountsEveryOutcome(t *testing.T) {
 		"E4,not-an-email,Bad,Mail,,,,,\r\n" + // 5 rejected: invalid e-mail
 		"E5,boss@example.com,Big,Boss,,Sales,Head,,\r\n" + // 6 created
 		"E1,other@example.com,Dup,Row,,,,,\r\n" + // 7 rejected: duplicate external id
-		"E6,noname@example.com,,Nameless,,,,,\r\n" + // 8 rejected: given_name required
+		"E6,noname@example.com,N\x01,Nameless,,,,,\r\n" + // 8 rejected: control character in given_name
 		"E7,BYEMAIL@example.com,Em,Test,,,,,\r\n" + // 9 updated: matched by e-mail, external id adopted
 		"E8,short@example.com\r\n" + // 10 rejected: malformed
 		"E9,leaver@example.com,Lea,Ver,,,,,deactivated\r\n" + // 11 created deactivated
@@ -50,7 +50,7 @@ func TestCSVImportCountsEveryOutcome(t *testing.T) {
 	wantFailures := []query.ImportFailure{
 		{Row: 5, Seq: 1, Field: "email", Code: "invalid_format", Message: "must be an e-mail address such as ada@example.com"},
 		{Row: 7, Seq: 1, Field: "external_id", Code: "duplicate_row", Message: "row 2 has the same external id"},
-		{Row: 8, Seq: 1, Field: "given_name", Code: "required", Message: "is required"},
+		{Row: 8, Seq: 1, Field: "given_name", Code: "invalid_characters", Message: "must not contain control characters"},
 		{Row: 10, Seq: 1, Field: "", Code: "malformed_row", Message: "has 2 fields where the header has 9"},
 		{Row: 12, Seq: 1, Field: "manager_external_id", Code: "manager_not_found", Message: `no user has the external id "NOPE"`},
 	}
