@@ -111,8 +111,11 @@ type searchColumn struct {
 }
 
 var searchColumns = map[query.Attribute]searchColumn{
-	query.AttrID:          {expr: "id::text"},
-	query.AttrEmail:       {expr: "email", raw: "email", lower: true},
+	query.AttrID:    {expr: "id::text"},
+	query.AttrEmail: {expr: "email", raw: "email", lower: true},
+	// The expression of users_tenant_username_key: lower(...) = lower($n)
+	// is answered from that index.
+	query.AttrUsername:    {expr: "(CASE WHEN username = '' THEN email ELSE username END)"},
 	query.AttrExternalID:  {expr: "coalesce(external_id, '')", raw: "external_id"},
 	query.AttrGivenName:   {expr: "given_name"},
 	query.AttrFamilyName:  {expr: "family_name"},

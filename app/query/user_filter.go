@@ -16,8 +16,10 @@ type Attribute string
 
 // The filterable attributes.
 const (
-	AttrID          Attribute = "id"
-	AttrEmail       Attribute = "email"
+	AttrID    Attribute = "id"
+	AttrEmail Attribute = "email"
+	// AttrUsername is the username: the one set, else the primary address.
+	AttrUsername    Attribute = "username"
 	AttrExternalID  Attribute = "external_id"
 	AttrGivenName   Attribute = "given_name"
 	AttrFamilyName  Attribute = "family_name"
@@ -142,7 +144,7 @@ func validateCompare(c Compare) error {
 
 func knownAttr(a Attribute) error {
 	switch a {
-	case AttrID, AttrEmail, AttrExternalID, AttrGivenName, AttrFamilyName, AttrDisplayName, AttrDepartment,
+	case AttrID, AttrEmail, AttrUsername, AttrExternalID, AttrGivenName, AttrFamilyName, AttrDisplayName, AttrDepartment,
 		AttrTitle, AttrManagerID, AttrLocale, AttrTimeZone, AttrStatus, AttrCreated, AttrUpdated:
 		return nil
 	}

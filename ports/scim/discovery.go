@@ -1,10 +1,13 @@
 package scim
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"github.com/userservice/userservice/domain/user"
 )
 
 // The discovery endpoints (RFC 7644 section 4) describe exactly what this
@@ -80,30 +83,53 @@ func attribute(name, typ string, required, caseExact bool, mutability, uniquenes
 	return a
 }
 
+func multi(a map[string]any) map[string]any { a["multiValued"] = true; return a }
+
 func (h *handler) coreSchema(r *http.Request) map[string]any {
 	rw := "readWrite"
-	email := attribute("emails", "complex", false, false, rw, "none",
-		"The user's one e-mail address, the same as userName. type is always work and primary always true.",
-		attribute("value", "string", true, false, rw, "none", "The address"),
-		attribute("type", "string", false, false, "readOnly", "none", "Always work"),
-		attribute("primary", "boolean", false, false, "readOnly", "none", "Always true"))
-	email["multiValued"] = true
+	typed := func(name, desc string, required bool) map[string]any {
+		return multi(attribute(name, "complex", false, false, rw, "none", desc,
+			attribute("value", "string", required, false, rw, "none", "The value"),
+			attribute("type", "string", false, false, rw, "none", "A label such as work, home, mobile (stored lower-case)"),
+			attribute("primary", "boolean", false, false, rw, "none", "At most one value is primary")))
+	}
+	text := func(name, desc string, max int) map[string]any {
+		return attribute(name, "string", false, false, rw, "none", fmt.Sprintf("%s (at most %d characters)", desc, max))
+	}
 	return map[string]any{
 		"schemas": []any{schemaURN}, "id": coreUserURN, "name": "User", "description": "User account",
 		"attributes": []any{
 			attribute("id", "string", false, true, "readOnly", "server", "Assigned by the service (a UUID)"),
-			attribute("externalId", "string", false, true, rw, "server", "The client's id of the user; unique in the tenant"),
-			attribute("userName", "string", true, false, rw, "server", "The user's e-mail address; unique in the tenant, case-insensitive"),
-			attribute("name", "complex", true, false, rw, "none", "The user's name",
-				attribute("givenName", "string", true, false, rw, "none", "Given name (required)"),
-				attribute("familyName", "string", true, false, rw, "none", "Family name (required)"),
-				attribute("formatted", "string", false, false, "readOnly", "none", "givenName familyName")),
-			attribute("displayName", "string", false, false, rw, "none", "Name to display"),
-			attribute("title", "string", false, false, rw, "none", "Job title"),
-			attribute("locale", "string", false, false, rw, "none", "BCP 47 language tag, e.g. en-GB"),
+			attribute("externalId", "string", false, true, rw, "server", "The client's id of the user; unique in the tenant (at most 128 characters)"),
+			attribute("userName", "string", true, false, rw, "server",
+				"Unique in the tenant, case-insensitive (at most 256 characters); need not be an e-mail address"),
+			attribute("name", "complex", false, false, rw, "none", "The user's name; every part optional",
+				text("givenName", "Given name", user.MaxNameLen), text("familyName", "Family name", user.MaxNameLen),
+				text("middleName", "Middle name", user.MaxNameLen), text("honorificPrefix", "e.g. Ms.", user.MaxNameLen),
+				text("honorificSuffix", "e.g. III", user.MaxNameLen), text("formatted", "The full name", user.MaxDisplayLen)),
+			text("displayName", "Name to display", user.MaxDisplayLen),
+			text("nickName", "Casual name", user.MaxNameLen),
+			text("profileUrl", "URL of the user's profile", user.MaxURLLen),
+			text("title", "Job title", user.MaxAttributeLen),
+			text("userType", "e.g. Employee, Contractor", user.MaxAttributeLen),
+			text("preferredLanguage", "As Accept-Language, e.g. en-GB", user.MaxAttributeLen),
+			attribute("locale", "string", false, false, rw, "none", "BCP 47 language tag, e.g. en-GB (en_GB accepted)"),
 			attribute("timezone", "string", false, false, rw, "none", "IANA time zone, e.g. Europe/Berlin"),
 			attribute("active", "boolean", false, false, rw, "none", "false: deactivated (keeps the user, frees the seat)"),
-			email,
+			typed("emails", "E-mail addresses (at most 10); one is required. The primary one (else the first) is unique in the tenant", true),
+			typed("phoneNumbers", "Phone numbers (at most 10, 64 characters each)", true),
+			multi(attribute("addresses", "complex", false, false, rw, "none", "Postal addresses (at most 5)",
+				attribute("type", "string", false, false, rw, "none", "e.g. work, home"),
+				text("formatted", "The whole address; may span lines", user.MaxFormattedLen),
+				text("streetAddress", "Street; may span lines", user.MaxAddressLen),
+				text("locality", "City", user.MaxAddressLen), text("region", "State or region", user.MaxAddressLen),
+				text("postalCode", "Postal code", user.MaxAddressLen), text("country", "Country", user.MaxAddressLen),
+				attribute("primary", "boolean", false, false, rw, "none", "At most one address is primary"))),
+			multi(attribute("groups", "complex", false, false, "readOnly", "none",
+				"The groups the user is a member of; change them through /Groups",
+				attribute("value", "string", false, true, "readOnly", "none", "The group's id"),
+				attribute("$ref", "reference", false, true, "readOnly", "none", "The group's URI"),
+				attribute("display", "string", false, false, "readOnly", "none", "The group's displayName"))),
 		},
 		"meta": map[string]any{"resourceType": "Schema", "location": h.base(r) + "/Schemas/" + coreUserURN},
 	}
@@ -111,10 +137,17 @@ func (h *handler) coreSchema(r *http.Request) map[string]any {
 
 func (h *handler) enterpriseSchema(r *http.Request) map[string]any {
 	rw := "readWrite"
+	text := func(name, desc string) map[string]any {
+		return attribute(name, "string", false, false, rw, "none", fmt.Sprintf("%s (at most %d characters)", desc, user.MaxAttributeLen))
+	}
 	return map[string]any{
 		"schemas": []any{schemaURN}, "id": enterpriseURN, "name": "EnterpriseUser", "description": "Enterprise User",
 		"attributes": []any{
-			attribute("department", "string", false, false, rw, "none", "Department"),
+			text("employeeNumber", "Employee number"),
+			text("costCenter", "Cost center"),
+			text("organization", "Organization"),
+			text("division", "Division"),
+			text("department", "Department"),
 			attribute("manager", "complex", false, false, rw, "none", "The user's manager, a user of the same tenant",
 				attribute("value", "string", false, true, rw, "none", "The manager's id"),
 				attribute("$ref", "reference", false, true, "readOnly", "none", "The manager's URI")),

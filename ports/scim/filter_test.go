@@ -14,31 +14,34 @@ func TestFilterTranslation(t *testing.T) {
 	email := func(op query.Op, v string) query.Compare {
 		return query.Compare{Attr: query.AttrEmail, Op: op, Value: v, IgnoreCase: true}
 	}
+	uname := func(op query.Op, v string) query.Compare {
+		return query.Compare{Attr: query.AttrUsername, Op: op, Value: v, IgnoreCase: true}
+	}
 	active := query.Compare{Attr: query.AttrStatus, Op: query.OpEq, Value: "active"}
 	when := time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)
 	cases := []struct {
 		filter string
 		want   query.Filter
 	}{
-		{`userName eq "Ada@X.io"`, email(query.OpEq, "Ada@X.io")},
-		{`USERNAME SW "a"`, email(query.OpStartsWith, "a")},
-		{`urn:ietf:params:scim:schemas:core:2.0:User:userName co "a"`, email(query.OpContains, "a")},
+		{`userName eq "Ada@X.io"`, uname(query.OpEq, "Ada@X.io")},
+		{`USERNAME SW "a"`, uname(query.OpStartsWith, "a")},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:userName co "a"`, uname(query.OpContains, "a")},
 		{`externalId eq "E"`, query.Compare{Attr: query.AttrExternalID, Op: query.OpEq, Value: "E"}},
 		{`active eq true`, active},
 		{`active eq "False"`, query.Compare{Attr: query.AttrStatus, Op: query.OpEq, Value: "deactivated"}},
 		{`active ne true`, query.Not{Inner: active}},
 		{`title pr`, query.Present{Attr: query.AttrTitle}},
 		{`active pr`, query.Const(true)},
-		{`emails[type eq "work"].value eq "a@x.io"`, query.And{Left: query.Const(true), Right: email(query.OpEq, "a@x.io")}},
-		{`emails[type eq "home"]`, query.Const(false)},
+		{`emails[primary eq true].value eq "a@x.io"`, query.And{Left: query.Const(true), Right: email(query.OpEq, "a@x.io")}},
+		{`emails[primary eq false]`, query.Const(false)},
 		{`emails[primary eq true and value ew ".io"]`, query.And{Left: query.Const(true), Right: email(query.OpEndsWith, ".io")}},
 		{`meta.lastModified ge "2026-11-28T18:00:00Z"`, query.Compare{Attr: query.AttrUpdated, Op: query.OpGe, Value: when}},
 		{`a eq "1" or b eq "2"`, nil}, // unknown attributes: error, checked below
 		{`userName eq "a" or userName eq "b" and active eq true`,
-			query.Or{Left: email(query.OpEq, "a"), Right: query.And{Left: email(query.OpEq, "b"), Right: active}}},
-		{`not (userName eq "a")`, query.Not{Inner: email(query.OpEq, "a")}},
-		{`((userName eq "a"))`, email(query.OpEq, "a")},
-		{`userName eq "quote \" and \\ backslash"`, email(query.OpEq, `quote " and \ backslash`)},
+			query.Or{Left: uname(query.OpEq, "a"), Right: query.And{Left: uname(query.OpEq, "b"), Right: active}}},
+		{`not (userName eq "a")`, query.Not{Inner: uname(query.OpEq, "a")}},
+		{`((userName eq "a"))`, uname(query.OpEq, "a")},
+		{`userName eq "quote \" and \\ backslash"`, uname(query.OpEq, `quote " and \ backslash`)},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "M"`,
 			query.Compare{Attr: query.AttrManagerID, Op: query.OpEq, Value: "M", IgnoreCase: true}},
 	}

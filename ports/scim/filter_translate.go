@@ -17,7 +17,7 @@ var filterAttrs = map[string]struct {
 }{
 	"id":                                  {query.AttrID, true},
 	"externalid":                          {query.AttrExternalID, true},
-	"username":                            {query.AttrEmail, false},
+	"username":                            {query.AttrUsername, false},
 	"emails":                              {query.AttrEmail, false},
 	"emails.value":                        {query.AttrEmail, false},
 	"name.givenname":                      {query.AttrGivenName, false},
@@ -34,9 +34,10 @@ var filterAttrs = map[string]struct {
 }
 
 // constAttrs are attributes every user has the same value of: a filter on
-// them is decided here, without the database.
+// them is decided here, without the database. emails.value is the primary
+// address (the one that is unique in the tenant); the other addresses and
+// the types are not searchable.
 var constAttrs = map[string]any{
-	"emails.type":       "work",
 	"emails.primary":    true,
 	"meta.resourcetype": "User",
 	"schemas":           coreUserURN,
@@ -108,7 +109,7 @@ func prefixed(e expr, prefix string) expr {
 func presentFilter(path string) (query.Filter, error) {
 	switch path {
 	case "active", "emails", "name", "meta", "username", "name.givenname", "name.familyname",
-		"meta.created", "meta.lastmodified", "meta.resourcetype", "emails.type", "emails.primary", "emails.value", "id":
+		"meta.created", "meta.lastmodified", "meta.resourcetype", "emails.primary", "emails.value", "id":
 		return query.Const(true), nil
 	}
 	a, ok := filterAttrs[path]

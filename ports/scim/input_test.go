@@ -10,9 +10,14 @@ import (
 )
 
 func TestPatchOperationsTouchOnlyWhatTheyName(t *testing.T) {
-	start := fields{Email: "ada@x.io", GivenName: "Ada", FamilyName: "Lovelace", Title: "Countess", Department: "R&D", Active: true}
+	start := fieldsOf(user.Snapshot{Email: "ada@x.io", Profile: user.Profile{GivenName: "Ada", FamilyName: "Lovelace",
+		Title: "Countess", Department: "R&D"}, Contacts: user.Contacts{Emails: []user.Email{{Value: "ada@x.io", Type: "work", Primary: true}}},
+		Status: user.StatusActive})
 	str := func(s string) *string { return &s }
+	emails := func(list ...user.Email) *[]user.Email { return &list }
+	phones := func(list ...user.PhoneNumber) *[]user.PhoneNumber { return &list }
 	deactivated := user.StatusDeactivated
+	work := user.Email{Value: "ada@x.io", Type: "work", Primary: true}
 	cases := []struct {
 		name string
 		ops  []operation
@@ -21,48 +26,95 @@ func TestPatchOperationsTouchOnlyWhatTheyName(t *testing.T) {
 		{"replace by path", []operation{{op: "replace", path: "name.givenName", value: "Augusta"}}, user.Patch{GivenName: str("Augusta")}},
 		{"Entra's string boolean", []operation{{op: "replace", path: "active", value: "False"}}, user.Patch{Status: &deactivated}},
 		{"no path, dotted and URN keys", []operation{{op: "add", value: map[string]any{
-			"name.familyName": "King", enterpriseURN + ":department": "Ops", "employeeNumber": "7"}}},
-			user.Patch{FamilyName: str("King"), Department: str("Ops")}},
+			"name.familyName": "King", enterpriseURN + ":department": "Ops", enterpriseURN + ":employeeNumber": "7"}}},
+			user.Patch{FamilyName: str("King"), Department: str("Ops"), EmployeeNumber: str("7")}},
 		{"remove", []operation{{op: "remove", path: "title"}}, user.Patch{Title: str("")}},
+		{"userName apart from the e-mail", []operation{{op: "replace", path: "userName", value: "ada@corp.example"}},
+			user.Patch{Username: str("ada@corp.example")}},
 		{"manager as an object", []operation{{op: "add", path: enterpriseURN + ":manager", value: map[string]any{"value": "M"}}},
 			user.Patch{ManagerID: str("M")}},
 		{"value filter on the work e-mail", []operation{{op: "replace", path: `emails[type eq "work"].value`, value: "new@x.io"}},
-			user.Patch{Email: str("new@x.io")}},
+			user.Patch{Emails: emails(user.Email{Value: "new@x.io", Type: "work", Primary: true})}},
 		{"adding a home address keeps the work one", []operation{{op: "add", path: "emails",
-			value: []any{map[string]any{"value": "home@x.io", "type": "home"}}}}, user.Patch{}},
-		{"a primary address replaces it", []operation{{op: "add", path: "emails",
-			value: []any{map[string]any{"value": "home@x.io", "type": "home"}, map[string]any{"value": "p@x.io", "primary": true}}}},
-			user.Patch{Email: str("p@x.io")}},
-		{"unknown multi-valued attributes are ignored", []operation{{op: "add", path: `phoneNumbers[type eq "work"].value`, value: "1"}}, user.Patch{}},
+			value: []any{map[string]any{"value": "home@x.io", "type": "home"}}}}, user.Patch{Emails: emails(work, user.Email{Value: "home@x.io", Type: "home"})}},
+		{"a primary address takes over", []operation{{op: "add", path: "emails",
+			value: []any{map[string]any{"value": "p@x.io", "primary": true}}}},
+			user.Patch{Emails: emails(user.Email{Value: "ada@x.io", Type: "work"}, user.Email{Value: "p@x.io", Primary: true})}},
+		{"Entra's phone number on a user who has none", []operation{{op: "add", path: `phoneNumbers[type eq "mobile"].value`, value: "+1 555"}},
+			user.Patch{PhoneNumbers: phones(user.PhoneNumber{Value: "+1 555", Type: "mobile"})}},
+		{"removing what a filter selects nothing of", []operation{{op: "remove", path: `phoneNumbers[type eq "fax"].value`}},
+			user.Patch{}},
+		{"an address part", []operation{{op: "replace", path: `addresses[type eq "work"].locality`, value: "London"},
+			{op: "replace", path: `addresses[type eq "work"].streetAddress`, value: "1 Main St"}},
+			user.Patch{Addresses: &[]user.Address{{Type: "work", Locality: "London", StreetAddress: "1 Main St"}}}},
 	}
 	for _, c := range cases {
-		in := newInput(start)
+		in := newInput(cloneFields(start))
 		for _, op := range c.ops {
 			if err := applyOperation(in, op); err != nil {
 				t.Fatalf("%s: %v", c.name, err)
 			}
 		}
-		if in.set["emails"] {
-			in.Email, in.set["email"] = in.emailsValue, true
-		}
-		if got := patchOf(in); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%s: patch %+v, want %+v", c.name, got, c.want)
+		got, err := patchOf(in)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: patch %+v (%v), want %+v", c.name, got, err, c.want)
 		}
 	}
 }
 
-func TestFromResourceKeepsOneAddress(t *testing.T) {
-	body := map[string]any{"userName": "a@x.io", "emails": []any{map[string]any{"value": "b@x.io", "type": "work"}}}
-	if _, err := fromResource(body, fields{}); err == nil {
-		t.Fatal("a userName and a different work e-mail were accepted")
+// Nothing is dropped in silence: an unknown path is invalidPath, a
+// read-only one mutability.
+func TestPatchRefusesWhatItCannotStore(t *testing.T) {
+	for path, want := range map[string]string{
+		"madeUp": "invalidPath", "name.nickname": "invalidPath", `foo[type eq "x"].value`: "invalidPath",
+		`emails[type eq "work"].display2`: "invalidPath", enterpriseURN + ":badge": "invalidPath",
+		"id": "mutability", "meta.created": "mutability", "groups": "mutability", enterpriseURN + ":manager.$ref": "mutability",
+	} {
+		in := newInput(fields{})
+		err := applyOperation(in, operation{op: "replace", path: path, value: "x"})
+		var se *scimError
+		if !errors.As(err, &se) || se.status != 400 || se.scimType != want {
+			t.Errorf("replace %s: %v, want 400 %s", path, err, want)
+		}
 	}
-	body["emails"] = []any{map[string]any{"value": "A@X.io", "type": "work"}}
-	if in, err := fromResource(body, fields{}); err != nil || in.Email != "a@x.io" {
-		t.Fatalf("same address in another case: %+v, %v", in, err)
+	// In a whole resource, read-only attributes are ignored and unknown ones refused.
+	if _, err := fromResource(map[string]any{"userName": "a", "id": "x", "meta": map[string]any{}, "groups": []any{}, "password": "p"}, fields{}); err != nil {
+		t.Errorf("read-only members and password: %v", err)
 	}
-	delete(body, "userName")
-	if in, err := fromResource(body, fields{}); err != nil || in.Email != "A@X.io" {
-		t.Fatalf("emails alone: %+v, %v", in, err)
+	if _, err := fromResource(map[string]any{"userName": "a", "shoeSize": "9"}, fields{}); err == nil {
+		t.Error("an unknown attribute was accepted")
+	}
+}
+
+func cloneFields(f fields) fields {
+	out := f
+	out.multi = map[string][]element{}
+	for k, list := range f.multi {
+		for _, e := range list {
+			c := element{}
+			for kk, v := range e {
+				c[kk] = v
+			}
+			out.multi[k] = append(out.multi[k], c)
+		}
+	}
+	return out
+}
+
+func TestFromResourceTakesUserNameAndEmailsApart(t *testing.T) {
+	body := map[string]any{"userName": "ada@corp.example", "emails": []any{map[string]any{"value": "b@x.io", "type": "work"}}}
+	in, err := fromResource(body, fields{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.defaultEmails()
+	c, err := in.contacts()
+	if err != nil || in.Username != "ada@corp.example" || !reflect.DeepEqual(c.Emails, []user.Email{{Value: "b@x.io", Type: "work"}}) {
+		t.Fatalf("userName %q, emails %+v, %v", in.Username, c.Emails, err)
+	}
+	in, err = fromResource(map[string]any{"userName": "room-12"}, fields{})
+	if err != nil || in.Username != "room-12" {
+		t.Fatalf("a userName that is no address: %+v, %v", in, err)
 	}
 	if _, err := fromResource(map[string]any{"name": map[string]any{"givenName": "x"}}, fields{}); err == nil {
 		t.Fatal("no userName accepted")
@@ -132,14 +184,15 @@ func FuzzPatchAndResource(f *testing.F) {
 			}
 		}
 		if ops, err := patchOperations(body); err == nil {
-			in := newInput(fields{Email: "a@x.io", GivenName: "A", FamilyName: "B", Active: true})
+			in := newInput(fieldsOf(user.Snapshot{Email: "a@x.io", Profile: user.Profile{GivenName: "A"}, Status: user.StatusActive}))
 			for _, op := range ops {
 				if err := applyOperation(in, op); err != nil {
 					check(err)
 					break
 				}
 			}
-			_ = patchOf(in)
+			_, err := patchOf(in)
+			check(err)
 		} else {
 			check(err)
 		}

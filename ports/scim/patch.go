@@ -28,10 +28,11 @@ func (h *handler) patch(ctx context.Context, c call, id user.ID, body map[string
 			return outcome{}, err
 		}
 	}
-	if in.set["emails"] {
-		in.Email, in.set["email"] = in.emailsValue, true
+	p, err := patchOf(in)
+	if err != nil {
+		return outcome{}, err
 	}
-	return h.update(ctx, c, id, patchOf(in))
+	return h.update(ctx, c, id, p)
 }
 
 type operation struct {
@@ -82,18 +83,20 @@ func applyOperation(in *input, op operation) error {
 			return badValue("an operation without a path needs an object value")
 		}
 		for k, v := range m {
-			if err := applyPath(in, k, v, false); err != nil {
+			if err := applyPath(in, op.op, k, v); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return applyPath(in, op.path, op.value, remove)
+	return applyPath(in, op.op, op.path, op.value)
 }
 
-// applyPath applies one attribute path, which may carry a value filter
-// (emails[type eq "work"].value).
-func applyPath(in *input, path string, value any, remove bool) error {
+// applyPath applies one operation to one attribute path, which may carry a
+// value filter (emails[type eq "work"].value) or name a sub-attribute of a
+// multi-valued attribute (emails.value: the primary one).
+func applyPath(in *input, op, path string, value any) error {
+	remove := op == "remove"
 	p := &filterParser{src: path}
 	attr, err := p.attrPath()
 	if err != nil {
@@ -103,10 +106,19 @@ func applyPath(in *input, path string, value any, remove bool) error {
 		if p.pos != len(path) {
 			return invalidPath(path)
 		}
-		if attr == "emails.value" {
-			return setEmail(in, value, remove)
+		if top, sub, ok := multiSub(attr); ok {
+			return in.onPrimary(top, sub, value, remove)
 		}
-		return in.apply(attr, value, remove)
+		if _, ok := multiValued[attr]; ok && op == "add" && !remove {
+			return in.addElements(attr, value)
+		}
+		return in.apply(attr, value, remove, false)
+	}
+	if _, ok := multiValued[attr]; !ok {
+		if readOnly(attr) {
+			return mutability(path)
+		}
+		return invalidPath(path)
 	}
 	filter, err := p.or(0)
 	if err != nil {
@@ -125,95 +137,261 @@ func applyPath(in *input, path string, value any, remove bool) error {
 	if p.pos != len(path) {
 		return invalidPath(path)
 	}
-	if attr != "emails" {
-		return nil // a multi-valued attribute this service does not keep: ignored like the rest
+	if sub != "" && !hasSub(attr, sub) {
+		return invalidPath(path)
 	}
-	match, err := matchesEmail(filter, in.Email)
+	return in.onFiltered(attr, filter, sub, path, value, remove)
+}
+
+// multiSub splits "emails.value" into its multi-valued attribute and sub-attribute.
+func multiSub(path string) (top, sub string, ok bool) {
+	top, sub, found := strings.Cut(path, ".")
+	if !found {
+		return "", "", false
+	}
+	if _, multi := multiValued[top]; !multi || !hasSub(top, sub) {
+		return "", "", false
+	}
+	return top, sub, true
+}
+
+func hasSub(attr, sub string) bool {
+	for _, s := range multiValued[attr] {
+		if s == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// addElements is "add" of values to a multi-valued attribute: they are
+// appended, except one equal to an element already there (same value and
+// type, or the same address), which is merged into it.
+func (in *input) addElements(attr string, value any) error {
+	list, err := elements(attr, value)
 	if err != nil {
 		return err
 	}
-	if !match {
-		return &scimError{status: 400, scimType: "noTarget", detail: "the filter in " + path + " matches no e-mail"}
-	}
-	switch sub {
-	case "", "value":
-		if sub == "" && !remove {
-			return in.emails(value, false)
+	cur := in.multi[attr]
+	for _, e := range list {
+		i := indexOf(cur, e)
+		if i < 0 {
+			cur = append(cur, e)
+			i = len(cur) - 1
+		} else {
+			for k, v := range e {
+				cur[i][k] = v
+			}
 		}
-		return setEmail(in, value, remove)
+		if flag(e) {
+			markOnePrimary(cur, i)
+		}
 	}
-	return nil // type and primary are fixed (work, true)
-}
-
-func setEmail(in *input, value any, remove bool) error {
-	if remove {
-		return badValue("the e-mail address is required and cannot be removed")
-	}
-	s, ok := value.(string)
-	if !ok {
-		return badValue("an e-mail value must be a string")
-	}
-	in.Email, in.set["email"] = s, true
+	in.multi[attr], in.set[attr] = cur, true
 	return nil
 }
 
-// matchesEmail evaluates a value filter against the one e-mail entry every
-// user has: {value: the address, type: "work", primary: true}.
-func matchesEmail(e expr, email string) (bool, error) {
+func indexOf(list []element, e element) int {
+	for i, have := range list {
+		if str(have, "value") == str(e, "value") && str(have, "type") == str(e, "type") &&
+			(str(e, "value") != "" || str(have, "streetaddress") == str(e, "streetaddress")) {
+			return i
+		}
+	}
+	return -1
+}
+
+// onPrimary is a sub-attribute path without a filter (emails.value): it
+// applies to the primary element, else the first, else a new one.
+func (in *input) onPrimary(attr, sub string, value any, remove bool) error {
+	list := in.multi[attr]
+	target := -1
+	for i, e := range list {
+		if flag(e) {
+			target = i
+		}
+	}
+	if target < 0 && len(list) > 0 {
+		target = 0
+	}
+	if remove {
+		if target >= 0 {
+			in.removeSub(attr, target, sub)
+		}
+		return nil
+	}
+	if target < 0 {
+		list = append(list, element{"primary": true})
+		target = len(list) - 1
+	}
+	if err := list[target].set(attr, sub, value); err != nil {
+		return err
+	}
+	if sub == "primary" && flag(list[target]) {
+		markOnePrimary(list, target)
+	}
+	in.multi[attr], in.set[attr] = list, true
+	return nil
+}
+
+// removeSub clears a sub-attribute of one element; an e-mail address or
+// phone number without its value is no element at all, so it goes.
+func (in *input) removeSub(attr string, i int, sub string) {
+	list := in.multi[attr]
+	if sub == "value" || sub == "" {
+		list = append(list[:i:i], list[i+1:]...)
+	} else {
+		delete(list[i], sub)
+	}
+	in.multi[attr], in.set[attr] = list, true
+}
+
+// onFiltered applies an operation to the elements a value filter selects
+// (RFC 7644 section 3.5.2). An add or replace that selects nothing, with a
+// filter of equalities only (type eq "work"), adds the element the filter
+// describes: the way Microsoft Entra sets phoneNumbers[type eq "mobile"].value
+// on a user who has none yet. A remove that selects nothing changes nothing.
+func (in *input) onFiltered(attr string, filter expr, sub, path string, value any, remove bool) error {
+	list := in.multi[attr]
+	var matched []int
+	for i, e := range list {
+		ok, err := matchesElement(filter, e)
+		if err != nil {
+			return err
+		}
+		if ok {
+			matched = append(matched, i)
+		}
+	}
+	if remove {
+		for j := len(matched) - 1; j >= 0; j-- {
+			in.removeSub(attr, matched[j], sub)
+		}
+		return nil
+	}
+	if len(matched) == 0 {
+		e, ok := elementOfFilter(attr, filter)
+		if !ok {
+			return &scimError{status: 400, scimType: "noTarget", detail: "the filter in " + path + " matches nothing"}
+		}
+		list = append(list, e)
+		matched = []int{len(list) - 1}
+	}
+	for _, i := range matched {
+		if sub != "" {
+			if err := list[i].set(attr, sub, value); err != nil {
+				return err
+			}
+			continue
+		}
+		m, ok := value.(map[string]any)
+		if !ok {
+			return badValue("%s needs an object value", path)
+		}
+		for k, v := range m {
+			if err := list[i].set(attr, strings.ToLower(k), v); err != nil {
+				return err
+			}
+		}
+	}
+	if last := matched[len(matched)-1]; flag(list[last]) {
+		markOnePrimary(list, last)
+	}
+	in.multi[attr], in.set[attr] = list, true
+	return nil
+}
+
+// matchesElement evaluates a value filter against one element.
+func matchesElement(e expr, el element) (bool, error) {
 	switch e := e.(type) {
 	case logicExpr:
-		l, err := matchesEmail(e.left, email)
+		l, err := matchesElement(e.left, el)
 		if err != nil {
 			return false, err
 		}
-		r, err := matchesEmail(e.right, email)
+		r, err := matchesElement(e.right, el)
 		if e.and {
 			return l && r, err
 		}
 		return l || r, err
 	case notExpr:
-		v, err := matchesEmail(e.inner, email)
+		v, err := matchesElement(e.inner, el)
 		return !v, err
 	case presentExpr:
-		return e.path == "value" || e.path == "type" || e.path == "primary", nil
+		_, ok := el[e.path]
+		return ok, nil
 	case cmpExpr:
-		elem := map[string]any{"value": email, "type": "work", "primary": true}
-		have, ok := elem[e.path]
+		have, ok := el[e.path]
 		if !ok {
-			return false, invalidFilter("e-mails have no attribute %q", e.path)
+			if e.path == "primary" {
+				have = false
+			} else {
+				have = ""
+			}
 		}
 		return compareConst(have, e)
 	}
 	return false, invalidFilter("unsupported value filter")
 }
 
-// patchOf turns the touched attributes into the domain's partial update.
-func patchOf(in *input) user.Patch {
-	var p user.Patch
-	for field, dst := range map[string]**string{
-		"email": &p.Email, "given_name": &p.GivenName, "family_name": &p.FamilyName, "display_name": &p.DisplayName,
-		"department": &p.Department, "title": &p.Title, "manager_id": &p.ManagerID, "external_id": &p.ExternalID,
-		"locale": &p.Locale, "time_zone": &p.TimeZone,
-	} {
-		if in.set[field] {
-			*dst = in.field(field)
+// elementOfFilter is the element a filter of equalities joined by "and"
+// describes; ok is false for any other filter.
+func elementOfFilter(attr string, e expr) (element, bool) {
+	out := element{}
+	var walk func(expr) bool
+	walk = func(e expr) bool {
+		switch e := e.(type) {
+		case logicExpr:
+			return e.and && walk(e.left) && walk(e.right)
+		case cmpExpr:
+			return e.op == "eq" && hasSub(attr, e.path) && out.set(attr, e.path, e.value) == nil
 		}
+		return false
+	}
+	return out, walk(e)
+}
+
+// patchOf turns the touched attributes into the domain's partial update.
+func patchOf(in *input) (user.Patch, error) {
+	var p user.Patch
+	targets := map[string]**string{
+		user.FieldUsername: &p.Username, user.FieldGivenName: &p.GivenName, user.FieldFamilyName: &p.FamilyName,
+		user.FieldMiddleName: &p.MiddleName, user.FieldHonorificPrefix: &p.HonorificPrefix,
+		user.FieldHonorificSuffix: &p.HonorificSuffix, user.FieldFormattedName: &p.FormattedName,
+		user.FieldDisplayName: &p.DisplayName, user.FieldNickName: &p.NickName, user.FieldProfileURL: &p.ProfileURL,
+		user.FieldUserType: &p.UserType, user.FieldTitle: &p.Title, user.FieldDepartment: &p.Department,
+		user.FieldManagerID: &p.ManagerID, user.FieldExternalID: &p.ExternalID,
+		user.FieldEmployeeNumber: &p.EmployeeNumber, user.FieldCostCenter: &p.CostCenter,
+		user.FieldOrganization: &p.Organization, user.FieldDivision: &p.Division,
+		user.FieldPreferredLanguage: &p.PreferredLanguage, user.FieldLocale: &p.Locale, user.FieldTimeZone: &p.TimeZone,
+	}
+	for _, s := range scalars {
+		if in.set[s.field] {
+			v := *s.get(&in.fields)
+			*targets[s.field] = &v
+		}
+	}
+	c, err := in.contacts()
+	if err != nil {
+		return p, err
+	}
+	if in.set["emails"] {
+		p.Emails = &c.Emails
+	}
+	if in.set["phonenumbers"] {
+		p.PhoneNumbers = &c.PhoneNumbers
+	}
+	if in.set["addresses"] {
+		p.Addresses = &c.Addresses
 	}
 	if in.set["active"] {
 		s := in.status()
 		p.Status = &s
 	}
-	return p
-}
-
-// field returns a pointer to a copy of the named field's value.
-func (in *input) field(name string) *string {
-	v := map[string]string{"email": in.Email, "given_name": in.GivenName, "family_name": in.FamilyName,
-		"display_name": in.DisplayName, "department": in.Department, "title": in.Title, "manager_id": in.ManagerID,
-		"external_id": in.ExternalID, "locale": in.Locale, "time_zone": in.TimeZone}[name]
-	return &v
+	return p, nil
 }
 
 func invalidPath(path string) error {
-	return &scimError{status: http.StatusBadRequest, scimType: "invalidPath", detail: "cannot parse the path " + path}
+	return &scimError{status: http.StatusBadRequest, scimType: "invalidPath",
+		detail: "the path " + path + " names no attribute of the User schemas (see /Schemas)"}
 }

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -33,10 +32,8 @@ func toResource(u query.UserRecord, base string) map[string]any {
 	res := map[string]any{
 		"schemas":  []any{coreUserURN, enterpriseURN},
 		"id":       u.ID.String(),
-		"userName": u.Email,
-		"name":     map[string]any{"givenName": u.GivenName, "familyName": u.FamilyName, "formatted": u.GivenName + " " + u.FamilyName},
+		"userName": u.UserName(),
 		"active":   u.Status == user.StatusActive,
-		"emails":   []any{map[string]any{"value": u.Email, "type": "work", "primary": true}},
 		"meta": map[string]any{
 			"resourceType": "User",
 			"created":      u.Created.UTC().Format(time.RFC3339Nano),
@@ -46,14 +43,57 @@ func toResource(u query.UserRecord, base string) map[string]any {
 		},
 	}
 	for k, v := range map[string]string{"externalId": u.ExternalID, "displayName": u.DisplayName, "title": u.Title,
-		"locale": u.Locale, "timezone": u.TimeZone} {
+		"nickName": u.NickName, "profileUrl": u.ProfileURL, "userType": u.UserType,
+		"preferredLanguage": u.PreferredLanguage, "locale": u.Locale, "timezone": u.TimeZone} {
 		if v != "" {
 			res[k] = v
 		}
 	}
+	name := map[string]any{}
+	for k, v := range map[string]string{"givenName": u.GivenName, "familyName": u.FamilyName, "middleName": u.MiddleName,
+		"honorificPrefix": u.HonorificPrefix, "honorificSuffix": u.HonorificSuffix, "formatted": u.FormattedName} {
+		if v != "" {
+			name[k] = v
+		}
+	}
+	if len(name) > 0 {
+		res["name"] = name
+	}
+	emails := []any{}
+	for _, e := range u.EmailList() {
+		emails = append(emails, valued(e.Value, e.Type, e.Primary))
+	}
+	res["emails"] = emails
+	if len(u.PhoneNumbers) > 0 {
+		phones := make([]any, len(u.PhoneNumbers))
+		for i, p := range u.PhoneNumbers {
+			phones[i] = valued(p.Value, p.Type, p.Primary)
+		}
+		res["phoneNumbers"] = phones
+	}
+	if len(u.Addresses) > 0 {
+		addrs := make([]any, len(u.Addresses))
+		for i, a := range u.Addresses {
+			m := map[string]any{}
+			for k, v := range map[string]string{"type": a.Type, "formatted": a.Formatted, "streetAddress": a.StreetAddress,
+				"locality": a.Locality, "region": a.Region, "postalCode": a.PostalCode, "country": a.Country} {
+				if v != "" {
+					m[k] = v
+				}
+			}
+			if a.Primary {
+				m["primary"] = true
+			}
+			addrs[i] = m
+		}
+		res["addresses"] = addrs
+	}
 	ext := map[string]any{}
-	if u.Department != "" {
-		ext["department"] = u.Department
+	for k, v := range map[string]string{"employeeNumber": u.EmployeeNumber, "costCenter": u.CostCenter,
+		"organization": u.Organization, "division": u.Division, "department": u.Department} {
+		if v != "" {
+			ext[k] = v
+		}
 	}
 	if u.ManagerID != "" {
 		ext["manager"] = map[string]any{"value": u.ManagerID, "$ref": base + "/Users/" + u.ManagerID}
@@ -62,42 +102,44 @@ func toResource(u query.UserRecord, base string) map[string]any {
 	return res
 }
 
-// etag is the weak entity tag of a version: SCIM clients compare it as an
-// opaque string (meta.version, ETag, If-Match).
-func etag(version int) string { return `W/"` + strconv.Itoa(version) + `"` }
-
-// parseETag accepts what etag makes, and the strong form "3" too.
-func parseETag(tag string) (int, bool) {
-	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
-		return 0, false
+// valued renders an e-mail address or phone number.
+func valued(value, typ string, primary bool) map[string]any {
+	m := map[string]any{"value": value}
+	if typ != "" {
+		m["type"] = typ
 	}
-	digits := tag[1 : len(tag)-1]
-	if strings.Trim(digits, "0123456789") != "" {
-		return 0, false
+	if primary {
+		m["primary"] = true
 	}
-	v, err := strconv.Atoi(digits)
-	return v, err == nil
+	return m
 }
 
-// fields are the user attributes SCIM can write, as the domain names them.
-type fields struct {
-	Email, GivenName, FamilyName, DisplayName, Title, Locale, TimeZone string
-	ExternalID, Department, ManagerID                                  string
-	Active                                                             bool
-}
-
+// fieldsOf is a user as SCIM writes it, to apply a PATCH to.
 func fieldsOf(u user.Snapshot) fields {
-	return fields{Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName, DisplayName: u.DisplayName,
-		Title: u.Title, Locale: u.Locale, TimeZone: u.TimeZone, ExternalID: u.ExternalID, Department: u.Department,
-		ManagerID: u.ManagerID, Active: u.Status == user.StatusActive}
+	f := fields{Profile: u.Profile, Active: u.Status == user.StatusActive, multi: map[string][]element{}}
+	for _, e := range u.EmailList() {
+		f.multi["emails"] = append(f.multi["emails"], elementOf(valued(e.Value, e.Type, e.Primary)))
+	}
+	for _, p := range u.PhoneNumbers {
+		f.multi["phonenumbers"] = append(f.multi["phonenumbers"], elementOf(valued(p.Value, p.Type, p.Primary)))
+	}
+	for _, a := range u.Addresses {
+		e := element{}
+		for k, v := range map[string]string{"type": a.Type, "formatted": a.Formatted, "streetaddress": a.StreetAddress,
+			"locality": a.Locality, "region": a.Region, "postalcode": a.PostalCode, "country": a.Country} {
+			if v != "" {
+				e[k] = v
+			}
+		}
+		if a.Primary {
+			e["primary"] = true
+		}
+		f.multi["addresses"] = append(f.multi["addresses"], e)
+	}
+	return f
 }
 
-func (f fields) profile() user.Profile {
-	return user.Profile{GivenName: f.GivenName, FamilyName: f.FamilyName, DisplayName: f.DisplayName,
-		Department: f.Department, Title: f.Title, ManagerID: f.ManagerID, ExternalID: f.ExternalID,
-		Locale: f.Locale, TimeZone: f.TimeZone}
-}
+func elementOf(m map[string]any) element { return element(m) }
 
 func (f fields) status() user.Status {
 	if f.Active {
@@ -107,10 +149,32 @@ func (f fields) status() user.Status {
 }
 
 // scimAttribute names a domain field the way a SCIM client knows it, for
-// error details.
-var scimAttribute = map[string]string{
-	user.FieldEmail: "userName", user.FieldGivenName: "name.givenName", user.FieldFamilyName: "name.familyName",
-	user.FieldDisplayName: "displayName", user.FieldTitle: "title", user.FieldLocale: "locale",
-	user.FieldTimeZone: "timezone", user.FieldExternalID: "externalId", user.FieldStatus: "active",
-	user.FieldDepartment: enterpriseURN + ":department", user.FieldManagerID: enterpriseURN + ":manager",
+// error details; fields of lists ("emails[1].value") are named by their list.
+var scimAttribute = func() map[string]string {
+	m := map[string]string{user.FieldEmail: "emails (primary)", user.FieldStatus: "active",
+		user.FieldEmails: "emails", user.FieldPhoneNumbers: "phoneNumbers", user.FieldAddresses: "addresses"}
+	for path, s := range scalars {
+		if _, seen := m[s.field]; !seen || !strings.HasSuffix(path, ".value") {
+			m[s.field] = scimSpelling(path)
+		}
+	}
+	m[user.FieldManagerID] = enterpriseURN + ":manager"
+	return m
+}()
+
+// scimSpelling turns a canonical path back into the schema's spelling.
+func scimSpelling(path string) string {
+	for _, name := range []string{"userName", "externalId", "displayName", "nickName", "profileUrl", "title", "userType",
+		"preferredLanguage", "locale", "timezone", "name.givenName", "name.familyName", "name.middleName",
+		"name.honorificPrefix", "name.honorificSuffix", "name.formatted"} {
+		if strings.EqualFold(name, path) {
+			return name
+		}
+	}
+	for _, name := range []string{"employeeNumber", "costCenter", "organization", "division", "department", "manager"} {
+		if strings.EqualFold(ent(name), path) {
+			return enterpriseURN + ":" + name
+		}
+	}
+	return path
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -40,18 +41,43 @@ func (o outcome) location() string {
 	return loc
 }
 
-func (h *handler) envelope(ctx context.Context, c call) (command.Envelope, error) {
-	env := command.Envelope{
+func (h *handler) envelope(ctx context.Context, c call) command.Envelope {
+	return command.Envelope{
 		CommandID: "scim:" + uuid.NewString(), TenantID: c.principal.TenantID, Actor: "token:" + c.principal.TokenID,
 		Source: command.SourceSCIM, CorrelationID: correlationID(ctx),
 	}
-	if c.ifMatch != "" && c.ifMatch != "*" {
-		v, ok := parseETag(c.ifMatch)
-		if !ok {
-			return env, &scimError{status: 400, scimType: "invalidValue", detail: `If-Match must be an ETag as returned, such as W/"3"`}
-		}
-		env.ExpectedVersion = &v
+}
+
+// conditionalEnvelope is the envelope of a write to user id, with the
+// If-Match of the call (RFC 7232 section 3.1): "*" or any list of entity
+// tags. A tag that names the current version makes it the command's
+// expected version, so a change in between is still caught (412); none
+// naming it is 412 at once.
+func (h *handler) conditionalEnvelope(ctx context.Context, c call, id user.ID) (command.Envelope, error) {
+	env := h.envelope(ctx, c)
+	if strings.TrimSpace(c.ifMatch) == "" {
+		return env, nil
 	}
+	pre, ok := parsePreconditions(c.ifMatch)
+	switch {
+	case !ok:
+		return env, &scimError{status: 400, scimType: "invalidValue", detail: `If-Match must be "*" or a list of entity tags such as W/"3"`}
+	case pre.any:
+		return env, nil
+	case len(pre.versions) == 0:
+		return env, fmt.Errorf("%w: If-Match names no version of this user", errPreconditionFailed)
+	case len(pre.versions) == 1:
+		env.ExpectedVersion = &pre.versions[0]
+		return env, nil
+	}
+	u, err := h.app.Queries.GetUserRecord.Handle(ctx, query.GetUserRecord{TenantID: c.principal.TenantID, UserID: id})
+	if err != nil {
+		return env, err
+	}
+	if !pre.matches(u.Version) {
+		return env, fmt.Errorf("%w: If-Match names no current version", errPreconditionFailed)
+	}
+	env.ExpectedVersion = &u.Version
 	return env, nil
 }
 
@@ -77,12 +103,13 @@ func (h *handler) create(ctx context.Context, c call, body map[string]any) (outc
 	if err != nil {
 		return outcome{}, err
 	}
-	env, err := h.envelope(ctx, call{principal: c.principal})
+	in.defaultEmails()
+	contacts, err := in.contacts()
 	if err != nil {
 		return outcome{}, err
 	}
-	res, err := h.app.Commands.RegisterUser.Handle(ctx, command.RegisterUser{Envelope: env,
-		Registration: user.Registration{Email: in.Email, Profile: in.profile(), Status: in.status()}})
+	res, err := h.app.Commands.RegisterUser.Handle(ctx, command.RegisterUser{Envelope: h.envelope(ctx, c),
+		Registration: user.Registration{Profile: in.Profile, Contacts: contacts, Status: in.status()}})
 	if err != nil {
 		return outcome{}, err
 	}
@@ -91,24 +118,28 @@ func (h *handler) create(ctx context.Context, c call, body map[string]any) (outc
 
 // replace is PUT: every writable attribute takes the given value, absent
 // ones are cleared. "active" absent leaves the status as it is, so a client
-// that does not manage it cannot deactivate anyone by accident.
+// that does not manage it cannot deactivate anyone by accident; "emails"
+// absent leaves the addresses (a user must have one), unless userName is an
+// address, which then becomes the only one.
 func (h *handler) replace(ctx context.Context, c call, id user.ID, body map[string]any) (outcome, error) {
 	in, err := fromResource(body, fields{})
 	if err != nil {
 		return outcome{}, err
 	}
-	p := user.Patch{Email: &in.Email, GivenName: &in.GivenName, FamilyName: &in.FamilyName, DisplayName: &in.DisplayName,
-		Department: &in.Department, Title: &in.Title, ManagerID: &in.ManagerID, ExternalID: &in.ExternalID,
-		Locale: &in.Locale, TimeZone: &in.TimeZone}
-	if in.set["active"] {
-		s := in.status()
-		p.Status = &s
+	in.defaultEmails()
+	for _, s := range scalars {
+		in.set[s.field] = true
+	}
+	in.set["phonenumbers"], in.set["addresses"] = true, true
+	p, err := patchOf(in)
+	if err != nil {
+		return outcome{}, err
 	}
 	return h.update(ctx, c, id, p)
 }
 
 func (h *handler) update(ctx context.Context, c call, id user.ID, p user.Patch) (outcome, error) {
-	env, err := h.envelope(ctx, c)
+	env, err := h.conditionalEnvelope(ctx, c, id)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -119,7 +150,7 @@ func (h *handler) update(ctx context.Context, c call, id user.ID, p user.Patch) 
 }
 
 func (h *handler) remove(ctx context.Context, c call, id user.ID, _ map[string]any) (outcome, error) {
-	env, err := h.envelope(ctx, c)
+	env, err := h.conditionalEnvelope(ctx, c, id)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -184,7 +215,8 @@ func (h *handler) getUser(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return err
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		if v, ok := parseETag(inm); ok && v == o.version {
+		// RFC 7232 section 3.2: weak comparison; "*" matches any user.
+		if pre, ok := parsePreconditions(inm); ok && pre.matches(o.version) {
 			w.Header().Set("ETag", etag(o.version))
 			w.WriteHeader(http.StatusNotModified)
 			return nil
