@@ -115,7 +115,11 @@ var searchColumns = map[query.Attribute]searchColumn{
 	query.AttrEmail: {expr: "email", raw: "email", lower: true},
 	// The expression of users_tenant_username_key: lower(...) = lower($n)
 	// is answered from that index.
-	query.AttrUsername:    {expr: "(CASE WHEN username = '' THEN email ELSE username END)"},
+	query.AttrUsername: {expr: "(CASE WHEN username = '' THEN email ELSE username END)"},
+	// The primary address's type, from the attributes column (no list
+	// there: the one address has none).
+	query.AttrEmailType: {expr: "coalesce((SELECT e->>'type' FROM jsonb_array_elements(attributes->'emails') e " +
+		"WHERE e->>'primary' = 'true' LIMIT 1), '')"},
 	query.AttrExternalID:  {expr: "coalesce(external_id, '')", raw: "external_id"},
 	query.AttrGivenName:   {expr: "given_name"},
 	query.AttrFamilyName:  {expr: "family_name"},

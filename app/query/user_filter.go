@@ -19,7 +19,9 @@ const (
 	AttrID    Attribute = "id"
 	AttrEmail Attribute = "email"
 	// AttrUsername is the username: the one set, else the primary address.
-	AttrUsername    Attribute = "username"
+	AttrUsername Attribute = "username"
+	// AttrEmailType is the type of the primary address ("" when none).
+	AttrEmailType   Attribute = "email_type"
 	AttrExternalID  Attribute = "external_id"
 	AttrGivenName   Attribute = "given_name"
 	AttrFamilyName  Attribute = "family_name"
@@ -144,7 +146,7 @@ func validateCompare(c Compare) error {
 
 func knownAttr(a Attribute) error {
 	switch a {
-	case AttrID, AttrEmail, AttrUsername, AttrExternalID, AttrGivenName, AttrFamilyName, AttrDisplayName, AttrDepartment,
+	case AttrID, AttrEmail, AttrUsername, AttrEmailType, AttrExternalID, AttrGivenName, AttrFamilyName, AttrDisplayName, AttrDepartment,
 		AttrTitle, AttrManagerID, AttrLocale, AttrTimeZone, AttrStatus, AttrCreated, AttrUpdated:
 		return nil
 	}

@@ -73,7 +73,7 @@ func TestRepublishATenantsEventsOfAType(t *testing.T) {
 	}
 	got := kafkatest.Read(t, brokers, topic, time.Minute, func(m []*sarama.ConsumerMessage) bool { return len(m) >= 3 })
 	for _, m := range got {
-		if !strings.Contains(string(m.Value), `"type":"user.registered.v1"`) || !strings.Contains(string(m.Value), tenant.ID) {
+		if !strings.Contains(string(m.Value), `"type":"user.registered.v2"`) || !strings.Contains(string(m.Value), tenant.ID) {
 			t.Errorf("record %s is not one of the tenant's registrations", m.Value)
 		}
 	}

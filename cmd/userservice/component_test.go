@@ -56,7 +56,7 @@ func TestAPIUserLifecycle(t *testing.T) {
 	for _, e := range events.body["events"].([]any) {
 		types = append(types, e.(map[string]any)["type"].(string))
 	}
-	if fmt.Sprint(types) != "[user.registered.v1 user.profile_changed.v1 user.deactivated.v2 user.reactivated.v1]" {
+	if fmt.Sprint(types) != "[user.registered.v2 user.profile_changed.v2 user.deactivated.v2 user.reactivated.v1]" {
 		t.Fatalf("events: %v", types)
 	}
 }
@@ -85,12 +85,12 @@ func TestAPIErrorCodes(t *testing.T) {
 	b := s.call("POST", "/v1/users", tn.admin, newUser("b@example.com")).want(t, 201, "").str("id")
 	s.call("PATCH", "/v1/users/"+b, tn.admin, map[string]any{"manager_id": a}).want(t, 200, "")
 
-	invalid := s.call("POST", "/v1/users", tn.admin, map[string]any{"email": "nope", "given_name": ""}).want(t, 422, "validation_failed")
+	invalid := s.call("POST", "/v1/users", tn.admin, map[string]any{"email": "nope", "given_name": " A", "title": strings.Repeat("t", 101)}).want(t, 422, "validation_failed")
 	fields := map[string]bool{}
 	for _, e := range invalid.body["errors"].([]any) {
 		fields[e.(map[string]any)["field"].(string)] = true
 	}
-	if !fields["email"] || !fields["given_name"] || !fields["family_name"] {
+	if !fields["email"] || !fields["given_name"] || !fields["title"] {
 		t.Fatalf("validation errors name %v: %s", fields, invalid.raw)
 	}
 	s.call("POST", "/v1/users", tn.admin, newUser("A@example.com")).want(t, 409, "email_taken")
@@ -214,7 +214,7 @@ func TestAPICommandsReachKafkaThroughTheRelay(t *testing.T) {
 	for _, e := range envs {
 		got = append(got, fmt.Sprintf("%s@%d", e.Type, e.StreamVersion))
 	}
-	if fmt.Sprint(got) != "[user.registered.v1@1 user.profile_changed.v1@2 user.deactivated.v2@3]" {
+	if fmt.Sprint(got) != "[user.registered.v2@1 user.profile_changed.v2@2 user.deactivated.v2@3]" {
 		t.Fatalf("events on Kafka: %v", got)
 	}
 	if envs[0].CorrelationID != "corr-42" || envs[0].Subject != id || envs[0].SpecVersion != "1.0" {
@@ -269,7 +269,7 @@ func TestAPIDeleteUser(t *testing.T) {
 	for _, e := range events.body["events"].([]any) {
 		types = append(types, e.(map[string]any)["type"].(string))
 	}
-	if fmt.Sprint(types) != "[user.registered.v1 user.deleted.v1]" {
+	if fmt.Sprint(types) != "[user.registered.v2 user.deleted.v1]" {
 		t.Fatalf("history of the deleted user: %v", types)
 	}
 }

@@ -62,7 +62,7 @@ func TestLogsCarryNoSecretsOrPersonalData(t *testing.T) {
 		"external_id,email,given_name,family_name,manager_external_id\n"+
 			"ZQ-2,xavier.quill@example.com,Xavier,Quillfeather,\n"+
 			"ZQ-3,not-an-address,Yolanda,Quorn,\n"+
-			"ZQ-4,wanda.quist@example.com,,Quist,\n"+
+			"ZQ-4,wanda.quist@example.com,Wan\x07da,Quist,\n"+
 			"ZQ-5,vera.qent@example.com,Vera,Qent,NOBODY-ZQ\n",
 		"Content-Type", "text/csv").want(t, 202, "").str("id")
 	deadline := time.Now().Add(60 * time.Second)

@@ -146,12 +146,12 @@ func TestSCIMDiscovery(t *testing.T) {
 	for _, a := range core.body["attributes"].([]any) {
 		names[a.(map[string]any)["name"].(string)] = true
 	}
-	for _, n := range []string{"userName", "name", "emails", "active", "externalId"} {
+	for _, n := range []string{"userName", "name", "emails", "active", "externalId", "phoneNumbers", "addresses", "groups"} {
 		if !names[n] {
 			t.Errorf("core schema lacks %s", n)
 		}
 	}
-	if names["phoneNumbers"] || names["password"] {
+	if names["password"] || names["roles"] {
 		t.Errorf("core schema lists attributes the service does not keep: %v", names)
 	}
 	rt := s.scimCall("GET", "/ResourceTypes/User", "", nil).want(t, 200, "")

@@ -41,7 +41,7 @@ func TestSCIMOktaFlow(t *testing.T) {
 		t.Fatalf("reactivate by PUT: %s", r.raw)
 	}
 	types, _ := s.eventTypesAndSources(t, tn.admin, id)
-	if strings.Join(types, " ") != "user.registered.v1 user.deactivated.v2 user.reactivated.v1" {
+	if strings.Join(types, " ") != "user.registered.v2 user.deactivated.v2 user.reactivated.v1" {
 		t.Fatalf("history: %v", types)
 	}
 }

@@ -22,7 +22,7 @@ func TestSCIMUserLifecycle(t *testing.T) {
 	id := created.str("id")
 	if created.header.Get("Location") != created.str("meta|location") || !strings.HasSuffix(created.str("meta|location"), "/scim/v2/Users/"+id) ||
 		created.header.Get("ETag") != `W/"1"` || created.str("meta|version") != `W/"1"` || created.str("meta|resourceType") != "User" ||
-		created.str("userName") != "ada@example.com" || created.get("active") != true || created.str("externalId") != "E-1" ||
+		created.str("userName") != "Ada@Example.com" || created.get("active") != true || created.str("externalId") != "E-1" ||
 		created.str(enterpriseURN+"|department") != "Analytics" || created.str("emails|0|type") != "work" ||
 		created.str("meta|created") == "" || created.str("meta|created") != created.str("meta|lastModified") {
 		t.Fatalf("created: %v %s", created.header, created.raw)
@@ -32,8 +32,9 @@ func TestSCIMUserLifecycle(t *testing.T) {
 	s.scimCall("POST", "/Users", tn.scim, scimUser("ADA@example.com", "A", "L", nil)).want(t, 409, "uniqueness")
 	s.scimCall("POST", "/Users", tn.scim, scimUser("other@example.com", "A", "L", map[string]any{"externalId": "E-1"})).want(t, 409, "uniqueness")
 	// validation, with the SCIM attribute named.
-	bad := s.scimCall("POST", "/Users", tn.scim, scimUser("not-an-address", "", "L", nil)).want(t, 400, "invalidValue")
-	if !strings.Contains(bad.str("detail"), "userName") || !strings.Contains(bad.str("detail"), "name.givenName") {
+	bad := s.scimCall("POST", "/Users", tn.scim, scimUser("bad@example.com", " A", "L", map[string]any{
+		"emails": []any{map[string]any{"value": "not-an-address"}}})).want(t, 400, "invalidValue")
+	if !strings.Contains(bad.str("detail"), "emails") || !strings.Contains(bad.str("detail"), "name.givenName") {
 		t.Fatalf("validation detail: %s", bad.raw)
 	}
 	s.scimCall("POST", "/Users", tn.scim, `{"userName":`).want(t, 400, "invalidSyntax")
@@ -47,7 +48,7 @@ func TestSCIMUserLifecycle(t *testing.T) {
 	s.scimCall("POST", "/Users", tn.scim, scimUser("b@example.com", "B", "B", nil)).want(t, 409, "")
 
 	got := s.scimCall("GET", "/Users/"+id, tn.scim, nil).want(t, 200, "")
-	if got.str("userName") != "ada@example.com" || got.header.Get("ETag") != `W/"1"` {
+	if got.str("userName") != "Ada@Example.com" || got.header.Get("ETag") != `W/"1"` {
 		t.Fatalf("get: %s", got.raw)
 	}
 	if r := s.scimCall("GET", "/Users/"+id, tn.scim, nil, "If-None-Match", `W/"1"`); r.status != 304 {
@@ -57,8 +58,9 @@ func TestSCIMUserLifecycle(t *testing.T) {
 	s.scimCall("GET", "/Users/not-a-uuid", tn.scim, nil).want(t, 404, "")
 
 	// PUT of the same state: nothing written, same version.
-	full := scimUser("ada@example.com", "Ada", "Lovelace", map[string]any{"externalId": "E-1", "title": "Countess",
-		"timezone": "Europe/London", "active": true, enterpriseURN: map[string]any{"department": "Analytics"}})
+	full := scimUser("Ada@Example.com", "Ada", "Lovelace", map[string]any{"externalId": "E-1", "title": "Countess",
+		"timezone": "Europe/London", "active": true, enterpriseURN: map[string]any{"department": "Analytics", "employeeNumber": "42"},
+		"emails": []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}}})
 	same := s.scimCall("PUT", "/Users/"+id, tn.scim, full).want(t, 200, "")
 	if same.str("meta|version") != `W/"1"` {
 		t.Fatalf("a PUT that changes nothing moved the version: %s", same.raw)
@@ -92,7 +94,8 @@ func TestSCIMUserLifecycle(t *testing.T) {
 			}},
 		{"replace through a value filter", patchOp(map[string]any{"op": "replace", "path": `emails[type eq "work"].value`, "value": "ada@lovelace.org"}),
 			func(r scimResponse) bool {
-				return r.str("userName") == "ada@lovelace.org" && r.str("emails|0|value") == "ada@lovelace.org"
+				// userName is the user's own, not the address: it stays.
+				return r.str("userName") == "Ada@Example.com" && r.str("emails|0|value") == "ada@lovelace.org"
 			}},
 		{"remove with a path", patchOp(map[string]any{"op": "remove", "path": "title"}),
 			func(r scimResponse) bool { return r.get("title") == nil }},
@@ -123,7 +126,7 @@ func TestSCIMUserLifecycle(t *testing.T) {
 		{patchOp(map[string]any{"op": "replace", "path": `emails[type eq "home"].value`, "value": "x@example.com"}), "noTarget"},
 		{patchOp(map[string]any{"op": "remove"}), "noTarget"},
 		{patchOp(map[string]any{"op": "merge", "path": "title", "value": "x"}), "invalidSyntax"},
-		{patchOp(map[string]any{"op": "replace", "path": "title[", "value": "x"}), "invalidFilter"},
+		{patchOp(map[string]any{"op": "replace", "path": "title[", "value": "x"}), "invalidPath"},
 		{patchOp(map[string]any{"op": "remove", "path": "userName"}), "invalidValue"},
 		{patchOp(map[string]any{"op": "replace", "path": "active", "value": "maybe"}), "invalidValue"},
 		{map[string]any{"Operations": []any{}}, "invalidSyntax"},
@@ -144,7 +147,7 @@ func TestSCIMUserLifecycle(t *testing.T) {
 	s.scimCall("POST", "/Users", tn.scim, scimUser("ada@lovelace.org", "New", "Ada", map[string]any{"externalId": "E-1"})).want(t, 201, "")
 
 	types, sources := s.eventTypesAndSources(t, tn.admin, id)
-	if types[0] != "user.registered.v1" || types[len(types)-1] != "user.deleted.v1" || len(types) != version+1 {
+	if types[0] != "user.registered.v2" || types[len(types)-1] != "user.deleted.v1" || len(types) != version+1 {
 		t.Fatalf("history %v, want registered ... deleted with %d events", types, version+1)
 	}
 	for _, src := range sources {

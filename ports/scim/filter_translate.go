@@ -20,6 +20,7 @@ var filterAttrs = map[string]struct {
 	"username":                            {query.AttrUsername, false},
 	"emails":                              {query.AttrEmail, false},
 	"emails.value":                        {query.AttrEmail, false},
+	"emails.type":                         {query.AttrEmailType, false},
 	"name.givenname":                      {query.AttrGivenName, false},
 	"name.familyname":                     {query.AttrFamilyName, false},
 	"displayname":                         {query.AttrDisplayName, false},
@@ -34,9 +35,9 @@ var filterAttrs = map[string]struct {
 }
 
 // constAttrs are attributes every user has the same value of: a filter on
-// them is decided here, without the database. emails.value is the primary
-// address (the one that is unique in the tenant); the other addresses and
-// the types are not searchable.
+// them is decided here, without the database. An e-mail filter looks at the
+// primary address (the one that is unique in the tenant): emails.value and
+// emails.type are its value and type; the other addresses are not searched.
 var constAttrs = map[string]any{
 	"emails.primary":    true,
 	"meta.resourcetype": "User",

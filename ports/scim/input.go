@@ -75,6 +75,15 @@ var multiValued = map[string][]string{
 	"addresses":    {"type", "formatted", "streetaddress", "locality", "region", "postalcode", "country", "primary"},
 }
 
+// unkept are the multi-valued attributes of RFC 7643's User this service
+// does not keep: accepted only empty, so no value is dropped.
+var unkept = map[string]bool{"roles": true, "entitlements": true, "ims": true, "photos": true, "x509certificates": true}
+
+func empty(v any) bool {
+	list, ok := v.([]any)
+	return v == nil || ok && len(list) == 0
+}
+
 // readOnly reports whether path names a read-only attribute (or part of one).
 func readOnly(path string) bool {
 	top, _, _ := strings.Cut(path, ".")
@@ -128,6 +137,11 @@ func (in *input) apply(path string, value any, remove, inBody bool) error {
 		return mutability(path)
 	case path == "password":
 		return nil // accepted, never stored: the service keeps no credentials
+	case unkept[path]:
+		if remove || empty(value) {
+			return nil // Entra sends "roles": [] by default
+		}
+		return badValue("%q is not kept by this service: only an empty value is accepted", path)
 	case path == "active":
 		if remove {
 			return badValue(`"active" cannot be removed`)
@@ -266,6 +280,9 @@ func markOnePrimary(list []element, keep int) {
 func (in *input) str(s scalar, path string, value any, remove bool) error {
 	in.set[s.field] = true
 	dst := s.get(&in.fields)
+	if (remove || value == nil) && s.field == user.FieldUsername {
+		return badValue(`"userName" is required and cannot be removed`)
+	}
 	if remove || value == nil {
 		*dst = ""
 		return nil
@@ -299,7 +316,7 @@ func fromResource(body map[string]any, start fields) (*input, error) {
 // userName as the primary address, when it is an e-mail address.
 func (in *input) defaultEmails() {
 	if len(in.multi["emails"]) == 0 && strings.Contains(in.Username, "@") {
-		in.multi["emails"] = []element{{"value": in.Username, "primary": true}}
+		in.multi["emails"] = []element{{"value": in.Username, "type": "work", "primary": true}}
 		in.set["emails"] = true
 	}
 }

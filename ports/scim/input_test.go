@@ -44,7 +44,7 @@ func TestPatchOperationsTouchOnlyWhatTheyName(t *testing.T) {
 			user.Patch{PhoneNumbers: phones(user.PhoneNumber{Value: "+1 555", Type: "mobile"})}},
 		{"removing what a filter selects nothing of", []operation{{op: "remove", path: `phoneNumbers[type eq "fax"].value`}},
 			user.Patch{}},
-		{"an address part", []operation{{op: "replace", path: `addresses[type eq "work"].locality`, value: "London"},
+		{"an address part", []operation{{op: "add", path: `addresses[type eq "work"].locality`, value: "London"},
 			{op: "replace", path: `addresses[type eq "work"].streetAddress`, value: "1 Main St"}},
 			user.Patch{Addresses: &[]user.Address{{Type: "work", Locality: "London", StreetAddress: "1 Main St"}}}},
 	}

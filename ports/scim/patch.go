@@ -140,7 +140,7 @@ func applyPath(in *input, op, path string, value any) error {
 	if sub != "" && !hasSub(attr, sub) {
 		return invalidPath(path)
 	}
-	return in.onFiltered(attr, filter, sub, path, value, remove)
+	return in.onFiltered(op, attr, filter, sub, path, value)
 }
 
 // multiSub splits "emails.value" into its multi-valued attribute and sub-attribute.
@@ -247,11 +247,13 @@ func (in *input) removeSub(attr string, i int, sub string) {
 }
 
 // onFiltered applies an operation to the elements a value filter selects
-// (RFC 7644 section 3.5.2). An add or replace that selects nothing, with a
-// filter of equalities only (type eq "work"), adds the element the filter
-// describes: the way Microsoft Entra sets phoneNumbers[type eq "mobile"].value
-// on a user who has none yet. A remove that selects nothing changes nothing.
-func (in *input) onFiltered(attr string, filter expr, sub, path string, value any, remove bool) error {
+// (RFC 7644 section 3.5.2). An add that selects nothing, with a filter of
+// equalities only (type eq "work"), adds the element the filter describes:
+// the way Microsoft Entra sets phoneNumbers[type eq "mobile"].value on a
+// user who has none yet; a replace that selects nothing is noTarget (RFC
+// 7644 section 3.5.2.3); a remove that selects nothing changes nothing.
+func (in *input) onFiltered(op, attr string, filter expr, sub, path string, value any) error {
+	remove := op == "remove"
 	list := in.multi[attr]
 	var matched []int
 	for i, e := range list {
@@ -271,7 +273,7 @@ func (in *input) onFiltered(attr string, filter expr, sub, path string, value an
 	}
 	if len(matched) == 0 {
 		e, ok := elementOfFilter(attr, filter)
-		if !ok {
+		if !ok || op == "replace" {
 			return &scimError{status: 400, scimType: "noTarget", detail: "the filter in " + path + " matches nothing"}
 		}
 		list = append(list, e)
