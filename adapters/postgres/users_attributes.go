@@ -33,8 +33,10 @@ type userAttributes struct {
 	Addresses         []user.Address     `json:"addresses,omitempty"`
 }
 
-// attributesOf returns the snapshot's attributes column value.
-func attributesOf(s user.Snapshot) []byte {
+// attributesOf returns the snapshot's attributes column value, as raw JSON:
+// pgx sends it as jsonb as it is, and the import chunk's JSON records embed
+// it as an object (a []byte would become a base64 string there).
+func attributesOf(s user.Snapshot) json.RawMessage {
 	a := userAttributes{
 		MiddleName: s.MiddleName, HonorificPrefix: s.HonorificPrefix, HonorificSuffix: s.HonorificSuffix,
 		FormattedName: s.FormattedName, NickName: s.NickName, ProfileURL: s.ProfileURL, UserType: s.UserType,

@@ -113,7 +113,7 @@ func differentialFile() string {
 	line("Z1,p26@ex.test,Zed,One,,,,,")      // external_id_mismatch
 	line("P27,p28@ex.test,Pre27,Test,,,T,,") // email_taken
 	line("V1,not-an-email,Vee,One,,,,,")     // invalid e-mail
-	line("V2,v2@ex.test,,Two,,,,,")          // given name required
+	line("V2,,Vee,Two,,,,,")                 // e-mail required (names are optional)
 	line("V3,v3@ex.test,Vee,Three,,,,NOPE,") // manager_not_found
 	line("V4,v4@ex.test,Vee,Four,,,,V4,")    // self_reference
 	line("C1,c1@ex.test,Cy,One,,,,C2,")      // manager_cycle
