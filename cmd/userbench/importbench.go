@@ -29,10 +29,32 @@ type importRun struct {
 	// ImporterKB and APIKB are the processes' peak resident set (VmHWM).
 	ImporterKB, APIKB int64
 	Copy              copyRun
-	Waits             waitProfile
-	Use               cpuUse
-	Profile           *cpuProfile
-	Err               error
+	// Again is the same file imported again into the same tenant once the
+	// first job finished: every row unchanged.
+	Again   *againRun
+	Waits   waitProfile
+	Use     cpuUse
+	Profile *cpuProfile
+	Err     error
+}
+
+// againRun is an unchanged re-import.
+type againRun struct {
+	Took      time.Duration
+	Processed int
+	Finished  bool
+	Counts    string
+	Err       error
+}
+
+// PerSecond is the re-import's rows/s.
+func (a againRun) PerSecond() float64 { return perSecond(int64(a.Processed), a.Took) }
+
+// managersRun is the same rows with managers, imported in managers-first
+// and in managers-last order, each into a fresh tenant with fresh processes.
+type managersRun struct {
+	Rows        int
+	First, Last importRun
 }
 
 // PerSecond is the pipeline's rows/s over the measured time.
@@ -41,6 +63,7 @@ func (r importRun) PerSecond() float64 { return perSecond(int64(r.Processed), r.
 // importResult is section 3 (every size) and section 6.
 type importResult struct {
 	Runs         []importRun
+	Managers     *managersRun
 	Interference *interferenceRun
 	Err          error
 }
@@ -51,13 +74,13 @@ func (b *bench) bulkImport(ctx context.Context) (res importResult) {
 	var largest string
 	for _, n := range b.set.ImportRows {
 		path := b.artifact(fmt.Sprintf("import-%d.csv", n))
-		size, err := writeImportCSV(path, n)
+		size, err := writeImportCSV(path, n, noManagers)
 		if err != nil {
 			res.Err = err
 			return res
 		}
 		b.log("import: %d rows (%.1f MiB): the pipeline", n, float64(size)/(1<<20))
-		run := b.importOnce(ctx, path, n)
+		run := b.importOnce(ctx, path, n, true)
 		run.FileBytes = size
 		if run.Err == nil {
 			b.log("import: %d rows: pgx CopyFrom of the same rows", n)
@@ -73,6 +96,10 @@ func (b *bench) bulkImport(ctx context.Context) (res importResult) {
 			break
 		}
 	}
+	if res.Err == nil && len(b.set.ImportRows) > 0 {
+		m := b.managersOrder(ctx, b.set.ImportRows[0])
+		res.Managers = &m
+	}
 	if largest != "" && res.Err == nil {
 		b.log("interference: API p99 idle, then during the %d-row import", b.set.ImportRows[len(b.set.ImportRows)-1])
 		in := b.interference(ctx, largest, b.set.ImportRows[len(b.set.ImportRows)-1])
@@ -87,17 +114,38 @@ func (b *bench) bulkImport(ctx context.Context) (res importResult) {
 // importCSVHeader is the documented default header.
 const importCSVHeader = "external_id,email,given_name,family_name,display_name,department,title,manager_external_id,status\r\n"
 
-// writeImportCSV writes n rows of new users (every field the header has,
-// no manager) and returns the file's size.
-func writeImportCSV(path string, n int) (int64, error) {
+// Manager layouts of a generated file.
+const (
+	noManagers = iota
+	// managersFirst: teams of 10, each leader's row before its 9 reports'.
+	managersFirst
+	// managersLast: the same rows in reverse order, every leader after
+	// its reports.
+	managersLast
+)
+
+// writeImportCSV writes n rows of new users (every field the header has)
+// in the manager layout and returns the file's size.
+func writeImportCSV(path string, n, layout int) (int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	_, _ = w.WriteString(importCSVHeader)
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(w, "E%07d,user%d@bench.example,Given%d,Family%d,Given%d Family%d,Dept%d,Engineer,,active\r\n", i, i, i, i, i, i, i%50)
+	row := func(i int) {
+		mgr := ""
+		if layout != noManagers && i%10 != 1 {
+			mgr = fmt.Sprintf("E%07d", i-(i-1)%10) // the team's leader: its first row
+		}
+		fmt.Fprintf(w, "E%07d,user%d@bench.example,Given%d,Family%d,Given%d Family%d,Dept%d,Engineer,%s,active\r\n", i, i, i, i, i, i, i%50, mgr)
+	}
+	for k := 1; k <= n; k++ {
+		if layout == managersLast {
+			row(n + 1 - k)
+		} else {
+			row(k)
+		}
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
@@ -144,7 +192,7 @@ func (b *bench) stopImportProcs(ctx context.Context, p importProcs) error {
 
 // importOnce times the pipeline: upload to the api process, rows applied by
 // the importer process, until the job's last outcome (or the cap).
-func (b *bench) importOnce(ctx context.Context, path string, n int) (run importRun) {
+func (b *bench) importOnce(ctx context.Context, path string, n int, again bool) (run importRun) {
 	run.Rows = n
 	t, err := b.newTenant(ctx, fmt.Sprintf("userbench import %d", n))
 	if err != nil {
@@ -199,7 +247,50 @@ func (b *bench) importOnce(ctx context.Context, path string, n int) (run importR
 	if run.Finished && prog.Created != n {
 		run.Err = fmt.Errorf("the job created %d users of %d rows (%s)", prog.Created, n, prog.Counts)
 	}
+	if run.Finished && run.Err == nil && again {
+		run.Again = b.importAgain(ctx, procs, t, path, n)
+	}
 	return run
+}
+
+// importAgain imports the same file into the same tenant again: a nightly
+// sync of an unchanged HR export, every row unchanged.
+func (b *bench) importAgain(ctx context.Context, procs importProcs, t tenant, path string, n int) *againRun {
+	b.log("import: %d rows again, unchanged", n)
+	start := time.Now()
+	upload := b.upload(ctx, procs.api.base, t.Token, path)
+	prog, err := b.waitImport(ctx, t.ID, start, b.set.ImportCap, func(p jobProgress) bool { return p.Finished() })
+	a := &againRun{Took: time.Since(start), Processed: prog.Processed, Finished: prog.Finished(), Counts: prog.Counts, Err: err}
+	if u := <-upload; u.err != nil && a.Err == nil {
+		a.Err = u.err
+	}
+	if a.Finished && a.Err == nil && prog.Unchanged != n {
+		a.Err = fmt.Errorf("the re-import left %d of %d rows unchanged (%s)", prog.Unchanged, n, prog.Counts)
+	}
+	return a
+}
+
+// managersOrder imports n rows with managers twice: managers first, then
+// the same rows with every manager after its reports.
+func (b *bench) managersOrder(ctx context.Context, n int) managersRun {
+	m := managersRun{Rows: n}
+	for _, l := range []struct {
+		layout int
+		name   string
+		into   *importRun
+	}{{managersFirst, "managers-first", &m.First}, {managersLast, "managers-last", &m.Last}} {
+		path := b.artifact(fmt.Sprintf("import-%s-%d.csv", l.name, n))
+		size, err := writeImportCSV(path, n, l.layout)
+		if err != nil {
+			l.into.Err = err
+			continue
+		}
+		b.log("import: %d rows, %s", n, l.name)
+		*l.into = b.importOnce(ctx, path, n, false)
+		l.into.FileBytes = size
+		_ = os.Remove(path)
+	}
+	return m
 }
 
 type uploadDone struct {
@@ -231,6 +322,7 @@ type jobProgress struct {
 	Total     *int
 	Processed int
 	Created   int
+	Unchanged int
 	Counts    string
 }
 
@@ -243,7 +335,7 @@ const jobProgressSQL = `
 SELECT j.status, j.total, coalesce(sum(c.created_rows), 0), coalesce(sum(c.updated_rows), 0), coalesce(sum(c.unchanged_rows), 0),
        coalesce(sum(c.skipped_rows), 0), coalesce(sum(c.rejected_rows), 0), coalesce(sum(c.parked_rows), 0)
 FROM import_jobs j LEFT JOIN import_job_counts c ON c.job_id = j.id
-WHERE j.tenant_id = $1 GROUP BY j.id, j.status, j.total`
+WHERE j.tenant_id = $1 AND j.created_at >= $2 GROUP BY j.id, j.status, j.total ORDER BY min(j.created_at) DESC LIMIT 1`
 
 // waitImport polls the tenant's job every 200 ms until done says so or
 // limit has passed since start.
@@ -252,11 +344,12 @@ func (b *bench) waitImport(ctx context.Context, tenantID string, start time.Time
 	lastLog := time.Now()
 	for {
 		var c [6]int
-		err := b.pool.QueryRow(ctx, jobProgressSQL, tenantID).Scan(&p.Status, &p.Total, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5])
+		// The tenant's job started since start (a re-import's, not the first).
+		err := b.pool.QueryRow(ctx, jobProgressSQL, tenantID, start).Scan(&p.Status, &p.Total, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5])
 		if err != nil && !strings.Contains(err.Error(), "no rows") {
 			return p, fmt.Errorf("import progress: %w", err)
 		}
-		p.Created, p.Processed = c[0], c[0]+c[1]+c[2]+c[3]+c[4]+c[5]
+		p.Created, p.Unchanged, p.Processed = c[0], c[2], c[0]+c[1]+c[2]+c[3]+c[4]+c[5]
 		p.Counts = fmt.Sprintf("created %d, updated %d, unchanged %d, skipped %d, rejected %d, parked %d", c[0], c[1], c[2], c[3], c[4], c[5])
 		if done(p) || time.Since(start) >= limit {
 			return p, nil

@@ -15,7 +15,7 @@ import (
 func TestImportCSVIsWhatTheBaselineCopies(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rows.csv")
-	size, err := writeImportCSV(path, 25)
+	size, err := writeImportCSV(path, 25, noManagers)
 	if err != nil || size <= 0 {
 		t.Fatalf("writeImportCSV = %d, %v", size, err)
 	}
@@ -61,15 +61,18 @@ func TestReportJudgesImportAndInterference(t *testing.T) {
 	r := report{Set: settings{Name: "quick", ImportCap: time.Minute, Warmup: time.Second, Duration: time.Second},
 		Import: &importResult{Runs: []importRun{
 			{Rows: 1000, Took: 10 * time.Second, Processed: 1000, Finished: true, ImporterKB: 20000, APIKB: 30000,
-				Copy: copyRun{Rows: 1000, Took: time.Second}},
+				Copy: copyRun{Rows: 1000, Took: time.Second}, Again: &againRun{Took: 500 * time.Millisecond, Processed: 1000, Finished: true}},
 			{Rows: 10000, Took: 10 * time.Second, Processed: 5000, ImporterKB: 21000, APIKB: 90000,
 				Copy: copyRun{Rows: 10000, Took: 2 * time.Second}},
-		}, Interference: &interferenceRun{Rows: 10000,
-			Idle:   loadResult{Clients: 8, OK: 10, Window: time.Second, Lat: latencies{N: 10, P99: 10 * time.Millisecond}},
-			Loaded: loadResult{Clients: 8, OK: 10, Window: time.Second, Lat: latencies{N: 10, P99: 30 * time.Millisecond}}}}}
+		}, Managers: &managersRun{Rows: 1000, First: importRun{Took: time.Second, Processed: 1000}, Last: importRun{Took: 2 * time.Second, Processed: 1000}},
+			Interference: &interferenceRun{Rows: 10000,
+				Idle:   loadResult{Clients: 8, OK: 10, Window: time.Second, Lat: latencies{N: 10, P99: 10 * time.Millisecond}},
+				Loaded: loadResult{Clients: 8, OK: 10, Window: time.Second, Lat: latencies{N: 10, P99: 30 * time.Millisecond}}}}}
 	md := r.markdown()
 	for _, want := range []string{
-		"÷ CopyFrom rows/s ≥ 0.30, 1000 rows | 0.10 | **missed**",
+		"new users: import rows/s ÷ CopyFrom rows/s ≥ 0.5, 1000 rows | 0.10 | **missed**",
+		"unchanged re-import rows/s ÷ CopyFrom rows/s ≥ 1.0, 1000 rows | 2.00 | met",
+		"managers-last file rows/s ÷ managers-first rows/s ≥ 0.8, 1000 rows | 0.50 | **missed**",
 		"10000 rows (stopped at the 1m0s cap) | 0.10 | **missed**",
 		"importer process | 19.5 → 20.5 MiB (1.05×) | met",
 		"api process (takes the upload, queues the rows) | 29.3 → 87.9 MiB (3.00×) | **missed**",

@@ -10,7 +10,7 @@ func (r report) importTargets(w *mdWriter) {
 	im := r.Import
 	if im == nil || len(im.Runs) == 0 {
 		if !r.pending(3) {
-			w.row("3", "bulk import ≥ 0.30 of CopyFrom; memory flat", "not run", "—")
+			w.row("3", "bulk import ≥ 0.5 of CopyFrom; memory flat", "not run", "—")
 		}
 		return
 	}
@@ -20,8 +20,19 @@ func (r report) importTargets(w *mdWriter) {
 		if !run.Finished {
 			note = fmt.Sprintf(" (stopped at the %s cap)", r.Set.ImportCap)
 		}
-		w.row("3", fmt.Sprintf("import rows/s ÷ CopyFrom rows/s ≥ 0.30, %d rows%s", run.Rows, note),
-			ratio(run.PerSecond(), run.Copy.PerSecond()), verdict(run.Err == nil && run.Copy.Err == nil && run.Copy.PerSecond() > 0, v >= 0.30))
+		ok := run.Err == nil && run.Copy.Err == nil && run.Copy.PerSecond() > 0
+		w.row("3", fmt.Sprintf("new users: import rows/s ÷ CopyFrom rows/s ≥ 0.5, %d rows%s", run.Rows, note),
+			ratio(run.PerSecond(), run.Copy.PerSecond()), verdict(ok, v >= 0.5))
+		w.row("3", fmt.Sprintf("new users: ≥ 5,000 rows/s, %d rows", run.Rows), rate(run.PerSecond()), verdict(run.Err == nil, run.PerSecond() >= 5000))
+		if a := run.Again; a != nil {
+			w.row("3", fmt.Sprintf("unchanged re-import rows/s ÷ CopyFrom rows/s ≥ 1.0, %d rows", run.Rows),
+				ratio(a.PerSecond(), run.Copy.PerSecond()), verdict(ok && a.Err == nil, a.PerSecond() >= run.Copy.PerSecond()))
+		}
+	}
+	if m := im.Managers; m != nil {
+		ok := m.First.Err == nil && m.Last.Err == nil && m.First.PerSecond() > 0
+		w.row("3", fmt.Sprintf("managers-last file rows/s ÷ managers-first rows/s ≥ 0.8, %d rows", m.Rows),
+			ratio(m.Last.PerSecond(), m.First.PerSecond()), verdict(ok, ok && m.Last.PerSecond() >= 0.8*m.First.PerSecond()))
 	}
 	first, last := im.Runs[0], im.Runs[len(im.Runs)-1]
 	if len(im.Runs) > 1 && first.ImporterKB > 0 && last.ImporterKB > 0 {
@@ -72,7 +83,7 @@ func (r report) importSection(w *mdWriter) {
 		return
 	}
 	w.line("A generated CSV (the documented header, one new user per row, no manager) is posted to `/v1/imports` of a " +
-		"`userservice --roles api` process, which spools it, indexes it and queues its rows; a separate " +
+		"`userservice --roles api` process, which streams it into the staging table (COPY), checks it there and queues its rows; a separate " +
 		"`userservice --roles importer` process (defaults: PostgreSQL import queue, IMPORT_CONSUMERS=4) applies them " +
 		"through the command handlers. Timed from the start of the upload to the job's last outcome (polled every 200 ms). " +
 		"Baseline, right after: the same file parsed with encoding/csv, each row decided by the same `user.Register` and " +
@@ -80,7 +91,10 @@ func (r report) importSection(w *mdWriter) {
 		"with pgx `CopyFrom` into the same tables, " + fmt.Sprint(copyChunk) + " rows per transaction, with one seat update per " +
 		"transaction. Peak RSS is each process's `VmHWM` (fresh processes per size). Each import and each baseline stops at " +
 		"the profile's cap of " + r.Set.ImportCap.String() + ": a run stopped there is reported with the rate it reached, and the " +
-		"ratio compares the two rates.")
+		"ratio compares the two rates. Then the same file is imported again into the same tenant (every row unchanged: the " +
+		"nightly HR sync), timed the same way. Last, the smallest size again with managers (teams of 10: a leader and 9 " +
+		"reports), once with every leader's row before its reports' and once in reverse order (every manager after its " +
+		"reports), each into a fresh tenant with fresh processes.")
 	w.line("")
 	w.row("rows", "file MiB", "pipeline rows/s", "seconds", "job", "upload (queueing) s", "CopyFrom rows/s", "CopyFrom s", "ratio",
 		"importer peak RSS MiB", "api peak RSS MiB")
@@ -99,7 +113,31 @@ func (r report) importSection(w *mdWriter) {
 			"**"+ratio(run.PerSecond(), run.Copy.PerSecond())+"**", fmt.Sprintf("%.1f", mib(run.ImporterKB)), fmt.Sprintf("%.1f", mib(run.APIKB)))
 	}
 	w.line("")
+	w.row("rows", "unchanged re-import rows/s", "seconds", "job", "÷ CopyFrom rows/s")
+	w.row("---:", "---:", "---:", "---", "---:")
 	for _, run := range im.Runs {
+		if a := run.Again; a != nil {
+			w.row(fmt.Sprint(run.Rows), rate(a.PerSecond()), fmt.Sprintf("%.1f", a.Took.Seconds()), a.Counts,
+				"**"+ratio(a.PerSecond(), run.Copy.PerSecond())+"**")
+		}
+	}
+	w.line("")
+	if m := im.Managers; m != nil {
+		w.row("rows with managers", "managers-first rows/s", "managers-last rows/s", "upload s (first / last)", "last ÷ first")
+		w.row("---:", "---:", "---:", "---:", "---:")
+		w.row(fmt.Sprint(m.Rows), rate(m.First.PerSecond()), rate(m.Last.PerSecond()),
+			fmt.Sprintf("%.1f / %.1f", m.First.Upload.Seconds(), m.Last.Upload.Seconds()), "**"+ratio(m.Last.PerSecond(), m.First.PerSecond())+"**")
+		w.line("")
+		for _, e := range []error{m.First.Err, m.Last.Err} {
+			if e != nil {
+				w.line("- managers: `%s`", oneLine(e.Error()))
+			}
+		}
+	}
+	for _, run := range im.Runs {
+		if run.Again != nil && run.Again.Err != nil {
+			w.line("- %d rows again: `%s`", run.Rows, oneLine(run.Again.Err.Error()))
+		}
 		for _, e := range []error{run.Err, run.Copy.Err} {
 			if e != nil {
 				w.line("- %d rows: `%s`", run.Rows, oneLine(e.Error()))
