@@ -47,6 +47,7 @@ func faultSet() map[string]fault {
 		time.Sleep(10 * time.Second)
 		s.env.kafkaProxy.Thaw()
 	})
+	register("hostile-tenant", func(s *scenario) { s.hostileTenant() })
 	register("kafka-drop", func(s *scenario) {
 		s.t.Logf("dropped %d Kafka connections", s.env.kafkaProxy.Drop())
 	})

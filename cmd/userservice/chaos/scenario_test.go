@@ -40,9 +40,10 @@ type scenario struct {
 	procs                   map[string]*proc
 	load                    *workload
 
-	jobID     string
-	rows, bad int
-	fig       figures
+	jobID         string
+	importStarted time.Time
+	rows, bad     int
+	fig           figures
 }
 
 func newScenario(t *testing.T, env *environment, set settings) *scenario {
@@ -134,7 +135,7 @@ func (s *scenario) startImport() {
 	if err := json.Unmarshal(body, &j); err != nil || j.ID == "" {
 		t.Fatalf("POST /v1/imports: no job id in %s (%v)", body, err)
 	}
-	s.jobID = j.ID
+	s.jobID, s.importStarted = j.ID, time.Now()
 }
 
 // job reads the import job.

@@ -53,6 +53,15 @@ type workload struct {
 	mu    sync.Mutex
 	sent  []*sent
 	users map[string]*expected
+	// answered are the acknowledged attempts' times, for the latency the
+	// hostile-tenant round reports.
+	answered []latency
+}
+
+// latency is one acknowledged attempt: when it was answered and how long it took.
+type latency struct {
+	at   time.Time
+	took time.Duration
 }
 
 func newWorkload(base, token, tag string) *workload {
@@ -186,6 +195,7 @@ func (w *workload) send(s *sent, method, path, media string, body any) answer {
 	var res answer
 	for {
 		s.attempts++
+		began := time.Now()
 		resp, err := w.do(method, path, media, raw, s.key)
 		if err == nil {
 			s.status = resp.StatusCode
@@ -195,6 +205,11 @@ func (w *workload) send(s *sent, method, path, media string, body any) answer {
 			_ = json.Unmarshal(b, &res)
 			if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
 				s.acked = resp.StatusCode/100 == 2
+				if s.acked {
+					w.mu.Lock()
+					w.answered = append(w.answered, latency{at: time.Now(), took: time.Since(began)})
+					w.mu.Unlock()
+				}
 				s.changed = resp.Header.Get("X-Changed") == "true"
 				s.version, _ = strconv.Atoi(strings.Trim(resp.Header.Get("ETag"), `"`))
 				if !s.acked {
