@@ -20,10 +20,11 @@ type PerToken struct {
 	limit rate.Limit
 	burst int
 
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	lastPrune time.Time
-	now       func() time.Time
+	mu         sync.Mutex
+	buckets    map[string]*bucket
+	maxBuckets int
+	lastPrune  time.Time
+	now        func() time.Time
 }
 
 type bucket struct {
@@ -41,7 +42,8 @@ func New(perSecond float64, burst int) *PerToken {
 	if perSecond <= 0 {
 		return nil // disabled
 	}
-	return &PerToken{limit: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}, now: time.Now}
+	return &PerToken{limit: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}, maxBuckets: maxBuckets,
+		now: time.Now}
 }
 
 // Allow takes one request from the token's bucket; when empty it says how
@@ -96,11 +98,38 @@ func (l *PerToken) bucketAt(tokenID string, now time.Time) *bucket {
 	}
 	b, found := l.buckets[tokenID]
 	if !found {
+		if len(l.buckets) >= l.maxBuckets {
+			l.shed(now)
+		}
 		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
 		l.buckets[tokenID] = b
 	}
 	b.seen = now
 	return b
+}
+
+// maxBuckets bounds the memory of a limiter keyed by something a client
+// chooses (its address: see ports/internal/preauth), whatever the number of
+// keys a flood brings.
+const maxBuckets = 100_000
+
+// shed makes room for new buckets: first it drops full buckets (a full one
+// is the same as a new one), then, if that freed less than a tenth, any
+// others up to a tenth, so that a flood of new keys costs one scan per tenth
+// of the map rather than one per key. l.mu must be held.
+func (l *PerToken) shed(now time.Time) {
+	target := l.maxBuckets - l.maxBuckets/10
+	for id, b := range l.buckets {
+		if b.lim.TokensAt(now) >= float64(l.burst) {
+			delete(l.buckets, id)
+		}
+	}
+	for id := range l.buckets {
+		if len(l.buckets) <= target {
+			break
+		}
+		delete(l.buckets, id)
+	}
 }
 
 // SetRetryAfter writes the delay in whole seconds, rounded up (RFC 9110).

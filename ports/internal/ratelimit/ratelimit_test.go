@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -50,5 +51,23 @@ func TestRetryAfterRoundsUpToWholeSeconds(t *testing.T) {
 	var disabled *PerToken
 	if ok, _ := disabled.Allow("x"); !ok {
 		t.Fatal("a disabled limiter refused")
+	}
+}
+
+func TestLimiterMemoryIsBoundedUnderAFloodOfKeys(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := New(1, 1)
+	l.now = func() time.Time { return now }
+	l.maxBuckets = 1000
+	for i := range 30 * l.maxBuckets {
+		l.Allow(strconv.Itoa(i))
+	}
+	if n := len(l.buckets); n > l.maxBuckets {
+		t.Fatalf("%d buckets after %d keys, want at most %d", n, 30*l.maxBuckets, l.maxBuckets)
+	}
+	// A key whose budget is spent and was kept is still refused.
+	l.Allow("spent")
+	if ok, _ := l.Allow("spent"); ok {
+		t.Fatal("a spent bucket was forgotten right away")
 	}
 }
