@@ -110,12 +110,19 @@ func (s *scenario) checkCommands(events []stored) {
 			}
 		}
 	}
-	importPrefix := "import:" + s.jobID + ":"
+	ofImport := func(cmd string) bool {
+		for _, j := range append([]string{s.jobID}, s.probeJobs...) {
+			if strings.HasPrefix(cmd, "import:"+j+":") {
+				return true
+			}
+		}
+		return false
+	}
 	for cmd, evs := range byCommand {
 		if len(evs) > 1 {
 			t.Errorf("command %s has %d events; each command here decides one", cmd, len(evs))
 		}
-		if !keys[cmd] && !strings.HasPrefix(cmd, importPrefix) {
+		if !keys[cmd] && !ofImport(cmd) {
 			t.Errorf("event %s of unknown command %q", evs[0].id, cmd)
 		}
 	}

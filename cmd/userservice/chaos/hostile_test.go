@@ -22,8 +22,12 @@ import (
 	"github.com/userservice/userservice/cmd/internal/service"
 )
 
-// hostileFor is how long the hostile tenant attacks.
-const hostileFor = 15 * time.Second
+// hostileFor is how long the hostile tenant attacks, after the victim's
+// latency was measured alone for hostileBaseline.
+const (
+	hostileFor      = 15 * time.Second
+	hostileBaseline = 10 * time.Second
+)
 
 // hostileTenant is the "hostile-tenant" round: while the scenario's tenant
 // (the victim) runs its commands and import, another tenant, and clients
@@ -33,16 +37,26 @@ const hostileFor = 15 * time.Second
 // Bulk request of a 1,000-operation bulkId chain, and clients that send their
 // headers a byte a second. Each attacker has a loopback address of its own
 // (127.0.0.x), as distinct clients would. It reports the victim's command
-// latency and import rate before and during the attack; the scenario's
+// latency and import rate in the hostileBaseline before the attack (the victim
+// alone) and during it; the scenario's
 // checks then hold the victim's commands, events and import to the same
 // invariants as after any fault.
 func (s *scenario) hostileTenant() {
 	t := s.t
 	admin, importer := s.newHostileTenant()
 	h := &hostileCounts{byKind: map[string]map[int]int{}}
+	baseline := time.Now()
+	alone := s.probeImport("alone")
+	time.Sleep(time.Until(baseline.Add(hostileBaseline)))
 	start := time.Now()
 	stop := start.Add(hostileFor)
 	progress := s.watchImport(stop)
+	var attacked time.Duration
+	var wgProbe sync.WaitGroup
+	wgProbe.Go(func() {
+		time.Sleep(2 * time.Second) // once every attacker is at it
+		attacked = s.probeImport("attacked")
+	})
 
 	var wg sync.WaitGroup
 	for i := range 2 {
@@ -50,24 +64,31 @@ func (s *scenario) hostileTenant() {
 		wg.Go(func() { s.floodBadTokens(client, h, stop) })
 	}
 	wg.Go(func() { s.oversize(hostileClient("127.0.0.20"), admin, h, stop) })
-	wg.Go(func() { s.loopImport(hostileClient("127.0.0.21"), importer, h) })
-	for i := range 3 { // one more than IMPORT_UPLOADS_PER_TENANT allows at once
-		wg.Go(func() {
-			s.upload(hostileClient("127.0.0.21"), importer, "extra", plainRows(fmt.Sprintf("x%d", i), 2000), h)
-		})
-	}
+	wg.Go(func() {
+		s.loopImport(hostileClient("127.0.0.21"), importer, h)
+		var uploads sync.WaitGroup
+		for i := range 3 { // one more than IMPORT_UPLOADS_PER_TENANT allows at once
+			uploads.Go(func() {
+				s.upload(hostileClient("127.0.0.21"), importer, "extra", plainRows(fmt.Sprintf("%s-x%d", s.tag, i), 2000), h)
+			})
+		}
+		uploads.Wait()
+	})
 	wg.Go(func() { s.bulkChain(hostileClient("127.0.0.22"), admin, h) })
 	cut := make(chan int, 1)
 	wg.Go(func() { cut <- slowHeaders(s.apiBase, 20, stop) })
 	wg.Wait()
 	end := time.Now()
+	wgProbe.Wait()
 
-	before, during := s.victimLatency(start, end)
+	before, during := s.victimLatency(baseline, start, end)
 	rateBefore, rateDuring := progress()
 	cutConns := <-cut
-	line := fmt.Sprintf("chaos hostile-tenant: victim commands p50 %s p99 %s (%d) before, p50 %s p99 %s (%d) during the attack; "+
-		"victim import %.0f rows/s before, %.0f during | hostile: %s | slow-header connections cut %d of 20",
-		before.p50, before.p99, before.n, during.p50, during.p99, during.n, rateBefore, rateDuring, h, cutConns)
+	line := fmt.Sprintf("chaos hostile-tenant: victim commands p50 %s p99 %s (%d) alone, p50 %s p99 %s (%d) during the attack; "+
+		"victim %d-row import %s alone, %s during the attack; victim's main import %.0f rows/s before, %.0f during | "+
+		"hostile: %s | slow-header connections cut %d of 20",
+		before.p50, before.p99, before.n, during.p50, during.p99, during.n, probeRows, alone.Round(time.Millisecond),
+		attacked.Round(time.Millisecond), rateBefore, rateDuring, h, cutConns)
 	fmt.Fprintln(os.Stdout, line)
 	t.Log(line)
 	if during.n == 0 {
@@ -79,6 +100,49 @@ func (s *scenario) hostileTenant() {
 	if cutConns != 20 {
 		t.Errorf("%d of 20 slow-header connections were cut off", cutConns)
 	}
+}
+
+// probeRows is the size of the victim's timed imports.
+const probeRows = 200
+
+// probeImport uploads a small import of the victim and returns how long it
+// took from upload to finished job.
+func (s *scenario) probeImport(name string) time.Duration {
+	t := s.t
+	var b strings.Builder
+	b.WriteString("external_id,email,given_name,family_name,department\n")
+	for i := range probeRows {
+		fmt.Fprintf(&b, "%s-P%s%d,%s-p%s%d@chaos.test,Probe,Row%d,probes\n", s.tag, name, i, s.tag, name, i, i)
+	}
+	began := time.Now()
+	req, _ := http.NewRequest(http.MethodPost, s.apiBase+"/v1/imports", strings.NewReader(b.String()))
+	req.Header.Set("Authorization", "Bearer "+s.importer)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("probe import %s: %v", name, err)
+		return 0
+	}
+	var j job
+	_ = json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || j.ID == "" {
+		t.Errorf("probe import %s: %d", name, resp.StatusCode)
+		return 0
+	}
+	s.probeJobs = append(s.probeJobs, j.ID) // one probe at a time; the checks read it after the round
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var got job
+		getJSON(t, s.apiBase, s.importer, "/v1/imports/"+j.ID, &got)
+		if got.finished() {
+			if got.Created != probeRows {
+				t.Errorf("probe import %s: %+v, want %d created", name, got, probeRows)
+			}
+			return time.Since(began)
+		}
+	}
+	t.Errorf("probe import %s not finished in 3 minutes", name)
+	return 0
 }
 
 // newHostileTenant makes the attacking tenant and its admin and importer tokens.
@@ -301,15 +365,16 @@ type percentiles struct {
 	p50, p99 time.Duration
 }
 
-// victimLatency splits the victim's answered commands into before the
-// attack and during it.
-func (s *scenario) victimLatency(start, end time.Time) (before, during percentiles) {
+// victimLatency splits the victim's answered commands into the baseline
+// (from baseline to start: the victim alone) and the attack (start to end).
+func (s *scenario) victimLatency(baseline, start, end time.Time) (before, during percentiles) {
 	s.load.mu.Lock()
 	answered := append([]latency(nil), s.load.answered...)
 	s.load.mu.Unlock()
 	var b, d []time.Duration
 	for _, a := range answered {
 		switch {
+		case a.at.Before(baseline):
 		case a.at.Before(start):
 			b = append(b, a.took)
 		case a.at.Before(end):

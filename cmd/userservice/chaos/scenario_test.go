@@ -42,8 +42,11 @@ type scenario struct {
 
 	jobID         string
 	importStarted time.Time
-	rows, bad     int
-	fig           figures
+	// probeJobs are further imports of the tenant (the hostile-tenant
+	// round's timed ones), whose rows' commands are the checks' too.
+	probeJobs []string
+	rows, bad int
+	fig       figures
 }
 
 func newScenario(t *testing.T, env *environment, set settings) *scenario {
