@@ -1,56 +1,78 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 )
 
-// slowUpload is a CSV upload whose body the test feeds: it stays in progress
-// (spooling) until finish.
+// slowUpload is a CSV upload whose body the test feeds, on a connection of
+// its own (chunked): it stays in progress (spooling) until finish, and an
+// early answer (it lost the race for the tenant's slot or budget to a
+// concurrent upload) can be read while the body is still open, which
+// net/http's client does not show.
 type slowUpload struct {
-	w    *io.PipeWriter
-	done chan int
+	conn net.Conn
+	br   *bufio.Reader
+	code int
 }
 
 func startSlowUpload(t *testing.T, s *svc, token, first string) *slowUpload {
 	t.Helper()
-	pr, pw := io.Pipe()
-	u := &slowUpload{w: pw, done: make(chan int, 1)}
-	req, err := http.NewRequest("POST", s.base+"/v1/imports", pr)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "text/csv")
-	go func() {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			u.done <- 0
-			return
-		}
-		resp.Body.Close()
-		u.done <- resp.StatusCode
-	}()
-	if _, err := io.WriteString(pw, first); err != nil {
+	t.Cleanup(func() { conn.Close() })
+	_, err = fmt.Fprintf(conn, "POST /v1/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", token, len(first), first)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return u
+	return &slowUpload{conn: conn, br: bufio.NewReader(conn)}
+}
+
+// refused reports whether the upload was answered before its body ended.
+func (u *slowUpload) refused() bool {
+	if u.code != 0 {
+		return true
+	}
+	_ = u.conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	defer u.conn.SetReadDeadline(time.Time{})
+	if _, err := u.br.Peek(1); err != nil {
+		return false
+	}
+	_ = u.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(u.br, nil)
+	if err != nil {
+		u.code = -1
+		return true
+	}
+	resp.Body.Close()
+	u.code = resp.StatusCode
+	return true
 }
 
 func (u *slowUpload) finish(t *testing.T) int {
 	t.Helper()
-	_ = u.w.Close()
-	select {
-	case code := <-u.done:
-		return code
-	case <-time.After(30 * time.Second):
-		t.Fatal("upload not answered")
-		return 0
+	if u.refused() {
+		return u.code
 	}
+	if _, err := io.WriteString(u.conn, "0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = u.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(u.br, nil)
+	if err != nil {
+		t.Fatalf("upload not answered: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func csvRows(prefix string, n int) string {
@@ -72,10 +94,14 @@ func TestUploadsAreCappedPerTenant(t *testing.T) {
 	t.Run("uploads in progress", func(t *testing.T) {
 		t.Parallel()
 		s := startService(t, "api", "IMPORT_UPLOADS_PER_TENANT", "1")
-		a, b := newTenant(t, 100), newTenant(t, 100)
-		held := startSlowUpload(t, s, a.importer, header+csvRows("held", 5))
+		a, b := newTenant(t, 5000), newTenant(t, 100)
+		held := startSlowUpload(t, s, a.importer, header+csvRows("held", 1500))
 		deadline := time.Now().Add(10 * time.Second)
 		for {
+			if held.refused() { // lost the race to the previous attempt: again, with a head start
+				held = startSlowUpload(t, s, a.importer, header+csvRows("held", 1500))
+				time.Sleep(500 * time.Millisecond)
+			}
 			r := s.call("POST", "/v1/imports", a.importer, header+csvRows("second", 2), "Content-Type", "text/csv")
 			if r.status == http.StatusTooManyRequests {
 				if r.header.Get("Retry-After") == "" || !strings.Contains(r.raw, `"rate_limited"`) {
@@ -96,12 +122,16 @@ func TestUploadsAreCappedPerTenant(t *testing.T) {
 	})
 	t.Run("spool budget", func(t *testing.T) {
 		t.Parallel()
-		s := startService(t, "api", "IMPORT_UPLOADS_PER_TENANT", "5", "IMPORT_SPOOL_BYTES_PER_TENANT", "4000")
-		a := newTenant(t, 500)
-		held := startSlowUpload(t, s, a.importer, header+csvRows("held", 60)) // ~2,500 bytes
-		big := header + csvRows("big", 60)
+		s := startService(t, "api", "IMPORT_UPLOADS_PER_TENANT", "5", "IMPORT_SPOOL_BYTES_PER_TENANT", "75000")
+		a := newTenant(t, 5000)
+		held := startSlowUpload(t, s, a.importer, header+csvRows("held", 1500)) // ~58 KB
+		big := header + csvRows("big", 900)                                     // ~32 KB
 		deadline := time.Now().Add(10 * time.Second)
 		for {
+			if held.refused() { // lost the race to the previous attempt: again, with a head start
+				held = startSlowUpload(t, s, a.importer, header+csvRows("held", 1500))
+				time.Sleep(500 * time.Millisecond)
+			}
 			r := s.call("POST", "/v1/imports", a.importer, big, "Content-Type", "text/csv")
 			if r.status == http.StatusTooManyRequests {
 				break
