@@ -52,16 +52,35 @@ func (UsersRebuild) Apply(ctx context.Context, tx pgx.Tx, scope string, events [
 
 // Load implements projection.Target: whole streams, folded in memory and
 // copied in.
-func (UsersRebuild) Load(ctx context.Context, tx pgx.Tx, scope string, events []projection.Event) (int, error) {
-	changed, err := applyAll(map[user.ID]*userRow{}, events)
+func (u UsersRebuild) Load(ctx context.Context, tx pgx.Tx, scope string, events []projection.Event) (int, error) {
+	prepared, err := u.PrepareLoad(scope, events)
 	if err != nil {
 		return 0, err
+	}
+	return u.LoadPrepared(ctx, tx, prepared)
+}
+
+// PrepareLoad implements projection.PreparedLoader: the streams folded
+// into the shadow's rows, as COPY values.
+func (UsersRebuild) PrepareLoad(scope string, events []projection.Event) (any, error) {
+	changed, err := applyAll(map[user.ID]*userRow{}, events)
+	if err != nil {
+		return nil, err
 	}
 	src := make([][]any, len(changed))
 	for i, row := range changed {
 		if src[i], err = row.copyValues(shadowScope(scope)); err != nil {
-			return 0, err
+			return nil, err
 		}
+	}
+	return src, nil
+}
+
+// LoadPrepared implements projection.PreparedLoader.
+func (UsersRebuild) LoadPrepared(ctx context.Context, tx pgx.Tx, prepared any) (int, error) {
+	src, ok := prepared.([][]any)
+	if !ok {
+		return 0, fmt.Errorf("users: prepared load of type %T", prepared)
 	}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"users_shadow"}, shadowColumns, pgx.CopyFromRows(src))
 	if err != nil {

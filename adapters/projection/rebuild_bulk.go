@@ -47,27 +47,34 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 	r.meter.begin(PhaseBulk, state.BulkEvents, total)
 
 	// Three stages: one reader scans rows (undecoded), decoders upcast and
-	// decode whole batches in parallel (most of the CPU of a bulk load),
-	// one writer copies the batches into the shadow in read order. The
+	// decode whole batches in parallel (most of the CPU of a bulk load) and,
+	// when the target can (PreparedLoader), fold them into rows; one writer
+	// copies the batches into the shadow in read order. The
 	// writer takes each batch's result channel from `order`, in the order
 	// the reader made them, so a batch decoded early waits for its turn.
 	g, gctx := errgroup.WithContext(ctx)
+	type decoded struct {
+		events   []Event
+		prepared any // the target's PrepareLoad of events, if it has one
+	}
 	type job struct {
 		events []Event
-		done   chan []Event
+		done   chan decoded
 	}
+	preparer, _ := r.target.(PreparedLoader)
 	workers := decoders()
 	jobs := make(chan job, workers)
-	order := make(chan chan []Event, workers+1)
+	order := make(chan chan decoded, workers+1)
 	g.Go(func() error {
 		for done := range order {
-			var batch []Event
+			var d decoded
 			select {
-			case batch = <-done:
+			case d = <-done:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
-			rows, err := r.loadBatch(gctx, batch)
+			batch := d.events
+			rows, err := r.loadBatch(gctx, batch, d.prepared)
 			if err != nil {
 				return err
 			}
@@ -85,7 +92,14 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 						return err
 					}
 				}
-				j.done <- j.events // buffered: never blocks
+				d := decoded{events: j.events}
+				if preparer != nil {
+					var err error
+					if d.prepared, err = preparer.PrepareLoad(r.key.Scope, j.events); err != nil {
+						return fmt.Errorf("load %s shadow: %w", r.target.Name(), err)
+					}
+				}
+				j.done <- d // buffered: never blocks
 			}
 			return nil
 		})
@@ -94,7 +108,7 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 		defer close(order)
 		defer close(jobs)
 		send := func(batch []Event) error {
-			j := job{events: batch, done: make(chan []Event, 1)}
+			j := job{events: batch, done: make(chan decoded, 1)}
 			for _, step := range []func() bool{
 				func() bool { return trySend(gctx, order, j.done) },
 				func() bool { return trySend(gctx, jobs, j) },
@@ -132,9 +146,14 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 
 // loadBatch writes whole streams into the shadow and records how far the
 // bulk load got, in one transaction.
-func (r *Rebuilder) loadBatch(ctx context.Context, batch []Event) (rows int, err error) {
+func (r *Rebuilder) loadBatch(ctx context.Context, batch []Event, prepared any) (rows int, err error) {
 	err = pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if rows, err = r.target.Load(ctx, tx, r.key.Scope, batch); err != nil {
+		if p, ok := r.target.(PreparedLoader); ok && prepared != nil {
+			rows, err = p.LoadPrepared(ctx, tx, prepared)
+		} else {
+			rows, err = r.target.Load(ctx, tx, r.key.Scope, batch)
+		}
+		if err != nil {
 			return fmt.Errorf("load %s shadow: %w", r.target.Name(), err)
 		}
 		return saveBulkProgress(ctx, tx, r.key, batch[len(batch)-1].StreamID, int64(len(batch)))

@@ -50,6 +50,16 @@ type Target interface {
 	Swap(ctx context.Context, tx pgx.Tx, tenantID string, streams []user.ID) (deleted, inserted int, err error)
 }
 
+// PreparedLoader is a Target whose Load splits in two: PrepareLoad, the
+// part that needs no database (folding the streams into rows, converting
+// their values), which a bulk load runs on its decoding goroutines, in
+// parallel; and LoadPrepared, the write, which it runs in read order. Load
+// must equal LoadPrepared(PrepareLoad(...)).
+type PreparedLoader interface {
+	PrepareLoad(tenantID string, events []Event) (any, error)
+	LoadPrepared(ctx context.Context, tx pgx.Tx, prepared any) (int, error)
+}
+
 // Difference is one stream whose rebuilt row differs from the live one.
 type Difference struct {
 	StreamID user.ID
