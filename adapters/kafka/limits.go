@@ -55,6 +55,25 @@ func (e *RejectedError) Unwrap() error { return e.Err }
 // error through this method, without importing this package).
 func (e *RejectedError) RejectedMessage() string { return e.UUID }
 
+// FailedMessage returns the UUID of the message that was not published.
+func (e *RejectedError) FailedMessage() string { return e.UUID }
+
+// MessageError is a message that was not published, for a reason a retry
+// may cure. OrderedPublisher reports every unpublished message as a
+// MessageError or a RejectedError, so a caller knows that the others were
+// acknowledged.
+type MessageError struct {
+	UUID string
+	Err  error
+}
+
+func (e *MessageError) Error() string { return fmt.Sprintf("message %s: %v", e.UUID, e.Err) }
+
+func (e *MessageError) Unwrap() error { return e.Err }
+
+// FailedMessage returns the UUID of the message that was not published.
+func (e *MessageError) FailedMessage() string { return e.UUID }
+
 // rejected reports whether err is one no retry can cure.
 func rejected(err error) bool {
 	var cfgErr sarama.ConfigurationError // sarama's local size check

@@ -119,8 +119,9 @@ func fnv32a(b []byte) uint32 {
 }
 
 // Publish implements message.Publisher: it returns nil once every message
-// is acknowledged, else the errors of the failed ones joined, a message
-// refused for good as a *RejectedError naming it. Publish returns only when
+// is acknowledged, else the errors of the failed ones joined, each a
+// *MessageError naming its message, or a *RejectedError for a message
+// refused for good: every message not named was acknowledged. Publish returns only when
 // every record has succeeded or failed, so nothing of the call is still in
 // flight when it returns. A message over MaxMessageBytes is refused before
 // anything is sent, and the later messages of its key in the call are not
@@ -148,7 +149,7 @@ func (p *OrderedPublisher) Publish(topic string, msgs ...*message.Message) error
 		rec, size := record(topic, m)
 		k := string(rec.Key)
 		if first, ok := blocked[k]; ok {
-			fail(fmt.Errorf("message %s not sent: it follows message %s of its key, which was refused", m.UUID, first))
+			fail(&MessageError{UUID: m.UUID, Err: fmt.Errorf("not sent: it follows message %s of its key, which was refused", first)})
 			continue
 		}
 		if size > p.maxBytes {
@@ -167,7 +168,7 @@ func (p *OrderedPublisher) Publish(topic string, msgs ...*message.Message) error
 			if refused(err) {
 				err = &RejectedError{UUID: m.UUID, Err: err}
 			} else {
-				err = fmt.Errorf("message %s: %w", m.UUID, err)
+				err = &MessageError{UUID: m.UUID, Err: err}
 			}
 			fail(err)
 		})

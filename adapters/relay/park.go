@@ -40,6 +40,31 @@ func rejectedUUIDs(err error) map[string]bool {
 	return out
 }
 
+// failedMessages returns the messages err names as not published
+// (kafka.MessageError, kafka.RejectedError), and whether it names a message
+// in every one of its errors: then every other message was acknowledged.
+func failedMessages(err error) (map[string]bool, bool) {
+	out := map[string]bool{}
+	complete := true
+	var walk func(error)
+	walk = func(e error) {
+		if f, ok := e.(interface{ FailedMessage() string }); ok {
+			out[f.FailedMessage()] = true
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		default:
+			complete = false // an error that names no message: it may be any
+		}
+	}
+	walk(err)
+	return out, complete
+}
+
 // publish publishes a batch, in order per key, until every message is
 // either acknowledged by Kafka or parked. A message Kafka refuses for good
 // is parked, and so is every later message of its key (in this batch and
@@ -87,10 +112,19 @@ func (s *shardRelay) publish(ctx context.Context, parking *postgres.OutboxParkin
 			}
 			continue
 		}
-		// What was published before the refusal is published again below:
-		// a duplicate, which subscribers tolerate; order per key holds.
+		// When the publisher names every message it did not publish, the
+		// others are done; otherwise what was published before the
+		// refusal is published again below: a duplicate, which subscribers
+		// tolerate; order per key holds.
+		failed, complete := failedMessages(err)
+		if complete {
+			s.r.metrics.relayed.WithLabelValues(s.label).Add(float64(len(pending) - len(failed)))
+		}
 		next := pending[:0:0]
 		for _, m := range pending {
+			if complete && !failed[m.UUID] {
+				continue
+			}
 			k := key(m)
 			switch {
 			case refused[m.UUID]:

@@ -83,7 +83,11 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtext($1), $2); RESET synchronous_commit`, s.r.cfg.ConsumerGroup, s.shard); err != nil {
+		_, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtext($1), $2)`, s.r.cfg.ConsumerGroup, s.shard)
+		if err == nil {
+			_, err = conn.Exec(uctx, `RESET synchronous_commit`)
+		}
+		if err != nil {
 			_ = conn.Conn().Close(uctx) // a pooled connection must not keep the lock
 		}
 	}()

@@ -32,5 +32,7 @@ func StartGroupAtEnd(t testing.TB, pool *pgxpool.Pool, group string) {
 			_, _ = pool.Exec(context.Background(), `DELETE FROM watermill_offsets_`+postgres.OutboxTopic(shard)+
 				` WHERE consumer_group = $1`, group)
 		}
+		// What the group parked (other tests' poison messages, say) goes too.
+		_, _ = pool.Exec(context.Background(), `DELETE FROM outbox_parked WHERE consumer_group = $1`, group)
 	})
 }
