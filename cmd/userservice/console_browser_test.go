@@ -71,6 +71,16 @@ func TestConsoleInABrowser(t *testing.T) {
 	admin.axe(t, "user detail")
 	admin.shot(t, "user")
 
+	// Lists (the richer profile's phone numbers) are edited as lines.
+	admin.go_(t, adaURL+"/edit")
+	if evaluate[bool](t, admin, `!!document.getElementById("u-phone_numbers")`) {
+		admin.fill(t, map[string]string{"phone_numbers": "+44 20 7946 0000 (work, primary)\n+1 (555) 0100 (mobile)"})
+		admin.submit(t, ".userform button.primary")
+		admin.wantText(t, ".alert.notice", "Saved")
+		admin.wantText(t, `dd[data-field="phone_numbers"]`, "+1 (555) 0100 (mobile)")
+		admin.wantText(t, ".history li:first-child .diff", "Phone numbers")
+	}
+
 	// Saving the same values again: nothing changed (X-Changed: false).
 	admin.go_(t, adaURL+"/edit")
 	admin.submit(t, ".userform button.primary")

@@ -159,7 +159,7 @@ func TestUserViewShowsWhatTheAPIHas(t *testing.T) {
 	}
 	// Known fields the resource has, in the console's order (a known field the
 	// API does not serve, such as username before it did, is not shown).
-	if got, want := strings.Join(keys, "|"), "email=a@x.test|title=|emails=a@x.test (work, primary); b@x.test"; got != want {
+	if got, want := strings.Join(keys, "|"), "email=a@x.test|title=|emails=a@x.test (work, primary)\nb@x.test"; got != want {
 		t.Errorf("known %q, want %q", got, want)
 	}
 	if known[0].Error != "taken" {
@@ -284,5 +284,25 @@ func TestImportPageShowsParkedRows(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("import page (%d) lacks %q", w.Code, want)
 		}
+	}
+}
+
+func TestListsRoundTrip(t *testing.T) {
+	api := []any{
+		map[string]any{"value": "ada@x.test", "type": "work", "primary": true},
+		map[string]any{"value": "+1 (555) 0100", "type": "mobile"},
+		map[string]any{"value": "home@x.test"},
+	}
+	text := listLines(api)
+	if text != "ada@x.test (work, primary)\n+1 (555) 0100 (mobile)\nhome@x.test" {
+		t.Fatalf("lines %q", text)
+	}
+	got, _ := json.Marshal(parseList(text + "\n\n  \n"))
+	want := `[{"primary":true,"type":"work","value":"ada@x.test"},{"type":"mobile","value":"+1 (555) 0100"},{"value":"home@x.test"}]`
+	if string(got) != want {
+		t.Errorf("parsed %s\nwant   %s", got, want)
+	}
+	if got, _ := json.Marshal(parseList("")); string(got) != "[]" {
+		t.Errorf("empty text parsed as %s", got)
 	}
 }

@@ -11,7 +11,7 @@ import (
 type field struct {
 	Key      string
 	Label    string
-	Input    string // HTML input type; "" means shown, not edited
+	Input    string // HTML input type, or listInput; "" means shown, not edited
 	Required bool
 	Hint     string
 	// Create offers the field on the creation form. The detail page and the
@@ -47,8 +47,8 @@ var userFields = []field{
 	{Key: "preferred_language", Label: "Preferred language", Input: "text"},
 	{Key: "locale", Label: "Locale", Input: "text", Create: true, Hint: "BCP 47, e.g. en-GB"},
 	{Key: "time_zone", Label: "Time zone", Input: "text", Create: true, Hint: "IANA, e.g. Europe/Paris"},
-	{Key: "emails", Label: "E-mail addresses"},
-	{Key: "phone_numbers", Label: "Phone numbers"},
+	{Key: "emails", Label: "E-mail addresses", Input: listInput, Hint: "One a line: address (type, primary)"},
+	{Key: "phone_numbers", Label: "Phone numbers", Input: listInput, Hint: "One a line: number (type, primary)"},
 	{Key: "addresses", Label: "Addresses"},
 }
 
@@ -83,6 +83,9 @@ func userView(u map[string]any, errs map[string]string, creating bool) (known []
 	for _, f := range userFields {
 		if _, has := u[f.Key]; has && !creating || creating && f.Create {
 			v := displayValue(u[f.Key])
+			if f.Input == listInput {
+				v = listLines(u[f.Key])
+			}
 			known = append(known, fieldValue{field: f, Value: v, Orig: v, Error: errs[f.Key]})
 		}
 	}

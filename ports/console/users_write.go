@@ -82,7 +82,9 @@ func (c *console) saveUser(w http.ResponseWriter, r *http.Request, s session) {
 	patch := map[string]any{}
 	for k, v := range values {
 		switch {
-		case v == orig[k]:
+		case normalizeLines(v) == normalizeLines(orig[k]):
+		case inputOf(k) == listInput:
+			patch[k] = parseList(v) // a list is replaced whole (JSON merge patch)
 		case v == "" && !isRequired(k):
 			patch[k] = nil // clears the field
 		default:
@@ -167,6 +169,19 @@ func (c *console) userAction(w http.ResponseWriter, r *http.Request, s session) 
 	}
 	http.Redirect(w, r, "/admin/users/"+url.PathEscape(id)+"?done="+action+"d", http.StatusSeeOther)
 }
+
+// inputOf is the field's Input.
+func inputOf(key string) string {
+	for _, f := range userFields {
+		if f.Key == key {
+			return f.Input
+		}
+	}
+	return ""
+}
+
+// normalizeLines compares form text across browsers' line endings.
+func normalizeLines(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
 
 func isRequired(key string) bool {
 	for _, f := range userFields {
