@@ -11,8 +11,8 @@ import (
 // staticFiles serves the embedded assets/static files: whole files only, no
 // directory listing and no Range requests (http.FileServer's Range parsing
 // is where govulncheck finds GO-2026-6609 on go1.26.8; two small files need
-// none of it). Assets are named by their content's release, so they may be
-// cached for an hour.
+// none of it). They are not named by content, so a browser asks again each
+// time (no-cache): an upgrade never runs with the old script.
 func staticFiles() http.Handler {
 	static, _ := fs.Sub(assets, "assets/static") // the embedded folder exists: fs.Sub cannot fail here
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +31,7 @@ func staticFiles() http.Handler {
 			ctype = "application/octet-stream"
 		}
 		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Cache-Control", "no-cache")
 		if r.Method == http.MethodHead {
 			return
 		}
