@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"golang.org/x/time/rate"
 
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/command"
@@ -50,6 +51,10 @@ type ImportRouterConfig struct {
 	MaxAttempts   int
 	RetryDelay    time.Duration
 	MaxRetryDelay time.Duration
+	// RowsPerSecond is the importer's budget: a chunk waits for its rows'
+	// share before it is applied (0: no budget). An import then takes the
+	// database's capacity only up to it, and the API keeps the rest.
+	RowsPerSecond int
 	// CloseTimeout bounds the wait for in-flight rows on shutdown. Default 15s.
 	CloseTimeout time.Duration
 	// StaleAfter is how long a job may stay unsealed (its rows still being
@@ -109,6 +114,9 @@ func (c ImportRouterConfig) Validate() error {
 	if c.MaxAttempts < 1 || c.RetryDelay <= 0 || c.MaxRetryDelay < c.RetryDelay {
 		errs = append(errs, errors.New("import router: MaxAttempts and RetryDelay must be positive, MaxRetryDelay at least RetryDelay"))
 	}
+	if c.RowsPerSecond < 0 {
+		errs = append(errs, errors.New("import router: RowsPerSecond must not be negative"))
+	}
 	if c.CloseTimeout <= 0 || c.StaleAfter <= 0 || c.StaleCheckInterval <= 0 {
 		errs = append(errs, errors.New("import router: CloseTimeout, StaleAfter and StaleCheckInterval must be positive"))
 	}
@@ -117,9 +125,10 @@ func (c ImportRouterConfig) Validate() error {
 
 // ImportRouter is the importer role: it applies import messages.
 type ImportRouter struct {
-	app app.Application
-	cfg ImportRouterConfig
-	log watermill.LoggerAdapter
+	app    app.Application
+	cfg    ImportRouterConfig
+	log    watermill.LoggerAdapter
+	budget *rate.Limiter // nil: no budget
 }
 
 // NewImportRouter returns the importer role's router over the application.
@@ -128,7 +137,12 @@ func NewImportRouter(application app.Application, cfg ImportRouterConfig) (*Impo
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &ImportRouter{app: application, cfg: cfg, log: cfg.Logger}, nil
+	r := &ImportRouter{app: application, cfg: cfg, log: cfg.Logger}
+	if cfg.RowsPerSecond > 0 {
+		// A burst of one second's budget, and at least a whole chunk.
+		r.budget = rate.NewLimiter(rate.Limit(cfg.RowsPerSecond), max(cfg.RowsPerSecond, ChunkRows))
+	}
+	return r, nil
 }
 
 // Run consumes until ctx is cancelled, then finishes the rows in flight.
@@ -170,6 +184,11 @@ func (r *ImportRouter) handle(msg *message.Message) error {
 		// Retrying cannot make it readable and it names no row to park.
 		r.log.Error("import message dropped", err, watermill.LogFields{"message_uuid": msg.UUID})
 		return nil
+	}
+	if r.budget != nil {
+		if err := r.budget.WaitN(msg.Context(), min(len(rows), r.budget.Burst())); err != nil {
+			return err
+		}
 	}
 	if chunk {
 		return r.handleChunk(msg, rows)

@@ -49,6 +49,7 @@ func bulkSettings() []setting {
 		{"IMPORT_QUEUE", "import-queue", ImportQueuePostgres, "where import rows are queued: postgres or kafka (needs KAFKA_BROKERS)", parseImportQueue},
 		{"IMPORT_KAFKA_TOPIC", "import-kafka-topic", "users.imports", "Kafka topic of the import rows when IMPORT_QUEUE=kafka", parseImportTopic},
 		{"IMPORT_CONSUMERS", "import-consumers", "4", "parallel consumers of the importer role", parseImportConsumers},
+		{"IMPORT_ROWS_PER_SECOND", "import-rows-per-second", "0", "budget of import rows the importer role applies per second (0 = none): leaves the database to the API", parseImportRowsPerSecond},
 		{"SMTP_ADDR", "smtp-addr", "127.0.0.1:1025", "SMTP server (host:port) of the e-mail notices; empty = no e-mail", parseSMTPAddr},
 		{"SMTP_FROM", "smtp-from", "userservice@localhost", "sender address of the e-mail notices", parseSMTPFrom},
 		{"SMTP_USERNAME", "smtp-username", "", "SMTP user; empty = no authentication", parseSMTPUsername},
@@ -108,6 +109,12 @@ func parseImportTopic(raw string, c *Config) error {
 func parseImportConsumers(raw string, c *Config) error {
 	n, err := wholeNumber(raw, 1, 256)
 	c.ImportConsumers = n
+	return err
+}
+
+func parseImportRowsPerSecond(raw string, c *Config) error {
+	n, err := wholeNumber(raw, 0, 10_000_000)
+	c.ImportRowsPerSecond = n
 	return err
 }
 

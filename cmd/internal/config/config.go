@@ -69,6 +69,9 @@ type Config struct {
 	// ImportConsumers is how many rows the importer role handles at once
 	// (IMPORT_CONSUMERS).
 	ImportConsumers int
+	// ImportRowsPerSecond is the importer process's budget of rows applied
+	// per second, 0 for none (IMPORT_ROWS_PER_SECOND).
+	ImportRowsPerSecond int
 
 	// SMTPAddr is the e-mail notices' server, host:port (SMTP_ADDR); empty
 	// means notices go by webhook only.

@@ -32,6 +32,9 @@ type ImporterConfig struct {
 	// by one consumer, for the rows that wait there.
 	KafkaBrokers []string
 	KafkaTopic   string
+	// RowsPerSecond is the role's budget of rows applied per second; 0 is
+	// none.
+	RowsPerSecond int
 	// PollInterval is the PostgreSQL queue's idle wait. Default the queue's.
 	PollInterval time.Duration
 	// Logger receives the router's logs. Default none.
@@ -106,7 +109,8 @@ func (i *Importer) Run(ctx context.Context) (err error) {
 		defer func() { err = errors.Join(err, ksub.Close()) }()
 		sources = append(sources, messages.Source{Name: "kafka", Subscriber: ksub, Topic: i.cfg.KafkaTopic, Consumers: i.cfg.Consumers})
 	}
-	router, err := messages.NewImportRouter(i.app, messages.ImportRouterConfig{Sources: sources, Requeue: requeue, Logger: i.cfg.Logger})
+	router, err := messages.NewImportRouter(i.app, messages.ImportRouterConfig{Sources: sources, Requeue: requeue,
+		RowsPerSecond: i.cfg.RowsPerSecond, Logger: i.cfg.Logger})
 	if err != nil {
 		return errors.Join(err, sub.Close())
 	}
