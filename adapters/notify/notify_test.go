@@ -312,7 +312,8 @@ func TestNoticeRecipientsAreCappedAndQuotedValuesCut(t *testing.T) {
 			Message: fmt.Sprintf("the e-mail address belongs to a user with external id %q", value)}}})
 	must(t, err)
 	must(t, imports.SealImportJob(ctx, job, 1))
-	smtpSender, err := notify.NewSMTP(notify.SMTPConfig{Addr: "127.0.0.1:1025", From: "userservice@example.com", TLS: notify.TLSNone})
+	smtpSender, err := notify.NewSMTP(notify.SMTPConfig{Addr: "127.0.0.1:1025", From: "userservice@example.com", TLS: notify.TLSNone,
+		LinkBase: "https://users.example.com"})
 	must(t, err)
 	h, err := command.NewDeliverNotificationHandler(postgres.NewNotifications(pool),
 		map[command.NoticeChannel]command.NoticeSender{command.ChannelEmail: smtpSender}, time.Now, command.DeliverNotificationConfig{})
@@ -325,5 +326,8 @@ func TestNoticeRecipientsAreCappedAndQuotedValuesCut(t *testing.T) {
 	text := strings.ReplaceAll(mails[0].Text, "\r\n", "\n")
 	if !strings.Contains(text, `external id "`+strings.Repeat("V", 64)+`…`) || strings.Contains(text, strings.Repeat("V", 65)) {
 		t.Errorf("the quoted value is not cut to 64 characters:\n%.600s", text)
+	}
+	if !strings.Contains(text, "GET https://users.example.com/v1/imports/"+job+"/failures") {
+		t.Errorf("the failures link is not under PUBLIC_BASE_URL:\n%.600s", text)
 	}
 }

@@ -27,8 +27,8 @@ func sourceName(source string) string {
 	return "CSV"
 }
 
-// text is the notice as plain text.
-func text(n command.Notice) string {
+// text is the notice as plain text; linkBase prefixes the failures' link.
+func text(n command.Notice, linkBase string) string {
 	j := n.Job
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s import job %s (started %s) ended: %s.\n", sourceName(j.Source), j.ID,
@@ -58,6 +58,7 @@ func text(n command.Notice) string {
 		fmt.Fprintf(&b, "\nParked rows failed on every attempt for reasons of ours, not of the data; "+
 			"retry them with `usersctl imports retry %s` once the cause is fixed.\n", j.ID)
 	}
-	fmt.Fprintf(&b, "\nAll failures: GET /v1/imports/%s/failures (add ?format=csv for a spreadsheet).\n", j.ID)
+	fmt.Fprintf(&b, "\nAll failures: GET %s/v1/imports/%s/failures (add ?format=csv for a spreadsheet).\n",
+		strings.TrimSuffix(linkBase, "/"), j.ID)
 	return b.String()
 }

@@ -38,6 +38,9 @@ type SMTPConfig struct {
 	TLS string
 	// Timeout bounds one delivery. Default 30s.
 	Timeout time.Duration
+	// LinkBase is the service's public URL (PUBLIC_BASE_URL), to make the
+	// message's link to the failures absolute; empty leaves it a path.
+	LinkBase string
 }
 
 func (c *SMTPConfig) setDefaults() {
@@ -198,7 +201,7 @@ func (s *SMTP) message(n command.Notice, to string) ([]byte, error) {
 	header("Content-Transfer-Encoding", "quoted-printable")
 	b.WriteString("\r\n")
 	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(text(n), "\n", "\r\n"))); err != nil {
+	if _, err := qp.Write([]byte(strings.ReplaceAll(text(n, s.cfg.LinkBase), "\n", "\r\n"))); err != nil {
 		return nil, err
 	}
 	if err := qp.Close(); err != nil {

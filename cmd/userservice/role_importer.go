@@ -22,7 +22,7 @@ func serviceOptions(cfg config.Config, log *zap.Logger, metrics decorator.Metric
 	o := service.Options{Logger: log, Metrics: metrics, NoticeLease: cfg.NotifyLease}
 	if cfg.SMTPAddr != "" {
 		o.SMTP = &notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
-			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS}
+			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, LinkBase: cfg.PublicBaseURL}
 	}
 	if cfg.HRISURL != "" {
 		o.HRIS = &hris.ClientConfig{URL: cfg.HRISURL, Token: cfg.HRISToken.Reveal(), PageSize: cfg.HRISPageSize}
