@@ -23,7 +23,7 @@ type field struct {
 // userFields are the attributes in the order pages show them.
 var userFields = []field{
 	{Key: "email", Label: "E-mail", Input: "email", Required: true, Create: true},
-	{Key: "username", Label: "Username", Input: "text", Hint: "Unique in the tenant; the e-mail address when not set"},
+	{Key: "username", Label: "Username", Input: "text", Create: true, Hint: "Unique in the tenant; the e-mail address when not set"},
 	// Names are not marked required: whether they are is the API's rule
 	// (optional since the richer profile); its message shows next to the field.
 	{Key: "given_name", Label: "Given name", Input: "text", Create: true},
@@ -36,7 +36,7 @@ var userFields = []field{
 	{Key: "nick_name", Label: "Nickname", Input: "text"},
 	{Key: "department", Label: "Department", Input: "text", Create: true},
 	{Key: "title", Label: "Title", Input: "text", Create: true},
-	{Key: "employee_number", Label: "Employee number", Input: "text"},
+	{Key: "employee_number", Label: "Employee number", Input: "text", Create: true},
 	{Key: "cost_center", Label: "Cost center", Input: "text"},
 	{Key: "organization", Label: "Organization", Input: "text"},
 	{Key: "division", Label: "Division", Input: "text"},
