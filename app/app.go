@@ -20,6 +20,8 @@ type Commands struct {
 	DeactivateUser command.DeactivateUserHandler
 	ReactivateUser command.ReactivateUserHandler
 	DeleteUser     command.DeleteUserHandler
+	// Groups are the group use cases (create, update, delete).
+	Groups *command.GroupCommands
 
 	CreateTenant command.CreateTenantHandler
 	IssueToken   command.IssueTokenHandler
@@ -46,7 +48,9 @@ type Queries struct {
 	// paging with a total, and the users' timestamps.
 	SearchUsers   query.SearchUsersHandler
 	GetUserRecord query.GetUserRecordHandler
-	Authenticate  query.AuthenticateHandler
+	// Groups reads groups and a user's memberships.
+	Groups       *query.Groups
+	Authenticate query.AuthenticateHandler
 	// GetTenant and ListTokens show a tenant its seats and its tokens.
 	GetTenant  query.GetTenantHandler
 	ListTokens query.ListTokensHandler

@@ -122,7 +122,7 @@ func (r *Users) StreamEvents(ctx context.Context, tenantID string, id user.ID) (
 	rows, err := r.pool.Query(ctx, `
 		SELECT event_id::text, type, stream_id, tenant_id::text, version, occurred_at, data, command_id,
 		       correlation_id, actor, source
-		FROM events WHERE stream_id = $1 AND tenant_id = $2 ORDER BY version`, id, tenantID)
+		FROM events WHERE stream_id = $1 AND tenant_id = $2 AND type LIKE 'user.%' ORDER BY version`, id, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("read events of %s: %w", id, err)
 	}

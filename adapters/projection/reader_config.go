@@ -86,6 +86,11 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 	if len(cfg.Types) > 0 {
 		add(`(type = ANY(?::text[]) OR regexp_replace(type, '\.v[0-9]+$', '') = ANY(?::text[]))`, cfg.Types)
 	}
+	if !cfg.Raw {
+		// A decoding reader feeds the users read models: the events of
+		// other aggregates in the same store (group.*) are not for it.
+		conds = append(conds, "type LIKE 'user.%'")
+	}
 	if cfg.FromSequence > 0 {
 		add("position >= ?", cfg.FromSequence)
 	}

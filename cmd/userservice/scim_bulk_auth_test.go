@@ -138,7 +138,7 @@ func TestSCIMDiscovery(t *testing.T) {
 		}
 	}
 	schemas := s.scimCall("GET", "/Schemas", "", nil).want(t, 200, "")
-	if schemas.body["totalResults"].(float64) != 2 {
+	if schemas.body["totalResults"].(float64) != 3 {
 		t.Fatalf("schemas: %s", schemas.raw)
 	}
 	core := s.scimCall("GET", "/Schemas/"+coreURN, "", nil).want(t, 200, "")
@@ -158,8 +158,10 @@ func TestSCIMDiscovery(t *testing.T) {
 	if rt.str("endpoint") != "/Users" || rt.str("schemaExtensions|0|schema") != enterpriseURN {
 		t.Fatalf("resource type: %s", rt.raw)
 	}
-	s.scimCall("GET", "/ResourceTypes/Group", "", nil).want(t, 404, "")
-	s.scimCall("GET", "/Groups", "", nil).want(t, 404, "")
+	if g := s.scimCall("GET", "/ResourceTypes/Group", "", nil).want(t, 200, ""); g.str("endpoint") != "/Groups" {
+		t.Fatalf("group resource type: %s", g.raw)
+	}
+	s.scimCall("GET", "/Groups", "", nil).want(t, 401, "")
 }
 
 // TestSCIMRateLimit: SCIM tokens are rate limited like the admin API's.

@@ -35,6 +35,25 @@ var scimRouteCases = map[string]routeCase{
 	"DELETE /scim/v2/Users/{id}": {allowed: scimUsers, ok: 204, build: func(_ *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "DELETE", path: scim.Prefix + "/Users/" + tn.doomed()}
 	}},
+	"GET /scim/v2/Groups": {allowed: scimUsers, ok: 200, build: fixed("GET", scim.Prefix+"/Groups"), crossTenant: scimFindsOnlyMyGroups},
+	"POST /scim/v2/Groups": {allowed: scimUsers, ok: 201, build: func(f *secFixture, _ *secTenant) secRequest {
+		return scimRequest("POST", "/Groups", map[string]any{"displayName": f.unique("grp")})
+	}, crossTenant: scimGroupCannotHaveTheirUser},
+	"GET /scim/v2/Groups/{id}": {allowed: scimUsers, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "GET", path: scim.Prefix + "/Groups/" + tn.groupID}
+	}},
+	"PUT /scim/v2/Groups/{id}": {allowed: scimUsers, ok: 200, build: func(f *secFixture, tn *secTenant) secRequest {
+		return scimRequest("PUT", "/Groups/"+tn.groupID, map[string]any{"displayName": f.unique("put"),
+			"members": []any{map[string]any{"value": tn.userID}}})
+	}},
+	"PATCH /scim/v2/Groups/{id}": {allowed: scimUsers, ok: 200, build: func(f *secFixture, tn *secTenant) secRequest {
+		return scimRequest("PATCH", "/Groups/"+tn.groupID, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": f.unique("g")}))
+	}},
+	"DELETE /scim/v2/Groups/{id}": {allowed: scimUsers, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
+		id := f.s.call("POST", scim.Prefix+"/Groups", tn.token[scimRole], map[string]any{"displayName": f.unique("doomed")},
+			"Content-Type", "application/scim+json").want(f.t, 201, "").str("id")
+		return secRequest{method: "DELETE", path: scim.Prefix + "/Groups/" + id}
+	}},
 	"POST /scim/v2/Bulk": {allowed: scimUsers, ok: 200, build: func(f *secFixture, _ *secTenant) secRequest {
 		return scimRequest("POST", "/Bulk", map[string]any{"Operations": []any{map[string]any{"method": "POST", "path": "/Users",
 			"bulkId": "b1", "data": scimUser(f.unique("bulk")+"@example.com", "B", "Ulk", nil)}}})
@@ -88,4 +107,27 @@ func scimBulkCannotReachTheirs(t *testing.T, f *secFixture, mine, theirs *secTen
 			t.Fatalf("bulk operation %d on their user: status %v: %s", i, status, r.raw)
 		}
 	}
+}
+
+// scimFindsOnlyMyGroups: no group filter finds a group of theirs.
+func scimFindsOnlyMyGroups(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	for _, filter := range []string{`displayName eq "theirs-group"`, `externalId eq "theirs-GRP"`, ``} {
+		list := f.s.call("GET", scim.Prefix+"/Groups?filter="+url.QueryEscape(filter), mine.token[scimRole], nil).want(t, 200, "")
+		resources, _ := list.body["Resources"].([]any)
+		for _, res := range resources {
+			if id := res.(map[string]any)["id"]; id == theirs.groupID {
+				t.Fatalf("group filter %q found their group", filter)
+			}
+		}
+	}
+}
+
+// scimGroupCannotHaveTheirUser: a group of mine cannot get their user as a member.
+func scimGroupCannotHaveTheirUser(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	r := f.send(mine.token[scimRole], scimRequest("POST", "/Groups", map[string]any{"displayName": f.unique("x"),
+		"members": []any{map[string]any{"value": theirs.userID}}}))
+	scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}.want(t, 400, "invalidValue")
+	r = f.send(mine.token[scimRole], scimRequest("PATCH", "/Groups/"+mine.groupID, patchOp(map[string]any{"op": "add",
+		"path": "members", "value": []any{map[string]any{"value": theirs.userID}}})))
+	scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}.want(t, 400, "invalidValue")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/userservice/userservice/domain/group"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -39,19 +40,27 @@ func (h *handler) resourceTypes(w http.ResponseWriter, r *http.Request) {
 		"schemaExtensions": []any{map[string]any{"schema": enterpriseURN, "required": false}},
 		"meta":             map[string]any{"resourceType": "ResourceType", "location": h.base(r) + "/ResourceTypes/User"},
 	}
+	grp := map[string]any{
+		"schemas": []any{resourceTypeURN}, "id": "Group", "name": "Group", "endpoint": "/Groups",
+		"description": "A group of users of the tenant", "schema": coreGroupURN,
+		"meta": map[string]any{"resourceType": "ResourceType", "location": h.base(r) + "/ResourceTypes/Group"},
+	}
 	if id, ok := mux.Vars(r)["id"]; ok {
-		if id != "User" {
+		switch id {
+		case "User":
+			h.writeJSON(w, http.StatusOK, user, nil)
+		case "Group":
+			h.writeJSON(w, http.StatusOK, grp, nil)
+		default:
 			h.fail(w, r, &scimError{status: 404, detail: "no such resource type"})
-			return
 		}
-		h.writeJSON(w, http.StatusOK, user, nil)
 		return
 	}
-	h.writeJSON(w, http.StatusOK, listOf([]any{user}), nil)
+	h.writeJSON(w, http.StatusOK, listOf([]any{user, grp}), nil)
 }
 
 func (h *handler) schemas(w http.ResponseWriter, r *http.Request) {
-	all := []any{h.coreSchema(r), h.enterpriseSchema(r)}
+	all := []any{h.coreSchema(r), h.enterpriseSchema(r), h.groupSchema(r)}
 	if id, ok := mux.Vars(r)["id"]; ok {
 		for _, s := range all {
 			if strings.EqualFold(s.(map[string]any)["id"].(string), id) {
@@ -153,5 +162,24 @@ func (h *handler) enterpriseSchema(r *http.Request) map[string]any {
 				attribute("$ref", "reference", false, true, "readOnly", "none", "The manager's URI")),
 		},
 		"meta": map[string]any{"resourceType": "Schema", "location": h.base(r) + "/Schemas/" + enterpriseURN},
+	}
+}
+
+func (h *handler) groupSchema(r *http.Request) map[string]any {
+	rw := "readWrite"
+	return map[string]any{
+		"schemas": []any{schemaURN}, "id": coreGroupURN, "name": "Group", "description": "Group",
+		"attributes": []any{
+			attribute("id", "string", false, true, "readOnly", "server", "Assigned by the service (a UUID)"),
+			attribute("externalId", "string", false, true, rw, "server", "The client's id of the group; unique in the tenant (at most 128 characters)"),
+			attribute("displayName", "string", true, false, rw, "none", fmt.Sprintf("The group's name (at most %d characters)", group.MaxDisplayNameLen)),
+			multi(attribute("members", "complex", false, false, rw, "none",
+				fmt.Sprintf("The member users (at most %d; at most %d added or removed by one request)", group.MaxMembers, group.MaxMembersPerChange),
+				attribute("value", "string", false, true, "immutable", "none", "The user's id"),
+				attribute("$ref", "reference", false, true, "readOnly", "none", "The user's URI"),
+				attribute("display", "string", false, false, "readOnly", "none", "The user's display name"),
+				attribute("type", "string", false, false, "readOnly", "none", "Always User"))),
+		},
+		"meta": map[string]any{"resourceType": "Schema", "location": h.base(r) + "/Schemas/" + coreGroupURN},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/domain/group"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -50,6 +51,12 @@ func classify(err error) *scimError {
 		return &scimError{status: 403, detail: "the token's role does not allow SCIM: issue one with role scim"}
 	case errors.As(err, &verr):
 		return &scimError{status: 400, scimType: "invalidValue", detail: validationDetail(verr)}
+	case errors.Is(err, group.ErrNotFound):
+		return &scimError{status: 404, detail: "no such group"}
+	case errors.Is(err, group.ErrMemberNotFound):
+		return &scimError{status: 400, scimType: "invalidValue", detail: "members: every member must be a user of this tenant"}
+	case errors.Is(err, group.ErrExternalIDTaken):
+		return &scimError{status: 409, scimType: "uniqueness", detail: "externalId is already taken by another group"}
 	case errors.Is(err, user.ErrNotFound), errors.Is(err, user.ErrInvalidID):
 		return &scimError{status: 404, detail: "no such user"}
 	case errors.Is(err, user.ErrUsernameTaken):

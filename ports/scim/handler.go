@@ -101,8 +101,8 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 		errs = append(errs, errors.New("scim: RateBurst must be positive when RateLimit is"))
 	}
 	c := application.Commands
-	if c.RegisterUser == nil || c.UpdateUser == nil || c.DeleteUser == nil {
-		errs = append(errs, errors.New("scim: Commands.RegisterUser, UpdateUser and DeleteUser are required"))
+	if c.RegisterUser == nil || c.UpdateUser == nil || c.DeleteUser == nil || c.Groups == nil || application.Queries.Groups == nil {
+		errs = append(errs, errors.New("scim: Commands.RegisterUser, UpdateUser, DeleteUser, Groups and Queries.Groups are required"))
 	}
 	gate, err := preauth.New(preauth.Config{FailureRate: cfg.AuthFailureRate, FailureBurst: cfg.AuthFailureBurst,
 		TrustedProxies: cfg.TrustedProxies})
@@ -133,6 +133,12 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle(Prefix+"/Users/{id}", h.guard(h.onUser(true, h.replace))).Methods(http.MethodPut)
 	r.Handle(Prefix+"/Users/{id}", h.guard(h.onUser(true, h.patch))).Methods(http.MethodPatch)
 	r.Handle(Prefix+"/Users/{id}", h.guard(h.onUser(false, h.remove))).Methods(http.MethodDelete)
+	r.Handle(Prefix+"/Groups", h.guard(h.listGroups)).Methods(http.MethodGet)
+	r.Handle(Prefix+"/Groups", h.guard(h.postGroup)).Methods(http.MethodPost)
+	r.Handle(Prefix+"/Groups/{id}", h.guard(h.getGroup)).Methods(http.MethodGet)
+	r.Handle(Prefix+"/Groups/{id}", h.guard(h.onGroup(http.MethodPut))).Methods(http.MethodPut)
+	r.Handle(Prefix+"/Groups/{id}", h.guard(h.onGroup(http.MethodPatch))).Methods(http.MethodPatch)
+	r.Handle(Prefix+"/Groups/{id}", h.guard(h.onGroup(http.MethodDelete))).Methods(http.MethodDelete)
 	r.Handle(Prefix+"/Bulk", h.guard(h.bulk)).Methods(http.MethodPost)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		h.fail(w, req, &scimError{status: 404, detail: "no such endpoint"})

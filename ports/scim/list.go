@@ -7,6 +7,7 @@ import (
 
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/domain/user"
 )
 
 // Paging: count defaults to defaultCount and is capped at maxResults (RFC
@@ -111,9 +112,17 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, p auth.Principal,
 		return err
 	}
 	base := h.base(r)
+	ids := make([]user.ID, len(res.Users))
+	for i, u := range res.Users {
+		ids[i] = u.ID
+	}
+	groups, err := h.app.Queries.Groups.OfUsers(r.Context(), p.TenantID, ids)
+	if err != nil {
+		return err
+	}
 	resources := make([]any, len(res.Users))
 	for i, u := range res.Users {
-		resources[i] = projection.apply(toResource(u, base))
+		resources[i] = projection.apply(withGroups(toResource(u, base), groups[u.ID], base))
 	}
 	h.writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":      []any{listResponseURN},

@@ -95,7 +95,11 @@ func (h *handler) read(ctx context.Context, c call, id user.ID, status int) (out
 	if err != nil {
 		return outcome{}, err
 	}
-	return outcome{status: status, resource: toResource(u, c.base), version: u.Version}, nil
+	refs, err := h.app.Queries.Groups.OfUser(ctx, c.principal.TenantID, id)
+	if err != nil {
+		return outcome{}, err
+	}
+	return outcome{status: status, resource: withGroups(toResource(u, c.base), refs, c.base), version: u.Version}, nil
 }
 
 func (h *handler) create(ctx context.Context, c call, body map[string]any) (outcome, error) {

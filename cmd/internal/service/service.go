@@ -60,8 +60,13 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	reactivate := build(&b, "NewReactivateUserHandler", func() (command.ReactivateUserHandler, error) {
 		return command.NewReactivateUserHandler(uow)
 	})
+	groupStore := postgres.NewGroups(pool)
+	groupCommands := build(&b, "NewGroupCommands", func() (*command.GroupCommands, error) {
+		return command.NewGroupCommands(uow, groupStore)
+	})
+	groupQueries := build(&b, "NewGroups", func() (*query.Groups, error) { return query.NewGroups(groupStore) })
 	deleteUser := build(&b, "NewDeleteUserHandler", func() (command.DeleteUserHandler, error) {
-		return command.NewDeleteUserHandler(uow)
+		return command.NewDeleteUserHandler(uow, groupCommands)
 	})
 	createTenant := build(&b, "NewCreateTenantHandler", func() (command.CreateTenantHandler, error) {
 		return command.NewCreateTenantHandler(tenants, newStringID)
@@ -110,6 +115,7 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			DeactivateUser: decorator.Command[command.DeactivateUser](deactivate, "DeactivateUser", cmdLog, metrics),
 			ReactivateUser: decorator.Command[command.ReactivateUser](reactivate, "ReactivateUser", cmdLog, metrics),
 			DeleteUser:     decorator.Command[command.DeleteUser](deleteUser, "DeleteUser", cmdLog, metrics),
+			Groups:         groupCommands,
 			CreateTenant:   createTenant,
 			IssueToken:     issueToken,
 			RevokeToken:    revokeToken,
@@ -120,6 +126,7 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			GetUserEvents: getEvents,
 			SearchUsers:   searchUsers,
 			GetUserRecord: getUserRecord,
+			Groups:        groupQueries,
 			Authenticate:  authenticate,
 			GetTenant:     getTenant,
 			ListTokens:    listTokens,
