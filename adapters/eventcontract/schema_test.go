@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/userservice/userservice/adapters/eventcontract"
+	"github.com/userservice/userservice/domain/group"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -27,7 +28,8 @@ var eventTypes = []string{user.TypeRegistered, user.TypeProfileChanged, user.Typ
 
 // schemaTypes are the types with a data schema: the current ones and the
 // superseded ones that older records of the topic still carry.
-var schemaTypes = append([]string{user.TypeDeactivatedV1, user.TypeRegisteredV1, user.TypeProfileChangedV1}, eventTypes...)
+var schemaTypes = append([]string{user.TypeDeactivatedV1, user.TypeRegisteredV1, user.TypeProfileChangedV1,
+	group.TypeCreated, group.TypeChanged, group.TypeMembersAdded, group.TypeMembersRemoved, group.TypeDeleted}, eventTypes...)
 
 // schemas compiles the envelope schema and every data schema from the files,
 // registered under their $id (so the envelope's relative $refs resolve to
