@@ -50,7 +50,6 @@ func (s *scenario) hostileTenant() {
 	time.Sleep(time.Until(baseline.Add(hostileBaseline)))
 	start := time.Now()
 	stop := start.Add(hostileFor)
-	progress := s.watchImport(stop)
 	var attacked time.Duration
 	var wgProbe sync.WaitGroup
 	wgProbe.Go(func() {
@@ -82,13 +81,11 @@ func (s *scenario) hostileTenant() {
 	wgProbe.Wait()
 
 	before, during := s.victimLatency(baseline, start, end)
-	rateBefore, rateDuring := progress()
 	cutConns := <-cut
 	line := fmt.Sprintf("chaos hostile-tenant: victim commands p50 %s p99 %s (%d) alone, p50 %s p99 %s (%d) during the attack; "+
-		"victim %d-row import %s alone, %s during the attack; victim's main import %.0f rows/s before, %.0f during | "+
-		"hostile: %s | slow-header connections cut %d of 20",
+		"victim %d-row import %s alone, %s during the attack | hostile: %s | slow-header connections cut %d of 20",
 		before.p50, before.p99, before.n, during.p50, during.p99, during.n, probeRows, alone.Round(time.Millisecond),
-		attacked.Round(time.Millisecond), rateBefore, rateDuring, h, cutConns)
+		attacked.Round(time.Millisecond), h, cutConns)
 	fmt.Fprintln(os.Stdout, line)
 	t.Log(line)
 	if during.n == 0 {
@@ -393,44 +390,4 @@ func pct(ds []time.Duration) percentiles {
 		return ds[min(len(ds)-1, int(q*float64(len(ds))))].Round(100 * time.Microsecond)
 	}
 	return percentiles{n: len(ds), p50: at(0.50), p99: at(0.99)}
-}
-
-// watchImport samples the victim's import progress until stop; the returned
-// function gives its rows per second before the attack and during it
-// (until the job finished, when it finished during the attack).
-func (s *scenario) watchImport(stop time.Time) func() (before, during float64) {
-	start := time.Now()
-	first := s.job().Processed
-	type sample struct {
-		at        time.Time
-		processed int
-	}
-	var (
-		mu   sync.Mutex
-		last = sample{start, first}
-	)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for time.Now().Before(stop) {
-			time.Sleep(250 * time.Millisecond)
-			j := s.job()
-			mu.Lock()
-			if j.Processed > last.processed {
-				last = sample{time.Now(), j.Processed}
-			}
-			mu.Unlock()
-		}
-	}()
-	return func() (float64, float64) {
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		before := float64(first) / start.Sub(s.importStarted).Seconds()
-		during := 0.0
-		if el := last.at.Sub(start).Seconds(); el > 0 {
-			during = float64(last.processed-first) / el
-		}
-		return before, during
-	}
 }

@@ -40,8 +40,7 @@ type scenario struct {
 	procs                   map[string]*proc
 	load                    *workload
 
-	jobID         string
-	importStarted time.Time
+	jobID string
 	// probeJobs are further imports of the tenant (the hostile-tenant
 	// round's timed ones), whose rows' commands are the checks' too.
 	probeJobs []string
@@ -138,7 +137,7 @@ func (s *scenario) startImport() {
 	if err := json.Unmarshal(body, &j); err != nil || j.ID == "" {
 		t.Fatalf("POST /v1/imports: no job id in %s (%v)", body, err)
 	}
-	s.jobID, s.importStarted = j.ID, time.Now()
+	s.jobID = j.ID
 }
 
 // job reads the import job.
