@@ -30,7 +30,7 @@ var outcomeColumns = map[command.Outcome]string{
 
 const processedSQL = `created_rows + updated_rows + unchanged_rows + skipped_rows + rejected_rows + parked_rows`
 
-// RowOutcome implements command.ImportRowStore.
+// RowOutcome returns the recorded outcome of a row, if any.
 func (s *Imports) RowOutcome(ctx context.Context, jobID string, row int) (command.Outcome, bool, error) {
 	if _, err := uuid.Parse(jobID); err != nil {
 		return "", false, nil // no such job: recording the row will say so

@@ -116,10 +116,9 @@ type RowOutcome struct {
 	Parked *ImportUserRow
 }
 
-// ImportRowStore records row outcomes.
+// ImportRowStore records the outcome of a row on its own (a parked row);
+// rows applied by a chunk have theirs written with the chunk.
 type ImportRowStore interface {
-	// RowOutcome returns the recorded outcome of a row, if any.
-	RowOutcome(ctx context.Context, jobID string, row int) (Outcome, bool, error)
 	// RecordRowOutcome records the first outcome of a row and counts it;
 	// a row that has one already is left alone (false), unless it was parked,
 	// whose final outcome replaces it. Then, whether it recorded or not, it
