@@ -22,7 +22,7 @@ if [ -z "$bin" ]; then
 fi
 axe="$ROOT/scripts/browser/node_modules/axe-core/axe.min.js"
 want="$(sed -n 's/.*"axe-core": "\(.*\)".*/\1/p' "$ROOT/scripts/browser/package.json")"
-have="$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$ROOT/scripts/browser/node_modules/axe-core/package.json" 2>/dev/null | head -1)"
+have="$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$ROOT/scripts/browser/node_modules/axe-core/package.json" 2>/dev/null | head -1 || true)"
 if [ ! -f "$axe" ] || [ "$want" != "$have" ]; then
   command -v npm >/dev/null 2>&1 || apt_install npm
   log "npm ci (axe-core $want)"
