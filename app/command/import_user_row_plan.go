@@ -24,6 +24,9 @@ func registration(f map[string]string, managerID *string) user.Registration {
 	if managerID != nil {
 		r.Profile.ManagerID = *managerID
 	}
+	for _, c := range extraColumns {
+		*c.profile(&r.Profile) = f[c.col]
+	}
 	return r
 }
 
@@ -48,6 +51,9 @@ func patch(f map[string]string, managerID *string) user.Patch {
 		st := user.Status(strings.ToLower(*s))
 		p.Status = &st
 	}
+	for _, c := range extraColumns {
+		*c.patch(&p) = field(c.col)
+	}
 	return p
 }
 
@@ -61,6 +67,10 @@ func stale(r ImportUserRow, t ImportTarget, p user.Patch) RowOutcome {
 		differs(p.ExternalID, s.ExternalID) || differs(p.Locale, s.Locale) || differs(p.TimeZone, s.TimeZone) ||
 		differs(p.ManagerID, s.ManagerID) || (p.Email != nil && user.NormalizeEmail(*p.Email) != s.Email) ||
 		(p.Status != nil && *p.Status != s.Status)
+	for _, c := range extraColumns {
+		prof := s.Profile
+		changes = changes || differs(*c.patch(&p), *c.profile(&prof))
+	}
 	if !changes {
 		return RowOutcome{Outcome: OutcomeUnchanged, UserID: s.ID.String()}
 	}

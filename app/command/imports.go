@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/userservice/userservice/domain/user"
 )
 
 // Import columns: the canonical names of an import row's fields, which are
@@ -22,12 +24,50 @@ const (
 	ColStatus            = "status"
 	ColLocale            = "locale"
 	ColTimeZone          = "time_zone"
+	// The rest of the profile (optional extras, as the domain names them).
+	ColUsername          = "username"
+	ColMiddleName        = "middle_name"
+	ColHonorificPrefix   = "honorific_prefix"
+	ColHonorificSuffix   = "honorific_suffix"
+	ColFormattedName     = "formatted_name"
+	ColNickName          = "nick_name"
+	ColProfileURL        = "profile_url"
+	ColUserType          = "user_type"
+	ColEmployeeNumber    = "employee_number"
+	ColCostCenter        = "cost_center"
+	ColOrganization      = "organization"
+	ColDivision          = "division"
+	ColPreferredLanguage = "preferred_language"
 )
 
 // ImportColumns lists the columns an import understands, in the documented
-// header order (locale and time_zone are optional extras).
+// header order (those after status are optional extras).
 var ImportColumns = []string{ColExternalID, ColEmail, ColGivenName, ColFamilyName, ColDisplayName,
-	ColDepartment, ColTitle, ColManagerExternalID, ColStatus, ColLocale, ColTimeZone}
+	ColDepartment, ColTitle, ColManagerExternalID, ColStatus, ColLocale, ColTimeZone,
+	ColUsername, ColMiddleName, ColHonorificPrefix, ColHonorificSuffix, ColFormattedName, ColNickName,
+	ColProfileURL, ColUserType, ColEmployeeNumber, ColCostCenter, ColOrganization, ColDivision, ColPreferredLanguage}
+
+// extraColumns are the profile columns set the same way on create and
+// update, with where each lives in a profile and in a patch.
+var extraColumns = []struct {
+	col     string
+	profile func(*user.Profile) *string
+	patch   func(*user.Patch) **string
+}{
+	{ColUsername, func(p *user.Profile) *string { return &p.Username }, func(p *user.Patch) **string { return &p.Username }},
+	{ColMiddleName, func(p *user.Profile) *string { return &p.MiddleName }, func(p *user.Patch) **string { return &p.MiddleName }},
+	{ColHonorificPrefix, func(p *user.Profile) *string { return &p.HonorificPrefix }, func(p *user.Patch) **string { return &p.HonorificPrefix }},
+	{ColHonorificSuffix, func(p *user.Profile) *string { return &p.HonorificSuffix }, func(p *user.Patch) **string { return &p.HonorificSuffix }},
+	{ColFormattedName, func(p *user.Profile) *string { return &p.FormattedName }, func(p *user.Patch) **string { return &p.FormattedName }},
+	{ColNickName, func(p *user.Profile) *string { return &p.NickName }, func(p *user.Patch) **string { return &p.NickName }},
+	{ColProfileURL, func(p *user.Profile) *string { return &p.ProfileURL }, func(p *user.Patch) **string { return &p.ProfileURL }},
+	{ColUserType, func(p *user.Profile) *string { return &p.UserType }, func(p *user.Patch) **string { return &p.UserType }},
+	{ColEmployeeNumber, func(p *user.Profile) *string { return &p.EmployeeNumber }, func(p *user.Patch) **string { return &p.EmployeeNumber }},
+	{ColCostCenter, func(p *user.Profile) *string { return &p.CostCenter }, func(p *user.Patch) **string { return &p.CostCenter }},
+	{ColOrganization, func(p *user.Profile) *string { return &p.Organization }, func(p *user.Patch) **string { return &p.Organization }},
+	{ColDivision, func(p *user.Profile) *string { return &p.Division }, func(p *user.Patch) **string { return &p.Division }},
+	{ColPreferredLanguage, func(p *user.Profile) *string { return &p.PreferredLanguage }, func(p *user.Patch) **string { return &p.PreferredLanguage }},
+}
 
 // RowKind says what an import row asks for.
 type RowKind string
