@@ -1,13 +1,16 @@
 package relay
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/userservice/userservice/adapters/postgres"
+	"github.com/userservice/userservice/adapters/postgres/pgtest"
 )
 
 // TestLateCommitIsNeverSkipped: a transaction that wrote an outbox row and
@@ -47,4 +50,36 @@ func TestLateCommitIsNeverSkipped(t *testing.T) {
 	want["later"] = after
 	got := h.ofTenant(h.readTopic(time.Minute, allOf(want)))
 	checkDelivered(t, want, got)
+}
+
+// TestOpenTransactionInAnotherDatabaseDoesNotHoldTheRelayBack: a
+// transaction with an id, open in another database of the cluster, cannot
+// write the outbox, so the relay does not wait for it (the snapshot's xmin,
+// cluster-wide, would have held every later row back until it ended).
+func TestOpenTransactionInAnotherDatabaseDoesNotHoldTheRelayBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	u, err := url.Parse(pgtest.URL())
+	must(t, err)
+	u.Path = "/postgres" // the cluster's maintenance database
+	conn, err := pgx.Connect(h.ctx, u.String())
+	if err != nil {
+		pgtest.Unavailable(t, "PostgreSQL's postgres database", err)
+	}
+	defer conn.Close(h.ctx)
+	tx, err := conn.Begin(h.ctx)
+	must(t, err)
+	defer func() { _ = tx.Rollback(h.ctx) }()
+	var xid string
+	must(t, tx.QueryRow(h.ctx, `SELECT pg_current_xact_id()::text`).Scan(&xid)) // it has an id now
+
+	stop := h.startRelay(Config{})
+	defer stop()
+	e := h.event(userOnShard(t, 0), 1, 10)
+	h.inject(e)
+	// Other tests' transactions in this database may hold it back a moment.
+	got := h.ofTenant(h.readTopic(20*time.Second, allOf(ids(e))))
+	if len(got) == 0 {
+		t.Fatalf("an event committed after transaction %s began in another database waited for it", xid)
+	}
 }

@@ -144,15 +144,14 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 	return nil
 }
 
-// read returns the batch after pos among the rows of transactions every
-// snapshot sees as finished: a transaction that commits late has an id at
-// or above the xmin while it runs, so neither its rows nor any after them
-// are read before it ends (a late commit is never skipped). The keyset
-// comparison is one range of the primary key, so the read costs the same
-// whatever the backlog.
+// read returns the batch after pos, below settledBound: a transaction
+// that commits late has an id at or above the bound while it runs, so
+// neither its rows nor any after them are read before it ends (a late
+// commit is never skipped). The keyset comparison is one range of the
+// primary key, so the read costs the same whatever the backlog.
 func (s *shardRelay) read(ctx context.Context, conn *pgxpool.Conn, pos row) ([]row, error) {
 	rows, err := conn.Query(ctx, `SELECT transaction_id::text, "offset", uuid, payload::text, metadata::text FROM `+s.table+`
-		WHERE (transaction_id, "offset") > ($1::xid8, $2) AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		WHERE (transaction_id, "offset") > ($1::xid8, $2) AND transaction_id < (`+settledBound+`)
 		ORDER BY transaction_id, "offset" LIMIT `+strconv.Itoa(s.r.cfg.BatchSize), pos.tx, pos.offset)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
@@ -177,6 +176,22 @@ func (s *shardRelay) read(ctx context.Context, conn *pgxpool.Conn, pos row) ([]r
 	}
 	return batch, nil
 }
+
+// settledBound is the transaction id below which every transaction that
+// could have written the outbox has ended, as the statement's snapshot
+// sees it: the oldest transaction still running in THIS database, or the
+// snapshot's xmax when none is. The stock bound, the snapshot's xmin, is
+// cluster-wide: a transaction open in any other database of the cluster
+// (another service, a test, a migration) held every outbox row committed
+// after it began out of the relay's sight for as long as it ran, though it
+// cannot write these tables. A running transaction counts as another
+// database's only when pg_stat_activity says so for its id (transaction
+// ids are never reused, so a stale view cannot mislead); anything else
+// (an id that just ended, a prepared transaction, a session the relay's
+// role may not see) keeps holding the rows back, as before.
+const settledBound = `WITH c AS (SELECT pg_current_snapshot() AS snap)
+	SELECT coalesce((SELECT min(x) FROM pg_snapshot_xip(c.snap) x WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+		WHERE a.backend_xid = xid(x) AND a.datname <> current_database())), pg_snapshot_xmax(c.snap)) FROM c`
 
 // heldBack reports whether the shard has rows after pos that read did not
 // return: rows of transactions at or above the xmin.
