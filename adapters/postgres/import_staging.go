@@ -38,9 +38,11 @@ func (s *ImportStaging) Stage(ctx context.Context, jobID string, rows command.Ro
 	// Statistics of what was just copied in (on its own, so the lock it
 	// takes is not held through the checks): without them the planner
 	// takes the table for empty and joins the rows with nested loops,
-	// quadratic in the file.
-	if _, err := s.pool.Exec(ctx, `ANALYZE import_staging`); err != nil {
-		return 0, nil, fmt.Errorf("stage import rows: %w", err)
+	// quadratic in the file. A small file is cheap whatever the plan.
+	if n >= analyzeStagedRows {
+		if _, err := s.pool.Exec(ctx, `ANALYZE import_staging`); err != nil {
+			return 0, nil, fmt.Errorf("stage import rows: %w", err)
+		}
 	}
 	var unordered map[int]int
 	err = inTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -67,6 +69,10 @@ func (s *ImportStaging) Stage(ctx context.Context, jobID string, rows command.Ro
 	}
 	return n, unordered, nil
 }
+
+// analyzeStagedRows is the file size from which staging refreshes the
+// table's statistics before checking the rows.
+const analyzeStagedRows = 5000
 
 // stagingBatch is how many rows are read before they are copied in: the
 // upload is read between copies, so a slow client holds no connection of
