@@ -39,7 +39,26 @@ func (u *UnitOfWork) ExecuteGroup(ctx context.Context, ex command.GroupExecution
 	if err != nil {
 		return res, fmt.Errorf("encode %s payload: %w", ex.Type, err)
 	}
-	sum := sha256.Sum256(append([]byte(ex.Type+"\x00"), payload...))
+	// As for users (requestHash): the type, the request, the target (but
+	// for a create, whose id is made per request) and the payload.
+	target := ex.GroupID.String()
+	if ex.Type == "CreateGroup" {
+		target = ""
+	}
+	sum := sha256.Sum256([]byte(ex.Type + "\x00" + ex.Request + "\x00" + target + "\x00" + string(payload)))
+	res, err = u.executeGroup(ctx, ex, payload, sum[:])
+	if errors.Is(err, errDuplicateCommand) {
+		// A concurrent twin recorded the id first: answer with its outcome.
+		var prior priorCommand
+		if err := u.pool.QueryRow(ctx, selectCommandSQL, ex.TenantID, ex.CommandID).Scan(&prior.hash, &prior.outcome); err != nil {
+			return res, fmt.Errorf("read recorded command: %w", err)
+		}
+		return replayedGroup(prior, sum[:])
+	}
+	return res, err
+}
+
+func (u *UnitOfWork) executeGroup(ctx context.Context, ex command.GroupExecution, payload, sum []byte) (res command.GroupResult, err error) {
 	tx, err := u.pool.Begin(ctx)
 	if err != nil {
 		return res, fmt.Errorf("begin: %w", err)
@@ -58,7 +77,7 @@ func (u *UnitOfWork) ExecuteGroup(ctx context.Context, ex command.GroupExecution
 		return res, err
 	}
 	if prior != nil {
-		return replayedGroup(*prior, sum[:])
+		return replayedGroup(*prior, sum)
 	}
 	version := 0
 	if current != nil {
@@ -94,7 +113,7 @@ func (u *UnitOfWork) ExecuteGroup(ctx context.Context, ex command.GroupExecution
 	}
 	b := &pgx.Batch{}
 	b.Queue(insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
-		ex.CorrelationID, ex.GroupID, payload, sum[:], outcomeJSON)
+		ex.CorrelationID, ex.GroupID, payload, sum, outcomeJSON)
 	for _, e := range stored {
 		b.Queue(insertEventSQL, e.ID, e.StreamID, e.TenantID, e.Version, e.Type, e.Data, e.OccurredAt,
 			e.CommandID, e.CorrelationID, e.Actor, e.Source)

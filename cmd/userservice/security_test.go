@@ -60,6 +60,20 @@ var apiRouteCases = map[string]routeCase{
 	"POST /v1/users": {allowed: admins, ok: 201, build: func(f *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "POST", path: "/v1/users", body: newUser(f.unique("new") + "@example.com")}
 	}, crossTenant: createCannotReachTheirs},
+	"POST /v1/groups": {allowed: admins, ok: 201, build: func(f *secFixture, _ *secTenant) secRequest {
+		return secRequest{method: "POST", path: "/v1/groups", body: map[string]any{"display_name": f.unique("g")}}
+	}, crossTenant: groupCannotHaveTheirUser},
+	"GET /v1/groups": {allowed: readers, ok: 200, build: fixed("GET", "/v1/groups"), crossTenant: groupListShowsOnlyMine},
+	"GET /v1/groups/{id}": {allowed: readers, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "GET", path: "/v1/groups/" + tn.groupID}
+	}},
+	"PATCH /v1/groups/{id}": {allowed: admins, ok: 200, build: func(f *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "PATCH", path: "/v1/groups/" + tn.groupID, body: map[string]any{"display_name": f.unique("g")}}
+	}},
+	"DELETE /v1/groups/{id}": {allowed: admins, ok: 204, build: func(f *secFixture, tn *secTenant) secRequest {
+		id := f.s.call("POST", "/v1/groups", tn.token[auth.RoleAdmin], map[string]any{"display_name": f.unique("doomed")}).want(f.t, 201, "").str("id")
+		return secRequest{method: "DELETE", path: "/v1/groups/" + id}
+	}},
 	"GET /v1/users": {allowed: readers, ok: 200, build: fixed("GET", "/v1/users"), crossTenant: listShowsOnlyMine},
 	"GET /v1/users/{id}": {allowed: readers, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "GET", path: "/v1/users/" + tn.userID}
@@ -371,4 +385,24 @@ func TestRolesOnEveryRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// groupListShowsOnlyMine: no group list or filter shows a group of theirs.
+func groupListShowsOnlyMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	for _, q := range []string{"", "?display_name=theirs-group", "?external_id=theirs-GRP"} {
+		r := f.s.call("GET", "/v1/groups"+q, mine.token[auth.RoleReader], nil).want(t, 200, "")
+		for _, g := range r.body["groups"].([]any) {
+			if g.(map[string]any)["id"] == theirs.groupID {
+				t.Fatalf("GET /v1/groups%s showed their group", q)
+			}
+		}
+	}
+}
+
+// groupCannotHaveTheirUser: a group of mine cannot get their user as a member.
+func groupCannotHaveTheirUser(t *testing.T, f *secFixture, mine, theirs *secTenant) {
+	f.s.call("POST", "/v1/groups", mine.token[auth.RoleAdmin], map[string]any{"display_name": f.unique("x"),
+		"members": []string{theirs.userID}}).want(t, 422, "member_not_found")
+	f.s.call("PATCH", "/v1/groups/"+mine.groupID, mine.token[auth.RoleAdmin], map[string]any{
+		"add_members": []string{theirs.userID}}).want(t, 422, "member_not_found")
 }

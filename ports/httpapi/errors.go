@@ -7,6 +7,7 @@ import (
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/domain/group"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -35,6 +36,7 @@ const (
 	codeEmailTaken           = "email_taken"
 	codeExternalIDTaken      = "external_id_taken"
 	codeUsernameTaken        = "username_taken"
+	codeMemberNotFound       = "member_not_found"
 	codeSeatsExhausted       = "seats_exhausted"
 	codeVersionConflict      = "version_conflict"
 	codeBodyTooLarge         = "body_too_large"
@@ -75,6 +77,9 @@ var errorKinds = []errorKind{
 	{errSpoolFull, http.StatusTooManyRequests, codeRateLimited, "Too many uploads", false},
 	{errNoRoute, http.StatusNotFound, codeNotFound, "Not found", false},
 	{user.ErrNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
+	{group.ErrNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
+	{group.ErrMemberNotFound, http.StatusUnprocessableEntity, codeMemberNotFound, "Member not found", false},
+	{group.ErrExternalIDTaken, http.StatusConflict, codeExternalIDTaken, "External id taken", false},
 	// An unparsable user id is answered like a missing user: it tells a
 	// caller nothing about which ids exist.
 	{user.ErrInvalidID, http.StatusNotFound, codeNotFound, "Not found", false},

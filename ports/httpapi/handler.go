@@ -73,6 +73,11 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/users/{id}/reactivate", h.guard(auth.PermWriteUsers, h.reactivateUser)).Methods(http.MethodPost)
 	r.Handle("/v1/users/{id}/events", h.guard(auth.PermReadUsers, h.getUserEvents)).Methods(http.MethodGet)
 
+	r.Handle("/v1/groups", h.guard(auth.PermWriteUsers, h.createGroup)).Methods(http.MethodPost)
+	r.Handle("/v1/groups", h.guard(auth.PermReadUsers, h.listGroups)).Methods(http.MethodGet)
+	r.Handle("/v1/groups/{id}", h.guard(auth.PermReadUsers, h.getGroup)).Methods(http.MethodGet)
+	r.Handle("/v1/groups/{id}", h.guard(auth.PermWriteUsers, h.updateGroup)).Methods(http.MethodPatch)
+	r.Handle("/v1/groups/{id}", h.guard(auth.PermWriteUsers, h.deleteGroup)).Methods(http.MethodDelete)
 	r.Handle("/v1/imports", h.guard(auth.PermImport, h.startImport)).Methods(http.MethodPost)
 	r.Handle("/v1/imports/{id}", h.guard(auth.PermImport, h.getImport)).Methods(http.MethodGet)
 	r.Handle("/v1/imports/{id}/failures", h.guard(auth.PermImport, h.listImportFailures)).Methods(http.MethodGet)
