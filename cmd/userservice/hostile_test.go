@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/cmd/internal/service"
 	"github.com/userservice/userservice/ports/httpapi"
+	"github.com/userservice/userservice/ports/scim"
 )
 
 // hostile is one request the API must refuse with a 4xx and write nothing.
@@ -118,7 +120,15 @@ func TestOversizedCSVIsRefusedAndQueuesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	// The fixture's tenant gets a SCIM group too, so SCIM is mounted beside the admin API as in the api role.
+	scimAPI, err := scim.NewHandler(application, scim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := http.NewServeMux()
+	routes.Handle(scim.Prefix+"/", scimAPI)
+	routes.Handle("/", h)
+	srv := httptest.NewServer(routes)
 	t.Cleanup(srv.Close)
 	s := &svc{t: t, base: srv.URL}
 	f := newSecFixture(t, s)
