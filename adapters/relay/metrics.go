@@ -14,6 +14,9 @@ type metrics struct {
 	lagSeconds    *prometheus.GaugeVec
 	parked        *prometheus.CounterVec
 	parkedNow     *prometheus.GaugeVec
+	// owned says which shards this process holds (1) and which it only
+	// stands by for (0): an active relay and a hot standby are both ready.
+	owned *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -38,11 +41,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "userservice_outbox_parked_events",
 			Help: "Outbox messages parked now (alert when above 0: `usersctl outbox parked`).",
 		}, []string{"shard"}),
+		owned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "userservice_relay_shard_owned",
+			Help: "1 for each outbox shard this relay holds now, 0 for one it stands by for.",
+		}, []string{"shard"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.relayed, m.publishErrors, m.lagEvents, m.lagSeconds, m.parked, m.parkedNow} {
+	for _, c := range []prometheus.Collector{m.relayed, m.publishErrors, m.lagEvents, m.lagSeconds, m.parked, m.parkedNow, m.owned} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

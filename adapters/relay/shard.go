@@ -47,6 +47,7 @@ func newShardRelay(r *Relay, shard int, wake <-chan struct{}) *shardRelay {
 // owner checks again every poll interval (a hot standby), one that lost its
 // connection backs off and starts over.
 func (s *shardRelay) run(ctx context.Context) {
+	s.r.metrics.owned.WithLabelValues(s.label).Set(0)
 	b := backoff{retry: s.r.cfg.RetryInterval, maxRetry: s.r.cfg.MaxRetryInterval}
 	for ctx.Err() == nil {
 		err := s.own(ctx, &b)
@@ -80,7 +81,9 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 	if !owner {
 		return errNotOwner
 	}
+	s.r.metrics.owned.WithLabelValues(s.label).Set(1)
 	defer func() {
+		s.r.metrics.owned.WithLabelValues(s.label).Set(0)
 		uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtext($1), $2)`, s.r.cfg.ConsumerGroup, s.shard)
