@@ -6,7 +6,7 @@ GO    ?= go
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
+.PHONY: run test chart-test image browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
@@ -17,7 +17,14 @@ run: services
 ## (tests that stop a broker start private ones of their own: see README, Development)
 test: services browser lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory chart-test
 	$(MAKE) --no-print-directory chaos-short
+
+## chart-test: render the Helm chart (deploy/userservice) with Helm v4 as a library and decode every
+## object strictly into the Kubernetes API types; a module of its own (deploy/charttest), so the
+## service's module takes no Kubernetes dependency
+chart-test:
+	cd deploy/charttest && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## chaos: the fault suite in full: every fault (kill -9 of each role, PostgreSQL restart, Kafka stop,
 ## connection stall and drop) under a mixed workload, CHAOS_ROUNDS times, on a private PostgreSQL
