@@ -95,3 +95,9 @@ bench:
 ## bench-quick: the same benchmarks, shorter (~7 min), for development; also writes BENCHMARKS.md
 bench-quick:
 	@bash scripts/bench.sh quick
+
+## image: the container image FROM scratch with the static binaries (buildah from Debian's packages,
+## no base image pulled): IMAGE=localhost/userservice:dev; IMAGE_ARCHIVE=bin/userservice.oci.tar also
+## writes an OCI archive. Deploy it with the chart in deploy/userservice (README, Running at scale)
+image:
+	@GO=$(GO) bash scripts/image.sh
