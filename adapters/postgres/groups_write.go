@@ -150,7 +150,7 @@ func loadGroupForCommand(ctx context.Context, tx pgx.Tx, ex command.GroupExecuti
 		prior = &p
 		return nil
 	})
-	b.Queue(selectStreamSQL, ex.GroupID, ex.TenantID).Query(func(rows pgx.Rows) error {
+	b.Queue(selectGroupStreamSQL, ex.GroupID, ex.TenantID).Query(func(rows pgx.Rows) error {
 		var (
 			typ  string
 			data []byte

@@ -15,7 +15,12 @@ const selectCommandSQL = `SELECT payload_hash, outcome FROM commands WHERE tenan
 
 // selectStreamSQL reads one tenant's stream. The tenant filter means a stream
 // of another tenant looks empty: commands cannot reach across tenants.
-const selectStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND tenant_id = $2 ORDER BY version`
+// Only user events: a group's id names no user's stream (and the reverse,
+// see selectGroupStreamSQL), so a user command aimed at a group is 404.
+const selectStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND tenant_id = $2 AND type LIKE 'user.%' ORDER BY version`
+
+// selectGroupStreamSQL reads one tenant's group stream.
+const selectGroupStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND tenant_id = $2 AND type LIKE 'group.%' ORDER BY version`
 
 // loadForCommand reads, in one round trip, the idempotency record of the
 // command id (prior, nil when new) and the user's current state (nil when the

@@ -92,6 +92,10 @@ func TestSCIMGroupPush(t *testing.T) {
 	if members(put) != sorted(ids[5]) || put.get("externalId") != nil {
 		t.Fatalf("PUT: %s", put.raw)
 	}
+	// A user's id names no group, for reads and writes alike.
+	s.scimCall("GET", "/Groups/"+ids[5], tn.scim, nil).want(t, 404, "")
+	s.scimCall("PATCH", "/Groups/"+ids[5], tn.scim, patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "x"})).want(t, 404, "")
+	s.scimCall("DELETE", "/Groups/"+ids[5], tn.scim, nil).want(t, 404, "")
 	// Delete; gone.
 	s.scimCall("DELETE", "/Groups/"+gid, tn.scim, nil).want(t, 204, "")
 	s.scimCall("GET", "/Groups/"+gid, tn.scim, nil).want(t, 404, "")
@@ -99,6 +103,8 @@ func TestSCIMGroupPush(t *testing.T) {
 		t.Fatalf("groups of a member of a deleted group: %s", u.raw)
 	}
 	s.call("GET", "/v1/users/"+gid+"/events", tn.admin, nil).want(t, 404, "") // a group is no user
+	s.call("PATCH", "/v1/users/"+gid, tn.admin, map[string]any{"title": "x"}).want(t, 404, "not_found")
+	s.call("DELETE", "/v1/users/"+gid, tn.admin, nil).want(t, 404, "not_found")
 }
 
 func members(r scimResponse) string {
