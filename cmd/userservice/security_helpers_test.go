@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/userservice/userservice/ports/scim"
 	"sync/atomic"
 	"testing"
 
@@ -95,8 +94,8 @@ func (f *secFixture) newSecTenant(name string) *secTenant {
 		st.doomedIDs = append(st.doomedIDs, f.s.call("POST", "/v1/users", admin,
 			newUser(fmt.Sprintf("%s-doomed%d@example.com", name, i))).want(f.t, 201, "").str("id"))
 	}
-	st.groupID = f.s.call("POST", scim.Prefix+"/Groups", st.token[auth.RoleSCIM], map[string]any{"displayName": name + "-group",
-		"externalId": name + "-GRP", "members": []any{map[string]any{"value": st.userID}}}, "Content-Type", "application/scim+json").want(f.t, 201, "").str("id")
+	st.groupID = f.s.call("POST", "/v1/groups", admin, map[string]any{"display_name": name + "-group",
+		"external_id": name + "-GRP", "members": []string{st.userID}}).want(f.t, 201, "").str("id")
 	// A job without rows: any importer role on the shared queue (other
 	// tests run some) would otherwise apply its rows while a test compares
 	// the tenant's state.
