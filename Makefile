@@ -6,7 +6,7 @@ GO    ?= go
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test chart-test image browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
+.PHONY: run test chart-test image kafka-cluster kafka-cluster-down browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
@@ -101,3 +101,10 @@ bench-quick:
 ## writes an OCI archive. Deploy it with the chart in deploy/userservice (README, Running at scale)
 image:
 	@GO=$(GO) bash scripts/image.sh
+
+## kafka-cluster: a three-broker KRaft Kafka cluster on 127.0.0.1:39092,39094,39096 (replication factor 3,
+## min.insync.replicas=2) beside the single broker on 9092; kafka-cluster-down stops it (CLEAN=1: and its data)
+kafka-cluster:
+	@bash scripts/kafka-cluster-up.sh
+kafka-cluster-down:
+	@bash scripts/kafka-cluster-down.sh

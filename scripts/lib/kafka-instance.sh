@@ -37,5 +37,8 @@ write_instance_props() {
       -e "s|^advertised\.listeners=.*|advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_ADVERTISED_PORT:-$KAFKA_PORT}|" \
       -e "s|^log\.dirs=.*|log.dirs=$KDIR/data|" \
       "$TEMPLATE_PROPS" >"$SERVER_PROPS.tmp"
+  # KAFKA_EXTRA_PROPS=file: settings appended (a later key wins), e.g. a
+  # cluster member's node id and voters (scripts/kafka-cluster-up.sh).
+  if [ -n "${KAFKA_EXTRA_PROPS:-}" ]; then cat "$KAFKA_EXTRA_PROPS" >>"$SERVER_PROPS.tmp"; fi
   mv "$SERVER_PROPS.tmp" "$SERVER_PROPS"
 }
