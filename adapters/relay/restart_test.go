@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/userservice/userservice/adapters/kafka/kafkatest"
+	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -44,6 +45,9 @@ func TestBrokerRestartsUnderLoadKeepEveryUsersOrder(t *testing.T) {
 		events += len(ids)
 	}
 	got := h.ofTenant(h.readTopic(2*time.Minute, allOf(want)))
+	if !allOf(want)(got) {
+		h.logRelayState()
+	}
 	dups := checkDelivered(t, want, got)
 	t.Logf("%d users, %d events, %d records (%d duplicates) across two broker restarts", len(want), events, len(got), dups)
 	if events < 100 {
@@ -77,4 +81,23 @@ func (h *harness) writeUntil(ctx context.Context, users int) {
 		})
 	}
 	wg.Wait()
+}
+
+// logRelayState logs, for a test that waited in vain, where the group
+// stands in each shard, what is left after it, and the oldest transaction
+// with an id in this database (which holds every later row back).
+func (h *harness) logRelayState() {
+	for shard := range postgres.OutboxShards {
+		tbl := postgres.OutboxTopic(shard)
+		var pos string
+		var left int
+		err := h.pool.QueryRow(h.ctx, `SELECT p.last_processed_transaction_id::text || ':' || p.offset_acked,
+			(SELECT count(*) FROM watermill_`+tbl+` o WHERE (o.transaction_id, o."offset") > (p.last_processed_transaction_id, p.offset_acked))
+			FROM watermill_offsets_`+tbl+` p WHERE p.consumer_group = $1`, h.group).Scan(&pos, &left)
+		h.t.Logf("shard %d: group at %s, %d rows after it (%v)", shard, pos, left, err)
+	}
+	var age, query string
+	err := h.pool.QueryRow(h.ctx, `SELECT coalesce(max(now() - xact_start)::text, 'none'), coalesce(min(left(query, 80)), '')
+		FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL`).Scan(&age, &query)
+	h.t.Logf("oldest transaction with an id in this database: %s (%s) (%v)", age, query, err)
 }
