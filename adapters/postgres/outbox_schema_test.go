@@ -43,7 +43,7 @@ func TestOutboxKeysetReadReturnsTheStockQuerysRows(t *testing.T) {
 		offset int64
 	}
 	var all []pos
-	rows, err := conn.Query(ctx, `SELECT transaction_id::text, "offset" FROM `+messages+` ORDER BY transaction_id, "offset"`)
+	rows, err := conn.Query(ctx, `SELECT m.transaction_id::text, m."offset" FROM `+messages+` m ORDER BY m.transaction_id, m."offset"`) // the column, not the text
 	must(t, err)
 	for rows.Next() {
 		var p pos

@@ -18,6 +18,10 @@ type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// eventColumns cast transaction_id, and an output column takes its name: the
+// queries below order by events.transaction_id, the indexed column, so that
+// PostgreSQL reads events_commit_order_idx in order instead of sorting every
+// event after the position by the cast value, per batch.
 const eventColumns = `transaction_id::text::bigint, position, event_id::text, stream_id, tenant_id::text, version,
 type, data, occurred_at, command_id, correlation_id, actor, source`
 
@@ -35,7 +39,7 @@ func (r *Reader) Next(ctx context.Context, q Querier, after Position) ([]Event, 
 LEFT JOIN LATERAL (SELECT ` + eventColumns + ` FROM events
     WHERE (transaction_id, position) > ($` + strconv.Itoa(n+1) + `::bigint::text::xid8, $` + strconv.Itoa(n+2) + `)
       AND transaction_id < b.xmin::text::xid8 AND ` + r.where + `
-    ORDER BY transaction_id, position LIMIT $` + strconv.Itoa(n+3) + `) e ON true`
+    ORDER BY events.transaction_id, events.position LIMIT $` + strconv.Itoa(n+3) + `) e ON true`
 	// QueryExecModeExec: an unnamed statement, planned for these values each
 	// time. pgx's statement cache would name it, and after five runs
 	// PostgreSQL may switch to a generic plan, which does not know that the
@@ -83,7 +87,7 @@ func (r *Reader) Committed(ctx context.Context, q Querier, after Position, fn fu
 	n := len(r.args)
 	sql := `SELECT ` + eventColumns + ` FROM events
 WHERE (transaction_id, position) > ($` + strconv.Itoa(n+1) + `::bigint::text::xid8, $` + strconv.Itoa(n+2) + `) AND ` + r.where + `
-ORDER BY transaction_id, position LIMIT $` + strconv.Itoa(n+3)
+ORDER BY events.transaction_id, events.position LIMIT $` + strconv.Itoa(n+3)
 	for {
 		// Planned for these values each time, as in Next.
 		args := append([]any{pgx.QueryExecModeExec}, r.args[:n:n]...)

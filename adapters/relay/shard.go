@@ -153,9 +153,15 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 // commit is never skipped). The keyset comparison is one range of the
 // primary key, so the read costs the same whatever the backlog.
 func (s *shardRelay) read(ctx context.Context, conn *pgxpool.Conn, pos row) ([]row, error) {
-	rows, err := conn.Query(ctx, `SELECT transaction_id::text, "offset", uuid, payload::text, metadata::text FROM `+s.table+`
-		WHERE (transaction_id, "offset") > ($1::xid8, $2) AND transaction_id < (`+settledBound+`)
-		ORDER BY transaction_id, "offset" LIMIT `+strconv.Itoa(s.r.cfg.BatchSize), pos.tx, pos.offset)
+	// ORDER BY names the table's column (o.transaction_id): a bare
+	// transaction_id would name the output column, the text cast, and sort
+	// the ids as strings ("10" before "9"): the batch then ended on a larger
+	// id than rows it left out, and its acknowledgement skipped them for
+	// good (events lost where ids gained a digit), besides sorting every row
+	// after the position instead of reading the primary key in order.
+	rows, err := conn.Query(ctx, `SELECT o.transaction_id::text, o."offset", o.uuid, o.payload::text, o.metadata::text FROM `+s.table+` o
+		WHERE (o.transaction_id, o."offset") > ($1::xid8, $2) AND o.transaction_id < (`+settledBound+`)
+		ORDER BY o.transaction_id, o."offset" LIMIT `+strconv.Itoa(s.r.cfg.BatchSize), pos.tx, pos.offset)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
 	}
