@@ -6,9 +6,10 @@ import (
 	"sync"
 )
 
-// Defaults of the per-tenant upload caps. An upload is spooled to disk
-// while its rows are queued (up to MaxImportBytes each), so the caps bound
-// both the request slots and the disk one tenant can hold at once.
+// Defaults of the per-tenant upload caps. An upload is staged into
+// PostgreSQL as it is read (up to MaxImportBytes each; the name "spool" is
+// from when it went to a disk file), so the caps bound both the request
+// slots and the staging space one tenant can take at once.
 const (
 	DefaultImportUploadsPerTenant          = 2
 	DefaultImportSpoolBytesPerTenant int64 = 512 << 20

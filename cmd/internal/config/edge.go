@@ -48,7 +48,7 @@ type Edge struct {
 	// process (IMPORT_UPLOADS_PER_TENANT).
 	ImportUploadsPerTenant int
 	// ImportSpoolBytesPerTenant caps the bytes a tenant's uploads in progress
-	// spool to disk together (IMPORT_SPOOL_BYTES_PER_TENANT).
+	// stage into PostgreSQL together (IMPORT_SPOOL_BYTES_PER_TENANT).
 	ImportSpoolBytesPerTenant int64
 	// PublicBaseURL is the service's absolute URL as clients reach it
 	// (PUBLIC_BASE_URL, e.g. https://users.example.com); empty means derived
@@ -68,7 +68,7 @@ func edgeSettings() []setting {
 		{"AUTH_FAILURE_BURST", "auth-failure-burst", "100", "failed authentications a client address may make at once", parseAuthFailureBurst},
 		{"TRUSTED_PROXIES", "trusted-proxies", "", "load balancers (CIDRs or addresses, comma list) whose X-Forwarded-For names the client", parseTrustedProxies},
 		{"IMPORT_UPLOADS_PER_TENANT", "import-uploads-per-tenant", "2", "CSV uploads a tenant may have in progress at once per api process", parseUploadsPerTenant},
-		{"IMPORT_SPOOL_BYTES_PER_TENANT", "import-spool-bytes-per-tenant", "536870912", "bytes a tenant's uploads in progress may spool to disk together (at least one upload's 268435456)", parseSpoolBytes},
+		{"IMPORT_SPOOL_BYTES_PER_TENANT", "import-spool-bytes-per-tenant", "536870912", "bytes a tenant's uploads in progress may stage together (at least one upload's 268435456)", parseSpoolBytes},
 		{"PUBLIC_BASE_URL", "public-base-url", "", "absolute URL clients reach the service at (SCIM Location, meta.location); empty = from the request's Host", parsePublicBaseURL},
 	}
 }
