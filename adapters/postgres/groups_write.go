@@ -139,17 +139,7 @@ func loadGroupForCommand(ctx context.Context, tx pgx.Tx, ex command.GroupExecuti
 		events []user.Event
 	)
 	b := &pgx.Batch{}
-	b.Queue(selectCommandSQL, ex.TenantID, ex.CommandID).QueryRow(func(row pgx.Row) error {
-		var p priorCommand
-		switch err := row.Scan(&p.hash, &p.outcome); {
-		case errors.Is(err, pgx.ErrNoRows):
-			return nil
-		case err != nil:
-			return err
-		}
-		prior = &p
-		return nil
-	})
+	queuePriorCommand(b, ex.TenantID, ex.CommandID, &prior)
 	b.Queue(selectGroupStreamSQL, ex.GroupID, ex.TenantID).Query(func(rows pgx.Rows) error {
 		var (
 			typ  string

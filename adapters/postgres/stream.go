@@ -32,17 +32,7 @@ func loadForCommand(ctx context.Context, tx pgx.Tx, up *user.Upcasters, env comm
 		events []user.Event
 	)
 	b := &pgx.Batch{}
-	b.Queue(selectCommandSQL, env.TenantID, env.CommandID).QueryRow(func(row pgx.Row) error {
-		var p priorCommand
-		switch err := row.Scan(&p.hash, &p.outcome); {
-		case errors.Is(err, pgx.ErrNoRows):
-			return nil
-		case err != nil:
-			return err
-		}
-		prior = &p
-		return nil
-	})
+	queuePriorCommand(b, env.TenantID, env.CommandID, &prior)
 	b.Queue(selectStreamSQL, id, env.TenantID).Query(func(rows pgx.Rows) error {
 		var (
 			eventType string
@@ -116,4 +106,20 @@ func managerLookup(ctx context.Context, tx pgx.Tx, tenantID string) user.Manager
 		}
 		return ids, nil
 	}
+}
+
+// queuePriorCommand queues the read of a command id's idempotency record into
+// b: *prior is set when the command was recorded before, left nil when new.
+func queuePriorCommand(b *pgx.Batch, tenantID, commandID string, prior **priorCommand) {
+	b.Queue(selectCommandSQL, tenantID, commandID).QueryRow(func(row pgx.Row) error {
+		var p priorCommand
+		switch err := row.Scan(&p.hash, &p.outcome); {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		}
+		*prior = &p
+		return nil
+	})
 }
