@@ -185,19 +185,6 @@ func serverConfig(cfg config.Config, addr string, handler http.Handler, log *zap
 	}
 }
 
-// newReadiness is the process's one readiness, shared by the public and the
-// operations listener so that both together probe once per cache period.
-func newReadiness(cfg config.Config, pool *pgxpool.Pool, log *zap.Logger) (*ops.Readiness, error) {
-	checks := []ops.Check{ops.PostgresCheck(pool)}
-	if cfg.KafkaConfigured() {
-		checks = append(checks, ops.KafkaCheck(cfg.KafkaBrokers))
-	}
-	if err := ops.ValidateChecks(checks); err != nil {
-		return nil, err
-	}
-	return ops.NewReadiness(checks, 0, cfg.ReadinessCache, log.Named("ops")), nil
-}
-
 // runWithOps runs roles, and beside them the operations listener when
 // OPS_ADDR is set (whatever the roles: a relay-only process has probes too).
 // Either failing stops both.
