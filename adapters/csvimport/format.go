@@ -24,14 +24,21 @@ type Config struct {
 	// are read (see command.ImportStaging) instead of being spooled to disk.
 	// Kept so that existing configurations still build.
 	TempDir string
+	// MaxFieldBytes and MaxRowBytes cap one field and one row, decoded.
+	// Defaults DefaultMaxFieldBytes and DefaultMaxRowBytes.
+	MaxFieldBytes, MaxRowBytes int
 }
 
 // Validate reports every invalid field at once.
 func (c Config) Validate() error {
+	var errs []error
 	if c.MaxBytes < 0 {
-		return errors.New("csvimport: MaxBytes must not be negative")
+		errs = append(errs, errors.New("csvimport: MaxBytes must not be negative"))
 	}
-	return nil
+	if c.MaxFieldBytes < 0 || c.MaxRowBytes < 0 {
+		errs = append(errs, errors.New("csvimport: MaxFieldBytes and MaxRowBytes must not be negative"))
+	}
+	return errors.Join(errs...)
 }
 
 // Format opens CSV uploads: it is the command.ImportFormat of StartImport.
@@ -51,8 +58,9 @@ func NewFormat(cfg Config) (*Format, error) {
 // Open implements command.ImportFormat. It checks the header; the rows are
 // then read from the body as they arrive (nothing is held or spooled), and
 // a body over MaxBytes fails the read with ErrTooLarge.
-func (f *Format) Open(ctx context.Context, body io.Reader, mapping map[string]string) (command.ImportFile, error) {
-	r, err := NewReader(&limitReader{r: ctxReader{ctx, body}, left: f.cfg.MaxBytes}, mapping)
+func (f *Format) Open(ctx context.Context, body io.Reader, opts command.ImportOptions) (command.ImportFile, error) {
+	r, err := newReader(&limitReader{r: ctxReader{ctx, body}, left: f.cfg.MaxBytes}, opts,
+		ReaderConfig{MaxFieldBytes: f.cfg.MaxFieldBytes, MaxRowBytes: f.cfg.MaxRowBytes})
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func FuzzReader(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewReader(bytes.NewReader(data), nil)
+		r, err := NewReader(bytes.NewReader(data), command.ImportOptions{})
 		if err != nil {
 			if !errors.Is(err, command.ErrInvalidImportFile) {
 				t.Fatalf("header error %v is not ErrInvalidImportFile", err)

@@ -1,5 +1,7 @@
 // Package csvimport reads import rows from CSV files: UTF-8 with or without
-// a byte order mark, CRLF or LF line ends, quoted fields (RFC 4180), header
+// a byte order mark, UTF-16 with one, Windows-1252 and ISO-8859-1 (named or
+// detected, see decode), comma, semicolon or tab separators (named or
+// sniffed from the header), CRLF or LF line ends, quoted fields (RFC 4180), header
 // names matched case-insensitively, and a column mapping for HR exports whose
 // header differs from the documented one:
 //
@@ -29,16 +31,41 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 // Reader reads the rows of one CSV file.
 type Reader struct {
 	csv *csv.Reader
+	cap *capReader
 	// columns maps each field position to its import column ("" = ignored).
 	columns []string
-	row     int
+	// row is the spreadsheet row of the last record read; lastLine the
+	// file line it ended on (encoding/csv skips empty lines, a spreadsheet
+	// shows them as rows).
+	row, lastLine int
 }
 
-// NewReader reads the header of r. mapping maps import columns to the file's
-// header names (nil: the header names are the import columns). A header that
-// cannot be imported is command.ErrInvalidImportFile.
-func NewReader(r io.Reader, mapping map[string]string) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+// ReaderConfig caps what one field and one row may take.
+type ReaderConfig struct {
+	// MaxFieldBytes and MaxRowBytes (decoded); defaults DefaultMaxFieldBytes
+	// and DefaultMaxRowBytes.
+	MaxFieldBytes, MaxRowBytes int
+}
+
+// NewReader reads the header of r, decoded and split as opts say (see
+// command.ImportOptions). A header that cannot be imported is
+// command.ErrInvalidImportFile.
+func NewReader(r io.Reader, opts command.ImportOptions) (*Reader, error) {
+	return newReader(r, opts, ReaderConfig{})
+}
+
+func newReader(r io.Reader, opts command.ImportOptions, cfg ReaderConfig) (*Reader, error) {
+	if cfg.MaxFieldBytes <= 0 {
+		cfg.MaxFieldBytes = DefaultMaxFieldBytes
+	}
+	if cfg.MaxRowBytes <= 0 {
+		cfg.MaxRowBytes = DefaultMaxRowBytes
+	}
+	decoded, err := decode(r, opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(decoded, sniffLimit)
 	head, err := br.Peek(len(bom))
 	if err != nil && !errors.Is(err, io.EOF) {
 		// The upload itself failed (cut off, too large, over a budget).
@@ -47,26 +74,53 @@ func NewReader(r io.Reader, mapping map[string]string) (*Reader, error) {
 	if bytes.Equal(head, bom) {
 		_, _ = br.Discard(len(bom))
 	}
-	c := csv.NewReader(br)
+	comma := opts.Delimiter
+	if comma == 0 {
+		comma = sniffDelimiter(br)
+	}
+	capped := newCapReader(br, comma, cfg.MaxFieldBytes, cfg.MaxRowBytes)
+	c := csv.NewReader(capped)
+	c.Comma = comma
 	c.FieldsPerRecord = -1 // a row with the wrong field count is rejected alone, not the file
 	c.ReuseRecord = true
 	header, err := c.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: the file is empty", command.ErrInvalidImportFile)
 	}
-	var perr *csv.ParseError
-	if errors.As(err, &perr) {
-		return nil, fmt.Errorf("%w: the header cannot be read: %v", command.ErrInvalidImportFile, err)
-	}
 	if err != nil {
-		// The upload itself failed (cut off, too large, over a budget).
-		return nil, fmt.Errorf("read the header: %w", err)
+		return nil, readError(err, "the header cannot be read")
 	}
-	columns, err := resolveHeader(header, mapping)
+	capped.header = slices.Clone(header)
+	columns, err := resolveHeader(header, opts.Mapping)
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{csv: c, columns: columns, row: 1}, nil
+	rd := &Reader{csv: c, cap: capped, columns: columns, row: 1}
+	rd.lastLine = rd.endLine(header)
+	return rd, nil
+}
+
+// readError makes a reading error the client's (a malformed header, a
+// field over its cap) or leaves it the upload's (cut off, too large).
+func readError(err error, what string) error {
+	var perr *csv.ParseError
+	if errors.As(err, &perr) {
+		return fmt.Errorf("%w: %s: %v", command.ErrInvalidImportFile, what, err)
+	}
+	var long *FieldTooLongError
+	if errors.As(err, &long) {
+		return fmt.Errorf("%w: %w", command.ErrInvalidImportFile, long)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// endLine is the file line the record just read ends on.
+func (r *Reader) endLine(record []string) int {
+	if len(record) == 0 {
+		return r.lastLine
+	}
+	line, _ := r.csv.FieldPos(len(record) - 1)
+	return line + strings.Count(record[len(record)-1], "\n")
 }
 
 // resolveHeader matches header names to import columns.
@@ -116,23 +170,33 @@ func normalise(s string) string {
 	return strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, string(bom))))
 }
 
-// Next returns the next row, or io.EOF after the last. Rows whose cells are
-// all empty (a spreadsheet's trailing rows) are skipped but still numbered;
-// empty lines are not rows at all (encoding/csv skips them).
+// Next returns the next row, or io.EOF after the last. Rows are numbered
+// as a spreadsheet shows them: the header is row 1, a record quoting line
+// breaks is one row, and empty lines (which encoding/csv skips) and rows
+// whose cells are all empty count as rows but are not returned.
 func (r *Reader) Next() (command.ImportRow, error) {
 	for {
 		record, err := r.csv.Read()
 		if errors.Is(err, io.EOF) {
 			return command.ImportRow{}, io.EOF
 		}
-		r.row++
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
+			r.row += max(perr.StartLine-r.lastLine, 1)
+			r.lastLine = perr.Line
 			return r.malformed("", fmt.Sprintf("line %d, column %d: %v", perr.Line, perr.Column, perr.Err)), nil
 		}
 		if err != nil {
-			return command.ImportRow{}, fmt.Errorf("read row %d: %w", r.row, err)
+			var long *FieldTooLongError
+			if errors.As(err, &long) && long.Field && long.Name == "" && long.Column <= len(r.cap.header) {
+				// Found while encoding/csv read ahead, before the header was in.
+				long.Name = r.cap.header[long.Column-1]
+			}
+			return command.ImportRow{}, readError(err, fmt.Sprintf("read the row after row %d", r.row))
 		}
+		start, _ := r.csv.FieldPos(0)
+		r.row += max(start-r.lastLine, 1)
+		r.lastLine = r.endLine(record)
 		if blank(record) {
 			continue
 		}

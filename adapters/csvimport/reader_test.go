@@ -11,9 +11,9 @@ import (
 	"github.com/userservice/userservice/app/command"
 )
 
-func readAll(t *testing.T, in string, mapping map[string]string) []command.ImportRow {
+func readAll(t *testing.T, in string, opts command.ImportOptions) []command.ImportRow {
 	t.Helper()
-	r, err := NewReader(strings.NewReader(in), mapping)
+	r, err := NewReader(strings.NewReader(in), opts)
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
@@ -33,10 +33,11 @@ func readAll(t *testing.T, in string, mapping map[string]string) []command.Impor
 func TestReaderEdgeCases(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		in      string
-		mapping map[string]string
-		want    []command.ImportRow
+		name     string
+		in       string
+		mapping  map[string]string
+		encoding string
+		want     []command.ImportRow
 	}{
 		{
 			name: "BOM, CRLF and case-insensitive headers",
@@ -58,8 +59,9 @@ func TestReaderEdgeCases(t *testing.T) {
 			want:    []command.ImportRow{{Row: 2, Fields: map[string]string{"external_id": "7", "email": "b@example.com", "given_name": "Bob"}}},
 		},
 		{
-			name: "malformed rows rejected with row, column and reason; the rest still read",
-			in:   "external_id,email\nE1,a@example.com\nE2\nE3,b\"ad@example.com\nE4,\xff@example.com\nE5,c@example.com\n",
+			name:     "malformed rows rejected with row, column and reason; the rest still read",
+			encoding: "utf-8",
+			in:       "external_id,email\nE1,a@example.com\nE2\nE3,b\"ad@example.com\nE4,\xff@example.com\nE5,c@example.com\n",
 			want: []command.ImportRow{
 				{Row: 2, Fields: map[string]string{"external_id": "E1", "email": "a@example.com"}},
 				{Row: 3, Rejection: []command.Failure{{Row: 3, Code: "malformed_row", Message: "has 1 fields where the header has 2"}}},
@@ -69,14 +71,14 @@ func TestReaderEdgeCases(t *testing.T) {
 			},
 		},
 		{
-			name: "rows of blank cells skipped but counted; empty lines are no rows",
+			name: "rows of blank cells and empty lines skipped but counted, as a spreadsheet shows them",
 			in:   "email\n\n , \nx@example.com\n",
-			want: []command.ImportRow{{Row: 3, Fields: map[string]string{"email": "x@example.com"}}},
+			want: []command.ImportRow{{Row: 4, Fields: map[string]string{"email": "x@example.com"}}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := readAll(t, tt.in, tt.mapping); !reflect.DeepEqual(got, tt.want) {
+			if got := readAll(t, tt.in, command.ImportOptions{Mapping: tt.mapping, Encoding: tt.encoding}); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("rows:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -96,7 +98,7 @@ func TestReaderRejectsUnusableHeaders(t *testing.T) {
 		"unknown mapping":    {"email\n", map[string]string{"salary": "email"}, `"salary", which is not an import column`},
 		"mapped name absent": {"email\n", map[string]string{"external_id": "Personnel No"}, `"Personnel No", which the header does not have`},
 	} {
-		_, err := NewReader(strings.NewReader(tc.in), tc.mapping)
+		_, err := NewReader(strings.NewReader(tc.in), command.ImportOptions{Mapping: tc.mapping})
 		if !errors.Is(err, command.ErrInvalidImportFile) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want ErrInvalidImportFile mentioning %q", name, err, tc.want)
 		}
@@ -109,7 +111,7 @@ func TestFormatStreamsOnceWithinTheLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, err := f.Open(context.Background(), strings.NewReader("email\na@example.com\n"), nil)
+	file, err := f.Open(context.Background(), strings.NewReader("email\na@example.com\n"), command.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +128,7 @@ func TestFormatStreamsOnceWithinTheLimit(t *testing.T) {
 	if err := file.Close(); err != nil {
 		t.Fatal(err)
 	}
-	big, err := f.Open(context.Background(), strings.NewReader("email\n"+strings.Repeat("x@example.com\n", 10)), nil)
+	big, err := f.Open(context.Background(), strings.NewReader("email\n"+strings.Repeat("x@example.com\n", 10)), command.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func TestFormatStreamsOnceWithinTheLimit(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized file: err = %v, want ErrTooLarge", err)
 	}
-	if _, err := f.Open(context.Background(), strings.NewReader("name\nx\n"), nil); !errors.Is(err, command.ErrInvalidImportFile) {
+	if _, err := f.Open(context.Background(), strings.NewReader("name\nx\n"), command.ImportOptions{}); !errors.Is(err, command.ErrInvalidImportFile) {
 		t.Fatalf("bad header: err = %v", err)
 	}
 }

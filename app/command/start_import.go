@@ -22,11 +22,11 @@ type ImportFile interface {
 	Close() error
 }
 
-// ImportFormat opens an uploaded file. mapping maps import columns to the
-// file's own header names; nil means the documented default header. A file
-// that cannot be imported at all is ErrInvalidImportFile.
+// ImportFormat opens an uploaded file, read as opts say (mapping,
+// encoding, delimiter, value maps, derivations). A file that cannot be
+// imported at all is ErrInvalidImportFile.
 type ImportFormat interface {
-	Open(ctx context.Context, body io.Reader, mapping map[string]string) (ImportFile, error)
+	Open(ctx context.Context, body io.Reader, opts ImportOptions) (ImportFile, error)
 }
 
 // StartImport queues the rows of an uploaded CSV file as an import job.
@@ -35,7 +35,7 @@ type StartImport struct {
 	// Actor names who asked (a token id).
 	Actor   string
 	Body    io.Reader
-	Mapping map[string]string
+	Options ImportOptions
 }
 
 // StartedImport identifies a queued job.
@@ -69,7 +69,7 @@ func (h StartImportHandler) Handle(ctx context.Context, cmd StartImport) (Starte
 	if cmd.TenantID == "" {
 		return StartedImport{}, ErrInvalidEnvelope
 	}
-	file, err := h.format.Open(ctx, cmd.Body, cmd.Mapping)
+	file, err := h.format.Open(ctx, cmd.Body, cmd.Options)
 	if err != nil {
 		return StartedImport{}, err
 	}

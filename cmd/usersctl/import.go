@@ -48,6 +48,19 @@ func importCmd(ctx context.Context, args []string, e env) error {
 		mapping[col] = header
 		return nil
 	})
+	var opts command.ImportOptions
+	fs.Func("encoding", "the file's encoding: utf-8, utf-16, utf-16le, utf-16be, windows-1252, iso-8859-1 (default: detected)", func(v string) (err error) {
+		opts.Encoding, err = command.ParseEncoding(v)
+		return err
+	})
+	fs.Func("delimiter", "the field separator: comma, semicolon, tab or pipe (default: sniffed from the header)", func(v string) (err error) {
+		opts.Delimiter, err = command.ParseDelimiter(v)
+		return err
+	})
+	fs.Func("missing-manager", "ignore (default: import without the manager, with a warning) or reject a row whose manager is not found", func(v string) (err error) {
+		opts.MissingManager, err = command.ParseMissingManager(v)
+		return err
+	})
 	files, err := parseWithArgs(fs, args, e)
 	if err != nil {
 		return err
@@ -62,8 +75,8 @@ func importCmd(ctx context.Context, args []string, e env) error {
 	if len(problems) > 0 {
 		return usageError("import: %s", strings.Join(problems, "; "))
 	}
-	if len(mapping) == 0 {
-		mapping = nil
+	if len(mapping) > 0 {
+		opts.Mapping = mapping
 	}
 	f, err := os.Open(files[0])
 	if err != nil {
@@ -77,7 +90,7 @@ func importCmd(ctx context.Context, args []string, e env) error {
 	}
 	defer closeDB()
 	started, err := application.Commands.StartImport.Handle(ctx, command.StartImport{TenantID: *tenant, Actor: "usersctl",
-		Body: f, Mapping: mapping})
+		Body: f, Options: opts})
 	if err != nil {
 		return fmt.Errorf("import %s: %w", files[0], err)
 	}

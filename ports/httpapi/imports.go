@@ -27,10 +27,7 @@ var errImportTooLarge = errors.New("import file too large")
 // ImportUploadsPerTenant uploads in progress, spooling at most
 // ImportSpoolBytesPerTenant together; beyond, 429.
 func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	if err := checkMediaType(r.Header.Get("Content-Type"), mediaCSV); err != nil {
-		return err
-	}
-	mapping, err := parseMapping(r.URL.Query()["map"])
+	opts, err := importOptions(r)
 	if err != nil {
 		return err
 	}
@@ -41,7 +38,7 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	defer release()
 	started, err := h.app.Commands.StartImport.Handle(r.Context(), command.StartImport{TenantID: p.TenantID,
-		Actor: "token:" + p.TokenID, Body: body, Mapping: mapping})
+		Actor: "token:" + p.TokenID, Body: body, Options: opts})
 	if errors.Is(err, errSpoolFull) {
 		w.Header().Set("Retry-After", uploadRetryAfter)
 	}

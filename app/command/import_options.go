@@ -1,0 +1,104 @@
+package command
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ImportOptions say how an upload is read and how its rows are decided.
+// The ports fill them from flags and query parameters with the Parse
+// functions below, so the CLI and HTTP accept the same spellings.
+type ImportOptions struct {
+	// Mapping maps import columns to the file's header names (nil: the
+	// header names are the import columns).
+	Mapping map[string]string
+	// Encoding is the file's character encoding, one of ImportEncodings
+	// ("" detects it: a byte order mark, else UTF-8 when the bytes are
+	// valid UTF-8, else Windows-1252).
+	Encoding string
+	// Delimiter separates the fields (0: sniffed from the header line).
+	Delimiter rune
+	// ValueMaps replace cells: import column -> the cell as in the file
+	// (matched case-insensitively, trimmed) -> the value imported.
+	ValueMaps map[string]map[string]string
+	// Derivations build a column the file does not have from the cells of
+	// the row: import column -> template (see ParseDerivation).
+	Derivations map[string]string
+	// MissingManager says what becomes of a row whose manager is neither a
+	// user of the tenant nor imported by the job (default ignore).
+	MissingManager MissingManagerPolicy
+}
+
+// ImportEncodings are the encodings an upload may name (charset parameter,
+// --encoding), canonical names first in each group of aliases.
+var ImportEncodings = map[string]string{
+	"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8",
+	"utf-16": "utf-16", "utf-16le": "utf-16le", "utf-16be": "utf-16be",
+	"windows-1252": "windows-1252", "cp1252": "windows-1252", "x-cp1252": "windows-1252",
+	"iso-8859-1": "iso-8859-1", "iso8859-1": "iso-8859-1", "latin1": "iso-8859-1", "latin-1": "iso-8859-1",
+}
+
+// ParseEncoding returns the canonical name of an encoding ("" for ""
+// or "auto": detect).
+func ParseEncoding(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || s == "auto" {
+		return "", nil
+	}
+	if c, ok := ImportEncodings[s]; ok {
+		return c, nil
+	}
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range ImportEncodings {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	return "", fmt.Errorf("unknown encoding %q (known: %s)", s, strings.Join(names, ", "))
+}
+
+// ParseDelimiter reads a field separator: "," or "comma", ";" or
+// "semicolon", "tab" (or a tab character), "|" or "pipe"; "" or "auto"
+// sniffs it from the header.
+func ParseDelimiter(s string) (rune, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return 0, nil
+	case ",", "comma":
+		return ',', nil
+	case ";", "semicolon":
+		return ';', nil
+	case "\t", "tab", `\t`:
+		return '\t', nil
+	case "|", "pipe":
+		return '|', nil
+	}
+	return 0, fmt.Errorf("unknown delimiter %q (comma, semicolon, tab or pipe)", s)
+}
+
+// MissingManagerPolicy is what an import does with a row whose manager is
+// not found: neither a user of the tenant nor a row of the job that was
+// imported.
+type MissingManagerPolicy string
+
+// The policies.
+const (
+	// MissingManagerIgnore imports the row without a manager (a new user
+	// has none; an existing user keeps theirs) and records a warning.
+	MissingManagerIgnore MissingManagerPolicy = "ignore"
+	// MissingManagerReject refuses the row.
+	MissingManagerReject MissingManagerPolicy = "reject"
+)
+
+// ParseMissingManager reads a policy ("" is ignore).
+func ParseMissingManager(s string) (MissingManagerPolicy, error) {
+	switch p := MissingManagerPolicy(strings.ToLower(strings.TrimSpace(s))); p {
+	case "":
+		return MissingManagerIgnore, nil
+	case MissingManagerIgnore, MissingManagerReject:
+		return p, nil
+	}
+	return "", fmt.Errorf("missing_manager must be ignore or reject, not %q", s)
+}
