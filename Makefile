@@ -6,7 +6,7 @@ GO    ?= go
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
+.PHONY: run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test replica replica-down browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
@@ -114,3 +114,10 @@ kafka-cluster-down:
 ## broker stopped and refused with two (about 40 s; not part of make test: three JVMs on 2 cores)
 kafka-cluster-test:
 	$(GO) test -tags scale -count=1 -v -run TestThreeBrokerCluster -timeout 5m ./cmd/userservice/scale/
+
+## replica: a PostgreSQL streaming replica of the shared cluster on 127.0.0.1:5434 (pg_basebackup over
+## loopback, a physical slot); prints DATABASE_READ_URL for the api's list reads (README, Running at scale)
+replica:
+	@bash scripts/postgres-replica-up.sh
+replica-down:
+	@bash scripts/postgres-replica-down.sh

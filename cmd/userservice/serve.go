@@ -78,6 +78,12 @@ func serveTo(ctx context.Context, cfg config.Config, log *zap.Logger, out io.Wri
 		return err
 	}
 	defer closeOpts()
+	reads, closeReads, err := readReplica(ctx, cfg, pool, reg, log.Named("read-replica"))
+	if err != nil {
+		return err
+	}
+	defer closeReads()
+	opts.Reads = reads
 	application, err := service.Build(pool, opts)
 	if err != nil {
 		return err

@@ -106,6 +106,8 @@ type Config struct {
 	// Edge is what the service does before a request reaches a use case
 	// (timeouts, limits, readiness, public URL; see edge.go).
 	Edge
+	// ReadReplica routes list and search reads to a replica (replica.go).
+	ReadReplica
 
 	// Console configures the admin console, the log format and the first run.
 	Console ConsoleConfig
@@ -137,7 +139,7 @@ func settings() []setting {
 		{"API_RATE_LIMIT", "api-rate-limit", "100", "requests per second per API token and process; -1 = no limit", parseRateLimit},
 		{"API_RATE_BURST", "api-rate-burst", "200", "requests a token may burst above the rate", parseRateBurst},
 		{"OUTBOX_RETENTION", "outbox-retention", "1h", "how long relayed outbox rows are kept", parseOutboxRetention},
-	}, append(append(bulkSettings(), edgeSettings()...), consoleSettings()...)...)
+	}, append(append(append(bulkSettings(), edgeSettings()...), consoleSettings()...), replicaSettings()...)...)
 }
 
 // ErrHelp is returned by Load when -h or --help was given; the usage text

@@ -57,6 +57,7 @@ func TestLoadDefaults(t *testing.T) {
 		HRISSchedule:       "0 2 * * *",
 		HRISPageSize:       500,
 		Edge:               defaultEdge,
+		ReadReplica:        config.ReadReplica{DatabaseReadMaxLag: 5 * time.Second},
 		Console:            config.ConsoleConfig{LogFormat: "json"},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -86,7 +87,8 @@ func TestLoadValues(t *testing.T) {
 				ImportQueue: "postgres", ImportKafkaTopic: "users.imports", ImportConsumers: 4,
 				SMTPAddr: "127.0.0.1:1025", SMTPFrom: "userservice@localhost", SMTPTLS: "none", NotifyLease: 2 * time.Minute,
 				HRISSchedule: "0 2 * * *", HRISPageSize: 500, Edge: defaultEdge,
-				Console: config.ConsoleConfig{LogFormat: "json"},
+				ReadReplica: config.ReadReplica{DatabaseReadMaxLag: 5 * time.Second},
+				Console:     config.ConsoleConfig{LogFormat: "json"},
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("got %+v\nwant %+v", c, want)

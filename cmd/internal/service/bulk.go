@@ -40,6 +40,9 @@ type Options struct {
 	// NoticeLease is how long a notifier holds a notice it sends; zero
 	// means the use case's default (2m).
 	NoticeLease time.Duration
+	// Reads, when set, serves the list and search queries from a read
+	// replica while it is fresh (reads.go).
+	Reads *ReadReplica
 }
 
 // buildBulk wires the import, HRIS and notification use cases into a, whose

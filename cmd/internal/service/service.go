@@ -64,7 +64,8 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	groupCommands := build(&b, "NewGroupCommands", func() (*command.GroupCommands, error) {
 		return command.NewGroupCommands(uow, groupStore)
 	})
-	groupQueries := build(&b, "NewGroups", func() (*query.Groups, error) { return query.NewGroups(groupStore) })
+	listUsersReader, listGroupsReader := listReaders(users, groupStore, o)
+	groupQueries := build(&b, "NewGroups", func() (*query.Groups, error) { return query.NewGroups(listGroupsReader) })
 	deleteUser := build(&b, "NewDeleteUserHandler", func() (command.DeleteUserHandler, error) {
 		return command.NewDeleteUserHandler(uow, groupCommands)
 	})
@@ -81,13 +82,13 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 		return query.NewGetUserHandler(users)
 	})
 	listUsers := build(&b, "NewListUsersHandler", func() (query.ListUsersHandler, error) {
-		return query.NewListUsersHandler(users)
+		return query.NewListUsersHandler(listUsersReader)
 	})
 	getEvents := build(&b, "NewGetUserEventsHandler", func() (query.GetUserEventsHandler, error) {
 		return query.NewGetUserEventsHandler(users)
 	})
 	searchUsers := build(&b, "NewSearchUsersHandler", func() (query.SearchUsersHandler, error) {
-		return query.NewSearchUsersHandler(users)
+		return query.NewSearchUsersHandler(listUsersReader)
 	})
 	getUserRecord := build(&b, "NewGetUserRecordHandler", func() (query.GetUserRecordHandler, error) {
 		return query.NewGetUserRecordHandler(users)
