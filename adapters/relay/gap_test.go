@@ -83,3 +83,29 @@ func TestOpenTransactionInAnotherDatabaseDoesNotHoldTheRelayBack(t *testing.T) {
 		t.Fatalf("an event committed after transaction %s began in another database waited for it", xid)
 	}
 }
+
+// TestRelaysOwnTransactionsDoNotHoldItBack: a transaction of the relay's
+// own (an acknowledgement, a cleanup DELETE), marked with relayAppName,
+// writes no outbox row, so no relay waits for it; an unmarked one would
+// hold every later row back (TestLateCommitIsNeverSkipped).
+func TestRelaysOwnTransactionsDoNotHoldItBack(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tx, err := h.pool.Begin(h.ctx)
+	must(t, err)
+	defer func() { _ = tx.Rollback(h.ctx) }()
+	_, err = tx.Exec(h.ctx, `SET LOCAL application_name TO '`+relayAppName+`'`)
+	must(t, err)
+	var xid string
+	must(t, tx.QueryRow(h.ctx, `SELECT pg_current_xact_id()::text`).Scan(&xid)) // it has an id now
+
+	stop := h.startRelay(Config{})
+	defer stop()
+	e := h.event(userOnShard(t, 1), 1, 10)
+	h.inject(e)
+	// Other tests' transactions in this database may hold it back a moment.
+	got := h.ofTenant(h.readTopic(20*time.Second, allOf(ids(e))))
+	if len(got) == 0 {
+		t.Fatalf("an event committed after the relay's own transaction %s began waited for it", xid)
+	}
+}

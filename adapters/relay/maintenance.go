@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/userservice/userservice/adapters/postgres"
 )
@@ -43,7 +45,16 @@ func (r *Relay) Cleanup(ctx context.Context, shard int) (int64, error) {
 		` AND o.created_at < (now() - make_interval(secs => $1))::timestamp LIMIT ` + itoa(cleanupBatch) + `)`
 	var total int64
 	for {
-		tag, err := r.pool.Exec(ctx, q, r.cfg.Retention.Seconds())
+		// Marked as the relay's (settledBound): relays need not wait for it.
+		var tag pgconn.CommandTag
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL application_name TO '`+relayAppName+`'`); err != nil {
+				return err
+			}
+			var err error
+			tag, err = tx.Exec(ctx, q, r.cfg.Retention.Seconds())
+			return err
+		})
 		if err != nil {
 			return total, fmt.Errorf("clean outbox shard %d: %w", shard, err)
 		}

@@ -37,8 +37,9 @@ func TestBatchReadFollowsNumericTransactionOrder(t *testing.T) {
 			want = append(want, id)
 		}
 	}
-	batch, err := s.read(ctx, conn, row{tx: "8", offset: 0})
-	must(t, err)
+	f := s.fetch(ctx, conn, row{tx: "8", offset: 0}, nil)
+	must(t, f.err)
+	batch := f.batch
 	if len(batch) != 2 {
 		t.Fatalf("batch of %d rows, want 2", len(batch))
 	}

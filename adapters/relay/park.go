@@ -72,11 +72,10 @@ func failedMessages(err error) (map[string]bool, bool) {
 // user's events wait behind it, every other user's keep flowing. Any other
 // failure is retried with backoff, for ever: an event is never dropped or
 // skipped because Kafka is away.
-func (s *shardRelay) publish(ctx context.Context, parking *postgres.OutboxParking, batch []row, b *backoff) error {
-	parked, err := parking.ParkedKeys(ctx, s.r.cfg.ConsumerGroup, s.shard)
-	if err != nil {
-		return err
-	}
+//
+// parked holds the keys known to be parked; publish adds the keys it parks
+// and removes those found retried meanwhile.
+func (s *shardRelay) publish(ctx context.Context, parking *postgres.OutboxParking, batch []row, parked map[string]bool, b *backoff) error {
 	pending := make([]*message.Message, 0, len(batch))
 	for _, r := range batch {
 		r.msg.SetContext(ctx)

@@ -118,7 +118,9 @@ func (c Config) Validate() error {
 // connection, and one for cleanup, lag metrics and retries of parked
 // messages. Give a relay a pool of its own of this size: each shard holds
 // its connection for as long as it owns the shard, which must not take
-// connections from anything else.
+// connections from anything else; and nothing else may write the outbox
+// through it (the relay's sessions are passed over by every relay's gap
+// bound: settledBound).
 func PoolSize(shards int) int32 {
 	if shards <= 0 {
 		shards = postgres.OutboxShards
@@ -165,12 +167,13 @@ func New(pool *pgxpool.Pool, publisher message.Publisher, cfg Config, logger wat
 // flight (the owner closes the publisher right after).
 func (r *Relay) Run(ctx context.Context) error {
 	wake := make(map[int]chan struct{}, len(r.cfg.Shards))
+	nudge := make(map[int]chan struct{}, len(r.cfg.Shards))
 	for _, shard := range r.cfg.Shards {
-		wake[shard] = make(chan struct{}, 1)
+		wake[shard], nudge[shard] = make(chan struct{}, 1), make(chan struct{}, 1)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if err := listenForWakeUps(ctx, r.pool, wake, r.logger); err != nil {
+		if err := listenForWakeUps(ctx, r.pool, wake, nudge, r.logger); err != nil {
 			r.logger.Error("outbox wake-up listener stopped", err, nil)
 		}
 	})
@@ -178,6 +181,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	wg.Go(func() { _ = r.lagLoop(ctx) })
 	for _, shard := range r.cfg.Shards {
 		s := newShardRelay(r, shard, wake[shard])
+		s.nudge = nudge[shard]
 		wg.Go(func() { s.run(ctx) })
 	}
 	wg.Wait()

@@ -2,15 +2,11 @@ package relay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/userservice/userservice/adapters/eventcontract"
@@ -33,6 +29,7 @@ type shardRelay struct {
 	shard   int
 	label   string
 	wake    <-chan struct{}
+	nudge   <-chan struct{} // any shard's wake-up (wakeup.go)
 	table   string
 	offsets string
 }
@@ -88,7 +85,7 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 		defer cancel()
 		_, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtext($1), $2)`, s.r.cfg.ConsumerGroup, s.shard)
 		if err == nil {
-			_, err = conn.Exec(uctx, `RESET synchronous_commit`)
+			_, err = conn.Exec(uctx, `RESET synchronous_commit; RESET application_name`)
 		}
 		if err != nil {
 			_ = conn.Conn().Close(uctx) // a pooled connection must not keep the lock
@@ -96,7 +93,9 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 	}()
 	// An acknowledgement lost in a crash only publishes its batch again
 	// (at-least-once): it need not wait for the WAL flush.
-	if _, err := conn.Exec(ctx, `SET synchronous_commit TO off`); err != nil {
+	// Its acknowledgements write no outbox row: other shards need not wait
+	// for them (settledBound).
+	if _, err := conn.Exec(ctx, `SET synchronous_commit TO off; SET application_name TO '`+relayAppName+`'`); err != nil {
 		return err
 	}
 	// A group new to the shard starts at its beginning, as watermill-sql's does.
@@ -109,81 +108,96 @@ func (s *shardRelay) own(ctx context.Context, b *backoff) error {
 		` WHERE consumer_group = $1`, s.r.cfg.ConsumerGroup).Scan(&pos.offset, &pos.tx); err != nil {
 		return err
 	}
-	parking := postgres.NewOutboxParking(conn)
-	var heldWait time.Duration
-	for ctx.Err() == nil {
-		batch, err := s.read(ctx, conn, pos)
-		if err != nil {
-			return err
+	// Parking writes go through the pool: the shard's connection is busy
+	// reading the next batch while this one publishes.
+	return s.relay(ctx, conn, postgres.NewOutboxParking(s.r.pool), pos, b)
+}
+
+// relay is the shard's loop, pipelined: while a batch publishes, the next
+// one is read (with the previous batch's acknowledgement in the same round
+// trip), so a cycle costs the longer of the publish and the read, not
+// their sum. Order holds: a batch is published only after every message of
+// the one before it was acknowledged by Kafka or parked, and a batch is
+// acknowledged only after it was published. The acknowledgement trails the
+// publish by one round trip, so a crash publishes at most one batch again.
+func (s *shardRelay) relay(ctx context.Context, conn *pgxpool.Conn, parking *postgres.OutboxParking, pos row, b *backoff) error {
+	var (
+		ack      *row            // published, not yet acknowledged
+		parked   map[string]bool // keys parked: as last read, plus those parked since
+		heldWait time.Duration
+		next     chan fetched // the read in flight, if any
+	)
+	start := func(pos row) { // the pending acknowledgement goes with it
+		a, ch := ack, make(chan fetched, 1)
+		ack, next = nil, ch
+		go func() { ch <- s.fetch(ctx, conn, pos, a) }()
+	}
+	// The connection must be free when this returns: it goes back to the pool.
+	defer func() {
+		if next != nil {
+			<-next
 		}
-		if len(batch) == 0 {
+	}()
+	start(pos)
+	for ctx.Err() == nil {
+		f := <-next
+		next = nil
+		if f.err != nil {
+			return f.err
+		}
+		parked = union(parked, f.parked)
+		if len(f.batch) == 0 {
 			// Rows past the position that the read may not take yet wait
-			// for an older transaction, anywhere in the cluster, to end:
-			// look again soon (1 ms, doubling), not at the next poll, so
-			// the delay is the other transaction's, not the poll's.
-			held, err := s.heldBack(ctx, conn, pos)
-			if err != nil {
-				return err
-			}
+			// for an older transaction in this database to end: look again
+			// soon (1 ms, doubling up to maxHeldWait), or at the next
+			// wake-up of any shard (that transaction's commit may have sent
+			// it), not at the next poll, so the delay is the other
+			// transaction's, not the poll's.
 			wait := s.r.cfg.PollInterval
-			if held {
-				heldWait = min(max(2*heldWait, time.Millisecond), s.r.cfg.PollInterval)
+			if f.held {
+				heldWait = min(max(2*heldWait, time.Millisecond), maxHeldWait, s.r.cfg.PollInterval)
 				wait = heldWait
 			}
-			waitForWork(ctx, s.wake, wait)
+			waitForWork(ctx, s.wake, s.nudge, f.held, wait)
+			start(pos)
 			continue
 		}
 		heldWait = 0
-		if err := s.publish(ctx, parking, batch, b); err != nil {
+		last := f.batch[len(f.batch)-1]
+		start(last)
+		if err := s.publish(ctx, parking, f.batch, parked, b); err != nil {
 			return err
 		}
-		last := batch[len(batch)-1]
-		if _, err := conn.Exec(ctx, `UPDATE `+s.offsets+` SET offset_acked = $2, last_processed_transaction_id = $3::xid8
-			WHERE consumer_group = $1`, s.r.cfg.ConsumerGroup, last.offset, last.tx); err != nil {
-			return fmt.Errorf("acknowledge outbox batch: %w", err)
+		ack, pos = &last, last
+		// The read started before this publish could not carry its
+		// acknowledgement. If it found nothing, acknowledge now rather than
+		// after the coming wait: the position is what lag metrics, the
+		// drain check and a standby taking over see.
+		f2 := <-next
+		if f2.err == nil && len(f2.batch) == 0 {
+			parked = union(parked, f2.parked)
+			start(pos)
+			continue
 		}
-		pos = last
+		next = make(chan fetched, 1)
+		next <- f2
 	}
 	return nil
 }
 
-// read returns the batch after pos, below settledBound: a transaction
-// that commits late has an id at or above the bound while it runs, so
-// neither its rows nor any after them are read before it ends (a late
-// commit is never skipped). The keyset comparison is one range of the
-// primary key, so the read costs the same whatever the backlog.
-func (s *shardRelay) read(ctx context.Context, conn *pgxpool.Conn, pos row) ([]row, error) {
-	// ORDER BY names the table's column (o.transaction_id): a bare
-	// transaction_id would name the output column, the text cast, and sort
-	// the ids as strings ("10" before "9"): the batch then ended on a larger
-	// id than rows it left out, and its acknowledgement skipped them for
-	// good (events lost where ids gained a digit), besides sorting every row
-	// after the position instead of reading the primary key in order.
-	rows, err := conn.Query(ctx, `SELECT o.transaction_id::text, o."offset", o.uuid, o.payload::text, o.metadata::text FROM `+s.table+` o
-		WHERE (o.transaction_id, o."offset") > ($1::xid8, $2) AND o.transaction_id < (`+settledBound+`)
-		ORDER BY o.transaction_id, o."offset" LIMIT `+strconv.Itoa(s.r.cfg.BatchSize), pos.tx, pos.offset)
-	if err != nil {
-		return nil, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
+// maxHeldWait bounds the wait for a transaction that holds rows back: one
+// that wrote no outbox row sends no wake-up when it ends.
+const maxHeldWait = 16 * time.Millisecond
+
+// union adds b's keys to a (either may be nil) and returns it.
+func union(a, b map[string]bool) map[string]bool {
+	if a == nil {
+		a = map[string]bool{}
 	}
-	batch, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
-		var (
-			r             row
-			id            string
-			payload, meta string
-		)
-		if err := cr.Scan(&r.tx, &r.offset, &id, &payload, &meta); err != nil {
-			return r, err
-		}
-		r.msg = message.NewMessage(id, []byte(payload))
-		if err := json.Unmarshal([]byte(meta), &r.msg.Metadata); err != nil {
-			return r, fmt.Errorf("outbox row %s: metadata: %w", id, err)
-		}
-		return r, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
+	for k := range b {
+		a[k] = true
 	}
-	return batch, nil
+	return a
 }
 
 // settledBound is the transaction id below which every transaction that
@@ -198,21 +212,22 @@ func (s *shardRelay) read(ctx context.Context, conn *pgxpool.Conn, pos row) ([]r
 // ids are never reused, so a stale view cannot mislead); anything else
 // (an id that just ended, a prepared transaction, a session the relay's
 // role may not see) keeps holding the rows back, as before.
+//
+// The relay's own transactions (acknowledgements, cleanup) write no outbox
+// row either, and are passed over the same way: their sessions carry
+// relayAppName while they run. Cleanup's DELETE of thousands of rows held
+// every shard back for its tens of milliseconds, once a minute.
 const settledBound = `WITH c AS (SELECT pg_current_snapshot() AS snap)
 	SELECT coalesce((SELECT min(x) FROM pg_snapshot_xip(c.snap) x WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-		WHERE a.backend_xid = xid(x) AND a.datname <> current_database())), pg_snapshot_xmax(c.snap)) FROM c`
+		WHERE a.backend_xid = xid(x) AND (a.datname <> current_database() OR a.application_name = '` + relayAppName + `'))),
+		pg_snapshot_xmax(c.snap)) FROM c`
 
-// heldBack reports whether the shard has rows after pos that read did not
-// return: rows of transactions at or above the xmin.
-func (s *shardRelay) heldBack(ctx context.Context, conn *pgxpool.Conn, pos row) (bool, error) {
-	var held bool
-	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+s.table+` WHERE (transaction_id, "offset") > ($1::xid8, $2))`,
-		pos.tx, pos.offset).Scan(&held)
-	if err != nil {
-		return false, fmt.Errorf("read outbox shard %d: %w", s.shard, err)
-	}
-	return held, nil
-}
+// relayAppName marks a session of the relay's own pool while it runs
+// transactions that write no outbox row. Only the relay's pool carries it,
+// and nothing else writes through that pool (New), so an id paired with it
+// in pg_stat_activity, even in a view taken between two transactions of
+// that session, is never a writer of the outbox.
+const relayAppName = "userservice relay (writes no outbox rows)"
 
 // key is the message's partition key: the user whose order it keeps.
 func key(m *message.Message) string { return m.Metadata.Get(eventcontract.MetaPartitionKey) }

@@ -18,7 +18,11 @@ import (
 // signals the shard's wake channel on each notification. Signals coalesce: a
 // relay that is busy finds one pending wake-up when it next goes idle, so a
 // notification is never lost between a query and the wait.
-func listenForWakeUps(ctx context.Context, pool *pgxpool.Pool, wake map[int]chan struct{}, logger watermill.LoggerAdapter) error {
+//
+// Every notification also nudges every shard (nudge): a shard whose rows
+// wait behind another transaction looks again when any commit is announced,
+// since the transaction it waits for may be that one, on another shard.
+func listenForWakeUps(ctx context.Context, pool *pgxpool.Pool, wake, nudge map[int]chan struct{}, logger watermill.LoggerAdapter) error {
 	l := &pgxlisten.Listener{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {
 			c, err := pool.Acquire(ctx)
@@ -37,6 +41,9 @@ func listenForWakeUps(ctx context.Context, pool *pgxpool.Pool, wake map[int]chan
 	for shard, ch := range wake {
 		l.Handle(postgres.OutboxWakeChannel(shard), pgxlisten.HandlerFunc(func(context.Context, *pgconn.Notification, *pgx.Conn) error {
 			signal(ch)
+			for _, n := range nudge {
+				signal(n)
+			}
 			return nil
 		}))
 	}
@@ -54,14 +61,20 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// waitForWork waits for the shard's wake-up signal or the poll interval (a
-// safety net for missed notifications and for rows held back by an older
-// open transaction), whichever comes first, or for ctx to end.
-func waitForWork(ctx context.Context, wake <-chan struct{}, poll time.Duration) {
-	t := time.NewTimer(poll)
+// waitForWork waits for the shard's wake-up signal, when held also for a
+// nudge (any shard's wake-up), or for d (a safety net for missed
+// notifications and for rows held back by an older open transaction),
+// whichever comes first, or for ctx to end. (A nudge left from a busy spell
+// costs one read more.)
+func waitForWork(ctx context.Context, wake, nudge <-chan struct{}, held bool, d time.Duration) {
+	if !held {
+		nudge = nil // a nil channel is never ready
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-wake:
+	case <-nudge:
 	case <-t.C:
 	case <-ctx.Done():
 	}
