@@ -161,9 +161,11 @@ func (r *Rebuilder) loadBatch(ctx context.Context, batch []Event, prepared any) 
 	return rows, err
 }
 
-// decoders is the number of goroutines decoding a bulk load: the CPUs
-// left beside the reader and the writer, at least one.
-func decoders() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+// decoders is the number of goroutines decoding a bulk load: one per CPU.
+// The reader and the writer mostly wait for PostgreSQL (rows to arrive, a
+// COPY to commit), so a CPU left to them alone sat partly idle: on two
+// CPUs, one decoder was the bulk load's bottleneck.
+func decoders() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // trySend sends v on ch unless ctx ends first.
 func trySend[T any](ctx context.Context, ch chan<- T, v T) bool {

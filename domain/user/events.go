@@ -132,8 +132,14 @@ var ErrUnknownEventType = errors.New("unknown event type")
 func DecodeEvent(eventType string, data []byte) (Event, error) {
 	switch eventType {
 	case TypeRegistered:
+		if e, ok := fastRegistered(data); ok {
+			return e, nil
+		}
 		return decodeAs[Registered](data)
 	case TypeProfileChanged:
+		if e, ok := fastProfileChanged(data); ok {
+			return e, nil
+		}
 		return decodeAs[ProfileChanged](data)
 	case TypeEmailChanged:
 		return decodeAs[EmailChanged](data)
