@@ -12,6 +12,11 @@ import (
 const (
 	uniqueViolation     = "23505"
 	foreignKeyViolation = "23503"
+	// Raised by command_expect (migration 00040): the seat limit and the
+	// read model's version guard, checked in the database so that a
+	// pipelined COMMIT never runs after a failed check.
+	codeSeatsExhausted  = "US001"
+	codeVersionConflict = "US002"
 )
 
 // errDuplicateCommand marks a concurrent writer that recorded the same
@@ -26,6 +31,10 @@ func translate(err error) error {
 		return err
 	}
 	switch pgErr.Code {
+	case codeSeatsExhausted:
+		return user.ErrSeatsExhausted
+	case codeVersionConflict:
+		return user.ErrVersionConflict
 	case uniqueViolation:
 		switch pgErr.ConstraintName {
 		case "events_stream_version_key", "users_pkey", "users_tenant_id_key":

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -47,52 +46,34 @@ func OutboxSchema(batchSize int) wsql.SchemaAdapter {
 // in the stream's shard) into the command's write batch: the messages become
 // visible to relays exactly when the events commit.
 //
-// The INSERT is watermill-sql's own (its publisher and schema adapter build
-// it), but the publisher writes into the batch instead of executing on the
-// transaction: the insert then travels with the command's other writes, one
-// round trip fewer per command, and its failure fails the batch like theirs.
-func queueOutbox(ctx context.Context, b *pgx.Batch, logger watermill.LoggerAdapter, events []projection.Event) error {
+// The INSERT is watermill-sql's own (its schema adapter builds it), queued
+// into the batch instead of executed by a publisher: the insert then travels
+// with the command's other writes, and its failure fails the batch like
+// theirs. No publisher is built per command (its construction, and its trace
+// log's formatting of every argument, ran per command when one was).
+func queueOutbox(ctx context.Context, b *pgx.Batch, _ watermill.LoggerAdapter, events []projection.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	pub, err := wsql.NewPublisher(batchExecutor{b}, wsql.PublisherConfig{SchemaAdapter: OutboxSchema(0)}, logger)
-	if err != nil {
-		return fmt.Errorf("outbox publisher: %w", err)
-	}
 	msgs := make([]*message.Message, len(events))
 	for i, e := range events {
+		var err error
 		if msgs[i], err = OutboxMessage(ctx, e); err != nil {
 			return err
 		}
 	}
-	topic := OutboxTopic(OutboxShard(events[0].StreamID))
-	if err := pub.Publish(topic, msgs...); err != nil {
+	q, err := outboxInsertSchema.InsertQuery(wsql.InsertQueryParams{
+		Topic: OutboxTopic(OutboxShard(events[0].StreamID)), Msgs: msgs})
+	if err != nil {
 		return fmt.Errorf("write outbox: %w", err)
 	}
+	b.Queue(q.Query, q.Args...)
 	return nil
 }
 
-// batchExecutor is a watermill-sql executor that queues statements into a
-// pgx batch sent later on the command's transaction. Its results are known
-// only when the batch runs, so it answers for none (the publisher ignores
-// the result of its INSERT) and runs no queries.
-type batchExecutor struct{ b *pgx.Batch }
-
-func (e batchExecutor) ExecContext(_ context.Context, query string, args ...any) (wsql.Result, error) {
-	e.b.Queue(query, args...)
-	return queuedResult{}, nil
-}
-
-func (batchExecutor) QueryContext(context.Context, string, ...any) (wsql.Rows, error) {
-	return nil, errors.New("outbox batch: queries are not supported")
-}
-
-// queuedResult is the result of a statement not yet run.
-type queuedResult struct{}
-
-func (queuedResult) RowsAffected() (int64, error) {
-	return 0, errors.New("outbox batch: the statement has not run yet")
-}
+// outboxInsertSchema builds the outbox INSERT; only its insert is used, so
+// the batch size does not matter.
+var outboxInsertSchema = OutboxSchema(0)
 
 // OutboxMessage is the message the outbox carries for one event: its
 // CloudEvents envelope, and the metadata that become the Kafka key and

@@ -26,7 +26,7 @@ const selectGroupStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1
 // command id (prior, nil when new) and the user's current state (nil when the
 // stream is empty). Stored events pass through the upcasters, so the domain
 // only ever sees current event types.
-func loadForCommand(ctx context.Context, tx pgx.Tx, up *user.Upcasters, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
+func loadForCommand(ctx context.Context, conn *pgx.Conn, up *user.Upcasters, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
 	var (
 		prior  *priorCommand
 		events []user.Event
@@ -52,7 +52,7 @@ func loadForCommand(ctx context.Context, tx pgx.Tx, up *user.Upcasters, env comm
 		})
 		return err
 	})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, fmt.Errorf("load command %s and stream %s: %w", env.CommandID, id, err)
 	}
 	if prior != nil || len(events) == 0 {
@@ -81,10 +81,11 @@ WITH RECURSIVE chain (id, manager_id, depth) AS (
 SELECT id FROM chain ORDER BY depth`
 
 // managerLookup answers the domain's manager questions inside the command's
-// transaction. It first takes a per-tenant advisory lock, held until commit,
+// transaction, which it opens (see commandConn). It first takes a per-tenant
+// advisory lock, held until commit,
 // so two concurrent manager changes cannot each pass the cycle check and
 // together close a loop. Only manager changes pay for the lock.
-func managerLookup(ctx context.Context, tx pgx.Tx, tenantID string) user.ManagerLookup {
+func managerLookup(ctx context.Context, tx commandConn, tenantID string) user.ManagerLookup {
 	return func(id user.ID) ([]user.ID, error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('managers:' || $1::text, 0))`, tenantID); err != nil {
 			return nil, fmt.Errorf("lock reporting lines: %w", err)

@@ -32,7 +32,7 @@ type UnitOfWork struct {
 	now       func() time.Time
 	// beforeCommit, when set (by tests only), runs after every write and
 	// before the commit: it stands for a crash between the steps.
-	beforeCommit func(ctx context.Context, tx pgx.Tx) error
+	beforeCommit func(ctx context.Context) error
 }
 
 // NewUnitOfWork returns a unit of work on pool; logger receives Watermill's
@@ -101,32 +101,39 @@ func commandPayload(ex command.Execution) (payload, hash []byte, err error) {
 	return payload, requestHash(ex, payload), nil
 }
 
-// execute is one attempt, in one transaction. Round trips: begin, one batch
-// (idempotency record + stream), the manager lookup only when a manager
-// changes, one batch of writes with the outbox insert, commit. (Import
+// execute is one attempt. Round trips: one read batch outside any
+// transaction (the idempotency record and the stream; none for a stream the
+// handler has just made up, see command.Execution.FreshStream), then one
+// batch that is the whole transaction: BEGIN, the writes with the outbox
+// insert, COMMIT. A no-op writes nothing and opens no transaction. Only a
+// manager change opens it earlier, for its lock (see managerLookup). (Import
 // chunks do not come through here: ImportChunks writes a whole chunk's
 // commands set-wise in a transaction of its own.)
 func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload, hash []byte) (res command.Result, err error) {
-	tx, err := u.pool.Begin(ctx)
+	pc, err := u.pool.Acquire(ctx)
 	if err != nil {
-		return res, fmt.Errorf("begin: %w", err)
+		return res, fmt.Errorf("acquire connection: %w", err)
 	}
-	committed := false
+	c := commandConn{conn: pc.Conn()}
 	defer func() {
-		if committed {
-			return
+		// A connection whose rollback failed is closed by Release (pgxpool
+		// drops connections that are not idle).
+		if rbErr := c.rollback(context.WithoutCancel(ctx)); rbErr != nil {
+			err = errors.Join(err, rbErr)
 		}
-		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
-			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
-		}
+		pc.Release()
 	}()
 
-	prior, current, err := loadForCommand(ctx, tx, u.upcasters, ex.Envelope, ex.StreamID)
-	if err != nil {
-		return res, err
-	}
-	if prior != nil {
-		return replayed(*prior, hash)
+	var current *user.User
+	if !ex.FreshStream {
+		prior, cur, err := loadForCommand(ctx, c.conn, u.upcasters, ex.Envelope, ex.StreamID)
+		if err != nil {
+			return res, err
+		}
+		if prior != nil {
+			return replayed(*prior, hash)
+		}
+		current = cur
 	}
 	version := 0
 	if current != nil {
@@ -136,10 +143,11 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, user.ErrVersionConflict
 	}
 
-	events, err := ex.Decide(current, managerLookup(ctx, tx, ex.TenantID))
+	events, err := ex.Decide(current, managerLookup(ctx, c, ex.TenantID))
 	if err != nil {
 		return res, err
 	}
+	b := &pgx.Batch{}
 	if len(events) == 0 {
 		// Change detection: nothing decided, nothing written, except the
 		// client's key (see command.Envelope.ClientKey).
@@ -147,13 +155,12 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		if !ex.ClientKey {
 			return res, nil
 		}
-		if err := recordNoop(ctx, tx, ex, payload, hash, res.User); err != nil {
-			return command.Result{}, translate(err)
+		if err := queueNoop(b, ex, payload, hash, res.User); err != nil {
+			return command.Result{}, err
 		}
-		if err := tx.Commit(ctx); err != nil {
-			return command.Result{}, fmt.Errorf("commit: %w", translate(err))
+		if err := c.commit(ctx, b, nil); err != nil {
+			return command.Result{}, fmt.Errorf("record unchanged command: %w", translate(err))
 		}
-		committed = true
 		return res, nil
 	}
 
@@ -162,18 +169,12 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		return res, err
 	}
 	snap := next.Snapshot()
-	if err := writeCommand(ctx, tx, ex, payload, hash, snap, current, stored, seatDelta(current, events), u.logger); err != nil {
+	if err := queueCommand(ctx, b, ex, payload, hash, snap, current, stored, seatDelta(current, events), u.logger); err != nil {
+		return res, err
+	}
+	if err := c.commit(ctx, b, u.beforeCommit); err != nil {
 		return res, translate(err)
 	}
-	if u.beforeCommit != nil {
-		if err := u.beforeCommit(ctx, tx); err != nil {
-			return res, err
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return res, fmt.Errorf("commit: %w", translate(err))
-	}
-	committed = true
 	u.wakeups.committed(OutboxShard(ex.StreamID))
 	return command.Result{User: snap, Changed: true}, nil
 }
@@ -201,9 +202,9 @@ func prepareEvents(ex command.Execution, current *user.User, events []user.Event
 		} else {
 			next.Apply(e)
 		}
-		data, err := json.Marshal(e)
+		data, err := encodeEvent(e)
 		if err != nil {
-			return nil, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+			return nil, nil, err
 		}
 		id, err := uuid.NewV7()
 		if err != nil {
@@ -216,6 +217,17 @@ func prepareEvents(ex command.Execution, current *user.User, events []user.Event
 		}
 	}
 	return &next, stored, nil
+}
+
+// encodeEvent is THE place a command's event payload is encoded for the event
+// store (and, as stored, for the outbox): a transformation of stored
+// payloads (encryption of personal fields) belongs here, once.
+func encodeEvent(e user.Event) ([]byte, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	return data, nil
 }
 
 // replay answers a repeated command id with its first outcome, unless the

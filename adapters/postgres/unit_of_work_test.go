@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
@@ -171,7 +169,7 @@ func TestFailureAfterTheWritesLeavesNoTrace(t *testing.T) {
 	f := newFixture(t, 10)
 	before := f.counts()
 	crash := errors.New("injected crash before commit")
-	f.uow.beforeCommit = func(context.Context, pgx.Tx) error { return crash }
+	f.uow.beforeCommit = func(context.Context) error { return crash }
 	_, err := f.reg.Handle(f.ctx, command.RegisterUser{Envelope: f.env(), Registration: user.Registration{
 		Email: "ghost@example.com", Profile: user.Profile{GivenName: "Gh", FamilyName: "Ost"}}})
 	if !errors.Is(err, crash) {

@@ -86,7 +86,9 @@ func scanUserRow(row pgx.Row) (userRow, error) {
 // queueInlineUserWrite queues, into the command's batch, the users write of
 // events decided on current (nil for a new user): the insert of a new row,
 // or the update of the row the command read, guarded by its version so that
-// a lost race is a version conflict, never a lost update.
+// a lost race is a version conflict, never a lost update. The guard fails in
+// the database (updateUserCheckedSQL), so it holds with the COMMIT queued
+// behind it.
 func queueInlineUserWrite(b *pgx.Batch, current *user.User, events []projection.Event) error {
 	var prev *userRow
 	if current != nil {
@@ -106,7 +108,7 @@ func queueInlineUserWrite(b *pgx.Batch, current *user.User, events []projection.
 	}
 	v := row.values()
 	args := append(v[:14], row.UpdatedAt, prev.Version, row.Username, v[17])
-	b.Queue(updateUserSQL, args...).Exec(expectOneRow(user.ErrVersionConflict))
+	b.Queue(updateUserCheckedSQL, args...)
 	return nil
 }
 

@@ -26,6 +26,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 // serialises seat changes per tenant, so the limit holds under concurrency.
 const takeSeatsSQL = `UPDATE tenants SET seats_used = seats_used + $2 WHERE id = $1 AND seats_used + $2 <= seat_limit`
 
+// takeSeatsCheckedSQL is takeSeatsSQL failing in the database (SQLSTATE
+// US001, see migration 00040) when no seat is free: the command path sends
+// its COMMIT in the same pipeline, so the failure must abort the transaction
+// on the server, before the COMMIT runs.
+const takeSeatsCheckedSQL = `WITH t AS (` + takeSeatsSQL + ` RETURNING 1)
+SELECT command_expect(EXISTS (SELECT 1 FROM t), '` + codeSeatsExhausted + `')`
+
 const freeSeatsSQL = `UPDATE tenants SET seats_used = greatest(seats_used + $2, 0) WHERE id = $1`
 
 const insertUserSQL = `
@@ -33,6 +40,11 @@ INSERT INTO users (id, tenant_id, email, given_name, family_name, display_name, 
                    manager_id, external_id, locale, time_zone, status, version, created_at, updated_at,
                    username, attributes)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
+// updateUserCheckedSQL is updateUserSQL failing in the database (SQLSTATE
+// US002) when the row is not at the version the command read.
+const updateUserCheckedSQL = `WITH u AS (` + updateUserSQL + ` RETURNING 1)
+SELECT command_expect(EXISTS (SELECT 1 FROM u), '` + codeVersionConflict + `')`
 
 // updateUserSQL takes the first 14 of userRow.values, updated_at, the
 // version the command read, then username and attributes.
@@ -42,18 +54,18 @@ UPDATE users SET email = $3, given_name = $4, family_name = $5, display_name = $
                  updated_at = $15, username = $17, attributes = $18
 WHERE id = $1 AND tenant_id = $2 AND version = $16`
 
-// writeCommand queues every write of one command in one batch (one round
-// trip): the idempotency record, the events, the read model and the seat
-// count. Events go first so a lost race surfaces as a version conflict, and
-// the read model before the seats so a taken e-mail is reported as such
-// even when the tenant is also full.
-func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload, hash []byte,
+// queueCommand queues every write of one command into b: the idempotency
+// record, the events, the read model, the seat count and the outbox. Events
+// go first so a lost race surfaces as a version conflict, and the read model
+// before the seats so a taken e-mail is reported as such even when the
+// tenant is also full. Every check fails in the database, so b may end with
+// the COMMIT (see commandConn.commit).
+func queueCommand(ctx context.Context, b *pgx.Batch, ex command.Execution, payload, hash []byte,
 	snap user.Snapshot, current *user.User, events []projection.Event, seatDelta int, logger watermill.LoggerAdapter) error {
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap)})
 	if err != nil {
 		return fmt.Errorf("encode outcome: %w", err)
 	}
-	b := &pgx.Batch{}
 	b.Queue(insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
 		ex.CorrelationID, ex.StreamID, payload, hash, out)
 	for _, e := range events {
@@ -63,28 +75,31 @@ func writeCommand(ctx context.Context, tx pgx.Tx, ex command.Execution, payload,
 	if err := queueInlineUserWrite(b, current, events); err != nil {
 		return err
 	}
-	switch {
-	case seatDelta > 0:
-		b.Queue(takeSeatsSQL, ex.TenantID, seatDelta).Exec(expectOneRow(user.ErrSeatsExhausted))
-	case seatDelta < 0:
-		b.Queue(freeSeatsSQL, ex.TenantID, seatDelta)
-	}
-	if err := queueOutbox(ctx, b, logger, events); err != nil {
-		return err
-	}
-	return tx.SendBatch(ctx, b).Close()
+	queueSeats(b, ex.TenantID, seatDelta)
+	return queueOutbox(ctx, b, logger, events)
 }
 
-// recordNoop records a command that changed nothing, so its idempotency key
-// is taken (see command.Envelope.ClientKey).
-func recordNoop(ctx context.Context, tx pgx.Tx, ex command.Execution, payload, hash []byte, snap user.Snapshot) error {
+// queueSeats queues the seat change of a tenant: taking seats fails the
+// transaction when too few are free.
+func queueSeats(b *pgx.Batch, tenantID string, delta int) {
+	switch {
+	case delta > 0:
+		b.Queue(takeSeatsCheckedSQL, tenantID, delta)
+	case delta < 0:
+		b.Queue(freeSeatsSQL, tenantID, delta)
+	}
+}
+
+// queueNoop queues the record of a command that changed nothing, so its
+// idempotency key is taken (see command.Envelope.ClientKey).
+func queueNoop(b *pgx.Batch, ex command.Execution, payload, hash []byte, snap user.Snapshot) error {
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap), Unchanged: true})
 	if err != nil {
 		return fmt.Errorf("encode outcome: %w", err)
 	}
-	_, err = tx.Exec(ctx, insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
+	b.Queue(insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
 		ex.CorrelationID, ex.StreamID, payload, hash, out)
-	return err
+	return nil
 }
 
 // expectOneRow fails a queued statement with err unless it changed one row.

@@ -97,7 +97,12 @@ type Execution struct {
 	// retry makes another, so the id is left out of what a repeated key must
 	// match.
 	NewStream bool
-	// Decide is called inside the transaction.
+	// FreshStream says the handler has just made StreamID up (a new random
+	// id), so the stream cannot exist yet: the unit of work skips reading it
+	// and the idempotency record (the unique keys on the stream's versions,
+	// the user's id and the command id still guard the writes).
+	FreshStream bool
+	// Decide is called before the writes, on the state read.
 	Decide Decider
 }
 

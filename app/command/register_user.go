@@ -36,14 +36,17 @@ func (h registerUser) Handle(ctx context.Context, cmd RegisterUser) (Result, err
 	if err := cmd.validate(); err != nil {
 		return Result{}, err
 	}
-	if cmd.UserID.IsZero() {
+	fresh := cmd.UserID.IsZero()
+	if fresh {
 		id, err := h.newID()
 		if err != nil {
 			return Result{}, fmt.Errorf("new user id: %w", err)
 		}
 		cmd.UserID = id
 	}
-	return h.uow.Execute(ctx, cmd.execution())
+	ex := cmd.execution()
+	ex.FreshStream = fresh
+	return h.uow.Execute(ctx, ex)
 }
 
 // execution is the command as a unit of work carries it out; the importer's
