@@ -19,7 +19,7 @@ import (
 // application's options. With IMPORT_QUEUE=kafka it opens the Kafka
 // publisher of the import rows; the returned func closes it.
 func serviceOptions(cfg config.Config, log *zap.Logger, metrics decorator.Metrics) (service.Options, func(), error) {
-	o := service.Options{Logger: log, Metrics: metrics, NoticeLease: cfg.NotifyLease}
+	o := service.Options{Logger: log, Metrics: metrics, NoticeLease: cfg.NotifyLease, TokenCacheTTL: cfg.AuthTokenCacheTTL}
 	if cfg.SMTPAddr != "" {
 		o.SMTP = &notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, LinkBase: cfg.PublicBaseURL}

@@ -24,6 +24,7 @@ func env(kv map[string]string) func(string) (string, bool) {
 var defaultEdge = config.Edge{
 	HTTPReadHeaderTimeout: 5 * time.Second, HTTPReadTimeout: 10 * time.Minute, HTTPWriteTimeout: 10 * time.Minute,
 	HTTPIdleTimeout: 2 * time.Minute, ReadinessCache: 2 * time.Second, AuthFailureRate: 10, AuthFailureBurst: 100,
+	AuthTokenCacheTTL:      2 * time.Second,
 	ImportUploadsPerTenant: 2, ImportSpoolBytesPerTenant: 512 << 20,
 }
 

@@ -40,6 +40,11 @@ type Edge struct {
 	// a negative rate disables the limit.
 	AuthFailureRate  float64
 	AuthFailureBurst int
+	// AuthTokenCacheTTL is how long an api process reuses a token it looked
+	// up (AUTH_TOKEN_CACHE_TTL; 0 = look up every request): a token revoked
+	// through another process keeps working at most this long; one revoked
+	// through this process stops at once (see query.TokenCache).
+	AuthTokenCacheTTL time.Duration
 	// TrustedProxies are the networks of the load balancers whose
 	// X-Forwarded-For names the client (TRUSTED_PROXIES, comma list of CIDRs
 	// or addresses).
@@ -66,6 +71,7 @@ func edgeSettings() []setting {
 		{"READINESS_CACHE", "readiness-cache", "2s", "how long a readiness answer is reused; 0 = check on every probe", parseReadinessCache},
 		{"AUTH_FAILURE_RATE", "auth-failure-rate", "10", "failed authentications per second per client address before 429 without lookup; -1 = no limit", parseAuthFailureRate},
 		{"AUTH_FAILURE_BURST", "auth-failure-burst", "100", "failed authentications a client address may make at once", parseAuthFailureBurst},
+		{"AUTH_TOKEN_CACHE_TTL", "auth-token-cache-ttl", "2s", "how long a looked-up token is reused (at most 1m): a token revoked through another process works at most this long; 0 = no cache", parseTokenCacheTTL},
 		{"TRUSTED_PROXIES", "trusted-proxies", "", "load balancers (CIDRs or addresses, comma list) whose X-Forwarded-For names the client", parseTrustedProxies},
 		{"IMPORT_UPLOADS_PER_TENANT", "import-uploads-per-tenant", "2", "CSV uploads a tenant may have in progress at once per api process", parseUploadsPerTenant},
 		{"IMPORT_SPOOL_BYTES_PER_TENANT", "import-spool-bytes-per-tenant", "536870912", "bytes a tenant's uploads in progress may stage together (at least one upload's 268435456)", parseSpoolBytes},
@@ -99,6 +105,15 @@ func parseReadinessCache(raw string, c *Config) error {
 		return fmt.Errorf("%q is not a duration such as 2s (0 = no cache)", raw)
 	}
 	c.ReadinessCache = d
+	return nil
+}
+
+func parseTokenCacheTTL(raw string, c *Config) error {
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < 0 || d > time.Minute {
+		return fmt.Errorf("%q is not a duration from 0 (no cache) to 1m such as 2s", raw)
+	}
+	c.AuthTokenCacheTTL = d
 	return nil
 }
 

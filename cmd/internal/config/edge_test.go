@@ -15,7 +15,8 @@ func TestLoadEdgeSettings(t *testing.T) {
 	c, err := config.Load(nil, env(map[string]string{
 		"HTTP_READ_HEADER_TIMEOUT": "2s", "HTTP_READ_TIMEOUT": "1m", "HTTP_WRITE_TIMEOUT": "90s", "HTTP_IDLE_TIMEOUT": "30s",
 		"OPS_ADDR": "127.0.0.1:0", "READINESS_CACHE": "0", "AUTH_FAILURE_RATE": "-1", "AUTH_FAILURE_BURST": "5",
-		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1", "PUBLIC_BASE_URL": "https://users.example.com/",
+		"AUTH_TOKEN_CACHE_TTL": "500ms",
+		"TRUSTED_PROXIES":      "10.0.0.0/8, 192.168.1.7,::1", "PUBLIC_BASE_URL": "https://users.example.com/",
 		"IMPORT_UPLOADS_PER_TENANT": "3", "IMPORT_SPOOL_BYTES_PER_TENANT": "1000",
 	}), io.Discard)
 	if err != nil {
@@ -24,6 +25,7 @@ func TestLoadEdgeSettings(t *testing.T) {
 	want := config.Edge{
 		HTTPReadHeaderTimeout: 2 * time.Second, HTTPReadTimeout: time.Minute, HTTPWriteTimeout: 90 * time.Second,
 		HTTPIdleTimeout: 30 * time.Second, OpsAddr: "127.0.0.1:0", ReadinessCache: 0, AuthFailureRate: -1, AuthFailureBurst: 5,
+		AuthTokenCacheTTL: 500 * time.Millisecond,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"),
 			netip.MustParsePrefix("::1/128")},
 		PublicBaseURL: "https://users.example.com", ImportUploadsPerTenant: 3, ImportSpoolBytesPerTenant: 1000,

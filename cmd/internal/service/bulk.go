@@ -43,6 +43,9 @@ type Options struct {
 	// Reads, when set, serves the list and search queries from a read
 	// replica while it is fresh (reads.go).
 	Reads *ReadReplica
+	// TokenCacheTTL, when positive, caches token lookups that long (see
+	// query.TokenCache); zero (the tools) looks every token up.
+	TokenCacheTTL time.Duration
 }
 
 // buildBulk wires the import, HRIS and notification use cases into a, whose

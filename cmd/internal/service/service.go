@@ -5,6 +5,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -75,8 +76,18 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	issueToken := build(&b, "NewIssueTokenHandler", func() (command.IssueTokenHandler, error) {
 		return command.NewIssueTokenHandler(tenants, newStringID, now)
 	})
+	var (
+		tokens     query.TokenReader   = tenants
+		tokenStore command.TenantStore = tenants
+	)
+	if o.TokenCacheTTL > 0 {
+		cache := build(&b, "NewTokenCache", func() (*query.TokenCache, error) {
+			return query.NewTokenCache(tenants, o.TokenCacheTTL, now)
+		})
+		tokens, tokenStore = cache, revokingStore{Tenants: tenants, cache: cache}
+	}
 	revokeToken := build(&b, "NewRevokeTokenHandler", func() (command.RevokeTokenHandler, error) {
-		return command.NewRevokeTokenHandler(tenants)
+		return command.NewRevokeTokenHandler(tokenStore)
 	})
 	getUser := build(&b, "NewGetUserHandler", func() (query.GetUserHandler, error) {
 		return query.NewGetUserHandler(users)
@@ -94,7 +105,7 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 		return query.NewGetUserRecordHandler(users)
 	})
 	authenticate := build(&b, "NewAuthenticateHandler", func() (query.AuthenticateHandler, error) {
-		return query.NewAuthenticateHandler(tenants, now)
+		return query.NewAuthenticateHandler(tokens, now)
 	})
 	getTenant := build(&b, "NewGetTenantHandler", func() (query.GetTenantHandler, error) {
 		return query.NewGetTenantHandler(tenants)
@@ -173,4 +184,19 @@ func newStringID() (string, error) {
 		return "", err
 	}
 	return id.String(), nil
+}
+
+// revokingStore forgets a token in this process's cache once its revocation
+// committed, so it stops working here at once (elsewhere within the TTL).
+type revokingStore struct {
+	*postgres.Tenants
+	cache *query.TokenCache
+}
+
+func (s revokingStore) RevokeToken(ctx context.Context, tenantID, tokenID string) error {
+	err := s.Tenants.RevokeToken(ctx, tenantID, tokenID)
+	if err == nil && s.cache != nil {
+		s.cache.Forget(tokenID)
+	}
+	return err
 }
