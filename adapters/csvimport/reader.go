@@ -32,8 +32,9 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 type Reader struct {
 	csv *csv.Reader
 	cap *capReader
-	// columns maps each field position to its import column ("" = ignored).
-	columns []string
+	layout
+	// valueMaps replace cells (import column -> lower-cased cell -> value).
+	valueMaps map[string]map[string]string
 	// row is the spreadsheet row of the last record read; lastLine the
 	// file line it ended on (encoding/csv skips empty lines, a spreadsheet
 	// shows them as rows).
@@ -91,11 +92,11 @@ func newReader(r io.Reader, opts command.ImportOptions, cfg ReaderConfig) (*Read
 		return nil, readError(err, "the header cannot be read")
 	}
 	capped.header = slices.Clone(header)
-	columns, err := resolveHeader(header, opts.Mapping)
+	lay, err := resolveHeader(header, opts)
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{csv: c, cap: capped, columns: columns, row: 1}
+	rd := &Reader{csv: c, cap: capped, layout: lay, valueMaps: opts.ValueMaps, row: 1}
 	rd.lastLine = rd.endLine(header)
 	return rd, nil
 }
@@ -121,53 +122,6 @@ func (r *Reader) endLine(record []string) int {
 	}
 	line, _ := r.csv.FieldPos(len(record) - 1)
 	return line + strings.Count(record[len(record)-1], "\n")
-}
-
-// resolveHeader matches header names to import columns.
-func resolveHeader(header []string, mapping map[string]string) ([]string, error) {
-	byName := map[string]string{} // normalised header name -> import column
-	for _, col := range command.ImportColumns {
-		byName[col] = col
-	}
-	for col, name := range mapping {
-		col = normalise(col)
-		if !slices.Contains(command.ImportColumns, col) {
-			return nil, fmt.Errorf("%w: the mapping names %q, which is not an import column (%s)",
-				command.ErrInvalidImportFile, col, strings.Join(command.ImportColumns, ", "))
-		}
-		if byName[col] == col {
-			delete(byName, col) // the column is read from the mapped name only
-		}
-		byName[normalise(name)] = col
-	}
-	columns := make([]string, len(header))
-	seen := map[string]bool{}
-	for i, h := range header {
-		col := byName[normalise(h)]
-		if col == "" {
-			continue
-		}
-		if seen[col] {
-			return nil, fmt.Errorf("%w: the header has column %q twice", command.ErrInvalidImportFile, col)
-		}
-		seen[col] = true
-		columns[i] = col
-	}
-	for col, name := range mapping {
-		if !seen[normalise(col)] {
-			return nil, fmt.Errorf("%w: the mapping reads %s from %q, which the header does not have",
-				command.ErrInvalidImportFile, normalise(col), name)
-		}
-	}
-	if !seen[command.ColExternalID] && !seen[command.ColEmail] {
-		return nil, fmt.Errorf("%w: the header has neither %s nor %s (the default header is %s)", command.ErrInvalidImportFile,
-			command.ColExternalID, command.ColEmail, strings.Join(command.ImportColumns[:9], ","))
-	}
-	return columns, nil
-}
-
-func normalise(s string) string {
-	return strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, string(bom))))
 }
 
 // Next returns the next row, or io.EOF after the last. Rows are numbered
@@ -208,18 +162,55 @@ func (r *Reader) parse(record []string) command.ImportRow {
 	if len(record) != len(r.columns) {
 		return r.malformed("", fmt.Sprintf("has %d fields where the header has %d", len(record), len(r.columns)))
 	}
-	fields := make(map[string]string, len(r.columns))
+	fields := make(map[string]string, len(r.columns)+len(r.derivations))
 	for i, col := range r.columns {
 		if col == "" {
 			continue
 		}
-		v := record[i]
-		if !utf8.ValidString(v) {
+		if !utf8.ValidString(record[i]) {
 			return r.malformed(col, fmt.Sprintf("column %d (%s) is not valid UTF-8", i+1, col))
 		}
-		fields[col] = strings.TrimSpace(v)
+		fields[col] = r.mapValue(col, strings.TrimSpace(record[i]))
+	}
+	for _, d := range r.derivations {
+		if fields[d.col] != "" {
+			continue // the file's own value wins
+		}
+		if v, ok := d.apply(record); ok {
+			if !utf8.ValidString(v) {
+				return r.malformed(d.col, fmt.Sprintf("the derived %s is not valid UTF-8", d.col))
+			}
+			fields[d.col] = r.mapValue(d.col, v)
+		}
 	}
 	return command.ImportRow{Row: r.row, Fields: fields}
+}
+
+// mapValue replaces a cell the value maps name.
+func (r *Reader) mapValue(col, v string) string {
+	if m, ok := r.valueMaps[col]; ok {
+		if to, ok := m[strings.ToLower(v)]; ok {
+			return to
+		}
+	}
+	return v
+}
+
+// apply builds the derived value; false when a cell it names is empty.
+func (d derivation) apply(record []string) (string, bool) {
+	var b strings.Builder
+	for i, p := range d.parts {
+		if !p.Ref {
+			b.WriteString(p.Text)
+			continue
+		}
+		v := strings.TrimSpace(record[d.refs[i]])
+		if v == "" {
+			return "", false
+		}
+		b.WriteString(v)
+	}
+	return b.String(), true
 }
 
 func (r *Reader) malformed(field, reason string) command.ImportRow {

@@ -14,7 +14,7 @@ var keptWhenEmpty = map[string]bool{ColExternalID: true, ColEmail: true, ColGive
 func registration(f map[string]string, managerID *string) user.Registration {
 	r := user.Registration{
 		Email:  f[ColEmail],
-		Status: user.Status(strings.ToLower(f[ColStatus])),
+		Status: importStatus(f[ColStatus]),
 		Profile: user.Profile{
 			GivenName: f[ColGivenName], FamilyName: f[ColFamilyName], DisplayName: f[ColDisplayName],
 			Department: f[ColDepartment], Title: f[ColTitle], ExternalID: strings.TrimSpace(f[ColExternalID]),
@@ -48,7 +48,7 @@ func patch(f map[string]string, managerID *string) user.Patch {
 		ManagerID: managerID,
 	}
 	if s := field(ColStatus); s != nil {
-		st := user.Status(strings.ToLower(*s))
+		st := importStatus(*s)
 		p.Status = &st
 	}
 	for _, c := range extraColumns {
@@ -77,4 +77,22 @@ func stale(r ImportUserRow, t ImportTarget, p user.Patch) RowOutcome {
 	return RowOutcome{Outcome: OutcomeSkipped, UserID: s.ID.String(), Detail: fmt.Sprintf(
 		"the user changed at %s, after the source's record (%s)", t.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z"),
 		r.SourceModifiedAt.UTC().Format("2006-01-02T15:04:05Z"))}
+}
+
+// statusSynonyms are the status values an import understands besides
+// active and deactivated, case-insensitively. What anything else means
+// ("on leave", "suspended") is for the HR admin to say with a value map.
+var statusSynonyms = map[string]user.Status{
+	"active": user.StatusActive, "enabled": user.StatusActive, "true": user.StatusActive, "1": user.StatusActive,
+	"deactivated": user.StatusDeactivated, "inactive": user.StatusDeactivated, "disabled": user.StatusDeactivated,
+	"terminated": user.StatusDeactivated, "false": user.StatusDeactivated, "0": user.StatusDeactivated,
+}
+
+// importStatus reads a status cell: a synonym, else the cell as it is (for
+// the domain to refuse, quoting it).
+func importStatus(s string) user.Status {
+	if st, ok := statusSynonyms[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return st
+	}
+	return user.Status(s)
 }

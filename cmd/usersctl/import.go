@@ -16,7 +16,9 @@ import (
 	"github.com/userservice/userservice/cmd/internal/service"
 )
 
-const importUsage = `  import FILE --tenant ID [--map COLUMN=Header]... [--wait]
+const importUsage = `  import FILE --tenant ID [--map COLUMN=Header]... [--map-value COLUMN:VALUE=NEW]...
+         [--derive COLUMN=TEMPLATE]... [--encoding E] [--delimiter D] [--update-only]
+         [--missing-manager ignore|reject] [--wait]
                                                    import users from a CSV file; prints the job id.
                                                    --map reads COLUMN (external_id, email, ...)
                                                    from the file's column Header; --wait shows
@@ -61,6 +63,9 @@ func importCmd(ctx context.Context, args []string, e env) error {
 		opts.MissingManager, err = command.ParseMissingManager(v)
 		return err
 	})
+	fs.Func("map-value", "COLUMN:VALUE=NEW: import VALUE of COLUMN (any case) as NEW, e.g. status:Inactive=deactivated (repeatable)", opts.ParseValueMap)
+	fs.Func("derive", "COLUMN=TEMPLATE: build COLUMN where the file has none, e.g. 'email={WorkerID}@corp.example' ({Header} is a cell; {{ and }} are braces)", opts.ParseDerivation)
+	fs.BoolVar(&opts.UpdateOnly, "update-only", false, "the file has no e-mail address: it only updates users found by external id")
 	files, err := parseWithArgs(fs, args, e)
 	if err != nil {
 		return err
@@ -91,6 +96,10 @@ func importCmd(ctx context.Context, args []string, e env) error {
 	defer closeDB()
 	started, err := application.Commands.StartImport.Handle(ctx, command.StartImport{TenantID: *tenant, Actor: "usersctl",
 		Body: f, Options: opts})
+	var mappingErr *command.ImportMappingError
+	if errors.As(err, &mappingErr) {
+		printMappingError(e.stderr, mappingErr)
+	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", files[0], err)
 	}
@@ -228,5 +237,19 @@ func parseWithArgs(fs *flag.FlagSet, args []string, e env) ([]string, error) {
 		}
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+}
+
+// printMappingError shows what was read of a header that cannot create
+// users, and what would help, one item a line.
+func printMappingError(w io.Writer, e *command.ImportMappingError) {
+	fmt.Fprintf(w, "header as read: %s\n", strings.Join(e.Header, " | "))
+	fmt.Fprintf(w, "columns matched: %s\n", strings.Join(e.Matched, ", "))
+	fmt.Fprintf(w, "names not matched: %s\n", strings.Join(e.Unmatched, ", "))
+	for _, p := range e.Problems {
+		fmt.Fprintf(w, "problem: %s\n", p)
+	}
+	for _, s := range e.Suggestions {
+		fmt.Fprintf(w, "try: %s\n", s)
 	}
 }

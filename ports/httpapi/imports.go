@@ -42,6 +42,11 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if errors.Is(err, errSpoolFull) {
 		w.Header().Set("Retry-After", uploadRetryAfter)
 	}
+	var mapping *command.ImportMappingError
+	if errors.As(err, &mapping) {
+		writeMappingProblem(w, r, mapping)
+		return nil
+	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return fmt.Errorf("%w: the limit is %d bytes", errImportTooLarge, tooLarge.Limit)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
@@ -50,5 +51,56 @@ func importOptions(r *http.Request) (command.ImportOptions, error) {
 	if opts.Mapping, err = parseMapping(q["map"]); err != nil {
 		return opts, err
 	}
+	for _, v := range q["map_value"] {
+		if err := opts.ParseValueMap(v); err != nil {
+			return bad(err)
+		}
+	}
+	for _, v := range q["derive"] {
+		if err := opts.ParseDerivation(v); err != nil {
+			return bad(err)
+		}
+	}
+	switch v := q.Get("update_only"); v {
+	case "", "false":
+	case "true":
+		opts.UpdateOnly = true
+	default:
+		return bad(fmt.Errorf("update_only must be true or false, not %q", v))
+	}
 	return opts, nil
+}
+
+// codeImportMapping is the problem code of a header and mapping that
+// cannot create users (see command.ImportMappingError).
+const codeImportMapping = "import_mapping_invalid"
+
+// mappingProblem is the 422 answer to an ImportMappingError: the problem
+// plus what was read and what would help, every list sorted.
+type mappingProblem struct {
+	problem
+	Header      []string `json:"header"`
+	Matched     []string `json:"matched"`
+	Unmatched   []string `json:"unmatched"`
+	Problems    []string `json:"problems"`
+	Suggestions []string `json:"suggestions"`
+}
+
+func writeMappingProblem(w http.ResponseWriter, r *http.Request, e *command.ImportMappingError) {
+	p := mappingProblem{problem: newProblem(http.StatusUnprocessableEntity, codeImportMapping, "The file's columns cannot create users",
+		strings.Join(e.Problems, "; ")), Header: e.Header, Matched: e.Matched, Unmatched: e.Unmatched, Problems: e.Problems,
+		Suggestions: e.Suggestions}
+	for _, l := range []*[]string{&p.Header, &p.Matched, &p.Unmatched, &p.Suggestions} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	p.Instance = r.URL.Path
+	body, _ := json.Marshal(p) // strings only
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/problem+json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(body)
 }

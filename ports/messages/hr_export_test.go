@@ -1,0 +1,133 @@
+package messages_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/userservice/userservice/adapters/postgres"
+	"github.com/userservice/userservice/app/auth"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/query"
+	"github.com/userservice/userservice/ports/httpapi"
+)
+
+// apiClient calls the admin API of a harness as an importer.
+type apiClient func(method, path, contentType string, body []byte) (*http.Response, []byte)
+
+func newAPIClient(t *testing.T, h *harness) apiClient {
+	t.Helper()
+	tenants := postgres.NewTenants(h.pool)
+	var err error
+	h.app.Queries.Authenticate, err = query.NewAuthenticateHandler(tenants, time.Now)
+	must(t, err)
+	issue, err := command.NewIssueTokenHandler(tenants, func() (string, error) { return newJobID(t), nil }, time.Now)
+	must(t, err)
+	tok, err := issue.Handle(h.ctx, command.IssueToken{TenantID: h.tenant, Role: auth.RoleImporter})
+	must(t, err)
+	api, err := httpapi.NewHandler(h.app, httpapi.Config{})
+	must(t, err)
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return func(method, path, contentType string, body []byte) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(h.ctx, method, srv.URL+path, strings.NewReader(string(body)))
+		must(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok.Plaintext)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		must(t, err)
+		return resp, b
+	}
+}
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+// TestHRExportOverHTTP uploads what a spreadsheet program saves as "CSV"
+// on Windows (Windows-1252, semicolons, a blank line, no e-mail column,
+// Active/Inactive) as a Windows browser sends it, with a derived e-mail
+// and a value map; and a UTF-16 file; and a header that cannot create
+// users, refused up front with what was read and what would help.
+func TestHRExportOverHTTP(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 50, options{})
+	h.startRouter(messagesConfig())
+	call := newAPIClient(t, h)
+	u := newJobID(t)[:8]
+	file := "Worker ID;First Name;Last Name;Status\r\n" +
+		"W1-" + u + ";Zoë;Müller;Active\r\n" +
+		"\r\n" +
+		"W2-" + u + ";José;Ørsted;Inactive\r\n" +
+		"W3-" + u + ";Ann;Lee;on leave\r\n"
+	cp1252, err := charmap.Windows1252.NewEncoder().String(file)
+	must(t, err)
+	q := "/v1/imports?map=external_id=Worker+ID&map=given_name=First+Name&map=family_name=Last+Name" +
+		"&derive=" + urlEscape("email={Worker ID}@corp.example") + "&map_value=" + urlEscape("status:on leave=active")
+	resp, body := call(http.MethodPost, q, "application/vnd.ms-excel", []byte(cp1252))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	var job struct{ ID string }
+	must(t, json.Unmarshal(body, &job))
+	j := h.waitFinished(job.ID)
+	if j.Created != 3 || j.Rejected != 0 {
+		t.Fatalf("job: %+v %v", j, h.failures(job.ID))
+	}
+	w1, w2 := h.userByExternalID("W1-"+u), h.userByExternalID("W2-"+u)
+	if w1.GivenName != "Zoë" || w1.FamilyName != "Müller" || w1.Email != strings.ToLower("W1-"+u)+"@corp.example" ||
+		w2.FamilyName != "Ørsted" || w2.Status != "deactivated" || h.userByExternalID("W3-"+u).Status != "active" {
+		t.Fatalf("users: %+v %+v", w1.Snapshot, w2.Snapshot)
+	}
+
+	// UTF-16 with a BOM, tabs, a named charset; a bad row after a blank
+	// line is numbered as the spreadsheet shows it.
+	utf16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(
+		"external_id\temail\tgiven_name\r\nT1-" + u + "\tt1-" + u + "@example.com\tTí\r\n\r\nT2-" + u + "\tnot-an-address\tX\r\n")
+	must(t, err)
+	resp, body = call(http.MethodPost, "/v1/imports", "text/csv; charset=utf-16", []byte(utf16))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("UTF-16 upload: %s %s", resp.Status, body)
+	}
+	must(t, json.Unmarshal(body, &job))
+	if j := h.waitFinished(job.ID); j.Created != 1 || j.Rejected != 1 {
+		t.Fatalf("UTF-16 job: %+v", j)
+	}
+	if f := h.failures(job.ID); len(f) == 0 || f[0].Row != 4 || f[0].Field != "email" {
+		t.Fatalf("UTF-16 failures: %+v", f)
+	}
+	if resp, body := call(http.MethodPost, "/v1/imports", "text/csv; charset=ebcdic", []byte("email\n")); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("unknown charset: %s %s", resp.Status, body)
+	}
+	if resp, body := call(http.MethodPost, "/v1/imports", "application/pdf", []byte("email\n")); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("pdf: %s %s", resp.Status, body)
+	}
+
+	// Nothing can create users: refused once, with everything at once.
+	resp, body = call(http.MethodPost, "/v1/imports", "text/csv", []byte("Worker ID,First Name,Work Email\nW9,A,a@x.example\n"))
+	var p struct {
+		Code        string   `json:"code"`
+		Header      []string `json:"header"`
+		Unmatched   []string `json:"unmatched"`
+		Suggestions []string `json:"suggestions"`
+	}
+	must(t, json.Unmarshal(body, &p))
+	if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		p.Code != "import_mapping_invalid" || strings.Join(p.Header, "|") != "Worker ID|First Name|Work Email" ||
+		strings.Join(p.Unmatched, "|") != "First Name|Work Email|Worker ID" ||
+		strings.Join(p.Suggestions, " ") != `--map email="Work Email" --map external_id="Worker ID" --map given_name="First Name"` {
+		t.Fatalf("mapping problem: %s %s", resp.Status, body)
+	}
+}
