@@ -3,6 +3,10 @@
 
 SHELL := /bin/bash
 GO    ?= go
+# The Go every target builds and tests with, fetched once through the module proxy when the machine's go is
+# older. Exported (not only the toolchain line of go.mod) because a machine with GOTOOLCHAIN=local, as Debian's
+# and ours are, ignores that line and stops with "go.mod requires go >= 1.27.3".
+export GOTOOLCHAIN := go1.27.3
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 

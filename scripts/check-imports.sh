@@ -4,6 +4,7 @@
 # ports or cmd. Fails listing every offending import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3 # the project's Go (README, Development)
 mod=$(go list -m)
 bad=0
 check() { # check PACKAGES FORBIDDEN-REGEX

@@ -17,6 +17,7 @@
 # rather than a finding. Any written input or other failure fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3 # the project's Go (README, Development)
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-60s}
 

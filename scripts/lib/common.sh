@@ -5,6 +5,10 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE_DIR="$ROOT/.cache"
 
+# The project's Go (go.mod's go line); a machine with GOTOOLCHAIN=local would
+# ignore go.mod and fail, so every script that runs go says it (README, Development).
+export GOTOOLCHAIN=go1.27.3
+
 : "${LOG_TAG:=services}"
 
 log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
