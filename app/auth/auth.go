@@ -7,9 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/userservice/userservice/app/errkind"
 )
 
 // Role is what a token may do within its tenant.
@@ -75,8 +76,8 @@ func (p Principal) Can(perm Permission) bool {
 // Errors of authentication. Ports answer all of them the same way (401), so
 // a caller learns nothing about which tokens exist.
 var (
-	ErrUnauthenticated = errors.New("missing, unknown, expired or revoked token")
-	ErrForbidden       = errors.New("the token's role does not allow this")
+	ErrUnauthenticated = errkind.New(errkind.Unauthenticated, "unauthorized", "missing, unknown, expired or revoked token")
+	ErrForbidden       = errkind.New(errkind.Forbidden, "forbidden", "the token's role does not allow this")
 )
 
 // tokenPrefix makes tokens recognisable to secret scanners and people.

@@ -6,8 +6,8 @@ package command
 
 import (
 	"context"
-	"errors"
 
+	"github.com/userservice/userservice/app/errkind"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -53,8 +53,10 @@ type Envelope struct {
 	ExpectedVersion *int
 }
 
-// ErrInvalidEnvelope is returned for a command missing its id, tenant or source.
-var ErrInvalidEnvelope = errors.New("command envelope incomplete")
+// ErrInvalidEnvelope is returned for a command missing its id, tenant or
+// source. Ports fill envelopes, so it is a mistake of ours (Internal): a 500,
+// and an import row that is rejected rather than retried in vain.
+var ErrInvalidEnvelope = errkind.New(errkind.Internal, "internal", "command envelope incomplete")
 
 // CommandEnvelope returns the envelope; commands embed Envelope, so
 // decorators can read it from any of them.
@@ -119,18 +121,12 @@ type UnitOfWork interface {
 // ErrIdempotencyKeyReused is returned when a command id is repeated with a
 // different request, type, target or payload: replaying the first outcome
 // would silently drop the new one.
-var ErrIdempotencyKeyReused = errors.New("idempotency key already used for a different command")
+var ErrIdempotencyKeyReused = errkind.New(errkind.KeyReused, "idempotency_key_reused", "idempotency key already used for a different command")
 
-// IsRejection reports whether err is a business-rule refusal: the command is
-// wrong as asked and retrying it unchanged cannot help. Anything else
-// (conflicts aside) is an infrastructure failure worth retrying.
+// IsRejection reports whether err is a refusal: the command is wrong as asked
+// and retrying it unchanged cannot help. Anything else (a version conflict,
+// a transient or unclassified failure) is worth retrying. The error's kind
+// decides (app/errkind), so a new error is classified where it is declared.
 func IsRejection(err error) bool {
-	var verr *user.ValidationError
-	return errors.As(err, &verr) ||
-		errors.Is(err, user.ErrNotFound) || errors.Is(err, user.ErrAlreadyExists) ||
-		errors.Is(err, user.ErrEmailTaken) || errors.Is(err, user.ErrExternalIDTaken) ||
-		errors.Is(err, user.ErrUsernameTaken) ||
-		errors.Is(err, user.ErrSeatsExhausted) || errors.Is(err, user.ErrManagerNotFound) ||
-		errors.Is(err, user.ErrManagerCycle) || errors.Is(err, user.ErrInvalidID) ||
-		errors.Is(err, ErrIdempotencyKeyReused) || errors.Is(err, ErrInvalidEnvelope)
+	return err != nil && errkind.Of(err).Permanent()
 }

@@ -2,10 +2,10 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/userservice/userservice/app/errkind"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -195,12 +195,12 @@ type NewImportJob struct {
 var (
 	// ErrInvalidImportFile means the file cannot be imported at all (no
 	// usable header, unknown mapping): nothing was queued.
-	ErrInvalidImportFile = errors.New("invalid import file")
+	ErrInvalidImportFile = errkind.New(errkind.Validation, "invalid_import_file", "invalid import file")
 	// ErrImportExists means a job with the same dedup key ran already.
-	ErrImportExists = errors.New("import job already exists")
+	ErrImportExists = errkind.New(errkind.Conflict, "import_exists", "import job already exists")
 	// ErrSyncFailed means an HRIS sync could not read its source; the job
 	// is recorded as failed and reported.
-	ErrSyncFailed = errors.New("HRIS sync failed")
+	ErrSyncFailed = errkind.New(errkind.Transient, "sync_failed", "HRIS sync failed")
 )
 
 // DeferredError asks for the row to be handled again after Delay: its
@@ -213,6 +213,12 @@ type DeferredError struct {
 func (e *DeferredError) Error() string {
 	return fmt.Sprintf("row deferred for %s: %s", e.Delay, e.Reason)
 }
+
+// Kind is transient: the row is tried again later (app/errkind).
+func (e *DeferredError) Kind() string { return string(errkind.Transient) }
+
+// Code is the error's stable code.
+func (e *DeferredError) Code() string { return "deferred" }
 
 // commandID is a row's deterministic command id: the idempotency key that
 // makes a redelivered row replay its first outcome instead of writing again.

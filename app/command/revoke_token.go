@@ -2,13 +2,14 @@ package command
 
 import (
 	"context"
-	"errors"
 	"fmt"
+
+	"github.com/userservice/userservice/app/errkind"
 )
 
 // ErrTokenNotFound means the tenant has no token with that id. A token of
 // another tenant is not found either, so a caller learns nothing about it.
-var ErrTokenNotFound = errors.New("token not found in this tenant")
+var ErrTokenNotFound = errkind.New(errkind.NotFound, "not_found", "token not found in this tenant")
 
 // RevokeToken stops a bearer token from authenticating, from the next request
 // on. Revoking a revoked token again is harmless and reports no error.

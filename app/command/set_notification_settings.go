@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"net/url"
 
+	"github.com/userservice/userservice/app/errkind"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -28,7 +29,7 @@ type NotificationSettingsStore interface {
 }
 
 // ErrInvalidSettings is returned for unusable notification settings.
-var ErrInvalidSettings = errors.New("invalid notification settings")
+var ErrInvalidSettings = errkind.New(errkind.Validation, "invalid_settings", "invalid notification settings")
 
 // SetNotificationSettingsHandler handles SetNotificationSettings.
 type SetNotificationSettingsHandler struct{ store NotificationSettingsStore }

@@ -4,13 +4,12 @@ package decorator
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/userservice/userservice/app/command"
-	"github.com/userservice/userservice/domain/user"
+	"github.com/userservice/userservice/app/errkind"
 )
 
 // Metrics records one handled command.
@@ -65,9 +64,9 @@ func Outcome(res command.Result, err error) string {
 		return "changed"
 	case err == nil:
 		return "unchanged"
-	case errors.Is(err, user.ErrVersionConflict):
+	case errkind.Of(err) == errkind.Concurrency:
 		return "conflict"
-	case command.IsRejection(err):
+	case errkind.Of(err).Permanent():
 		return "rejected"
 	}
 	return "error"

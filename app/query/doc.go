@@ -2,8 +2,10 @@
 // read projections (the users read model, the event store), never streams.
 package query
 
-import "errors"
+import (
+	"github.com/userservice/userservice/app/errkind"
+)
 
 // ErrInvalidQuery is returned for a query with bad parameters (e.g. a cursor
 // this service did not issue).
-var ErrInvalidQuery = errors.New("invalid query")
+var ErrInvalidQuery = errkind.New(errkind.Invalid, "invalid_query", "invalid query")

@@ -2,13 +2,14 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/userservice/userservice/app/errkind"
 )
 
 // ErrImportNotFound means the import job does not exist in the caller's tenant.
-var ErrImportNotFound = errors.New("import job not found")
+var ErrImportNotFound = errkind.New(errkind.NotFound, "not_found", "import job not found")
 
 // ImportJob is an import job and its progress.
 type ImportJob struct {

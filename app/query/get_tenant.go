@@ -2,8 +2,9 @@ package query
 
 import (
 	"context"
-	"errors"
 	"fmt"
+
+	"github.com/userservice/userservice/app/errkind"
 )
 
 // GetTenant reads the caller's tenant: its name and licence seats, so an
@@ -21,7 +22,7 @@ type TenantInfo struct {
 }
 
 // ErrTenantNotFound is a tenant that does not exist (its token outlived it).
-var ErrTenantNotFound = errors.New("tenant not found")
+var ErrTenantNotFound = errkind.New(errkind.NotFound, "not_found", "tenant not found")
 
 // TenantReader reads tenants; a missing one is ErrTenantNotFound.
 type TenantReader interface {

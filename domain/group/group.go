@@ -6,7 +6,6 @@ package group
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,10 +44,10 @@ const (
 
 // Errors beside the behaviour that returns them.
 var (
-	ErrNotFound         = errors.New("group not found")
-	ErrDisplayNameTaken = errors.New("group display name already taken in this tenant")
-	ErrExternalIDTaken  = errors.New("group external id already taken in this tenant")
-	ErrMemberNotFound   = errors.New("member is not a user of this tenant")
+	ErrNotFound         = newError(kindNotFound, "not_found", "group not found")
+	ErrDisplayNameTaken = newError(kindConflict, "display_name_taken", "group display name already taken in this tenant")
+	ErrExternalIDTaken  = newError(kindConflict, "external_id_taken", "group external id already taken in this tenant")
+	ErrMemberNotFound   = newError(kindRejected, "member_not_found", "member is not a user of this tenant")
 )
 
 const errTooManyMembers = "too_many"

@@ -1,7 +1,6 @@
 package user
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -10,25 +9,25 @@ import (
 // cross-user invariants (uniqueness, seats) on its behalf.
 var (
 	// ErrNotFound means the user does not exist in the caller's tenant.
-	ErrNotFound = errors.New("user not found")
+	ErrNotFound = newError(kindNotFound, "not_found", "user not found")
 	// ErrAlreadyExists means a register command named a user id that is taken.
-	ErrAlreadyExists = errors.New("user already exists")
+	ErrAlreadyExists = newError(kindConflict, "already_exists", "user already exists")
 	// ErrEmailTaken means another user of the tenant has the e-mail address.
-	ErrEmailTaken = errors.New("email already taken in this tenant")
+	ErrEmailTaken = newError(kindConflict, "email_taken", "email already taken in this tenant")
 	// ErrUsernameTaken means another user of the tenant has the username
 	// (compared without regard to case; an unset username is the primary
 	// e-mail address).
-	ErrUsernameTaken = errors.New("username already taken in this tenant")
+	ErrUsernameTaken = newError(kindConflict, "username_taken", "username already taken in this tenant")
 	// ErrExternalIDTaken means another user of the tenant has the external id.
-	ErrExternalIDTaken = errors.New("external id already taken in this tenant")
+	ErrExternalIDTaken = newError(kindConflict, "external_id_taken", "external id already taken in this tenant")
 	// ErrSeatsExhausted means the tenant has no free licence seat for one more active user.
-	ErrSeatsExhausted = errors.New("tenant has no free licence seat")
+	ErrSeatsExhausted = newError(kindLimit, "seats_exhausted", "tenant has no free licence seat")
 	// ErrVersionConflict means the stream changed since the caller read it.
-	ErrVersionConflict = errors.New("user was changed concurrently")
+	ErrVersionConflict = newError(kindConcurrency, "version_conflict", "user was changed concurrently")
 	// ErrManagerNotFound means the manager is not a user of the same tenant.
-	ErrManagerNotFound = errors.New("manager not found in this tenant")
+	ErrManagerNotFound = newError(kindRejected, "manager_not_found", "manager not found in this tenant")
 	// ErrManagerCycle means the manager would (indirectly) report to the user.
-	ErrManagerCycle = errors.New("manager relation would create a cycle")
+	ErrManagerCycle = newError(kindRejected, "manager_cycle", "manager relation would create a cycle")
 )
 
 // ErrDeleted is returned for a command on a deleted user. It wraps
@@ -56,6 +55,12 @@ func (e *ValidationError) Error() string {
 	}
 	return "invalid user: " + strings.Join(parts, "; ")
 }
+
+// Kind says the error is a validation failure (see app/errkind).
+func (e *ValidationError) Kind() string { return kindValidation }
+
+// Code is the stable code ports show for it.
+func (e *ValidationError) Code() string { return "validation_failed" }
 
 // validation collects field errors; err returns nil when there are none.
 type validation struct{ fields []FieldError }

@@ -2,7 +2,6 @@ package user
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -125,7 +124,9 @@ func (Reactivated) EventType() string { return TypeReactivated }
 func (Deleted) EventType() string { return TypeDeleted }
 
 // ErrUnknownEventType is returned by DecodeEvent for a type it does not know.
-var ErrUnknownEventType = errors.New("unknown event type")
+// It is transient: during a rolling upgrade a newer release may have written
+// it, and a retry on a replica that knows it succeeds.
+var ErrUnknownEventType = newError(kindTransient, "unknown_event_type", "unknown event type")
 
 // DecodeEvent turns a stored event's type and JSON data back into its value.
 // Old versions must have been upcast to a current type before this point.

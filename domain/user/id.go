@@ -2,7 +2,6 @@ package user
 
 import (
 	"encoding/hex"
-	"errors"
 )
 
 // ID identifies a user (and its event stream): a UUID. The application makes
@@ -10,8 +9,10 @@ import (
 // only needs to compare, parse and print them.
 type ID [16]byte
 
-// ErrInvalidID is returned by ParseID for anything but a canonical UUID.
-var ErrInvalidID = errors.New("invalid id: want a UUID like 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+// ErrInvalidID is returned by ParseID for anything but a canonical UUID. Its
+// kind is not found: a malformed id names no user, and answering it like a
+// missing one tells a caller nothing about which ids exist.
+var ErrInvalidID = newError(kindNotFound, "not_found", "invalid id: want a UUID like 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 
 // ParseID parses the canonical 36-character form, case-insensitively.
 func ParseID(s string) (ID, error) {

@@ -4,10 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/userservice/userservice/app/auth"
-	"github.com/userservice/userservice/app/command"
-	"github.com/userservice/userservice/app/query"
-	"github.com/userservice/userservice/domain/group"
+	"github.com/userservice/userservice/app/errkind"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -51,57 +48,76 @@ const (
 	codeInternal             = "internal"
 )
 
-// errorKind is how one kind of error is answered.
+// errorKind is how one of this port's own errors is answered.
 type errorKind struct {
 	target error
 	status int
 	code   string
 	title  string
 	// verbose means the whole error message is the detail: it was written for
-	// the client (by this port or the query layer). Otherwise only the
-	// target's own message is shown, so wrapping context added by adapters
-	// never reaches the client.
+	// the client by this port. Otherwise only the target's own message is
+	// shown, so wrapping context added by adapters never reaches the client.
 	verbose bool
 }
 
-// errorKinds is checked in order with errors.Is; the first match wins, so a
-// more specific kind (412) precedes the one it wraps (409).
+// errorKinds are the errors this port finds itself, checked in order with
+// errors.Is before the use cases' errors; a more specific one (412) precedes
+// the error it wraps (409). The use cases' errors are answered by their kind
+// (kindAnswers), never listed here.
 var errorKinds = []errorKind{
 	{errMalformedRequest, http.StatusBadRequest, codeMalformedRequest, "Malformed request", true},
-	{query.ErrInvalidQuery, http.StatusBadRequest, codeInvalidQuery, "Invalid query", true},
-	{auth.ErrUnauthenticated, http.StatusUnauthorized, codeUnauthorized, "Unauthorized", false},
-	{auth.ErrForbidden, http.StatusForbidden, codeForbidden, "Forbidden", true},
 	{errRateLimited, http.StatusTooManyRequests, codeRateLimited, "Too many requests", false},
 	{errAuthFailures, http.StatusTooManyRequests, codeRateLimited, "Too many requests", false},
 	{errTooManyUploads, http.StatusTooManyRequests, codeRateLimited, "Too many uploads", false},
 	{errSpoolFull, http.StatusTooManyRequests, codeRateLimited, "Too many uploads", false},
 	{errNoRoute, http.StatusNotFound, codeNotFound, "Not found", false},
-	{user.ErrNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
-	{group.ErrNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
-	{group.ErrMemberNotFound, http.StatusUnprocessableEntity, codeMemberNotFound, "Member not found", false},
-	{group.ErrExternalIDTaken, http.StatusConflict, codeExternalIDTaken, "External id taken", false},
-	// An unparsable user id is answered like a missing user: it tells a
-	// caller nothing about which ids exist.
-	{user.ErrInvalidID, http.StatusNotFound, codeNotFound, "Not found", false},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method not allowed", false},
 	{errPreconditionFailed, http.StatusPreconditionFailed, codeVersionConflict, "Version conflict", false},
-	{user.ErrVersionConflict, http.StatusConflict, codeVersionConflict, "Version conflict", false},
-	{user.ErrAlreadyExists, http.StatusConflict, codeAlreadyExists, "User already exists", false},
-	{user.ErrEmailTaken, http.StatusConflict, codeEmailTaken, "E-mail address taken", false},
-	{user.ErrExternalIDTaken, http.StatusConflict, codeExternalIDTaken, "External id taken", false},
-	{user.ErrUsernameTaken, http.StatusConflict, codeUsernameTaken, "Username taken", false},
-	{user.ErrSeatsExhausted, http.StatusConflict, codeSeatsExhausted, "No free licence seat", false},
 	{errBodyTooLarge, http.StatusRequestEntityTooLarge, codeBodyTooLarge, "Request body too large", true},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "Unsupported media type", true},
-	{user.ErrManagerNotFound, http.StatusUnprocessableEntity, codeManagerNotFound, "Manager not found", false},
-	{user.ErrManagerCycle, http.StatusUnprocessableEntity, codeManagerCycle, "Manager cycle", false},
-	{command.ErrIdempotencyKeyReused, http.StatusUnprocessableEntity, codeIdempotencyKeyReused, "Idempotency key reused", false},
-	{query.ErrImportNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
-	{command.ErrTokenNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
-	{query.ErrTenantNotFound, http.StatusNotFound, codeNotFound, "Not found", false},
 	{errImportTooLarge, http.StatusRequestEntityTooLarge, codeBodyTooLarge, "Import file too large", true},
-	{command.ErrInvalidImportFile, http.StatusUnprocessableEntity, codeInvalidImportFile, "Invalid import file", true},
-	{command.ErrInvalidSettings, http.StatusUnprocessableEntity, codeInvalidSettings, "Invalid notification settings", true},
+}
+
+// kindAnswer is how one kind of the use cases' errors is answered; the
+// problem's code is the error's own (errkind.Code).
+type kindAnswer struct {
+	status int
+	title  string
+	// verbose: messages of this kind are written for the client (a bad
+	// query parameter, a row of an import file), so the whole message is the
+	// detail; other kinds show only the classified error's own message.
+	verbose bool
+}
+
+// kindAnswers maps every kind a client can cause to a status; Internal,
+// Transient and unclassified errors are a 500.
+var kindAnswers = map[errkind.Kind]kindAnswer{
+	errkind.Invalid:         {http.StatusBadRequest, "Invalid request", true},
+	errkind.Unauthenticated: {http.StatusUnauthorized, "Unauthorized", false},
+	errkind.Forbidden:       {http.StatusForbidden, "Forbidden", true},
+	errkind.NotFound:        {http.StatusNotFound, "Not found", false},
+	errkind.Conflict:        {http.StatusConflict, "Conflict", false},
+	errkind.Limit:           {http.StatusConflict, "Limit reached", false},
+	errkind.Concurrency:     {http.StatusConflict, "Version conflict", false},
+	errkind.Validation:      {http.StatusUnprocessableEntity, "Validation failed", true},
+	errkind.Rejected:        {http.StatusUnprocessableEntity, "Rejected", false},
+	errkind.KeyReused:       {http.StatusUnprocessableEntity, "Idempotency key reused", false},
+}
+
+// problemTitles names a problem by its code where a kind's title is too
+// general (RFC 9457: a type's title does not change).
+var problemTitles = map[string]string{
+	codeInvalidQuery:      "Invalid query",
+	codeAlreadyExists:     "User already exists",
+	codeEmailTaken:        "E-mail address taken",
+	codeExternalIDTaken:   "External id taken",
+	codeUsernameTaken:     "Username taken",
+	codeSeatsExhausted:    "No free licence seat",
+	codeMemberNotFound:    "Member not found",
+	codeManagerNotFound:   "Manager not found",
+	codeManagerCycle:      "Manager cycle",
+	codeInvalidImportFile: "Invalid import file",
+	codeInvalidSettings:   "Invalid notification settings",
 }
 
 // internalDetail is all a client learns about a failure of ours; the log line
@@ -109,8 +125,9 @@ var errorKinds = []errorKind{
 const internalDetail = "The request could not be completed. Quote the X-Correlation-ID when reporting this."
 
 // classify maps an error to the problem that answers it. It is the only place
-// in this port that decides status codes for errors; anything it does not
-// recognise is a 500 whose detail reveals nothing.
+// in this port that decides status codes for errors: the port's own errors by
+// errorKinds, the use cases' by their kind. Anything else is a 500 whose
+// detail reveals nothing.
 func classify(err error) problem {
 	var verr *user.ValidationError
 	if errors.As(err, &verr) {
@@ -128,6 +145,19 @@ func classify(err error) problem {
 			detail = err.Error()
 		}
 		return newProblem(k.status, k.code, k.title, detail)
+	}
+	if c, ok := errkind.Find(err); ok {
+		if a, ok := kindAnswers[errkind.Kind(c.Kind())]; ok {
+			detail := c.Error()
+			if a.verbose {
+				detail = err.Error()
+			}
+			title := problemTitles[c.Code()]
+			if title == "" {
+				title = a.title
+			}
+			return newProblem(a.status, c.Code(), title, detail)
+		}
 	}
 	return newProblem(http.StatusInternalServerError, codeInternal, "Internal error", internalDetail)
 }

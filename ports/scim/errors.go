@@ -8,10 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/userservice/userservice/app/auth"
-	"github.com/userservice/userservice/app/command"
-	"github.com/userservice/userservice/app/query"
-	"github.com/userservice/userservice/domain/group"
+	"github.com/userservice/userservice/app/errkind"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -38,51 +35,76 @@ func (e *scimError) body() map[string]any {
 // If-Match: 412 rather than 409.
 var errPreconditionFailed = errors.New("precondition failed")
 
-// classify is the port's one mapping from errors to SCIM errors.
+// kindAnswer is how one kind of the use cases' errors is answered in SCIM.
+type kindAnswer struct {
+	status   int
+	scimType string
+	// verbose: the whole message is the detail (it was written for the
+	// client); otherwise the classified error's own message, or the SCIM
+	// wording of its code (scimDetails).
+	verbose bool
+}
+
+// kindAnswers maps every kind a client can cause to a SCIM error (RFC 7644
+// section 3.12); Internal, Transient and unclassified errors are a 500.
+var kindAnswers = map[errkind.Kind]kindAnswer{
+	errkind.Unauthenticated: {status: 401},
+	errkind.Forbidden:       {status: 403},
+	errkind.Invalid:         {status: 400, scimType: "invalidFilter", verbose: true},
+	errkind.Validation:      {status: 400, scimType: "invalidValue"},
+	errkind.Rejected:        {status: 400, scimType: "invalidValue"},
+	errkind.NotFound:        {status: 404},
+	errkind.Conflict:        {status: 409, scimType: "uniqueness"},
+	errkind.Limit:           {status: 409},
+	errkind.Concurrency:     {status: 409},
+	errkind.KeyReused:       {status: 409, verbose: true},
+}
+
+// scimDetails words an error's code in SCIM's attribute names where the
+// domain's message would name ours.
+var scimDetails = map[string]string{
+	"unauthorized":      "missing, unknown, expired or revoked bearer token",
+	"forbidden":         "the token's role does not allow SCIM: issue one with role scim",
+	"member_not_found":  "members: every member must be a user of this tenant",
+	"username_taken":    "userName is already taken by another user",
+	"email_taken":       "the primary e-mail address is already taken by another user",
+	"external_id_taken": "externalId is already taken",
+	"already_exists":    "the user already exists",
+	"version_conflict":  "the user was changed concurrently; retry",
+	"seats_exhausted":   "the tenant has no free licence seat for one more active user",
+	"manager_not_found": "manager: no such user in this tenant",
+	"manager_cycle":     "manager: the manager would (indirectly) report to this user",
+}
+
+// classify is the port's one mapping from errors to SCIM errors: the port's
+// own answers as they are, the use cases' errors by their kind.
 func classify(err error) *scimError {
 	var se *scimError
 	var verr *user.ValidationError
 	switch {
 	case errors.As(err, &se):
 		return se
-	case errors.Is(err, auth.ErrUnauthenticated):
-		return &scimError{status: 401, detail: "missing, unknown, expired or revoked bearer token"}
-	case errors.Is(err, auth.ErrForbidden):
-		return &scimError{status: 403, detail: "the token's role does not allow SCIM: issue one with role scim"}
 	case errors.As(err, &verr):
 		return &scimError{status: 400, scimType: "invalidValue", detail: validationDetail(verr)}
-	case errors.Is(err, group.ErrNotFound):
-		return &scimError{status: 404, detail: "no such group"}
-	case errors.Is(err, group.ErrMemberNotFound):
-		return &scimError{status: 400, scimType: "invalidValue", detail: "members: every member must be a user of this tenant"}
-	case errors.Is(err, group.ErrExternalIDTaken):
-		return &scimError{status: 409, scimType: "uniqueness", detail: "externalId is already taken by another group"}
-	case errors.Is(err, user.ErrNotFound), errors.Is(err, user.ErrInvalidID):
-		return &scimError{status: 404, detail: "no such user"}
-	case errors.Is(err, user.ErrUsernameTaken):
-		return &scimError{status: 409, scimType: "uniqueness", detail: "userName is already taken by another user"}
-	case errors.Is(err, user.ErrEmailTaken):
-		return &scimError{status: 409, scimType: "uniqueness", detail: "the primary e-mail address is already taken by another user"}
-	case errors.Is(err, user.ErrExternalIDTaken):
-		return &scimError{status: 409, scimType: "uniqueness", detail: "externalId is already taken by another user"}
-	case errors.Is(err, user.ErrAlreadyExists):
-		return &scimError{status: 409, scimType: "uniqueness", detail: "the user already exists"}
 	case errors.Is(err, errPreconditionFailed):
 		return &scimError{status: 412, detail: "the user changed since the version in If-Match"}
-	case errors.Is(err, user.ErrVersionConflict):
-		return &scimError{status: 409, detail: "the user was changed concurrently; retry"}
-	case errors.Is(err, user.ErrSeatsExhausted):
-		return &scimError{status: 409, detail: "the tenant has no free licence seat for one more active user"}
-	case errors.Is(err, user.ErrManagerNotFound):
-		return &scimError{status: 400, scimType: "invalidValue", detail: "manager: no such user in this tenant"}
-	case errors.Is(err, user.ErrManagerCycle):
-		return &scimError{status: 400, scimType: "invalidValue", detail: "manager: the manager would (indirectly) report to this user"}
-	case errors.Is(err, query.ErrInvalidQuery):
-		return &scimError{status: 400, scimType: "invalidFilter", detail: err.Error()}
-	case errors.Is(err, command.ErrIdempotencyKeyReused):
-		return &scimError{status: 409, detail: err.Error()}
 	}
-	return &scimError{status: 500, detail: "internal error"}
+	c, ok := errkind.Find(err)
+	if !ok {
+		return &scimError{status: 500, detail: "internal error"}
+	}
+	a, ok := kindAnswers[errkind.Kind(c.Kind())]
+	if !ok {
+		return &scimError{status: 500, detail: "internal error"}
+	}
+	detail := scimDetails[c.Code()]
+	switch {
+	case a.verbose:
+		detail = err.Error()
+	case detail == "":
+		detail = c.Error()
+	}
+	return &scimError{status: a.status, scimType: a.scimType, detail: detail}
 }
 
 // validationDetail names every rejected field by its SCIM attribute.
