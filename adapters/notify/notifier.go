@@ -42,7 +42,7 @@ func NewNotifier(deliver command.DeliverNotificationHandler, cfg NotifierConfig)
 // is due, until ctx is cancelled; a notice being sent is finished first.
 func (n *Notifier) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
-		delivered, err := n.deliver.Handle(context.WithoutCancel(ctx))
+		delivered, err := n.deliver.Handle(context.WithoutCancel(ctx), command.DeliverNotification{})
 		if err != nil {
 			n.cfg.Logger.Warn("notice delivery failed", zap.Error(err))
 		}

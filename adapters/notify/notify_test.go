@@ -127,7 +127,7 @@ func finishedJob(t *testing.T, ctx context.Context, pool *pgxpool.Pool, settings
 func deliverAll(t *testing.T, ctx context.Context, h command.DeliverNotificationHandler) {
 	t.Helper()
 	for {
-		ok, err := h.Handle(ctx)
+		ok, err := h.Handle(ctx, command.DeliverNotification{})
 		if err != nil {
 			t.Logf("delivery: %v", err) // other tests' notices may fail; ours are checked below
 		}
@@ -296,7 +296,7 @@ func TestNoticeRecipientsAreCappedAndQuotedValuesCut(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("admin%d@example.com", i)
 	}
-	if err := settings.Handle(ctx, command.SetNotificationSettings{TenantID: uuid.NewString(), Emails: many}); !errors.Is(err, command.ErrInvalidSettings) {
+	if _, err := settings.Handle(ctx, command.SetNotificationSettings{TenantID: uuid.NewString(), Emails: many}); !errors.Is(err, command.ErrInvalidSettings) {
 		t.Fatalf("%d recipients: err = %v, want ErrInvalidSettings", len(many), err)
 	}
 

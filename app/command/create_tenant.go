@@ -29,7 +29,10 @@ type TenantStore interface {
 }
 
 // CreateTenantHandler handles CreateTenant.
-type CreateTenantHandler struct {
+type CreateTenantHandler Handler[CreateTenant, Tenant]
+
+// createTenantHandler is CreateTenantHandler built by its constructor.
+type createTenantHandler struct {
 	store TenantStore
 	newID func() (string, error)
 }
@@ -37,13 +40,13 @@ type CreateTenantHandler struct {
 // NewCreateTenantHandler returns the CreateTenant handler.
 func NewCreateTenantHandler(store TenantStore, newID func() (string, error)) (CreateTenantHandler, error) {
 	if store == nil || newID == nil {
-		return CreateTenantHandler{}, fmt.Errorf("NewCreateTenantHandler: nil dependency")
+		return nil, fmt.Errorf("NewCreateTenantHandler: nil dependency")
 	}
-	return CreateTenantHandler{store: store, newID: newID}, nil
+	return createTenantHandler{store: store, newID: newID}, nil
 }
 
 // Handle validates and stores the tenant, returning it with its new id.
-func (h CreateTenantHandler) Handle(ctx context.Context, cmd CreateTenant) (Tenant, error) {
+func (h createTenantHandler) Handle(ctx context.Context, cmd CreateTenant) (Tenant, error) {
 	name := strings.TrimSpace(cmd.Name)
 	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return Tenant{}, fmt.Errorf("tenant name must be 1 to 200 characters")

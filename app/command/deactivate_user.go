@@ -15,7 +15,7 @@ type DeactivateUser struct {
 }
 
 // DeactivateUserHandler handles DeactivateUser.
-type DeactivateUserHandler Handler[DeactivateUser]
+type DeactivateUserHandler Handler[DeactivateUser, Result]
 
 type deactivateUser struct{ uow UnitOfWork }
 

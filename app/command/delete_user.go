@@ -18,7 +18,7 @@ type DeleteUser struct {
 }
 
 // DeleteUserHandler handles DeleteUser.
-type DeleteUserHandler Handler[DeleteUser]
+type DeleteUserHandler Handler[DeleteUser, Result]
 
 type deleteUser struct {
 	uow      UnitOfWork

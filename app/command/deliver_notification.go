@@ -107,8 +107,15 @@ func setDefault[T comparable](v *T, def T) {
 	}
 }
 
+// DeliverNotification asks for the next due notice to be sent; the notifier
+// role sends it in a loop.
+type DeliverNotification struct{}
+
 // DeliverNotificationHandler sends the next due notice.
-type DeliverNotificationHandler struct {
+type DeliverNotificationHandler Handler[DeliverNotification, bool]
+
+// deliverNotificationHandler is DeliverNotificationHandler built by its constructor.
+type deliverNotificationHandler struct {
 	queue   NotificationQueue
 	senders map[NoticeChannel]NoticeSender
 	now     func() time.Time
@@ -121,18 +128,18 @@ func NewDeliverNotificationHandler(queue NotificationQueue, senders map[NoticeCh
 	now func() time.Time, cfg DeliverNotificationConfig) (DeliverNotificationHandler, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return DeliverNotificationHandler{}, fmt.Errorf("NewDeliverNotificationHandler: %w", err)
+		return nil, fmt.Errorf("NewDeliverNotificationHandler: %w", err)
 	}
 	if queue == nil || now == nil || len(senders) == 0 {
-		return DeliverNotificationHandler{}, errors.New("NewDeliverNotificationHandler: nil queue or clock, or no sender")
+		return nil, errors.New("NewDeliverNotificationHandler: nil queue or clock, or no sender")
 	}
-	return DeliverNotificationHandler{queue: queue, senders: senders, now: now, cfg: cfg}, nil
+	return deliverNotificationHandler{queue: queue, senders: senders, now: now, cfg: cfg}, nil
 }
 
 // Handle claims one due notice and sends it. It reports false when none was
 // due. A failed send is recorded for a later attempt (or as dead after the
 // last) and returned for the caller to log.
-func (h DeliverNotificationHandler) Handle(ctx context.Context) (bool, error) {
+func (h deliverNotificationHandler) Handle(ctx context.Context, _ DeliverNotification) (bool, error) {
 	channels := make([]NoticeChannel, 0, len(h.senders))
 	for c := range h.senders {
 		channels = append(channels, c)

@@ -23,18 +23,21 @@ type StaleImportStore interface {
 }
 
 // FailStaleImportsHandler handles FailStaleImports.
-type FailStaleImportsHandler struct{ store StaleImportStore }
+type FailStaleImportsHandler Handler[FailStaleImports, int]
+
+// failStaleImportsHandler is FailStaleImportsHandler built by its constructor.
+type failStaleImportsHandler struct{ store StaleImportStore }
 
 // NewFailStaleImportsHandler returns the handler.
 func NewFailStaleImportsHandler(store StaleImportStore) (FailStaleImportsHandler, error) {
 	if store == nil {
-		return FailStaleImportsHandler{}, errors.New("NewFailStaleImportsHandler: nil store")
+		return nil, errors.New("NewFailStaleImportsHandler: nil store")
 	}
-	return FailStaleImportsHandler{store: store}, nil
+	return failStaleImportsHandler{store: store}, nil
 }
 
 // Handle fails the stale jobs and returns how many.
-func (h FailStaleImportsHandler) Handle(ctx context.Context, cmd FailStaleImports) (int, error) {
+func (h failStaleImportsHandler) Handle(ctx context.Context, cmd FailStaleImports) (int, error) {
 	if h.store == nil {
 		return 0, errors.New("FailStaleImports: handler not wired")
 	}

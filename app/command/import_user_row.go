@@ -64,16 +64,19 @@ type RowResult struct {
 // ImportUserRowHandler applies one import row: a chunk of one row, so a
 // row alone (a retry, a parked row queued again) goes through exactly the
 // decision and the write of a chunk.
-type ImportUserRowHandler struct {
+type ImportUserRowHandler Handler[ImportUserRow, RowResult]
+
+// importUserRowHandler is ImportUserRowHandler built by its constructor.
+type importUserRowHandler struct {
 	rows ImportUserRowsHandler
 }
 
 // NewImportUserRowHandler returns the handler.
 func NewImportUserRowHandler(rows ImportUserRowsHandler) (ImportUserRowHandler, error) {
-	if rows.store == nil {
-		return ImportUserRowHandler{}, errors.New("NewImportUserRowHandler: nil dependency")
+	if rows == nil {
+		return nil, errors.New("NewImportUserRowHandler: nil dependency")
 	}
-	return ImportUserRowHandler{rows: rows}, nil
+	return importUserRowHandler{rows: rows}, nil
 }
 
 // Handle applies the row and records its outcome. A business-rule refusal is
@@ -82,7 +85,7 @@ func NewImportUserRowHandler(rows ImportUserRowsHandler) (ImportUserRowHandler, 
 // transient and the row should be retried. Applying is idempotent per job and
 // row: the command id is deterministic and the outcome is recorded once, in
 // the command's transaction.
-func (h ImportUserRowHandler) Handle(ctx context.Context, r ImportUserRow) (RowResult, error) {
+func (h importUserRowHandler) Handle(ctx context.Context, r ImportUserRow) (RowResult, error) {
 	res, err := h.rows.Handle(ctx, ImportUserRows{Rows: []ImportUserRow{r}})
 	switch {
 	case err != nil:

@@ -35,7 +35,10 @@ type RowsResult struct {
 // outcomes, command records, events, read model, outbox and the seat count
 // commit together, and a redelivered chunk finds its outcomes and writes
 // nothing again.
-type ImportUserRowsHandler struct {
+type ImportUserRowsHandler Handler[ImportUserRows, RowsResult]
+
+// importUserRowsHandler is ImportUserRowsHandler built by its constructor.
+type importUserRowsHandler struct {
 	store ImportChunkStore
 	newID func() (user.ID, error)
 	cfg   ImportUserRowConfig
@@ -45,17 +48,17 @@ type ImportUserRowsHandler struct {
 func NewImportUserRowsHandler(store ImportChunkStore, newID func() (user.ID, error), cfg ImportUserRowConfig) (ImportUserRowsHandler, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return ImportUserRowsHandler{}, fmt.Errorf("NewImportUserRowsHandler: %w", err)
+		return nil, fmt.Errorf("NewImportUserRowsHandler: %w", err)
 	}
 	if store == nil || newID == nil {
-		return ImportUserRowsHandler{}, errors.New("NewImportUserRowsHandler: nil dependency")
+		return nil, errors.New("NewImportUserRowsHandler: nil dependency")
 	}
-	return ImportUserRowsHandler{store: store, newID: newID, cfg: cfg}, nil
+	return importUserRowsHandler{store: store, newID: newID, cfg: cfg}, nil
 }
 
 // Handle applies the chunk. An error means nothing of it was kept (a
 // transient failure): the caller queues its rows again.
-func (h ImportUserRowsHandler) Handle(ctx context.Context, cmd ImportUserRows) (RowsResult, error) {
+func (h importUserRowsHandler) Handle(ctx context.Context, cmd ImportUserRows) (RowsResult, error) {
 	if len(cmd.Rows) == 0 {
 		return RowsResult{}, nil
 	}

@@ -214,8 +214,8 @@ func (e *DeferredError) Error() string {
 	return fmt.Sprintf("row deferred for %s: %s", e.Delay, e.Reason)
 }
 
-// Kind is transient: the row is tried again later (app/errkind).
-func (e *DeferredError) Kind() string { return string(errkind.Transient) }
+// Kind is deferred: the row is tried again later (app/errkind).
+func (e *DeferredError) Kind() string { return string(errkind.Deferred) }
 
 // Code is the error's stable code.
 func (e *DeferredError) Code() string { return "deferred" }

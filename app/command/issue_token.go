@@ -32,7 +32,10 @@ type IssuedToken struct {
 }
 
 // IssueTokenHandler handles IssueToken.
-type IssueTokenHandler struct {
+type IssueTokenHandler Handler[IssueToken, IssuedToken]
+
+// issueTokenHandler is IssueTokenHandler built by its constructor.
+type issueTokenHandler struct {
 	store TenantStore
 	newID func() (string, error)
 	now   func() time.Time
@@ -41,13 +44,13 @@ type IssueTokenHandler struct {
 // NewIssueTokenHandler returns the IssueToken handler.
 func NewIssueTokenHandler(store TenantStore, newID func() (string, error), now func() time.Time) (IssueTokenHandler, error) {
 	if store == nil || newID == nil || now == nil {
-		return IssueTokenHandler{}, fmt.Errorf("NewIssueTokenHandler: nil dependency")
+		return nil, fmt.Errorf("NewIssueTokenHandler: nil dependency")
 	}
-	return IssueTokenHandler{store: store, newID: newID, now: now}, nil
+	return issueTokenHandler{store: store, newID: newID, now: now}, nil
 }
 
 // Handle makes and stores the token.
-func (h IssueTokenHandler) Handle(ctx context.Context, cmd IssueToken) (IssuedToken, error) {
+func (h issueTokenHandler) Handle(ctx context.Context, cmd IssueToken) (IssuedToken, error) {
 	if _, err := auth.ParseRole(string(cmd.Role)); err != nil {
 		return IssuedToken{}, err
 	}

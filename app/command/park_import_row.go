@@ -14,19 +14,22 @@ type ParkImportRow struct {
 }
 
 // ParkImportRowHandler handles ParkImportRow.
-type ParkImportRowHandler struct{ rows ImportRowStore }
+type ParkImportRowHandler Handler[ParkImportRow, bool]
+
+// parkImportRowHandler is ParkImportRowHandler built by its constructor.
+type parkImportRowHandler struct{ rows ImportRowStore }
 
 // NewParkImportRowHandler returns the handler.
 func NewParkImportRowHandler(rows ImportRowStore) (ParkImportRowHandler, error) {
 	if rows == nil {
-		return ParkImportRowHandler{}, errors.New("NewParkImportRowHandler: nil store")
+		return nil, errors.New("NewParkImportRowHandler: nil store")
 	}
-	return ParkImportRowHandler{rows: rows}, nil
+	return parkImportRowHandler{rows: rows}, nil
 }
 
 // Handle records the row as parked, unless it has an outcome already (a
 // delivery that got through after all). It reports whether it parked the row.
-func (h ParkImportRowHandler) Handle(ctx context.Context, cmd ParkImportRow) (bool, error) {
+func (h parkImportRowHandler) Handle(ctx context.Context, cmd ParkImportRow) (bool, error) {
 	r := cmd.Row
 	if r.JobID == "" || r.TenantID == "" || r.Row <= 0 {
 		return false, ErrInvalidEnvelope

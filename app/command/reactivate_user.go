@@ -14,7 +14,7 @@ type ReactivateUser struct {
 }
 
 // ReactivateUserHandler handles ReactivateUser.
-type ReactivateUserHandler Handler[ReactivateUser]
+type ReactivateUserHandler Handler[ReactivateUser, Result]
 
 type reactivateUser struct{ uow UnitOfWork }
 

@@ -16,7 +16,7 @@ type RegisterUser struct {
 }
 
 // RegisterUserHandler handles RegisterUser.
-type RegisterUserHandler Handler[RegisterUser]
+type RegisterUserHandler Handler[RegisterUser, Result]
 
 type registerUser struct {
 	uow   UnitOfWork

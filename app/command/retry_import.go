@@ -23,7 +23,10 @@ type ParkedRowStore interface {
 }
 
 // RetryImportHandler handles RetryImport.
-type RetryImportHandler struct {
+type RetryImportHandler Handler[RetryImport, int]
+
+// retryImportHandler is RetryImportHandler built by its constructor.
+type retryImportHandler struct {
 	parked ParkedRowStore
 	queue  ImportQueue
 }
@@ -31,16 +34,16 @@ type RetryImportHandler struct {
 // NewRetryImportHandler returns the handler.
 func NewRetryImportHandler(parked ParkedRowStore, queue ImportQueue) (RetryImportHandler, error) {
 	if parked == nil || queue == nil {
-		return RetryImportHandler{}, errors.New("NewRetryImportHandler: nil dependency")
+		return nil, errors.New("NewRetryImportHandler: nil dependency")
 	}
-	return RetryImportHandler{parked: parked, queue: queue}, nil
+	return retryImportHandler{parked: parked, queue: queue}, nil
 }
 
 // Handle queues every parked row and returns how many. A row stays parked
 // (and counted so) until its new delivery records its outcome, so a crash
 // part way loses nothing: running the retry again queues the rest, and rows
 // queued twice are handled once.
-func (h RetryImportHandler) Handle(ctx context.Context, cmd RetryImport) (int, error) {
+func (h retryImportHandler) Handle(ctx context.Context, cmd RetryImport) (int, error) {
 	n, after := 0, 0
 	for {
 		rows, err := h.parked.ParkedRows(ctx, cmd.TenantID, cmd.JobID, after, publishBatch)

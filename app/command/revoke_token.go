@@ -20,22 +20,29 @@ type RevokeToken struct {
 
 // RevokeTokenHandler handles RevokeToken. It is what every port uses (the
 // admin API and usersctl), so revocation has one definition.
-type RevokeTokenHandler struct {
+type RevokeTokenHandler Handler[RevokeToken, Nothing]
+
+// revokeTokenHandler is RevokeTokenHandler built by its constructor.
+type revokeTokenHandler struct {
 	store TenantStore
 }
 
 // NewRevokeTokenHandler returns the RevokeToken handler.
 func NewRevokeTokenHandler(store TenantStore) (RevokeTokenHandler, error) {
 	if store == nil {
-		return RevokeTokenHandler{}, fmt.Errorf("NewRevokeTokenHandler: nil dependency")
+		return nil, fmt.Errorf("NewRevokeTokenHandler: nil dependency")
 	}
-	return RevokeTokenHandler{store: store}, nil
+	return revokeTokenHandler{store: store}, nil
 }
 
 // Handle revokes the token, or returns ErrTokenNotFound when the tenant has no
 // such token (including a token of another tenant, and an id that cannot be
 // one).
-func (h RevokeTokenHandler) Handle(ctx context.Context, cmd RevokeToken) error {
+func (h revokeTokenHandler) Handle(ctx context.Context, cmd RevokeToken) (Nothing, error) {
+	return Nothing{}, h.revoke(ctx, cmd)
+}
+
+func (h revokeTokenHandler) revoke(ctx context.Context, cmd RevokeToken) error {
 	if cmd.TenantID == "" || cmd.TokenID == "" {
 		return ErrTokenNotFound
 	}

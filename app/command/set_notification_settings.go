@@ -32,14 +32,17 @@ type NotificationSettingsStore interface {
 var ErrInvalidSettings = errkind.New(errkind.Validation, "invalid_settings", "invalid notification settings")
 
 // SetNotificationSettingsHandler handles SetNotificationSettings.
-type SetNotificationSettingsHandler struct{ store NotificationSettingsStore }
+type SetNotificationSettingsHandler Handler[SetNotificationSettings, Nothing]
+
+// setNotificationSettingsHandler is SetNotificationSettingsHandler built by its constructor.
+type setNotificationSettingsHandler struct{ store NotificationSettingsStore }
 
 // NewSetNotificationSettingsHandler returns the handler.
 func NewSetNotificationSettingsHandler(store NotificationSettingsStore) (SetNotificationSettingsHandler, error) {
 	if store == nil {
-		return SetNotificationSettingsHandler{}, errors.New("NewSetNotificationSettingsHandler: nil store")
+		return nil, errors.New("NewSetNotificationSettingsHandler: nil store")
 	}
-	return SetNotificationSettingsHandler{store: store}, nil
+	return setNotificationSettingsHandler{store: store}, nil
 }
 
 // MaxNoticeEmails caps a tenant's notice recipients: each gets a message of
@@ -47,7 +50,11 @@ func NewSetNotificationSettingsHandler(store NotificationSettingsStore) (SetNoti
 const MaxNoticeEmails = 20
 
 // Handle validates and stores the settings, replacing the tenant's previous ones.
-func (h SetNotificationSettingsHandler) Handle(ctx context.Context, cmd SetNotificationSettings) error {
+func (h setNotificationSettingsHandler) Handle(ctx context.Context, cmd SetNotificationSettings) (Nothing, error) {
+	return Nothing{}, h.set(ctx, cmd)
+}
+
+func (h setNotificationSettingsHandler) set(ctx context.Context, cmd SetNotificationSettings) error {
 	var errs []error
 	if len(cmd.Emails) > MaxNoticeEmails {
 		errs = append(errs, fmt.Errorf("emails: at most %d addresses, got %d", MaxNoticeEmails, len(cmd.Emails)))

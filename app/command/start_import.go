@@ -45,7 +45,10 @@ type StartedImport struct {
 }
 
 // StartImportHandler handles StartImport.
-type StartImportHandler struct {
+type StartImportHandler Handler[StartImport, StartedImport]
+
+// startImportHandler is StartImportHandler built by its constructor.
+type startImportHandler struct {
 	format  ImportFormat
 	jobs    ImportJobStore
 	staging ImportStaging
@@ -57,15 +60,15 @@ type StartImportHandler struct {
 func NewStartImportHandler(format ImportFormat, jobs ImportJobStore, staging ImportStaging, queue ImportQueue,
 	newID func() (string, error)) (StartImportHandler, error) {
 	if format == nil || jobs == nil || staging == nil || queue == nil || newID == nil {
-		return StartImportHandler{}, errors.New("NewStartImportHandler: nil dependency")
+		return nil, errors.New("NewStartImportHandler: nil dependency")
 	}
-	return StartImportHandler{format: format, jobs: jobs, staging: staging, queue: queue, newID: newID}, nil
+	return startImportHandler{format: format, jobs: jobs, staging: staging, queue: queue, newID: newID}, nil
 }
 
 // Handle streams the upload into the staging area before creating the job,
 // so an upload that breaks off creates and queues nothing; then it creates
 // the job, queues every row, managers first, and seals the job.
-func (h StartImportHandler) Handle(ctx context.Context, cmd StartImport) (StartedImport, error) {
+func (h startImportHandler) Handle(ctx context.Context, cmd StartImport) (StartedImport, error) {
 	if cmd.TenantID == "" {
 		return StartedImport{}, ErrInvalidEnvelope
 	}
@@ -97,7 +100,7 @@ func (h StartImportHandler) Handle(ctx context.Context, cmd StartImport) (Starte
 
 // drop deletes the staged rows; one left behind by a failure here is only
 // space (a job's rows are never staged twice).
-func (h StartImportHandler) drop(ctx context.Context, jobID string) {
+func (h startImportHandler) drop(ctx context.Context, jobID string) {
 	_ = h.staging.Drop(context.WithoutCancel(ctx), jobID)
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/userservice/userservice/app/errkind"
 )
 
 // SyncHRIS imports the full employee list of a tenant's HRIS, exactly as a CSV
@@ -34,7 +36,10 @@ type ExternalIDLister interface {
 }
 
 // SyncHRISHandler handles SyncHRIS.
-type SyncHRISHandler struct {
+type SyncHRISHandler Handler[SyncHRIS, StartedImport]
+
+// syncHRISHandler is SyncHRISHandler built by its constructor.
+type syncHRISHandler struct {
 	source  EmployeeSource
 	users   ExternalIDLister
 	jobs    ImportJobStore
@@ -47,14 +52,28 @@ type SyncHRISHandler struct {
 func NewSyncHRISHandler(source EmployeeSource, users ExternalIDLister, jobs ImportJobStore, staging ImportStaging, queue ImportQueue,
 	newID func() (string, error)) (SyncHRISHandler, error) {
 	if source == nil || users == nil || jobs == nil || staging == nil || queue == nil || newID == nil {
-		return SyncHRISHandler{}, errors.New("NewSyncHRISHandler: nil dependency")
+		return nil, errors.New("NewSyncHRISHandler: nil dependency")
 	}
-	return SyncHRISHandler{source: source, users: users, jobs: jobs, staging: staging, queue: queue, newID: newID}, nil
+	return syncHRISHandler{source: source, users: users, jobs: jobs, staging: staging, queue: queue, newID: newID}, nil
+}
+
+// ErrNoHRIS is what SyncHRIS answers in a process without an HRIS: a
+// wiring mistake of ours, never a client's.
+var ErrNoHRIS = errkind.New(errkind.Internal, "internal", "no HRIS is configured in this process")
+
+// NewNoHRISHandler returns the SyncHRIS handler of a process without an HRIS:
+// it refuses every sync with ErrNoHRIS, where a zero handler would panic.
+func NewNoHRISHandler() SyncHRISHandler { return noHRISHandler{} }
+
+type noHRISHandler struct{}
+
+func (noHRISHandler) Handle(context.Context, SyncHRIS) (StartedImport, error) {
+	return StartedImport{}, ErrNoHRIS
 }
 
 // Handle creates the job, reads the whole HRIS (a failure fails the job and
 // notifies the tenant's admins, with nothing queued), then queues the rows.
-func (h SyncHRISHandler) Handle(ctx context.Context, cmd SyncHRIS) (StartedImport, error) {
+func (h syncHRISHandler) Handle(ctx context.Context, cmd SyncHRIS) (StartedImport, error) {
 	if cmd.TenantID == "" {
 		return StartedImport{}, ErrInvalidEnvelope
 	}
@@ -90,7 +109,7 @@ func (h SyncHRISHandler) Handle(ctx context.Context, cmd SyncHRIS) (StartedImpor
 
 // withLeavers appends a deactivation row for every active user whose external
 // id the HRIS did not list.
-func (h SyncHRISHandler) withLeavers(ctx context.Context, tenantID string, rows []ImportRow) ([]ImportRow, error) {
+func (h syncHRISHandler) withLeavers(ctx context.Context, tenantID string, rows []ImportRow) ([]ImportRow, error) {
 	listed := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		listed[strings.TrimSpace(r.Fields[ColExternalID])] = true

@@ -16,7 +16,7 @@ type UpdateUser struct {
 }
 
 // UpdateUserHandler handles UpdateUser.
-type UpdateUserHandler Handler[UpdateUser]
+type UpdateUserHandler Handler[UpdateUser, Result]
 
 type updateUser struct{ uow UnitOfWork }
 

@@ -1,5 +1,6 @@
-// Package decorator wraps command handlers with the cross-cutting concerns
-// (logging, metrics), applied once when the application is built.
+// Package decorator wraps every command and query handler with the
+// cross-cutting concerns (logging, metrics, a tracing hook), applied once when
+// the application is built, so handler bodies do none of it.
 package decorator
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/errkind"
+	"github.com/userservice/userservice/app/query"
 )
 
 // Metrics records one handled command.
@@ -17,25 +19,55 @@ type Metrics interface {
 	CommandHandled(command, outcome string, d time.Duration)
 }
 
-// Command wraps h so every call is logged once and measured.
-func Command[C any](h command.Handler[C], name string, log *zap.Logger, m Metrics) command.Handler[C] {
-	return commandDecorator[C]{next: h, name: name, log: log, metrics: m}
+// QueryMetrics records one handled query. A Metrics that also implements it
+// measures queries too.
+type QueryMetrics interface {
+	QueryHandled(query, outcome string, d time.Duration)
 }
 
-type commandDecorator[C any] struct {
-	next    command.Handler[C]
-	name    string
-	log     *zap.Logger
-	metrics Metrics
+// Tracer is the hook a tracing library plugs into: Start opens a span named
+// after the handler and returns the context that carries it and the function
+// that ends it with the handler's error (nil on success).
+type Tracer interface {
+	Start(ctx context.Context, name string) (context.Context, func(err error))
 }
 
-func (d commandDecorator[C]) Handle(ctx context.Context, cmd C) (command.Result, error) {
+// Hooks are what every handler is wrapped with. Each may be nil: no log
+// lines, no measurements, no spans.
+type Hooks struct {
+	Log     *zap.Logger
+	Metrics Metrics
+	Tracer  Tracer
+}
+
+func (h Hooks) logger() *zap.Logger {
+	if h.Log == nil {
+		return zap.NewNop()
+	}
+	return h.Log
+}
+
+// Command wraps h so every call is traced, logged once and measured.
+func Command[C, R any](h command.Handler[C, R], name string, hooks Hooks) command.Handler[C, R] {
+	return commandDecorator[C, R]{next: h, name: name, hooks: hooks, log: hooks.logger()}
+}
+
+type commandDecorator[C, R any] struct {
+	next  command.Handler[C, R]
+	name  string
+	hooks Hooks
+	log   *zap.Logger
+}
+
+func (d commandDecorator[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
+	ctx, end := startSpan(ctx, d.hooks.Tracer, "command "+d.name)
 	start := time.Now()
 	res, err := d.next.Handle(ctx, cmd)
 	elapsed := time.Since(start)
-	outcome := Outcome(res, err)
-	if d.metrics != nil {
-		d.metrics.CommandHandled(d.name, outcome, elapsed)
+	end(err)
+	outcome := outcomeOf(res, err)
+	if d.hooks.Metrics != nil {
+		d.hooks.Metrics.CommandHandled(d.name, outcome, elapsed)
 	}
 	fields := []zap.Field{zap.String("command", d.name), zap.String("outcome", outcome), zap.Duration("took", elapsed)}
 	if env, ok := any(cmd).(interface{ CommandEnvelope() command.Envelope }); ok {
@@ -48,14 +80,58 @@ func (d commandDecorator[C]) Handle(ctx context.Context, cmd C) (command.Result,
 		d.log.Error("command failed", append(fields, zap.Error(err))...)
 	case "rejected", "conflict":
 		d.log.Info("command refused", append(fields, zap.Error(err))...)
+	case "deferred":
+		d.log.Debug("command deferred", append(fields, zap.Error(err))...)
 	default:
 		d.log.Debug("command handled", fields...)
 	}
 	return res, err
 }
 
+// Query wraps h so every call is traced, measured and logged at debug level
+// (an error of ours at error level).
+func Query[Q, R any](h query.Handler[Q, R], name string, hooks Hooks) query.Handler[Q, R] {
+	qm, _ := hooks.Metrics.(QueryMetrics)
+	return queryDecorator[Q, R]{next: h, name: name, hooks: hooks, metrics: qm, log: hooks.logger()}
+}
+
+type queryDecorator[Q, R any] struct {
+	next    query.Handler[Q, R]
+	name    string
+	hooks   Hooks
+	metrics QueryMetrics
+	log     *zap.Logger
+}
+
+func (d queryDecorator[Q, R]) Handle(ctx context.Context, q Q) (R, error) {
+	ctx, end := startSpan(ctx, d.hooks.Tracer, "query "+d.name)
+	start := time.Now()
+	res, err := d.next.Handle(ctx, q)
+	elapsed := time.Since(start)
+	end(err)
+	outcome := errorOutcome(err)
+	if d.metrics != nil {
+		d.metrics.QueryHandled(d.name, outcome, elapsed)
+	}
+	fields := []zap.Field{zap.String("query", d.name), zap.String("outcome", outcome), zap.Duration("took", elapsed)}
+	if outcome == "error" {
+		d.log.Error("query failed", append(fields, zap.Error(err))...)
+	} else if ce := d.log.Check(zap.DebugLevel, "query handled"); ce != nil {
+		ce.Write(append(fields, zap.Error(err))...)
+	}
+	return res, err
+}
+
+func startSpan(ctx context.Context, t Tracer, name string) (context.Context, func(error)) {
+	if t == nil {
+		return ctx, func(error) {}
+	}
+	return t.Start(ctx, name)
+}
+
 // Outcome classifies a command's result for logs and metrics: changed,
-// unchanged, replayed, rejected (a business rule said no), conflict, error.
+// unchanged, replayed, rejected (the command is wrong as asked), conflict
+// (retry on fresh state), error.
 func Outcome(res command.Result, err error) string {
 	switch {
 	case err == nil && res.Replayed:
@@ -64,9 +140,30 @@ func Outcome(res command.Result, err error) string {
 		return "changed"
 	case err == nil:
 		return "unchanged"
-	case errkind.Of(err) == errkind.Concurrency:
+	}
+	return errorOutcome(err)
+}
+
+// outcomeOf is Outcome for a handler of any result type: one that is not a
+// command.Result succeeded as "ok".
+func outcomeOf[R any](res R, err error) string {
+	if r, ok := any(res).(command.Result); ok {
+		return Outcome(r, err)
+	}
+	return errorOutcome(err)
+}
+
+// errorOutcome classifies by the error's kind: ok, conflict, deferred,
+// rejected, error.
+func errorOutcome(err error) string {
+	switch k := errkind.Of(err); {
+	case err == nil:
+		return "ok"
+	case k == errkind.Concurrency:
 		return "conflict"
-	case errkind.Of(err).Permanent():
+	case k == errkind.Deferred:
+		return "deferred"
+	case k.Permanent():
 		return "rejected"
 	}
 	return "error"

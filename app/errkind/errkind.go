@@ -50,6 +50,10 @@ const (
 	// Internal is a mistake inside this service (a command built without its
 	// id or tenant): no client is to blame, and retrying it unchanged cannot help.
 	Internal Kind = "internal"
+	// Deferred is a command that must wait for another (an import row whose
+	// manager's row is still to come): it is tried again later, and is not
+	// a failure.
+	Deferred Kind = "deferred"
 	// Transient is a failure a retry may cure (a source unreachable, an event
 	// written by a newer release that another replica can read).
 	Transient Kind = "transient"
@@ -57,7 +61,7 @@ const (
 
 // kinds lists the declared kinds, for Valid.
 var kinds = []Kind{Invalid, Validation, Rejected, NotFound, Conflict, Limit, Concurrency, KeyReused,
-	Unauthenticated, Forbidden, Internal, Transient}
+	Unauthenticated, Forbidden, Internal, Deferred, Transient}
 
 // Valid reports whether k is one of the declared kinds (a domain error's
 // spelling that matches none is a bug the enumeration test catches).
@@ -65,10 +69,10 @@ func (k Kind) Valid() bool { return slices.Contains(kinds, k) }
 
 // Permanent reports whether retrying a command that failed with this kind
 // unchanged cannot help: the import path rejects such a row instead of
-// retrying it. Concurrency, Transient and Unknown are worth retrying.
+// retrying it. Concurrency, Deferred, Transient and Unknown are worth retrying.
 func (k Kind) Permanent() bool {
 	switch k {
-	case Unknown, Concurrency, Transient:
+	case Unknown, Concurrency, Deferred, Transient:
 		return false
 	}
 	return true

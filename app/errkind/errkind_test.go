@@ -150,10 +150,10 @@ func TestOf(t *testing.T) {
 }
 
 func TestPermanent(t *testing.T) {
-	retry := map[errkind.Kind]bool{errkind.Unknown: true, errkind.Concurrency: true, errkind.Transient: true}
+	retry := map[errkind.Kind]bool{errkind.Unknown: true, errkind.Concurrency: true, errkind.Deferred: true, errkind.Transient: true}
 	for _, k := range []errkind.Kind{errkind.Unknown, errkind.Invalid, errkind.Validation, errkind.Rejected,
 		errkind.NotFound, errkind.Conflict, errkind.Limit, errkind.Concurrency, errkind.KeyReused,
-		errkind.Unauthenticated, errkind.Forbidden, errkind.Internal, errkind.Transient} {
+		errkind.Unauthenticated, errkind.Forbidden, errkind.Internal, errkind.Deferred, errkind.Transient} {
 		if k.Permanent() == retry[k] {
 			t.Errorf("%q.Permanent() = %v", k, k.Permanent())
 		}

@@ -24,7 +24,10 @@ type TokenReader interface {
 }
 
 // AuthenticateHandler turns a presented bearer token into a principal.
-type AuthenticateHandler struct {
+type AuthenticateHandler Handler[string, auth.Principal]
+
+// authenticateHandler is AuthenticateHandler built by its constructor.
+type authenticateHandler struct {
 	tokens TokenReader
 	now    func() time.Time
 }
@@ -32,15 +35,15 @@ type AuthenticateHandler struct {
 // NewAuthenticateHandler returns the handler.
 func NewAuthenticateHandler(tokens TokenReader, now func() time.Time) (AuthenticateHandler, error) {
 	if tokens == nil || now == nil {
-		return AuthenticateHandler{}, fmt.Errorf("NewAuthenticateHandler: nil dependency")
+		return nil, fmt.Errorf("NewAuthenticateHandler: nil dependency")
 	}
-	return AuthenticateHandler{tokens: tokens, now: now}, nil
+	return authenticateHandler{tokens: tokens, now: now}, nil
 }
 
 // Handle returns the principal, or auth.ErrUnauthenticated for a token that is
 // unknown, revoked or expired. A token that does not have the shape of an
 // issued one is refused without a lookup.
-func (h AuthenticateHandler) Handle(ctx context.Context, token string) (auth.Principal, error) {
+func (h authenticateHandler) Handle(ctx context.Context, token string) (auth.Principal, error) {
 	if !auth.WellFormedToken(token) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}

@@ -65,17 +65,20 @@ type ImportReader interface {
 }
 
 // GetImportHandler handles GetImport.
-type GetImportHandler struct{ imports ImportReader }
+type GetImportHandler Handler[GetImport, ImportJob]
+
+// getImportHandler is GetImportHandler built by its constructor.
+type getImportHandler struct{ imports ImportReader }
 
 // NewGetImportHandler returns the handler.
 func NewGetImportHandler(imports ImportReader) (GetImportHandler, error) {
 	if imports == nil {
-		return GetImportHandler{}, fmt.Errorf("NewGetImportHandler: nil reader")
+		return nil, fmt.Errorf("NewGetImportHandler: nil reader")
 	}
-	return GetImportHandler{imports: imports}, nil
+	return getImportHandler{imports: imports}, nil
 }
 
 // Handle returns the job or ErrImportNotFound.
-func (h GetImportHandler) Handle(ctx context.Context, q GetImport) (ImportJob, error) {
+func (h getImportHandler) Handle(ctx context.Context, q GetImport) (ImportJob, error) {
 	return h.imports.ImportJob(ctx, q.TenantID, q.JobID)
 }

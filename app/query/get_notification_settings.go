@@ -29,17 +29,20 @@ type NotificationSettingsReader interface {
 }
 
 // GetNotificationSettingsHandler handles GetNotificationSettings.
-type GetNotificationSettingsHandler struct{ settings NotificationSettingsReader }
+type GetNotificationSettingsHandler Handler[GetNotificationSettings, NotificationSettings]
+
+// getNotificationSettingsHandler is GetNotificationSettingsHandler built by its constructor.
+type getNotificationSettingsHandler struct{ settings NotificationSettingsReader }
 
 // NewGetNotificationSettingsHandler returns the handler.
 func NewGetNotificationSettingsHandler(settings NotificationSettingsReader) (GetNotificationSettingsHandler, error) {
 	if settings == nil {
-		return GetNotificationSettingsHandler{}, fmt.Errorf("NewGetNotificationSettingsHandler: nil reader")
+		return nil, fmt.Errorf("NewGetNotificationSettingsHandler: nil reader")
 	}
-	return GetNotificationSettingsHandler{settings: settings}, nil
+	return getNotificationSettingsHandler{settings: settings}, nil
 }
 
 // Handle returns the settings.
-func (h GetNotificationSettingsHandler) Handle(ctx context.Context, q GetNotificationSettings) (NotificationSettings, error) {
+func (h getNotificationSettingsHandler) Handle(ctx context.Context, q GetNotificationSettings) (NotificationSettings, error) {
 	return h.settings.NotificationSettings(ctx, q.TenantID)
 }

@@ -30,17 +30,20 @@ type TenantReader interface {
 }
 
 // GetTenantHandler handles GetTenant.
-type GetTenantHandler struct{ tenants TenantReader }
+type GetTenantHandler Handler[GetTenant, TenantInfo]
+
+// getTenantHandler is GetTenantHandler built by its constructor.
+type getTenantHandler struct{ tenants TenantReader }
 
 // NewGetTenantHandler returns the GetTenant handler.
 func NewGetTenantHandler(tenants TenantReader) (GetTenantHandler, error) {
 	if tenants == nil {
-		return GetTenantHandler{}, fmt.Errorf("NewGetTenantHandler: nil reader")
+		return nil, fmt.Errorf("NewGetTenantHandler: nil reader")
 	}
-	return GetTenantHandler{tenants: tenants}, nil
+	return getTenantHandler{tenants: tenants}, nil
 }
 
 // Handle returns the tenant or ErrTenantNotFound.
-func (h GetTenantHandler) Handle(ctx context.Context, q GetTenant) (TenantInfo, error) {
+func (h getTenantHandler) Handle(ctx context.Context, q GetTenant) (TenantInfo, error) {
 	return h.tenants.TenantByID(ctx, q.TenantID)
 }

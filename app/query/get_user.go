@@ -21,17 +21,20 @@ type UserReader interface {
 }
 
 // GetUserHandler handles GetUser.
-type GetUserHandler struct{ users UserReader }
+type GetUserHandler Handler[GetUser, user.Snapshot]
+
+// getUserHandler is GetUserHandler built by its constructor.
+type getUserHandler struct{ users UserReader }
 
 // NewGetUserHandler returns the GetUser handler.
 func NewGetUserHandler(users UserReader) (GetUserHandler, error) {
 	if users == nil {
-		return GetUserHandler{}, fmt.Errorf("NewGetUserHandler: nil reader")
+		return nil, fmt.Errorf("NewGetUserHandler: nil reader")
 	}
-	return GetUserHandler{users: users}, nil
+	return getUserHandler{users: users}, nil
 }
 
 // Handle returns the user or user.ErrNotFound.
-func (h GetUserHandler) Handle(ctx context.Context, q GetUser) (user.Snapshot, error) {
+func (h getUserHandler) Handle(ctx context.Context, q GetUser) (user.Snapshot, error) {
 	return h.users.GetUser(ctx, q.TenantID, q.UserID)
 }

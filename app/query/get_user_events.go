@@ -38,18 +38,21 @@ type EventReader interface {
 }
 
 // GetUserEventsHandler handles GetUserEvents.
-type GetUserEventsHandler struct{ events EventReader }
+type GetUserEventsHandler Handler[GetUserEvents, []RecordedEvent]
+
+// getUserEventsHandler is GetUserEventsHandler built by its constructor.
+type getUserEventsHandler struct{ events EventReader }
 
 // NewGetUserEventsHandler returns the GetUserEvents handler.
 func NewGetUserEventsHandler(events EventReader) (GetUserEventsHandler, error) {
 	if events == nil {
-		return GetUserEventsHandler{}, fmt.Errorf("NewGetUserEventsHandler: nil reader")
+		return nil, fmt.Errorf("NewGetUserEventsHandler: nil reader")
 	}
-	return GetUserEventsHandler{events: events}, nil
+	return getUserEventsHandler{events: events}, nil
 }
 
 // Handle returns the events or user.ErrNotFound for an empty stream.
-func (h GetUserEventsHandler) Handle(ctx context.Context, q GetUserEvents) ([]RecordedEvent, error) {
+func (h getUserEventsHandler) Handle(ctx context.Context, q GetUserEvents) ([]RecordedEvent, error) {
 	events, err := h.events.StreamEvents(ctx, q.TenantID, q.UserID)
 	if err != nil {
 		return nil, err

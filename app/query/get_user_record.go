@@ -14,19 +14,22 @@ type GetUserRecord struct {
 }
 
 // GetUserRecordHandler handles GetUserRecord.
-type GetUserRecordHandler struct{ users UserSearcher }
+type GetUserRecordHandler Handler[GetUserRecord, UserRecord]
+
+// getUserRecordHandler is GetUserRecordHandler built by its constructor.
+type getUserRecordHandler struct{ users UserSearcher }
 
 // NewGetUserRecordHandler returns the handler.
 func NewGetUserRecordHandler(users UserSearcher) (GetUserRecordHandler, error) {
 	if users == nil {
-		return GetUserRecordHandler{}, fmt.Errorf("NewGetUserRecordHandler: nil searcher")
+		return nil, fmt.Errorf("NewGetUserRecordHandler: nil searcher")
 	}
-	return GetUserRecordHandler{users: users}, nil
+	return getUserRecordHandler{users: users}, nil
 }
 
 // Handle returns the user or user.ErrNotFound (also for a deleted user or
 // one of another tenant).
-func (h GetUserRecordHandler) Handle(ctx context.Context, q GetUserRecord) (UserRecord, error) {
+func (h getUserRecordHandler) Handle(ctx context.Context, q GetUserRecord) (UserRecord, error) {
 	res, err := h.users.SearchUsers(ctx, SearchUsers{TenantID: q.TenantID,
 		Filter: Compare{Attr: AttrID, Op: OpEq, Value: q.UserID.String()}, Limit: 1})
 	if err != nil {

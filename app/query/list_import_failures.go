@@ -35,18 +35,21 @@ type FailurePage struct {
 }
 
 // ListImportFailuresHandler handles ListImportFailures.
-type ListImportFailuresHandler struct{ imports ImportReader }
+type ListImportFailuresHandler Handler[ListImportFailures, FailurePage]
+
+// listImportFailuresHandler is ListImportFailuresHandler built by its constructor.
+type listImportFailuresHandler struct{ imports ImportReader }
 
 // NewListImportFailuresHandler returns the handler.
 func NewListImportFailuresHandler(imports ImportReader) (ListImportFailuresHandler, error) {
 	if imports == nil {
-		return ListImportFailuresHandler{}, fmt.Errorf("NewListImportFailuresHandler: nil reader")
+		return nil, fmt.Errorf("NewListImportFailuresHandler: nil reader")
 	}
-	return ListImportFailuresHandler{imports: imports}, nil
+	return listImportFailuresHandler{imports: imports}, nil
 }
 
 // Handle returns one page, or ErrImportNotFound.
-func (h ListImportFailuresHandler) Handle(ctx context.Context, q ListImportFailures) (FailurePage, error) {
+func (h listImportFailuresHandler) Handle(ctx context.Context, q ListImportFailures) (FailurePage, error) {
 	switch {
 	case q.Limit == 0:
 		q.Limit = DefaultPageSize

@@ -24,18 +24,21 @@ type ParkedImportRow struct {
 }
 
 // ListParkedImportRowsHandler handles ListParkedImportRows.
-type ListParkedImportRowsHandler struct{ imports ImportReader }
+type ListParkedImportRowsHandler Handler[ListParkedImportRows, []ParkedImportRow]
+
+// listParkedImportRowsHandler is ListParkedImportRowsHandler built by its constructor.
+type listParkedImportRowsHandler struct{ imports ImportReader }
 
 // NewListParkedImportRowsHandler returns the handler.
 func NewListParkedImportRowsHandler(imports ImportReader) (ListParkedImportRowsHandler, error) {
 	if imports == nil {
-		return ListParkedImportRowsHandler{}, fmt.Errorf("NewListParkedImportRowsHandler: nil reader")
+		return nil, fmt.Errorf("NewListParkedImportRowsHandler: nil reader")
 	}
-	return ListParkedImportRowsHandler{imports: imports}, nil
+	return listParkedImportRowsHandler{imports: imports}, nil
 }
 
 // Handle returns one page of parked rows, or ErrImportNotFound.
-func (h ListParkedImportRowsHandler) Handle(ctx context.Context, q ListParkedImportRows) ([]ParkedImportRow, error) {
+func (h listParkedImportRowsHandler) Handle(ctx context.Context, q ListParkedImportRows) ([]ParkedImportRow, error) {
 	switch {
 	case q.Limit == 0:
 		q.Limit = DefaultPageSize

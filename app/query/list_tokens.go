@@ -33,17 +33,20 @@ type TokenLister interface {
 }
 
 // ListTokensHandler handles ListTokens.
-type ListTokensHandler struct{ tokens TokenLister }
+type ListTokensHandler Handler[ListTokens, []TokenInfo]
+
+// listTokensHandler is ListTokensHandler built by its constructor.
+type listTokensHandler struct{ tokens TokenLister }
 
 // NewListTokensHandler returns the ListTokens handler.
 func NewListTokensHandler(tokens TokenLister) (ListTokensHandler, error) {
 	if tokens == nil {
-		return ListTokensHandler{}, fmt.Errorf("NewListTokensHandler: nil lister")
+		return nil, fmt.Errorf("NewListTokensHandler: nil lister")
 	}
-	return ListTokensHandler{tokens: tokens}, nil
+	return listTokensHandler{tokens: tokens}, nil
 }
 
 // Handle returns the tokens.
-func (h ListTokensHandler) Handle(ctx context.Context, q ListTokens) ([]TokenInfo, error) {
+func (h listTokensHandler) Handle(ctx context.Context, q ListTokens) ([]TokenInfo, error) {
 	return h.tokens.TokensOf(ctx, q.TenantID, MaxListedTokens)
 }

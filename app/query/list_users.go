@@ -34,18 +34,21 @@ type UserPage struct {
 }
 
 // ListUsersHandler handles ListUsers.
-type ListUsersHandler struct{ users UserReader }
+type ListUsersHandler Handler[ListUsers, UserPage]
+
+// listUsersHandler is ListUsersHandler built by its constructor.
+type listUsersHandler struct{ users UserReader }
 
 // NewListUsersHandler returns the ListUsers handler.
 func NewListUsersHandler(users UserReader) (ListUsersHandler, error) {
 	if users == nil {
-		return ListUsersHandler{}, fmt.Errorf("NewListUsersHandler: nil reader")
+		return nil, fmt.Errorf("NewListUsersHandler: nil reader")
 	}
-	return ListUsersHandler{users: users}, nil
+	return listUsersHandler{users: users}, nil
 }
 
 // Handle validates the filters and reads one page.
-func (h ListUsersHandler) Handle(ctx context.Context, q ListUsers) (UserPage, error) {
+func (h listUsersHandler) Handle(ctx context.Context, q ListUsers) (UserPage, error) {
 	switch {
 	case q.Limit == 0:
 		q.Limit = DefaultPageSize

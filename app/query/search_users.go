@@ -45,18 +45,21 @@ type UserSearcher interface {
 }
 
 // SearchUsersHandler handles SearchUsers.
-type SearchUsersHandler struct{ users UserSearcher }
+type SearchUsersHandler Handler[SearchUsers, SearchResult]
+
+// searchUsersHandler is SearchUsersHandler built by its constructor.
+type searchUsersHandler struct{ users UserSearcher }
 
 // NewSearchUsersHandler returns the handler.
 func NewSearchUsersHandler(users UserSearcher) (SearchUsersHandler, error) {
 	if users == nil {
-		return SearchUsersHandler{}, fmt.Errorf("NewSearchUsersHandler: nil searcher")
+		return nil, fmt.Errorf("NewSearchUsersHandler: nil searcher")
 	}
-	return SearchUsersHandler{users: users}, nil
+	return searchUsersHandler{users: users}, nil
 }
 
 // Handle validates the query and reads one page.
-func (h SearchUsersHandler) Handle(ctx context.Context, q SearchUsers) (SearchResult, error) {
+func (h searchUsersHandler) Handle(ctx context.Context, q SearchUsers) (SearchResult, error) {
 	if q.Offset < 0 {
 		return SearchResult{}, fmt.Errorf("%w: offset must not be negative", ErrInvalidQuery)
 	}

@@ -97,7 +97,7 @@ func tokenRevoke(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	err = application.Commands.RevokeToken.Handle(ctx, command.RevokeToken{TenantID: *tenant, TokenID: *tokenID})
+	_, err = application.Commands.RevokeToken.Handle(ctx, command.RevokeToken{TenantID: *tenant, TokenID: *tokenID})
 	if errors.Is(err, command.ErrTokenNotFound) {
 		return fmt.Errorf("token revoke: --token-id %s: no such token in tenant %s", *tokenID, *tenant)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,7 +22,11 @@ type guardedFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 // learns nothing, not even whether a user id exists.
 func (h *handler) guard(perm auth.Permission, fn guardedFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.gate.Authenticate(r, h.app.Queries.Authenticate.Handle)
+		// A closure, not the method value: the handler is an interface, and
+		// a port built without use cases must still answer 401 by itself.
+		p, err := h.gate.Authenticate(r, func(ctx context.Context, token string) (auth.Principal, error) {
+			return h.app.Queries.Authenticate.Handle(ctx, token)
+		})
 		var blocked *preauth.TooManyFailures
 		if errors.As(err, &blocked) {
 			ratelimit.SetRetryAfter(w, blocked.RetryAfter)

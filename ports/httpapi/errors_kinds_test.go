@@ -22,7 +22,7 @@ func TestEveryAppErrorAnswered(t *testing.T) {
 	for name, err := range errcatalog.Errors() {
 		p := classify(err)
 		switch k := errkind.Of(err); k {
-		case errkind.Internal, errkind.Transient:
+		case errkind.Internal, errkind.Deferred, errkind.Transient:
 			if p.Status != http.StatusInternalServerError || p.Code != codeInternal {
 				t.Errorf("%s (%s) = %d %s, want a 500", name, k, p.Status, p.Code)
 			}

@@ -129,7 +129,7 @@ func (h *handler) setNotificationSettings(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	settings.TenantID = p.TenantID
-	if err := h.app.Commands.SetNotificationSettings.Handle(r.Context(), settings); err != nil {
+	if _, err := h.app.Commands.SetNotificationSettings.Handle(r.Context(), settings); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -13,7 +13,7 @@ import (
 // caller's tenant does not have. An admin may revoke its own token; the next
 // request with it is 401.
 func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	err := h.app.Commands.RevokeToken.Handle(r.Context(), command.RevokeToken{TenantID: p.TenantID, TokenID: mux.Vars(r)["id"]})
+	_, err := h.app.Commands.RevokeToken.Handle(r.Context(), command.RevokeToken{TenantID: p.TenantID, TokenID: mux.Vars(r)["id"]})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -167,7 +168,14 @@ func (r *ImportRouter) Run(ctx context.Context) error {
 			router.AddConsumerHandler("import-"+s.Name+"-"+strconv.Itoa(i), s.Topic, s.Subscriber, r.handle)
 		}
 	}
-	go r.failStaleJobs(ctx)
+	// The stale-job loop is stopped and waited for on every way out, so
+	// Run returns only when none of its goroutines is left (a FailStaleImports
+	// statement in flight is cancelled, not abandoned).
+	staleCtx, stopStale := context.WithCancel(ctx)
+	var stale sync.WaitGroup
+	stale.Go(func() { r.failStaleJobs(staleCtx) })
+	defer stale.Wait()
+	defer stopStale()
 	err = router.Run(ctx)
 	if ctx.Err() != nil {
 		return nil

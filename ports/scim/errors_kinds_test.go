@@ -12,7 +12,8 @@ import (
 func TestEveryAppErrorAnswered(t *testing.T) {
 	for name, err := range errcatalog.Errors() {
 		se := classify(err)
-		internal := errkind.Of(err) == errkind.Internal || errkind.Of(err) == errkind.Transient
+		k := errkind.Of(err)
+		internal := k == errkind.Internal || k == errkind.Deferred || k == errkind.Transient
 		if (se.status == 500) != internal || se.detail == "" {
 			t.Errorf("%s (%s) = %d %q", name, errkind.Of(err), se.status, se.detail)
 		}

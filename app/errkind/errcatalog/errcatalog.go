@@ -49,6 +49,7 @@ func Errors() map[string]error {
 		"app/command.ErrInvalidImportFile":    command.ErrInvalidImportFile,
 		"app/command.ErrImportExists":         command.ErrImportExists,
 		"app/command.ErrSyncFailed":           command.ErrSyncFailed,
+		"app/command.ErrNoHRIS":               command.ErrNoHRIS,
 		"app/command.ErrInvalidSettings":      command.ErrInvalidSettings,
 		"app/command.*DeferredError":          &command.DeferredError{Reason: "manager row pending"},
 	}

@@ -24,8 +24,11 @@ import (
 type Options struct {
 	// Logger receives the command log lines. Default zap.NewNop().
 	Logger *zap.Logger
-	// Metrics measures the commands; nil measures nothing.
+	// Metrics measures the commands (and the queries, when it implements
+	// decorator.QueryMetrics); nil measures nothing.
 	Metrics decorator.Metrics
+	// Tracer opens a span per command and query; nil traces nothing.
+	Tracer decorator.Tracer
 	// ImportQueue publishes the import rows to ImportTopic (Kafka, say);
 	// the caller closes it. Nil means the PostgreSQL import queue on the pool.
 	ImportQueue message.Publisher
@@ -33,7 +36,7 @@ type Options struct {
 	// SMTP, when set, sends the notices of the e-mail channel.
 	SMTP *notify.SMTPConfig
 	// HRIS, when set, is the HRIS the SyncHRIS use case reads. Without it
-	// SyncHRIS is left the zero handler: nothing may call it.
+	// SyncHRIS refuses every sync (command.ErrNoHRIS).
 	HRIS *hris.ClientConfig
 	// ImportTempDir is where CSV uploads are spooled. Default os.TempDir().
 	ImportTempDir string
@@ -94,11 +97,12 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 	c.SetNotificationSettings = build(b, "NewSetNotificationSettingsHandler", func() (command.SetNotificationSettingsHandler, error) {
 		return command.NewSetNotificationSettingsHandler(notes)
 	})
+	c.SyncHRIS = command.NewNoHRISHandler()
 	if o.HRIS != nil {
 		c.SyncHRIS = build(b, "NewSyncHRISHandler", func() (command.SyncHRISHandler, error) {
 			client, err := hris.NewClient(*o.HRIS)
 			if err != nil {
-				return command.SyncHRISHandler{}, err
+				return nil, err
 			}
 			return command.NewSyncHRISHandler(client, users, imports, staging, queue, newStringID)
 		})
@@ -106,7 +110,7 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 	c.DeliverNotification = build(b, "NewDeliverNotificationHandler", func() (command.DeliverNotificationHandler, error) {
 		senders, err := noticeSenders(o.SMTP)
 		if err != nil {
-			return command.DeliverNotificationHandler{}, err
+			return nil, err
 		}
 		return command.NewDeliverNotificationHandler(notes, senders, time.Now, command.DeliverNotificationConfig{Lease: o.NoticeLease})
 	})

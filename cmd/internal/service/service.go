@@ -30,8 +30,8 @@ func BuildApplication(pool *pgxpool.Pool, log *zap.Logger, metrics decorator.Met
 	return Build(pool, Options{Logger: log, Metrics: metrics})
 }
 
-// Build returns every use case on pool. Command handlers are wrapped with
-// decorator.Command (one log line and one measurement per command).
+// Build returns every use case on pool, every command and query handler
+// decorated once (decorate: one log line, one measurement, one span each).
 func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	if pool == nil {
 		return app.Application{}, errors.New("BuildApplication: nil pool")
@@ -116,17 +116,13 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	getSettings := build(&b, "NewGetNotificationSettingsHandler", func() (query.GetNotificationSettingsHandler, error) {
 		return query.NewGetNotificationSettingsHandler(postgres.NewNotifications(pool))
 	})
-	cmdLog := log.Named("command")
 	application := app.Application{
 		Commands: app.Commands{
-			// CreateTenant and IssueToken stay undecorated: they are
-			// configuration changes made by operators, not user commands, and
-			// return their own result types rather than command.Result.
-			RegisterUser:   decorator.Command[command.RegisterUser](register, "RegisterUser", cmdLog, metrics),
-			UpdateUser:     decorator.Command[command.UpdateUser](update, "UpdateUser", cmdLog, metrics),
-			DeactivateUser: decorator.Command[command.DeactivateUser](deactivate, "DeactivateUser", cmdLog, metrics),
-			ReactivateUser: decorator.Command[command.ReactivateUser](reactivate, "ReactivateUser", cmdLog, metrics),
-			DeleteUser:     decorator.Command[command.DeleteUser](deleteUser, "DeleteUser", cmdLog, metrics),
+			RegisterUser:   register,
+			UpdateUser:     update,
+			DeactivateUser: deactivate,
+			ReactivateUser: reactivate,
+			DeleteUser:     deleteUser,
 			Groups:         groupCommands,
 			CreateTenant:   createTenant,
 			IssueToken:     issueToken,
@@ -146,12 +142,12 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			GetNotificationSettings: getSettings,
 		},
 	}
-	// The import use cases run the decorated user commands: an imported row
-	// is logged and measured like the same change made over the API.
 	buildBulk(&b, pool, o, log, &application)
 	if err := errors.Join(b.errs...); err != nil {
 		return app.Application{}, fmt.Errorf("build application: %w", err)
 	}
+	decorate(&application, decorator.Hooks{Log: log.Named("command"), Metrics: metrics, Tracer: o.Tracer},
+		decorator.Hooks{Log: log.Named("query"), Metrics: metrics, Tracer: o.Tracer})
 	return application, nil
 }
 

@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -82,10 +81,25 @@ func TestBuildApplicationWiresEveryHandler(t *testing.T) {
 	want := `
 # HELP userservice_commands_total Commands handled, by command and outcome (changed, unchanged, replayed, rejected, conflict, error).
 # TYPE userservice_commands_total counter
+userservice_commands_total{command="CreateTenant",outcome="ok"} 1
+userservice_commands_total{command="IssueToken",outcome="ok"} 1
 userservice_commands_total{command="RegisterUser",outcome="changed"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "userservice_commands_total"); err != nil {
 		t.Errorf("decorated command not measured: %v", err)
+	}
+	// Queries are decorated too: GetUser, ListUsers, GetUserEvents and
+	// Authenticate each answered once.
+	wantQueries := `
+# HELP userservice_queries_total Queries handled, by query and outcome (ok, rejected, error).
+# TYPE userservice_queries_total counter
+userservice_queries_total{outcome="ok",query="Authenticate"} 1
+userservice_queries_total{outcome="ok",query="GetUser"} 1
+userservice_queries_total{outcome="ok",query="GetUserEvents"} 1
+userservice_queries_total{outcome="ok",query="ListUsers"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(wantQueries), "userservice_queries_total"); err != nil {
+		t.Errorf("decorated query not measured: %v", err)
 	}
 }
 
@@ -96,8 +110,8 @@ func TestBuildApplicationRefusesNilPool(t *testing.T) {
 	}
 }
 
-// TestBuildWiresTheBulkUseCases checks the options: by default no HRIS (the
-// zero SyncHRIS), with one the handler is wired; a bad SMTP or HRIS setting
+// TestBuildWiresTheBulkUseCases checks the options: by default no HRIS
+// (SyncHRIS refuses with ErrNoHRIS), with one the handler is wired; a bad SMTP or HRIS setting
 // fails the build, naming the setting but never the secret.
 func TestBuildWiresTheBulkUseCases(t *testing.T) {
 	t.Parallel()
@@ -106,7 +120,10 @@ func TestBuildWiresTheBulkUseCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wired := func(h command.SyncHRISHandler) bool { return !reflect.ValueOf(h).IsZero() }
+	wired := func(h command.SyncHRISHandler) bool {
+		_, err := h.Handle(context.Background(), command.SyncHRIS{})
+		return !errors.Is(err, command.ErrNoHRIS)
+	}
 	if wired(a.Commands.SyncHRIS) {
 		t.Error("SyncHRIS wired without an HRIS")
 	}
