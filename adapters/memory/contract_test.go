@@ -1,0 +1,18 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/userservice/userservice/adapters/memory"
+	"github.com/userservice/userservice/app/porttest"
+)
+
+// The same suites run against PostgreSQL in adapters/postgres.
+
+func TestUserStoreContract(t *testing.T) {
+	porttest.UserStore(t, func(t *testing.T) porttest.UsersEnv {
+		s := memory.NewStore()
+		return porttest.UsersEnv{UnitOfWork: memory.NewUnitOfWork(s), Users: memory.NewUsers(s), Events: memory.NewUsers(s),
+			Tenants: memory.NewTenants(s)}
+	})
+}

@@ -1,0 +1,24 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/userservice/userservice/adapters/postgres"
+	"github.com/userservice/userservice/adapters/postgres/pgtest"
+	"github.com/userservice/userservice/app/porttest"
+)
+
+// The same suites run against the in-memory adapters in adapters/memory:
+// what the app's tests without a database rely on holds here too.
+
+func TestUserStoreContract(t *testing.T) {
+	pool := pgtest.Pool(t)
+	uow, err := postgres.NewUnitOfWork(pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	porttest.UserStore(t, func(t *testing.T) porttest.UsersEnv {
+		return porttest.UsersEnv{UnitOfWork: uow, Users: postgres.NewUsers(pool), Events: postgres.NewUsers(pool),
+			Tenants: postgres.NewTenants(pool)}
+	})
+}
