@@ -52,5 +52,6 @@ func Errors() map[string]error {
 		"app/command.ErrNoHRIS":               command.ErrNoHRIS,
 		"app/command.ErrInvalidSettings":      command.ErrInvalidSettings,
 		"app/command.*DeferredError":          &command.DeferredError{Reason: "manager row pending"},
+		"app/command.*ImportMappingError":     &command.ImportMappingError{Problems: []string{"no e-mail column"}},
 	}
 }

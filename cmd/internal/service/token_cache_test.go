@@ -45,7 +45,7 @@ func TestCachedTokensStopWorkingWithinTheBound(t *testing.T) {
 	}
 
 	here, hereID := issue()
-	if err := api.Commands.RevokeToken.Handle(ctx, command.RevokeToken{TenantID: tenant.ID, TokenID: hereID}); err != nil {
+	if _, err := api.Commands.RevokeToken.Handle(ctx, command.RevokeToken{TenantID: tenant.ID, TokenID: hereID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := api.Queries.Authenticate.Handle(ctx, here); !errors.Is(err, auth.ErrUnauthenticated) {
@@ -53,7 +53,7 @@ func TestCachedTokensStopWorkingWithinTheBound(t *testing.T) {
 	}
 
 	elsewhere, elsewhereID := issue()
-	if err := other.Commands.RevokeToken.Handle(ctx, command.RevokeToken{TenantID: tenant.ID, TokenID: elsewhereID}); err != nil {
+	if _, err := other.Commands.RevokeToken.Handle(ctx, command.RevokeToken{TenantID: tenant.ID, TokenID: elsewhereID}); err != nil {
 		t.Fatal(err)
 	}
 	revoked := time.Now()

@@ -108,7 +108,7 @@ func (s *scenario) newTenant() {
 		return tok.Plaintext
 	}
 	s.tenant, s.admin, s.importer = tn.ID, token(auth.RoleAdmin), token(auth.RoleImporter)
-	err = application.Commands.SetNotificationSettings.Handle(ctx, command.SetNotificationSettings{TenantID: tn.ID,
+	_, err = application.Commands.SetNotificationSettings.Handle(ctx, command.SetNotificationSettings{TenantID: tn.ID,
 		WebhookURL: s.env.hooks.srv.URL + "/hook/" + s.tag, WebhookSecret: "chaos-webhook-secret-" + s.tag})
 	if err != nil {
 		t.Fatal(err)
