@@ -221,6 +221,9 @@ func openApplication(ctx context.Context, e env) (app.Application, func(), error
 // parseWithArgs parses flags given before, between or after the positional
 // arguments (`import FILE --tenant ID` reads naturally), and returns those.
 func parseWithArgs(fs *flag.FlagSet, args []string, e env) ([]string, error) {
+	if probed(fs, e) {
+		return nil, flag.ErrHelp
+	}
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {

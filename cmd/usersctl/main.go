@@ -39,13 +39,15 @@ Commands:
 ` + replayUsage + `
 ` + republishUsage + `
 ` + outboxUsage + `
+  completion bash|zsh|fish|powershell              print a shell completion script, e.g.
+                                                   source <(usersctl completion bash)
 
 Environment:
   DATABASE_URL   PostgreSQL connection string
                  (default ` + config.DefaultDatabaseURL + `)
   KAFKA_BROKERS  Kafka brokers for events tail and republish (default 127.0.0.1:9092)
 
-Run 'usersctl <command> -h' for a command's flags.
+Run 'usersctl <command> --help' or 'usersctl help <command>' for a command's flags.
 `
 
 // usageErr is a usage error (exit code 2): the command line is wrong, and
@@ -89,37 +91,6 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 }
 
-func dispatch(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 {
-		return usageError("no command given")
-	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "migrate":
-		return migrate(ctx, rest, e)
-	case "tenant":
-		return subcommand(ctx, "tenant", rest, e, map[string]leaf{"create": tenantCreate})
-	case "token":
-		return subcommand(ctx, "token", rest, e, map[string]leaf{"create": tokenCreate, "revoke": tokenRevoke})
-	case "import":
-		return importCmd(ctx, rest, e)
-	case "imports":
-		return subcommand(ctx, "imports", rest, e, map[string]leaf{"show": importsShow, "failures": importsFailures, "retry": importsRetry})
-	case "events":
-		return subcommand(ctx, "events", rest, e, map[string]leaf{"tail": eventsTail})
-	case "replay":
-		return replay(ctx, rest, e)
-	case "republish":
-		return republishCmd(ctx, rest, e)
-	case "outbox":
-		return subcommand(ctx, "outbox", rest, e, map[string]leaf{"parked": outboxParked, "retry": outboxRetry})
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(e.stdout, usage)
-		return nil
-	default:
-		return usageError("unknown command %q", cmd)
-	}
-}
-
 // eventsTail runs `events tail`, taking the brokers from KAFKA_BROKERS unless
 // --brokers is given.
 func eventsTail(ctx context.Context, args []string, e env) error {
@@ -127,20 +98,6 @@ func eventsTail(ctx context.Context, args []string, e env) error {
 		args = append([]string{"--brokers=" + v}, args...) // a later --brokers wins
 	}
 	return runEventsTail(ctx, args, e.stdout, e.stderr)
-}
-
-// leaf is one leaf command: it parses its own flags from args.
-type leaf func(ctx context.Context, args []string, e env) error
-
-func subcommand(ctx context.Context, group string, args []string, e env, cmds map[string]leaf) error {
-	if len(args) == 0 {
-		return usageError("%s: no subcommand given", group)
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		return usageError("%s: unknown subcommand %q", group, args[0])
-	}
-	return c(ctx, args[1:], e)
 }
 
 // newFlagSet returns a flag set that stays quiet on errors: parseFlags
@@ -154,6 +111,9 @@ func newFlagSet(name string) *flag.FlagSet {
 }
 
 func parseFlags(fs *flag.FlagSet, args []string, e env) error {
+	if probed(fs, e) {
+		return flag.ErrHelp
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(e.stderr, "Usage of usersctl %s:\n", fs.Name())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/adapters/projection"
@@ -153,14 +154,19 @@ func connectPool(ctx context.Context, e env, conns int32) (*pgxpool.Pool, error)
 	return postgres.Connect(ctx, url, conns)
 }
 
-// progressBar draws progress on stderr: one redrawn line on a terminal,
-// a line every few seconds elsewhere (a log, a CI job).
+// progressBar draws progress on stderr with github.com/schollz/progressbar
+// (the library usersctl import's progress uses too): one redrawn line on a
+// terminal; elsewhere (a log, a CI job) a plain line every few seconds, as
+// the library only redraws one line with carriage returns. A new phase
+// (copy, catch-up...) or a grown total starts a new bar.
 type progressBar struct {
 	w        io.Writer
 	label    string
 	tty      bool
 	interval time.Duration
 	phase    string
+	total    int64
+	bar      *progressbar.ProgressBar
 }
 
 func newProgressBar(w io.Writer, label string) *progressBar {
@@ -177,28 +183,45 @@ func (b *progressBar) rebuild(p projection.Progress) {
 	b.draw(p.Phase, p.Done, p.Total, p.Rate, p.ETA)
 }
 
+// draw shows done of total events (total 0: unknown) in phase. On a
+// terminal the library measures the rate and predicts the end itself; a log
+// line carries the caller's figures.
 func (b *progressBar) draw(phase string, done, total int64, rate float64, eta time.Duration) {
-	if b.tty && b.phase != "" && phase != b.phase {
-		fmt.Fprintln(b.w)
-	}
-	b.phase = phase
-	line := fmt.Sprintf("%s %-8s %d events  %.0f events/s", b.label, phase, done, rate)
-	if total > 0 {
-		frac := min(float64(done)/float64(total), 1)
-		const width = 30
-		filled := int(frac * width)
-		line = fmt.Sprintf("%s %-8s [%s%s] %3.0f%% %d/%d events  %.0f events/s  ETA %s", b.label, phase,
-			strings.Repeat("#", filled), strings.Repeat(".", width-filled), frac*100, done, total, rate, eta.Round(time.Second))
-	}
-	if b.tty {
-		fmt.Fprintf(b.w, "\r%s\x1b[K", line)
+	if !b.tty {
+		line := fmt.Sprintf("%s %-8s %d events  %.0f events/s", b.label, phase, done, rate)
+		if total > 0 {
+			line = fmt.Sprintf("%s %-8s %3.0f%% %d/%d events  %.0f events/s  ETA %s", b.label, phase,
+				min(float64(done)/float64(total), 1)*100, done, total, rate, eta.Round(time.Second))
+		}
+		fmt.Fprintln(b.w, line)
 		return
 	}
-	fmt.Fprintln(b.w, line)
+	if b.bar == nil || phase != b.phase || total > b.total {
+		b.finish()
+		b.phase, b.total = phase, total
+		limit := total
+		if limit <= 0 {
+			limit = -1 // unknown: a spinner with the count
+		}
+		b.bar = progressbar.NewOptions64(limit,
+			progressbar.OptionSetWriter(b.w),
+			progressbar.OptionSetDescription(fmt.Sprintf("%s %-8s", b.label, phase)),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("events"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetTheme(progressbar.ThemeASCII),
+		)
+	}
+	_ = b.bar.Set64(done) // drawing never fails the command
 }
 
+// finish ends the current bar's line on a terminal.
 func (b *progressBar) finish() {
-	if b.tty && b.phase != "" {
+	if b.bar != nil && b.tty {
+		_ = b.bar.Exit()
 		fmt.Fprintln(b.w)
 	}
+	b.bar = nil
 }
