@@ -16,3 +16,10 @@ func TestUserStoreContract(t *testing.T) {
 			Tenants: memory.NewTenants(s)}
 	})
 }
+
+func TestTenantStoreContract(t *testing.T) {
+	porttest.TenantStore(t, func(t *testing.T) porttest.TenantsEnv {
+		s := memory.NewTenants(memory.NewStore())
+		return porttest.TenantsEnv{Store: s, Tenants: s, Tokens: s, Lister: s}
+	})
+}

@@ -22,3 +22,11 @@ func TestUserStoreContract(t *testing.T) {
 			Tenants: postgres.NewTenants(pool)}
 	})
 }
+
+func TestTenantStoreContract(t *testing.T) {
+	pool := pgtest.Pool(t)
+	porttest.TenantStore(t, func(t *testing.T) porttest.TenantsEnv {
+		s := postgres.NewTenants(pool)
+		return porttest.TenantsEnv{Store: s, Tenants: s, Tokens: s, Lister: s}
+	})
+}
