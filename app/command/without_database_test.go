@@ -103,7 +103,9 @@ func TestConstructorsRefuseNilDependencies(t *testing.T) {
 	}
 }
 
-type settingsStore struct{ saved []command.SetNotificationSettings }
+type settingsStore struct {
+	saved []command.SetNotificationSettings
+}
 
 func (s *settingsStore) SetNotificationSettings(_ context.Context, v command.SetNotificationSettings) error {
 	s.saved = append(s.saved, v)
