@@ -30,6 +30,17 @@ type ImportStaging interface {
 	Drop(ctx context.Context, jobID string) error
 }
 
+// StagedRowsQueue is a staging store that also queues a job's staged rows
+// itself, where they are: for the PostgreSQL import queue, one INSERT ...
+// SELECT per batch of chunks from the staging table into the queue, so no
+// row travels through the process between the two. It queues exactly the
+// messages that Each and ImportQueue.Enqueue would (the same chunks of the
+// same rows, managers first) and returns how many rows it queued. The
+// wiring hands it to the import use cases only with the PostgreSQL queue.
+type StagedRowsQueue interface {
+	QueueStaged(ctx context.Context, job NewImportJob) (queued int, err error)
+}
+
 // StagingKeys are the keys the import matches a row by: its external id
 // and e-mail address as the import normalises them, its manager's external
 // id, and whether the row takes part in the file's checks at all (a row

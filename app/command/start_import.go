@@ -136,6 +136,9 @@ func queueStaged(ctx context.Context, staging ImportStaging, queue ImportQueue, 
 			return 0, err
 		}
 	}
+	if q, ok := staging.(StagedRowsQueue); ok {
+		return q.QueueStaged(ctx, job)
+	}
 	queued := 0
 	err := staging.Each(ctx, job.ID, publishBatch, func(rows []ImportRow) error {
 		batch := make([]ImportUserRow, len(rows))

@@ -138,8 +138,14 @@ func encodeChunk(rows []command.ImportUserRow) (*message.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode import chunk from row %d: %w", first.Row, err)
 	}
-	id := uuid.NewSHA1(messageNamespace, []byte(first.JobID+":chunk:"+strconv.Itoa(first.Row))).String()
-	return newImportMessage(id, payload, first), nil
+	return newImportMessage(ChunkMessageID(first.JobID, first.Row), payload, first), nil
+}
+
+// ChunkMessageID is the id of a job's chunk whose first row is row (the
+// PostgreSQL queue's chunks queued straight from the staging table carry it
+// too).
+func ChunkMessageID(jobID string, row int) string {
+	return uuid.NewSHA1(messageNamespace, []byte(jobID+":chunk:"+strconv.Itoa(row))).String()
 }
 
 // encodeWaitingRows makes the message of rows queued again to wait for

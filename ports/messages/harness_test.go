@@ -67,10 +67,14 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	must(t, err)
 
 	pub, topic := o.publisher, o.topic
+	var staging command.ImportStaging = postgres.NewImportStaging(pool)
 	if pub == nil {
 		pub, err = postgres.NewImportQueuePublisher(pool, nil)
 		must(t, err)
 		topic = postgres.ImportQueueTopic
+		// As the service wires it: rows go from staging to the queue in SQL.
+		staging, err = postgres.NewQueueingImportStaging(pool, messages.ChunkRows, messages.ChunkMessageID)
+		must(t, err)
 	}
 	q, err := messages.NewImportPublisher(pub, topic)
 	must(t, err)
@@ -83,7 +87,7 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	if o.chunks != nil {
 		chunks = o.chunks(chunks)
 	}
-	c.StartImport, err = command.NewStartImportHandler(format, h.store, postgres.NewImportStaging(pool), q, newID)
+	c.StartImport, err = command.NewStartImportHandler(format, h.store, staging, q, newID)
 	must(t, err)
 	c.ImportUserRows, err = command.NewImportUserRowsHandler(chunks, newUserID,
 		command.ImportUserRowConfig{DeferralDelay: 50 * time.Millisecond, MaxDeferralDelay: 500 * time.Millisecond})
@@ -97,7 +101,7 @@ func newHarness(t *testing.T, seats int, o options) *harness {
 	c.FailStaleImports, err = command.NewFailStaleImportsHandler(h.store)
 	must(t, err)
 	if o.source != nil {
-		c.SyncHRIS, err = command.NewSyncHRISHandler(o.source, postgres.NewImportUsers(pool), h.store, postgres.NewImportStaging(pool), q, newID)
+		c.SyncHRIS, err = command.NewSyncHRISHandler(o.source, postgres.NewImportUsers(pool), h.store, staging, q, newID)
 		must(t, err)
 	}
 	qs := &h.app.Queries

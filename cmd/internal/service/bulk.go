@@ -55,7 +55,7 @@ type Options struct {
 // user commands are already decorated.
 func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *app.Application) {
 	imports, users, notes := postgres.NewImports(pool), postgres.NewImportUsers(pool), postgres.NewNotifications(pool)
-	staging := postgres.NewImportStaging(pool)
+	var staging command.ImportStaging = postgres.NewImportStaging(pool)
 	chunks := build(b, "NewImportChunks", func() (*postgres.ImportChunks, error) {
 		return postgres.NewImportChunks(pool, logging.NewWatermill(log.Named("imports")))
 	})
@@ -67,6 +67,10 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 			return
 		}
 		pub, topic = pg, postgres.ImportQueueTopic
+		// The rows go from the staging table to the queue in PostgreSQL.
+		staging = build(b, "NewQueueingImportStaging", func() (*postgres.QueueingImportStaging, error) {
+			return postgres.NewQueueingImportStaging(pool, messages.ChunkRows, messages.ChunkMessageID)
+		})
 	}
 	queue := build(b, "NewImportPublisher", func() (*messages.ImportPublisher, error) {
 		return messages.NewImportPublisher(pub, topic)

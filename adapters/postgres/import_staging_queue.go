@@ -1,0 +1,107 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/userservice/userservice/app/command"
+)
+
+// QueueingImportStaging is the staging store of the PostgreSQL import
+// queue: besides staging, it queues a job's rows (command.StagedRowsQueue)
+// with INSERT ... SELECT from import_staging into watermill_imports, so the
+// rows never travel through the process between the two tables. The
+// messages are the import message contract's chunks (version 2, see
+// ports/messages): the same rows in the same order and chunks as reading
+// the rows back and publishing them would give.
+type QueueingImportStaging struct {
+	*ImportStaging
+	chunkRows int
+	chunkID   func(jobID string, firstRow int) string
+}
+
+// NewQueueingImportStaging returns the staging store on pool that queues
+// chunks of up to chunkRows rows, each with the message id chunkID gives
+// (the contract's, messages.ChunkMessageID).
+func NewQueueingImportStaging(pool *pgxpool.Pool, chunkRows int, chunkID func(jobID string, firstRow int) string) (*QueueingImportStaging, error) {
+	if pool == nil || chunkRows < 1 || chunkID == nil {
+		return nil, errors.New("postgres.NewQueueingImportStaging: nil pool or id func, or chunkRows < 1")
+	}
+	return &QueueingImportStaging{ImportStaging: NewImportStaging(pool), chunkRows: chunkRows, chunkID: chunkID}, nil
+}
+
+// stagedQueueChunks is how many chunks one INSERT queues: each commits on
+// its own, so the importer starts on the first chunks while the rest are
+// still being queued, and no statement holds a long transaction open.
+const stagedQueueChunks = 20
+
+// QueueStaged implements command.StagedRowsQueue. Each batch costs two
+// round trips: the queue order's keys of the next rows (two integers a
+// row, from the order index), from which the chunks' bounds and message ids
+// are computed here, then the INSERT of those chunks.
+func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.NewImportJob) (int, error) {
+	type key struct{ level, row int }
+	queued, after := 0, key{level: -1}
+	for {
+		rs, err := s.pool.Query(ctx, `SELECT level, row_no FROM import_staging
+			WHERE job_id = $1 AND (level, row_no) > ($2, $3) ORDER BY level, row_no LIMIT $4`,
+			job.ID, after.level, after.row, stagedQueueChunks*s.chunkRows)
+		if err != nil {
+			return queued, fmt.Errorf("queue staged import rows: %w", err)
+		}
+		var k key
+		var keys []key
+		if _, err := pgx.ForEachRow(rs, []any{&k.level, &k.row}, func() error { keys = append(keys, k); return nil }); err != nil {
+			return queued, fmt.Errorf("queue staged import rows: %w", err)
+		}
+		if len(keys) == 0 {
+			return queued, nil
+		}
+		n := (len(keys) + s.chunkRows - 1) / s.chunkRows
+		ids := make([]string, 0, n)
+		fromLevel, fromRow, toLevel, toRow := make([]int, 0, n), make([]int, 0, n), make([]int, 0, n), make([]int, 0, n)
+		for i := 0; i < len(keys); i += s.chunkRows {
+			first, last := keys[i], keys[min(i+s.chunkRows, len(keys))-1]
+			ids = append(ids, s.chunkID(job.ID, first.row))
+			fromLevel, fromRow = append(fromLevel, first.level), append(fromRow, first.row)
+			toLevel, toRow = append(toLevel, last.level), append(toRow, last.row)
+		}
+		if _, err := s.pool.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source),
+			ids, fromLevel, fromRow, toLevel, toRow); err != nil {
+			return queued, fmt.Errorf("queue staged import rows: %w", err)
+		}
+		queued += len(keys)
+		after = keys[len(keys)-1]
+	}
+}
+
+// queueStagedSQL inserts one message per chunk bound, in queue order (the
+// queue's offsets and fair keys follow the insert order). A row's payload
+// is its staged record with the staging's verdicts laid over it: a
+// rejection found there replaces the row's own, and a row without one
+// points at its manager's row. The metadata are those of
+// messages.newImportMessage: the job, the tenant, the first row, the
+// correlation id and the partition key (tenant and the first row's
+// external id, else its e-mail address).
+const queueStagedSQL = `
+INSERT INTO watermill_imports (uuid, payload, metadata)
+SELECT c.id,
+    json_build_object('v', 2, 'job_id', $1::text, 'tenant_id', $2::text, 'source', $3::text, 'rows', r.rows),
+    json_build_object('job_id', $1::text, 'tenant_id', $2::text, 'row', c.from_row::text,
+        'correlation_id', $1::text, 'partition_key', $2::text || ':' || coalesce(
+            (SELECT coalesce(nullif(f.row_data->'fields'->>'external_id', ''), f.row_data->'fields'->>'email', '')
+             FROM import_staging f WHERE f.job_id = $1 AND f.row_no = c.from_row), ''))
+FROM unnest($4::text[], $5::int[], $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
+    AS c (id, from_level, from_row, to_level, to_row, n)
+CROSS JOIN LATERAL (
+    SELECT jsonb_agg(s.row_data || jsonb_strip_nulls(jsonb_build_object('rejection', s.rejection,
+            'manager_row', CASE WHEN s.rejection IS NULL THEN s.manager_row END))
+        ORDER BY s.level, s.row_no) AS rows
+    FROM import_staging s
+    WHERE s.job_id = $1 AND (s.level, s.row_no) >= (c.from_level, c.from_row) AND (s.level, s.row_no) <= (c.to_level, c.to_row)
+) r
+ORDER BY c.n`
