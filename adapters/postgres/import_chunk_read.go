@@ -43,6 +43,8 @@ func readChunkView(ctx context.Context, tx pgx.Tx, k command.ChunkKeys, lock boo
 	v := command.ChunkView{Outcomes: map[int]command.Outcome{}, Commands: map[string]command.RecordedCommand{},
 		Managers: map[user.ID]user.ID{}, ManagersLocked: lock}
 	b := &pgx.Batch{}
+	// Not API work, whatever the process's connections are named (APIActivity).
+	b.Queue(`SELECT set_config('application_name', $1, true)`, importerApplicationName)
 	if lock {
 		b.Queue(lockManagersSQL, k.TenantID)
 	}

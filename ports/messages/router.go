@@ -56,6 +56,9 @@ type ImportRouterConfig struct {
 	// share before it is applied (0: no budget). An import then takes the
 	// database's capacity only up to it, and the API keeps the rest.
 	RowsPerSecond int
+	// Yield, when set, admits each message after the budget (APIFirst:
+	// the API first). Nil: every message goes ahead.
+	Yield Yield
 	// CloseTimeout bounds the wait for in-flight rows on shutdown. Default 15s.
 	CloseTimeout time.Duration
 	// StaleAfter is how long a job may stay unsealed (its rows still being
@@ -197,6 +200,13 @@ func (r *ImportRouter) handle(msg *message.Message) error {
 		if err := r.budget.WaitN(msg.Context(), min(len(rows), r.budget.Burst())); err != nil {
 			return err
 		}
+	}
+	if r.cfg.Yield != nil {
+		release, err := r.cfg.Yield.Admit(msg.Context())
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	if chunk {
 		return r.handleChunk(msg, rows)

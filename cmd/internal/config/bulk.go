@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/google/uuid"
@@ -50,6 +51,7 @@ func bulkSettings() []setting {
 		{"IMPORT_KAFKA_TOPIC", "import-kafka-topic", "users.imports", "Kafka topic of the import rows when IMPORT_QUEUE=kafka", parseImportTopic},
 		{"IMPORT_CONSUMERS", "import-consumers", "4", "parallel consumers of the importer role", parseImportConsumers},
 		{"IMPORT_ROWS_PER_SECOND", "import-rows-per-second", "0", "budget of import rows the importer role applies per second (0 = none): leaves the database to the API", parseImportRowsPerSecond},
+		{"IMPORT_YIELD_TO_API", "import-yield-to-api", "250ms", "API first: while the API has requests in the database, import chunks go one at a time, each after waiting up to this long for a quiet moment (0 = never yield)", parseImportYieldToAPI},
 		{"SMTP_ADDR", "smtp-addr", "127.0.0.1:1025", "SMTP server (host:port) of the e-mail notices; empty = no e-mail", parseSMTPAddr},
 		{"SMTP_FROM", "smtp-from", "userservice@localhost", "sender address of the e-mail notices", parseSMTPFrom},
 		{"SMTP_USERNAME", "smtp-username", "", "SMTP user; empty = no authentication", parseSMTPUsername},
@@ -116,6 +118,15 @@ func parseImportRowsPerSecond(raw string, c *Config) error {
 	n, err := wholeNumber(raw, 0, 10_000_000)
 	c.ImportRowsPerSecond = n
 	return err
+}
+
+func parseImportYieldToAPI(raw string, c *Config) error {
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < 0 || d > time.Minute {
+		return fmt.Errorf("%q is not a duration from 0 to 1m", raw)
+	}
+	c.ImportYieldToAPI = d
+	return nil
 }
 
 func parseSMTPAddr(raw string, c *Config) error {

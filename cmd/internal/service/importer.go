@@ -35,6 +35,11 @@ type ImporterConfig struct {
 	// RowsPerSecond is the role's budget of rows applied per second; 0 is
 	// none.
 	RowsPerSecond int
+	// YieldToAPI, when positive, puts the API first (messages.APIFirst):
+	// while processes of the api role have requests in the database,
+	// chunks go one at a time, each after waiting up to this long for a
+	// quiet moment. 0: the importer never yields.
+	YieldToAPI time.Duration
 	// PollInterval is the PostgreSQL queue's idle wait. Default the queue's.
 	PollInterval time.Duration
 	// Logger receives the router's logs. Default none.
@@ -46,6 +51,9 @@ func (c ImporterConfig) Validate() error {
 	var errs []error
 	if c.DatabaseURL == "" || c.Pool == nil {
 		errs = append(errs, errors.New("importer: DatabaseURL and Pool are required"))
+	}
+	if c.YieldToAPI < 0 {
+		errs = append(errs, errors.New("importer: YieldToAPI must not be negative"))
 	}
 	if c.Consumers < 0 {
 		errs = append(errs, errors.New("importer: Consumers must not be negative"))
@@ -85,7 +93,10 @@ func (i *Importer) Run(ctx context.Context) (err error) {
 	if len(i.cfg.KafkaBrokers) > 0 {
 		pgConsumers = 1
 	}
-	subPool, err := postgres.Connect(ctx, i.cfg.DatabaseURL, int32(pgConsumers+1))
+	// Named apart, so that the consumers' transactions (open while their
+	// chunk is applied) never count as the API's work.
+	subPool, err := postgres.Connect(ctx, postgres.WithApplicationName(i.cfg.DatabaseURL, postgres.ApplicationNamePrefix+" importer queue"),
+		int32(pgConsumers+1))
 	if err != nil {
 		return err
 	}
@@ -109,8 +120,15 @@ func (i *Importer) Run(ctx context.Context) (err error) {
 		defer func() { err = errors.Join(err, ksub.Close()) }()
 		sources = append(sources, messages.Source{Name: "kafka", Subscriber: ksub, Topic: i.cfg.KafkaTopic, Consumers: i.cfg.Consumers})
 	}
-	router, err := messages.NewImportRouter(i.app, messages.ImportRouterConfig{Sources: sources, Requeue: requeue,
-		RowsPerSecond: i.cfg.RowsPerSecond, Logger: i.cfg.Logger})
+	rc := messages.ImportRouterConfig{Sources: sources, Requeue: requeue, RowsPerSecond: i.cfg.RowsPerSecond, Logger: i.cfg.Logger}
+	if i.cfg.YieldToAPI > 0 {
+		activity, err := postgres.NewAPIActivity(i.cfg.Pool, postgres.ApplicationNamePrefix)
+		if err != nil {
+			return errors.Join(err, sub.Close())
+		}
+		rc.Yield = messages.NewAPIFirst(activity, i.cfg.YieldToAPI, i.cfg.Logger)
+	}
+	router, err := messages.NewImportRouter(i.app, rc)
 	if err != nil {
 		return errors.Join(err, sub.Close())
 	}

@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// importerApplicationName is what an import chunk's transaction calls
+// itself while it runs (set_config(..., true) lasts until its commit): in a
+// process that runs the api role beside the importer, the connections are
+// named after every role, and the importer must not take its own chunks for
+// API work (APIActivity).
+const importerApplicationName = ApplicationNamePrefix + " importer chunk"
+
+// APIActivity counts the API's work in flight: client backends of this
+// database whose application_name says they belong to a process running
+// the api role ("<prefix> api", "<prefix> api,relay", ...) that are running
+// a statement or are inside a transaction. It reads pg_stat_activity (shared
+// memory, no table), so asking costs well under a millisecond.
+type APIActivity struct {
+	pool    *pgxpool.Pool
+	pattern string
+}
+
+var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// NewAPIActivity returns the counter on pool of the API processes whose
+// connections' names start with prefix (ApplicationNamePrefix; tests use
+// their own).
+func NewAPIActivity(pool *pgxpool.Pool, prefix string) (*APIActivity, error) {
+	if pool == nil || !prefixPattern.MatchString(prefix) {
+		return nil, errors.New("postgres.NewAPIActivity: nil pool, or a prefix other than letters, digits, - and _")
+	}
+	return &APIActivity{pool: pool, pattern: `^` + prefix + ` ([a-z-]+,)*api(,|$)`}, nil
+}
+
+// InFlight returns the number of API backends at work.
+func (a *APIActivity) InFlight(ctx context.Context) (int, error) {
+	var n int
+	err := a.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()
+		  AND state IN ('active', 'idle in transaction') AND application_name ~ $1`, a.pattern).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read the API's activity: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/userservice/userservice/adapters/postgres/pgtest"
+	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/domain/user"
+)
+
+// TestAPIActivityCountsTheAPIsWorkNotTheImportersChunks: a process running
+// the api role beside the importer names its connections after both; an
+// API request inside a transaction counts as the API's work in flight, an
+// idle connection does not, and neither does the process's own import
+// chunk while its transaction is open (it names itself the importer's for
+// its duration). The names carry a prefix of the test's own, so no other
+// test's connections count.
+func TestAPIActivityCountsTheAPIsWorkNotTheImportersChunks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	prefix := "t" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	cfg, err := pgxpool.ParseConfig(WithApplicationName(pgtest.URL(), prefix+" api,importer"))
+	must(t, err)
+	cfg.MaxConns = 4
+	combined, err := pgxpool.NewWithConfig(f.ctx, cfg)
+	must(t, err)
+	t.Cleanup(combined.Close)
+	activity, err := NewAPIActivity(f.pool, prefix)
+	must(t, err)
+	inFlight := func() int {
+		t.Helper()
+		n, err := activity.InFlight(f.ctx)
+		must(t, err)
+		return n
+	}
+	must(t, combined.Ping(f.ctx))
+	if n := inFlight(); n != 0 {
+		t.Fatalf("idle connections: %d in flight, want 0", n)
+	}
+	tx, err := combined.Begin(f.ctx)
+	must(t, err)
+	defer tx.Rollback(context.Background()) //nolint:errcheck // ends a failed test's transaction, so the pool can close
+	_, err = tx.Exec(f.ctx, `SELECT 1`)
+	must(t, err)
+	if n := inFlight(); n != 1 {
+		t.Fatalf("a request inside a transaction: %d in flight, want 1", n)
+	}
+	must(t, tx.Rollback(f.ctx))
+	if n := inFlight(); n != 0 {
+		t.Fatalf("after its rollback: %d in flight, want 0", n)
+	}
+
+	chunks, err := NewImportChunks(combined, nil)
+	must(t, err)
+	seen := -1
+	chunks.afterDecide = func(ctx context.Context, _ int) error {
+		n, err := activity.InFlight(ctx)
+		seen = n
+		return err
+	}
+	rows, err := command.NewImportUserRowsHandler(chunks, func() (user.ID, error) { id, err := uuid.NewV7(); return user.ID(id), err },
+		command.ImportUserRowConfig{})
+	must(t, err)
+	job := uuid.NewString()
+	must(t, NewImports(combined).CreateImportJob(f.ctx, command.NewImportJob{ID: job, TenantID: f.tenant, Source: command.SourceCSV, Actor: "test"}))
+	res, err := rows.Handle(f.ctx, command.ImportUserRows{Rows: []command.ImportUserRow{{JobID: job, TenantID: f.tenant, Source: command.SourceCSV,
+		ImportRow: command.ImportRow{Row: 2, Fields: map[string]string{command.ColEmail: "y@example.com", command.ColGivenName: "Y",
+			command.ColFamilyName: "Z", command.ColExternalID: "Y1"}}}}})
+	must(t, err)
+	if len(res.Applied) != 1 || res.Applied[0].Outcome != command.OutcomeCreated {
+		t.Fatalf("chunk applied %+v", res.Applied)
+	}
+	if seen != 0 {
+		t.Fatalf("during the process's own import chunk: %d API requests in flight, want 0", seen)
+	}
+}
+
+func TestWithApplicationName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"postgres://u:p@h:5432/db?sslmode=disable":     "postgres://u:p@h:5432/db?application_name=userservice%20api&sslmode=disable",
+		"postgres://u@h/db?application_name=mine":      "postgres://u@h/db?application_name=mine",
+		"host=h user=u dbname=db":                      "host=h user=u dbname=db application_name='userservice api'",
+		"host=h user=u dbname=db application_name=ops": "host=h user=u dbname=db application_name=ops",
+	} {
+		if got := WithApplicationName(in, "userservice api"); got != want {
+			t.Errorf("WithApplicationName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
