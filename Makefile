@@ -39,7 +39,7 @@ chaos:
 	CHAOS_IMPORT_ROWS=$${CHAOS_IMPORT_ROWS:-2000} \
 	$(GO) test -tags chaos -count=1 -p 1 -v -run TestChaos -timeout 90m ./cmd/userservice/chaos/
 
-## chaos-short: the short form make test runs (two faults, a small workload)
+## chaos-short: the short form make test runs (three faults, a small workload)
 chaos-short:
 	$(GO) test -tags chaos -count=1 -p 1 -v -run TestChaos -timeout 10m ./cmd/userservice/chaos/
 

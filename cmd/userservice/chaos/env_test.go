@@ -45,7 +45,7 @@ type settings struct {
 
 func loadSettings(t *testing.T) settings {
 	t.Helper()
-	s := settings{faults: []string{"kill-api", "pg-stall"}, rounds: 1, workers: 4, maxOps: 3000, importRows: 1000}
+	s := settings{faults: []string{"kill-api", "pg-stall", "kill-importer-mid-chunk"}, rounds: 1, workers: 4, maxOps: 3000, importRows: 1000}
 	if v := os.Getenv("CHAOS_FAULTS"); v != "" {
 		s.faults = nil
 		for _, f := range strings.Split(v, ",") {

@@ -3,6 +3,7 @@
 package chaos
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ func faultSet() map[string]fault {
 		register("kill-"+role, func(s *scenario) { s.killRestart(role) })
 	}
 	register("kill-notifier", func(s *scenario) { s.killNotifierMidSend() })
+	register("kill-importer-mid-chunk", func(s *scenario) { s.killImporterMidChunk() })
 	register("pg-restart", func(s *scenario) {
 		s.env.pg.Stop(s.t) // fast shutdown: open transactions roll back
 		time.Sleep(2 * time.Second)
@@ -94,4 +96,30 @@ func (s *scenario) killRestart(role string) {
 	if role == "api" {
 		waitHTTP(s.t, s.apiBase+"/healthz", 30*time.Second)
 	}
+}
+
+// killImporterMidChunk kills the importer while one of its chunk
+// transactions is open (it names itself in pg_stat_activity until its
+// commit: postgres.APIActivity): the chunk's rows, outcomes, events and
+// counters must all be rolled back together, and the redelivered chunk
+// apply each row once (the checks count rows, users, events and commands).
+func (s *scenario) killImporterMidChunk() {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var open int
+		err := s.env.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'userservice importer chunk' AND xact_start IS NOT NULL`).Scan(&open)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if open > 0 {
+			break
+		}
+		if j := s.job(); j.finished() || time.Now().After(deadline) {
+			s.t.Fatalf("no chunk transaction of the importer seen open before the import ended (%+v)", j)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	s.t.Logf("a chunk transaction is open: killing the importer")
+	s.killRestart("importer")
 }
