@@ -38,11 +38,6 @@ INSERT INTO import_rows (job_id, row_no, outcome, user_id, detail)
 SELECT $1, r.row_no, r.outcome, nullif(r.user_id, '')::uuid, r.detail
 FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) AS r (row_no, outcome, user_id, detail)`
 
-	insertChunkFailuresSQL = `
-INSERT INTO import_failures (job_id, row_no, seq, field, code, message)
-SELECT $1, f.row_no, f.seq, f.field, f.code, f.message
-FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[]) AS f (row_no, seq, field, code, message)`
-
 	countChunkSQL = `
 INSERT INTO import_job_counts (job_id, shard, created_rows, updated_rows, unchanged_rows, skipped_rows, rejected_rows, parked_rows)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -107,8 +102,7 @@ type chunkWrite struct {
 
 	outRow                           []int
 	outOutcome, outUserID, outDetail []string
-	failRow, failSeq                 []int
-	failField, failCode, failMsg     []string
+	fails                            failureColumns
 	counts                           map[command.Outcome]int
 	replaced                         []int
 }
@@ -165,8 +159,7 @@ func (w *chunkWrite) add(r command.PlannedRow, now time.Time) error {
 		w.replaced = append(w.replaced, o.Row)
 	}
 	for i, f := range o.Failures {
-		w.failRow, w.failSeq = append(w.failRow, o.Row), append(w.failSeq, i+1)
-		w.failField, w.failCode, w.failMsg = append(w.failField, f.Field), append(w.failCode, f.Code), append(w.failMsg, command.CapText(f.Message))
+		w.fails.add(o.Row, i+1, f)
 	}
 	c := r.Command
 	if c == nil {
@@ -272,8 +265,8 @@ func (w *chunkWrite) queue(ctx context.Context, b *pgx.Batch, k command.ChunkKey
 			Exec(expectRows(len(w.replaced)))
 	}
 	b.Queue(insertChunkOutcomesSQL, k.JobID, w.outRow, w.outOutcome, w.outUserID, w.outDetail)
-	if len(w.failRow) > 0 {
-		b.Queue(insertChunkFailuresSQL, k.JobID, w.failRow, w.failSeq, w.failField, w.failCode, w.failMsg)
+	if len(w.fails.row) > 0 {
+		b.Queue(insertFailuresSQL, w.fails.args(k.JobID)...)
 	}
 	c := w.counts
 	// One of 16 counter rows per job, by the chunk's first row: concurrent

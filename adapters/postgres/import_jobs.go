@@ -94,7 +94,70 @@ func (s *Imports) job(ctx context.Context, tenantID, jobID string) (query.Import
 	if err != nil {
 		return query.ImportJob{}, fmt.Errorf("read import job: %w", err)
 	}
+	if err := s.jobDetails(ctx, &j); err != nil {
+		return query.ImportJob{}, fmt.Errorf("read import job: %w", err)
+	}
 	return j, nil
+}
+
+// jobDetailsSQL counts a job's failures and warnings per code.
+const jobDetailsSQL = `SELECT severity, code, count(*) FROM import_failures WHERE job_id = $1 GROUP BY severity, code`
+
+// jobWaitingSQL counts the job's queued messages that wait to be due (rows
+// waiting for their manager's row, or retried) and those due now, on the
+// PostgreSQL import queue (with another queue both are 0).
+const jobWaitingSQL = `SELECT
+    count(*) FILTER (WHERE (metadata->>'_watermill_delayed_until')::timestamptz > now()),
+    count(*) FILTER (WHERE coalesce((metadata->>'_watermill_delayed_until')::timestamptz <= now(), true))
+FROM watermill_imports WHERE tenant_id = $2 AND NOT acked AND metadata->>'job_id' = $1`
+
+// jobDetails reads what the job row does not hold: the counts per code,
+// the waiting messages, and the one reason when every row was rejected.
+func (s *Imports) jobDetails(ctx context.Context, j *query.ImportJob) error {
+	b := &pgx.Batch{}
+	j.FailureCodes, j.WarningCodes = map[string]int{}, map[string]int{}
+	b.Queue(jobDetailsSQL, j.ID).Query(func(rs pgx.Rows) error {
+		var (
+			severity, code string
+			n              int
+		)
+		_, err := pgx.ForEachRow(rs, []any{&severity, &code, &n}, func() error {
+			if severity == command.SeverityWarning {
+				j.WarningCodes[code] += n
+				j.Warnings += n
+			} else {
+				j.FailureCodes[code] += n
+			}
+			return nil
+		})
+		return err
+	})
+	var due int
+	if !j.Finished() {
+		b.Queue(jobWaitingSQL, j.ID, j.TenantID).QueryRow(func(row pgx.Row) error { return row.Scan(&j.Waiting, &due) })
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if due > 0 {
+		j.Waiting = 0 // rows are still being applied
+	}
+	if j.Total == nil || *j.Total == 0 || j.Rejected != *j.Total || len(j.FailureCodes) != 1 {
+		return nil
+	}
+	var code, field, message string
+	err := s.pool.QueryRow(ctx, `SELECT code, field, message FROM import_failures WHERE job_id = $1 AND severity = 'error'
+		ORDER BY row_no, seq LIMIT 1`, j.ID).Scan(&code, &field, &message)
+	if err != nil {
+		return ignoreNoRows(err)
+	}
+	if n := j.FailureCodes[code]; n >= *j.Total {
+		if field != "" {
+			field = " " + field
+		}
+		j.OneReason = fmt.Sprintf("all %d rows were rejected for one reason:%s %s (%s)", *j.Total, field, message, code)
+	}
+	return nil
 }
 
 // ImportFailures implements query.ImportReader.
@@ -102,9 +165,7 @@ func (s *Imports) ImportFailures(ctx context.Context, q query.ListImportFailures
 	if _, err := s.ImportJob(ctx, q.TenantID, q.JobID); err != nil {
 		return query.FailurePage{}, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT row_no, seq, field, code, message FROM import_failures
-		WHERE job_id = $1 AND (row_no, seq) > ($2, $3) ORDER BY row_no, seq LIMIT $4`,
-		q.JobID, q.AfterRow, q.AfterSeq, q.Limit+1)
+	rows, err := s.pool.Query(ctx, failuresPageSQL, q.JobID, q.AfterRow, q.AfterSeq, q.Limit+1)
 	if err != nil {
 		return query.FailurePage{}, fmt.Errorf("read import failures: %w", err)
 	}
@@ -117,6 +178,29 @@ func (s *Imports) ImportFailures(ctx context.Context, q query.ListImportFailures
 	}
 	return query.FailurePage{Failures: failures, Done: true}, nil
 }
+
+// failuresPageSQL reads a page of failures and, for those pointing at a
+// root row (a manager's row that was not imported), follows the chain of
+// such rows to its end and adds that row's own reason.
+const failuresPageSQL = `
+WITH RECURSIVE page AS (
+    SELECT row_no, seq, field, code, message, severity, value, external_id, email, root_row FROM import_failures
+    WHERE job_id = $1 AND (row_no, seq) > ($2, $3) ORDER BY row_no, seq LIMIT $4
+), chain (row_no, seq, root, depth) AS (
+    SELECT row_no, seq, root_row, 0 FROM page WHERE root_row IS NOT NULL
+    UNION ALL
+    SELECT c.row_no, c.seq, f.root_row, c.depth + 1 FROM chain c
+    JOIN import_failures f ON f.job_id = $1 AND f.row_no = c.root AND f.root_row IS NOT NULL AND f.severity = 'error'
+    WHERE c.depth < 1000 AND f.root_row <> c.root
+), roots AS (
+    SELECT DISTINCT ON (row_no, seq) row_no, seq, root FROM chain ORDER BY row_no, seq, depth DESC
+)
+SELECT p.row_no, p.seq, p.field, p.code, p.message, p.severity, p.value, p.external_id, p.email,
+       coalesce(r.root, 0), coalesce(rf.code, ''), coalesce(rf.message, '')
+FROM page p LEFT JOIN roots r ON r.row_no = p.row_no AND r.seq = p.seq
+LEFT JOIN LATERAL (SELECT f.code, f.message FROM import_failures f WHERE f.job_id = $1 AND f.row_no = r.root
+                   AND f.severity = 'error' ORDER BY f.root_row IS NOT NULL, f.seq LIMIT 1) rf ON true
+ORDER BY p.row_no, p.seq`
 
 // ParkedImportRows implements query.ImportReader.
 func (s *Imports) ParkedImportRows(ctx context.Context, q query.ListParkedImportRows) ([]query.ParkedImportRow, error) {

@@ -69,14 +69,15 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 		userID = &o.UserID
 	}
 	// The common case, a row's first outcome, is one statement.
-	fields, codes, messages := make([]string, len(o.Failures)), make([]string, len(o.Failures)), make([]string, len(o.Failures))
+	var fails failureColumns
 	for i, f := range o.Failures {
-		fields[i], codes[i], messages[i] = f.Field, f.Code, command.CapText(f.Message)
+		fails.add(o.Row, i+1, f)
 	}
 	var jobs, inserted int
 	shard := o.Row % countShards
-	err = s.pool.QueryRow(ctx, firstOutcomeSQL(column), o.JobID, o.TenantID, o.Row, string(o.Outcome), userID, o.Detail,
-		parked, fields, codes, messages, shard).Scan(&jobs, &inserted)
+	args := append([]any{o.JobID, o.TenantID, o.Row, string(o.Outcome), userID, o.Detail, parked, shard},
+		fails.args(o.JobID)[1:]...)
+	err = s.pool.QueryRow(ctx, firstOutcomeSQL(column), args...).Scan(&jobs, &inserted)
 	switch {
 	case err != nil:
 		return false, importError(err)
@@ -169,11 +170,12 @@ ins AS (
     SELECT id, $3, $4, $5, $6, $7 FROM job
     ON CONFLICT (job_id, row_no) DO NOTHING RETURNING job_id
 ), fail AS (
-    INSERT INTO import_failures (job_id, row_no, seq, field, code, message)
-    SELECT ins.job_id, $3, x.seq, x.field, x.code, x.message
-    FROM ins, unnest($8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS x (field, code, message, seq)
+    INSERT INTO import_failures (` + failureColumnList + `)
+    SELECT ins.job_id, x.row_no, x.seq, x.field, x.code, x.message, x.severity, x.value, x.external_id, x.email, nullif(x.root_row, 0)
+    FROM ins, unnest($9::int[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+        $17::text[], $18::int[]) AS x (` + failureUnnestList + `)
 ), cnt AS (
-    INSERT INTO import_job_counts (job_id, shard, ` + column + `) SELECT job_id, $11, 1 FROM ins
+    INSERT INTO import_job_counts (job_id, shard, ` + column + `) SELECT job_id, $8, 1 FROM ins
     ON CONFLICT (job_id, shard) DO UPDATE SET ` + column + ` = import_job_counts.` + column + ` + 1
 ), started AS (
     UPDATE import_jobs SET status = 'running', started_at = now() WHERE id IN (SELECT job_id FROM ins) AND status = 'queued'
@@ -187,12 +189,48 @@ func insertFailures(ctx context.Context, tx pgx.Tx, o command.RowOutcome) error 
 	}
 	b := &pgx.Batch{}
 	b.Queue(`DELETE FROM import_failures WHERE job_id = $1 AND row_no = $2`, o.JobID, o.Row)
+	var fails failureColumns
 	for i, f := range o.Failures {
-		b.Queue(`INSERT INTO import_failures (job_id, row_no, seq, field, code, message) VALUES ($1, $2, $3, $4, $5, $6)`,
-			o.JobID, o.Row, i+1, f.Field, f.Code, f.Message)
+		fails.add(o.Row, i+1, f)
 	}
+	b.Queue(insertFailuresSQL, fails.args(o.JobID)...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("record failures: %w", err)
 	}
 	return nil
+}
+
+// The columns of import_failures, and their names in an unnest of arrays.
+const (
+	failureColumnList = `job_id, row_no, seq, field, code, message, severity, value, external_id, email, root_row`
+	failureUnnestList = `row_no, seq, field, code, message, severity, value, external_id, email, root_row`
+)
+
+// insertFailuresSQL inserts a set of failures with one statement.
+const insertFailuresSQL = `
+INSERT INTO import_failures (` + failureColumnList + `)
+SELECT $1, f.row_no, f.seq, f.field, f.code, f.message, f.severity, f.value, f.external_id, f.email, nullif(f.root_row, 0)
+FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+    $11::int[]) AS f (` + failureUnnestList + `)`
+
+// failureColumns collects failures as the arrays insertFailuresSQL takes.
+type failureColumns struct {
+	row, seq, root                                           []int
+	field, code, message, severity, value, externalID, email []string
+}
+
+func (c *failureColumns) add(row, seq int, f command.Failure) {
+	severity := f.Severity
+	if severity == "" {
+		severity = command.SeverityError
+	}
+	c.row, c.seq, c.root = append(c.row, row), append(c.seq, seq), append(c.root, f.RootRow)
+	c.field, c.code, c.message = append(c.field, f.Field), append(c.code, f.Code), append(c.message, command.CapText(f.Message))
+	c.severity, c.value = append(c.severity, severity), append(c.value, command.CapText(f.Value))
+	c.externalID, c.email = append(c.externalID, command.CapText(f.ExternalID)), append(c.email, command.CapText(f.Email))
+}
+
+// args are insertFailuresSQL's arguments, the job's first.
+func (c *failureColumns) args(jobID string) []any {
+	return []any{jobID, c.row, c.seq, c.field, c.code, c.message, c.severity, c.value, c.externalID, c.email, c.root}
 }

@@ -115,17 +115,19 @@ func (s *ImportStaging) copyRows(ctx context.Context, job [16]byte, rows command
 	return total, nil
 }
 
-// duplicateSQL rejects the rows whose key an earlier row has. The first row
-// of a key counts among every row that takes part (a row that is itself a
-// duplicate by its other key included); a row rejected already keeps its
-// rejection (the external id is checked first).
+// duplicateSQL rejects every row of a group sharing a key, each listing
+// the group's first ten rows and its size (see command.DuplicateCode). A
+// row that is itself in a group by its other key counts; a row rejected
+// already keeps its rejection (the external id is checked first).
 func duplicateSQL(key, field string) string {
 	return `
 UPDATE import_staging s SET rejection = jsonb_build_array(jsonb_build_object('row', s.row_no, 'field', '` + field + `',
-    'code', $2::text, 'message', format($3::text, f.first)))
-FROM (SELECT row_no, min(row_no) OVER (PARTITION BY ` + key + `) AS first
-      FROM import_staging WHERE job_id = $1 AND eligible AND ` + key + ` <> '') f
-WHERE s.job_id = $1 AND s.row_no = f.row_no AND f.first <> f.row_no AND s.rejection IS NULL`
+    'code', $2::text, 'message', format($3::text, f.rows, f.n), 'value', s.` + key + `))
+FROM (SELECT row_no, count(*) OVER w AS n,
+             array_to_string((array_agg(row_no) OVER w)[1:10], ', ') || CASE WHEN count(*) OVER w > 10 THEN ', ...' ELSE '' END AS rows
+      FROM import_staging WHERE job_id = $1 AND eligible AND ` + key + ` <> ''
+      WINDOW w AS (PARTITION BY ` + key + ` ORDER BY row_no ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) f
+WHERE s.job_id = $1 AND s.row_no = f.row_no AND f.n > 1 AND s.rejection IS NULL`
 }
 
 // managerRowsSQL points each row at the first row with its manager's

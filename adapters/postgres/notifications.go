@@ -92,7 +92,7 @@ func (s *Notifications) compose(ctx context.Context, n *command.Notice, maxFailu
 	j := &n.Job
 	all := 0
 	rows, err := s.pool.Query(ctx, `SELECT row_no, field, code, message, count(*) OVER () FROM import_failures
-		WHERE job_id = $1 ORDER BY row_no, seq LIMIT $2`, j.ID, maxFailures)
+		WHERE job_id = $1 AND severity = 'error' ORDER BY row_no, seq LIMIT $2`, j.ID, maxFailures)
 	if err != nil {
 		return fmt.Errorf("read failures of notice: %w", err)
 	}

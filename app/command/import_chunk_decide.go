@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/userservice/userservice/domain/user"
 )
@@ -25,7 +26,7 @@ func DecideChunk(view ChunkView, rows []ImportUserRow, cfg ImportUserRowConfig, 
 	cfg.setDefaults()
 	d := &chunkDecision{view: view, cfg: cfg, newID: newID, users: map[user.ID]*user.User{}, updated: map[user.ID]time.Time{},
 		byExt: map[string]user.ID{}, byEmail: map[string]user.ID{}, managers: map[user.ID]user.ID{},
-		seats: view.SeatsUsed, outcomes: map[int]Outcome{}}
+		seats: view.SeatsUsed, outcomes: map[int]Outcome{}, roots: map[int]int{}}
 	for id, m := range view.Managers {
 		d.managers[id] = m
 	}
@@ -57,8 +58,10 @@ type chunkDecision struct {
 	byExt, byEmail map[string]user.ID
 	managers       map[user.ID]user.ID
 	seats          int
-	// outcomes are the outcomes decided by this chunk.
+	// outcomes are the outcomes decided by this chunk; roots, for its rows
+	// refused because of their manager's row, the row where that began.
 	outcomes map[int]Outcome
+	roots    map[int]int
 	plan     ChunkPlan
 }
 
@@ -80,6 +83,14 @@ func (d *chunkDecision) row(r ImportUserRow) error {
 	out.TenantID, out.JobID, out.Row = r.TenantID, r.JobID, r.Row
 	out.Detail = CapText(out.Detail)
 	d.outcomes[r.Row] = out.Outcome
+	annotate(r, out.Failures)
+	if out.Outcome == OutcomeRejected {
+		for _, f := range out.Failures {
+			if f.RootRow != 0 && f.Severity != SeverityWarning {
+				d.roots[r.Row] = f.RootRow
+			}
+		}
+	}
 	d.plan.Rows = append(d.plan.Rows, PlannedRow{Outcome: out, Command: cmd, ReplacesParked: has})
 	return nil
 }
@@ -125,39 +136,75 @@ func (d *chunkDecision) upsert(r ImportUserRow) (RowOutcome, *PlannedCommand, *D
 			Message: "an external id or an e-mail address is required"}), nil, nil, nil
 	}
 	target, found := d.find(ext, email)
+	// pre are the refusals found before the command: a row lists every
+	// problem it has, so the command is still decided for the domain's own.
+	var pre []Failure
 	if found && ext != "" && target.ExternalID != "" && target.ExternalID != ext {
-		return rejected(r.Row, Failure{Field: ColExternalID, Code: "external_id_mismatch",
-			Message: fmt.Sprintf("the e-mail address belongs to a user with external id %q", target.ExternalID)}), nil, nil, nil
+		pre = append(pre, Failure{Field: ColExternalID, Code: "external_id_mismatch",
+			Message: fmt.Sprintf("the e-mail address belongs to a user with external id %q", target.ExternalID)})
 	}
-	managerID, refusal, deferred := d.resolveManager(r, ext)
+	m := d.resolveManager(r, ext)
 	switch {
-	case refusal != nil:
-		return rejected(r.Row, *refusal), nil, nil, nil
-	case deferred != nil:
-		return RowOutcome{}, nil, deferred, nil
+	case m.deferred != nil && len(pre) == 0:
+		return RowOutcome{}, nil, m.deferred, nil
+	case m.refusal != nil:
+		pre = append(pre, *m.refusal)
 	}
 	env := rowEnvelope(r)
+	if len(pre) > 0 {
+		var ex Execution
+		if found {
+			ex = UpdateUser{Envelope: env, UserID: target.ID, Patch: patch(r.Fields, m.id)}.execution()
+		} else {
+			ex = RegisterUser{Envelope: env, Registration: registration(r.Fields, m.id)}.execution()
+		}
+		return rejected(r.Row, append(d.problems(!found, ex), pre...)...), nil, nil, nil
+	}
+	out, pc, err := d.command(r, env, found, target, m.id)
+	if m.warning != nil {
+		out.Failures = append(out.Failures, *m.warning)
+	}
+	return out, pc, nil, err
+}
+
+// command decides the row's command: a registration, or an update of target.
+func (d *chunkDecision) command(r ImportUserRow, env Envelope, found bool, target user.Snapshot, managerID *string) (RowOutcome, *PlannedCommand, error) {
 	if !found {
 		id, err := d.newID()
 		if err != nil {
-			return RowOutcome{}, nil, nil, fmt.Errorf("new user id: %w", err)
+			return RowOutcome{}, nil, fmt.Errorf("new user id: %w", err)
 		}
 		cmd := RegisterUser{Envelope: env, UserID: id, Registration: registration(r.Fields, managerID)}
-		out, pc, err := d.apply(r, true, cmd.execution())
-		return out, pc, nil, err
+		return d.apply(r, true, cmd.execution())
 	}
 	p := patch(r.Fields, managerID)
 	if !r.SourceModifiedAt.IsZero() {
 		t := ImportTarget{Snapshot: target, UpdatedAt: d.updated[target.ID]}
 		if t.UpdatedAt.After(r.SourceModifiedAt) {
-			return stale(r, t, p), nil, nil, nil
+			return stale(r, t, p), nil, nil
 		}
 		v := target.Version
 		env.ExpectedVersion = &v
 	}
 	cmd := UpdateUser{Envelope: env, UserID: target.ID, Patch: p}
-	out, pc, err := d.apply(r, false, cmd.execution())
-	return out, pc, nil, err
+	return d.apply(r, false, cmd.execution())
+}
+
+// problems are the domain's refusals of a command that will not be applied
+// (the row has other problems). Nothing of the working state moves.
+func (d *chunkDecision) problems(creating bool, ex Execution) []Failure {
+	var current *user.User
+	if c, ok := d.users[ex.StreamID]; ok && !creating {
+		cp := *c
+		current = &cp
+	}
+	// The domain's refusals only: what the database would refuse (a taken
+	// address, the seats) depends on the rows before, not on this one.
+	_, err := ex.Decide(current, d.reportingLine)
+	if err != nil && IsRejection(err) {
+		return failuresOf(0, err)
+	}
+	return nil
 }
 
 // find is the user a row applies to: by external id, else by e-mail.
@@ -171,30 +218,53 @@ func (d *chunkDecision) find(ext, email string) (user.Snapshot, bool) {
 	return user.Snapshot{}, false
 }
 
-// resolveManager turns the manager's external id into a user id: nil leaves
-// the manager as it is, "" clears it. A manager whose row in the same job
-// has no outcome yet makes the row wait, a bounded number of times.
-func (d *chunkDecision) resolveManager(r ImportUserRow, ext string) (*string, *Failure, *DeferredRow) {
+// managerResolution is what became of a row's manager: its user id (nil
+// leaves the manager as it is, "" clears it), or a refusal, a warning (the
+// row is imported without the manager), or a wait for the manager's row.
+type managerResolution struct {
+	id       *string
+	refusal  *Failure
+	warning  *Failure
+	deferred *DeferredRow
+}
+
+// resolveManager turns the manager's external id into a user id. A manager
+// whose row in the same job has no outcome yet makes the row wait, a
+// bounded number of times. A manager that is not found (neither a user of
+// the tenant nor a row of the job that was imported) refuses the row under
+// MissingManagerReject; otherwise the row is imported without it (a new
+// user has none, an existing one keeps theirs) with a warning.
+func (d *chunkDecision) resolveManager(r ImportUserRow, ext string) managerResolution {
 	m, present := r.Fields[ColManagerExternalID]
 	if !present {
-		return nil, nil, nil
+		return managerResolution{}
 	}
 	m = strings.TrimSpace(m)
 	if m == "" {
-		return &m, nil, nil
+		return managerResolution{id: &m}
 	}
-	refuse := func(code, format string, args ...any) (*string, *Failure, *DeferredRow) {
-		return nil, &Failure{Field: ColManagerExternalID, Code: code, Message: fmt.Sprintf(format, args...)}, nil
+	refuse := func(code, format string, args ...any) managerResolution {
+		return managerResolution{refusal: &Failure{Field: ColManagerExternalID, Code: code, Message: fmt.Sprintf(format, args...)}}
+	}
+	missing := func(f Failure) managerResolution {
+		f.Field = ColManagerExternalID
+		if r.MissingManager == MissingManagerReject {
+			return managerResolution{refusal: &f}
+		}
+		f.Severity = SeverityWarning
+		f.Message += "; imported without a manager"
+		return managerResolution{warning: &f}
 	}
 	if m == ext || r.ManagerRow == r.Row {
 		return refuse("self_reference", "a user cannot be their own manager")
 	}
 	if id, ok := d.byExt[m]; ok {
 		s := id.String()
-		return &s, nil, nil
+		return managerResolution{id: &s}
 	}
+	notFound := Failure{Code: "manager_not_found", Message: fmt.Sprintf("no user has the external id %q", m)}
 	if r.ManagerRow == 0 {
-		return refuse("manager_not_found", "no user has the external id %q", m)
+		return missing(notFound)
 	}
 	o, done := d.outcomes[r.ManagerRow]
 	if !done {
@@ -202,13 +272,52 @@ func (d *chunkDecision) resolveManager(r ImportUserRow, ext string) (*string, *F
 	}
 	if done {
 		if o == OutcomeRejected || o == OutcomeParked {
-			return refuse("manager_not_imported", "the manager's row %d was not imported", r.ManagerRow)
+			root := d.roots[r.ManagerRow]
+			if root == 0 {
+				root = r.ManagerRow
+			}
+			msg := fmt.Sprintf("the manager's row %d was not imported", r.ManagerRow)
+			if root != r.ManagerRow {
+				msg += fmt.Sprintf(" (because of row %d)", root)
+			}
+			return missing(Failure{Code: "manager_not_imported", Message: msg, RootRow: root})
 		}
-		return refuse("manager_not_found", "no user has the external id %q", m)
+		return missing(notFound)
 	}
 	if r.Deferrals >= d.cfg.MaxDeferrals {
 		return refuse("manager_unresolved", "the manager's row %d was not imported in time", r.ManagerRow)
 	}
 	delay := min(d.cfg.DeferralDelay<<min(r.Deferrals, 16), d.cfg.MaxDeferralDelay)
-	return nil, nil, &DeferredRow{Row: r, Delay: delay, Reason: fmt.Sprintf("waiting for the manager's row %d", r.ManagerRow)}
+	return managerResolution{deferred: &DeferredRow{Row: r, Delay: delay, Reason: fmt.Sprintf("waiting for the manager's row %d", r.ManagerRow)}}
+}
+
+// maxValueText caps the offending value a failure quotes.
+const maxValueText = 200
+
+// annotate gives a row's failures what an admin needs to find and fix it:
+// the row's external id and e-mail address, the offending value.
+func annotate(r ImportUserRow, failures []Failure) {
+	for i := range failures {
+		f := &failures[i]
+		f.Row = r.Row
+		f.ExternalID = capTo(strings.TrimSpace(r.Fields[ColExternalID]), maxValueText)
+		f.Email = capTo(strings.TrimSpace(r.Fields[ColEmail]), maxValueText)
+		if f.Value == "" && f.Field != "" {
+			f.Value = capTo(r.Fields[f.Field], maxValueText)
+		}
+		if f.Severity == "" {
+			f.Severity = SeverityError
+		}
+	}
+}
+
+// capTo cuts s to n bytes, on a character boundary.
+func capTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -173,7 +173,8 @@ func TestChunksAgreeWithRowByRow(t *testing.T) {
 	q := &captureQueue{}
 	start, err := command.NewStartImportHandler(format, a.imports, postgres.NewImportStaging(pool), q, func() (string, error) { return uuid.NewString(), nil })
 	must(t, err)
-	started, err := start.Handle(ctx, command.StartImport{TenantID: a.tenant, Actor: "test", Body: strings.NewReader(differentialFile())})
+	started, err := start.Handle(ctx, command.StartImport{TenantID: a.tenant, Actor: "test", Body: strings.NewReader(differentialFile()),
+		Options: command.ImportOptions{MissingManager: command.MissingManagerReject}})
 	must(t, err)
 	last := 0
 	for _, r := range q.rows {

@@ -50,15 +50,18 @@ func StagingKeys(r ImportRow) (ext, email, manager string, eligible bool) {
 		strings.TrimSpace(r.Fields[ColManagerExternalID]), r.Rejection == nil && (r.Kind == "" || r.Kind == RowUpsert)
 }
 
-// The rejection of a row that repeats an earlier row's key (code
-// duplicate_row, field external_id or email): which of two rows for one
-// person should win is not for an import to guess, and rows are not applied
-// in file order. The messages are formats with one %s, the first row's
-// number (the staging store fills them in where the rows are).
+// The rejection of the rows of a group sharing an external id or e-mail
+// address (code duplicate_row, field external_id or email): EVERY row of
+// the group is rejected, the first one too, and each lists the group.
+// Which of several rows for one key is the person is not for an import to
+// guess (an HR export reuses worker ids for different people), and rows
+// are not applied in file order. The messages are formats with two %s: the
+// group's first rows and its size (the staging store fills them in where
+// the rows are).
 const (
 	DuplicateCode                = "duplicate_row"
-	DuplicateExternalIDMessage   = "row %s has the same external id"
-	DuplicateEmailAddressMessage = "row %s has the same e-mail address"
+	DuplicateExternalIDMessage   = "rows %s (%s in all) have the same external id: none of them is imported"
+	DuplicateEmailAddressMessage = "rows %s (%s in all) have the same e-mail address: none of them is imported"
 )
 
 // loopRowsNamed is how many of a loop's rows its failure message names.

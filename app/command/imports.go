@@ -81,13 +81,31 @@ const (
 	RowDeactivate RowKind = "deactivate"
 )
 
-// Failure is one reason a row was rejected.
+// Failure is one reason a row was rejected, or (Severity warning) one
+// thing to know about a row that was imported.
 type Failure struct {
 	Row     int    `json:"row"`
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Severity is SeverityError ("" reads as it) or SeverityWarning.
+	Severity string `json:"severity,omitempty"`
+	// Value is the offending cell (capped); ExternalID and Email are the
+	// row's, so an admin can find the person.
+	Value      string `json:"value,omitempty"`
+	ExternalID string `json:"external_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+	// RootRow is, for a row refused (or imported without its manager)
+	// because its manager's row was not imported, the row where that
+	// began (as far as the decision knew it; readers follow the chain).
+	RootRow int `json:"root_row,omitempty"`
 }
+
+// The severities of a Failure.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
 
 // ImportRow is one row of an import source.
 type ImportRow struct {
@@ -119,6 +137,9 @@ type ImportUserRow struct {
 	ImportRow
 	// Deferrals counts how often the row was put back to wait for its manager.
 	Deferrals int `json:"deferrals,omitempty"`
+	// MissingManager is the job's policy for a manager not found ("":
+	// ignore).
+	MissingManager MissingManagerPolicy `json:"missing_manager,omitempty"`
 }
 
 // ImportQueue publishes import rows as messages (one per row) for the
@@ -189,6 +210,8 @@ type NewImportJob struct {
 	Actor    string
 	// DedupKey, when set, is unique across all jobs.
 	DedupKey string
+	// MissingManager is carried by every queued row of the job.
+	MissingManager MissingManagerPolicy
 }
 
 // Errors of the import use cases.

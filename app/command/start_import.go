@@ -81,7 +81,7 @@ func (h startImportHandler) Handle(ctx context.Context, cmd StartImport) (Starte
 	if err != nil {
 		return StartedImport{}, fmt.Errorf("new job id: %w", err)
 	}
-	job := NewImportJob{ID: id, TenantID: cmd.TenantID, Source: SourceCSV, Actor: cmd.Actor}
+	job := NewImportJob{ID: id, TenantID: cmd.TenantID, Source: SourceCSV, Actor: cmd.Actor, MissingManager: cmd.Options.MissingManager}
 	defer h.drop(ctx, id)
 	rows, err := file.Rows()
 	if err != nil {
@@ -143,7 +143,8 @@ func queueStaged(ctx context.Context, staging ImportStaging, queue ImportQueue, 
 	err := staging.Each(ctx, job.ID, publishBatch, func(rows []ImportRow) error {
 		batch := make([]ImportUserRow, len(rows))
 		for i, r := range rows {
-			batch[i] = ImportUserRow{JobID: job.ID, TenantID: job.TenantID, Source: job.Source, ImportRow: r}
+			batch[i] = ImportUserRow{JobID: job.ID, TenantID: job.TenantID, Source: job.Source, ImportRow: r,
+				MissingManager: job.MissingManager}
 		}
 		if err := queue.Enqueue(ctx, batch); err != nil {
 			return fmt.Errorf("queue import rows: %w", err)

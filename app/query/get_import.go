@@ -25,6 +25,57 @@ type ImportJob struct {
 	Created, Updated, Unchanged, Skipped, Rejected, Parked int
 	CreatedAt                                              time.Time
 	StartedAt, FinishedAt                                  *time.Time
+	// FailureCodes counts the rejections per failure code, WarningCodes the
+	// warnings (rows imported with something to know) per code.
+	FailureCodes, WarningCodes map[string]int
+	// Warnings is the number of warnings.
+	Warnings int
+	// Waiting is the number of queued messages of the job waiting to be
+	// due (rows waiting for their manager's row, or retried).
+	Waiting int
+	// OneReason, when every row was rejected for the same reason, says so
+	// in one line.
+	OneReason string
+}
+
+// The states of a job as the CLI and the API show them.
+const (
+	StateQueueing           = "queueing"
+	StateQueued             = "queued"
+	StateApplying           = "applying"
+	StateWaitingForManagers = "waiting for managers"
+	StateDone               = "done"
+)
+
+// State is where the job is: queueing (its rows are being queued),
+// queued (none applied yet), applying, waiting for managers (every row
+// left is waiting to be due again), done.
+func (j ImportJob) State() string {
+	switch {
+	case j.Finished():
+		return StateDone
+	case j.Total == nil:
+		return StateQueueing
+	case j.Processed() == 0 && j.Waiting == 0:
+		return StateQueued
+	case j.Waiting > 0 && j.Waiting >= *j.Total-j.Processed():
+		return StateWaitingForManagers
+	}
+	return StateApplying
+}
+
+// Remaining estimates the time left from the rate so far (false when
+// there is nothing to go on).
+func (j ImportJob) Remaining(now time.Time) (time.Duration, bool) {
+	if j.Finished() {
+		return 0, true
+	}
+	if j.Total == nil || j.StartedAt == nil || j.Processed() == 0 {
+		return 0, false
+	}
+	elapsed := now.Sub(*j.StartedAt)
+	left := *j.Total - j.Processed()
+	return time.Duration(float64(elapsed) / float64(j.Processed()) * float64(left)).Round(time.Second), true
 }
 
 // Processed is the number of rows with an outcome.

@@ -19,13 +19,22 @@ type ListImportFailures struct {
 // whole list page by page).
 const MaxFailuresPageSize = 5000
 
-// ImportFailure is one reason one row was rejected.
+// ImportFailure is one reason one row was rejected, or (Severity warning)
+// one thing to know about a row that was imported.
 type ImportFailure struct {
 	Row     int
 	Seq     int
 	Field   string
 	Code    string
 	Message string
+	// Severity is error or warning; Value the offending cell; ExternalID
+	// and Email the row's.
+	Severity, Value, ExternalID, Email string
+	// RootRow, RootCode and RootMessage are, for a row refused (or imported
+	// without its manager) because its manager's row was not imported, the
+	// row where the chain began and why that row was rejected.
+	RootRow               int
+	RootCode, RootMessage string
 }
 
 // FailurePage is one page of failures; Done when there are no more.

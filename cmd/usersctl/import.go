@@ -197,11 +197,22 @@ func importOutcome(ctx context.Context, application app.Application, j query.Imp
 }
 
 func failureLine(f query.ImportFailure) string {
+	who := ""
+	if f.ExternalID != "" || f.Email != "" {
+		who = fmt.Sprintf(" [%s]", strings.Trim(f.ExternalID+" "+f.Email, " "))
+	}
 	field := ""
 	if f.Field != "" {
 		field = ", field " + f.Field
+		if f.Value != "" {
+			field += fmt.Sprintf(" %q", f.Value)
+		}
 	}
-	return fmt.Sprintf("row %d%s: %s (%s)", f.Row, field, f.Message, f.Code)
+	prefix := ""
+	if f.Severity == "warning" {
+		prefix = "warning: "
+	}
+	return fmt.Sprintf("%srow %d%s%s: %s (%s)", prefix, f.Row, who, field, rootText(f), f.Code)
 }
 
 // openApplication connects and builds the application; close releases both.

@@ -70,7 +70,7 @@ func TestImportWaitReportsTheOutcome(t *testing.T) {
 	if want := job + " completed_with_errors: created 3, updated 0, unchanged 0, skipped 0, rejected 1, parked 0"; lines[1] != want {
 		t.Errorf("summary = %q\nwant      %q", lines[1], want)
 	}
-	for _, want := range []string{"queued 4 rows as import job " + job, "4/4 rows", "row 5, field email:",
+	for _, want := range []string{"queued 4 rows as import job " + job, "4/4 rows", "row 5 [A4-" + u + " not-an-address], field email \"not-an-address\":",
 		"import job " + job + " completed with errors: 1 rows rejected, 0 parked"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
@@ -83,7 +83,7 @@ func TestImportWaitReportsTheOutcome(t *testing.T) {
 	}
 	r = usersctl(t, dbURL, "imports", "failures", job, "--tenant", tenant, "--csv")
 	if rows := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(rows) != 2 ||
-		rows[0] != "row,field,code,message" || !strings.HasPrefix(rows[1], "5,email,") {
+		!strings.HasPrefix(rows[0], "row,field,code,message,severity,value,external_id,email") || !strings.HasPrefix(rows[1], "5,email,") {
 		t.Errorf("imports failures --csv: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = usersctl(t, dbURL, "imports", "retry", job, "--tenant", tenant)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -95,6 +96,9 @@ func importsShow(ctx context.Context, args []string, e env) error {
 		{"created", strconv.Itoa(j.Created)}, {"updated", strconv.Itoa(j.Updated)},
 		{"unchanged", strconv.Itoa(j.Unchanged)}, {"skipped", strconv.Itoa(j.Skipped)},
 		{"rejected", strconv.Itoa(j.Rejected)}, {"parked", strconv.Itoa(j.Parked)},
+		{"state", j.State()}, {"warnings", strconv.Itoa(j.Warnings)},
+		{"codes", codeCounts(j.FailureCodes)}, {"warn_codes", codeCounts(j.WarningCodes)},
+		{"summary", j.OneReason},
 		{"created_at", timeText(&j.CreatedAt)}, {"started_at", timeText(j.StartedAt)}, {"finished_at", timeText(j.FinishedAt)},
 	} {
 		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
@@ -150,20 +154,52 @@ type failureWriter struct {
 func newFailureWriter(w io.Writer, asCSV bool) failureWriter {
 	if asCSV {
 		c := csv.NewWriter(w)
-		_ = c.Write([]string{"row", "field", "code", "message"})
+		_ = c.Write([]string{"row", "field", "code", "message", "severity", "value", "external_id", "email", "root_row", "root_reason"})
 		return failureWriter{csv: c}
 	}
 	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(t, "ROW\tFIELD\tCODE\tMESSAGE")
+	fmt.Fprintln(t, "ROW\tSEVERITY\tEXTERNAL_ID\tEMAIL\tFIELD\tVALUE\tCODE\tMESSAGE")
 	return failureWriter{table: t}
 }
 
 func (w failureWriter) write(f query.ImportFailure) {
 	if w.csv != nil {
-		_ = w.csv.Write([]string{strconv.Itoa(f.Row), spreadsheetSafe(f.Field), spreadsheetSafe(f.Code), spreadsheetSafe(f.Message)})
+		root, reason := "", ""
+		if f.RootRow != 0 {
+			root, reason = strconv.Itoa(f.RootRow), f.RootMessage+" ("+f.RootCode+")"
+		}
+		_ = w.csv.Write([]string{strconv.Itoa(f.Row), spreadsheetSafe(f.Field), spreadsheetSafe(f.Code), spreadsheetSafe(f.Message),
+			f.Severity, spreadsheetSafe(f.Value), spreadsheetSafe(f.ExternalID), spreadsheetSafe(f.Email), root, spreadsheetSafe(reason)})
 		return
 	}
-	fmt.Fprintf(w.table, "%d\t%s\t%s\t%s\n", f.Row, f.Field, f.Code, f.Message)
+	fmt.Fprintf(w.table, "%d\t%s\t%s\t%s\t%s\t%q\t%s\t%s\n", f.Row, f.Severity, f.ExternalID, f.Email, f.Field, f.Value, f.Code, rootText(f))
+}
+
+// rootText is a failure's message with the root of its chain, if any.
+func rootText(f query.ImportFailure) string {
+	if f.RootRow == 0 {
+		return f.Message
+	}
+	return fmt.Sprintf("%s; root: row %d: %s (%s)", f.Message, f.RootRow, f.RootMessage, f.RootCode)
+}
+
+// codeCounts lists counts per code, largest first, e.g. "duplicate_row: 376, invalid_format: 2".
+func codeCounts(m map[string]int) string {
+	codes := make([]string, 0, len(m))
+	for c := range m {
+		codes = append(codes, c)
+	}
+	sort.Slice(codes, func(a, b int) bool {
+		if m[codes[a]] != m[codes[b]] {
+			return m[codes[a]] > m[codes[b]]
+		}
+		return codes[a] < codes[b]
+	})
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%s: %d", c, m[c])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (w failureWriter) flush() error {

@@ -61,10 +61,10 @@ func (h *handler) writeFailuresCSV(w http.ResponseWriter, r *http.Request, q que
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	out := csv.NewWriter(w)
-	_ = out.Write([]string{"row", "field", "code", "message"})
+	_ = out.Write(failureCSVHeader)
 	for {
 		for _, f := range page.Failures {
-			_ = out.Write([]string{strconv.Itoa(f.Row), spreadsheetSafe(f.Field), spreadsheetSafe(f.Code), spreadsheetSafe(f.Message)})
+			_ = out.Write(failureCSVRecord(f))
 		}
 		if page.Done || len(page.Failures) == 0 {
 			break
@@ -102,4 +102,17 @@ func intParam(r *http.Request, name string) (int, error) {
 		return 0, fmt.Errorf("%w: %s must be a whole number", query.ErrInvalidQuery, name)
 	}
 	return n, nil
+}
+
+// failureCSVHeader are the columns of a failures download (the first four
+// as they always were).
+var failureCSVHeader = []string{"row", "field", "code", "message", "severity", "value", "external_id", "email", "root_row", "root_reason"}
+
+func failureCSVRecord(f query.ImportFailure) []string {
+	root, reason := "", ""
+	if f.RootRow != 0 {
+		root, reason = strconv.Itoa(f.RootRow), f.RootMessage+" ("+f.RootCode+")"
+	}
+	return []string{strconv.Itoa(f.Row), spreadsheetSafe(f.Field), spreadsheetSafe(f.Code), spreadsheetSafe(f.Message),
+		f.Severity, spreadsheetSafe(f.Value), spreadsheetSafe(f.ExternalID), spreadsheetSafe(f.Email), root, spreadsheetSafe(reason)}
 }

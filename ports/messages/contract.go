@@ -80,6 +80,8 @@ type rowMessage struct {
 	SourceModifiedAt *time.Time        `json:"source_modified_at,omitempty"`
 	Rejection        []failure         `json:"rejection,omitempty"`
 	Deferrals        int               `json:"deferrals,omitempty"`
+	// MissingManager is the job's policy; in a chunk, on the chunk.
+	MissingManager string `json:"missing_manager,omitempty"`
 }
 
 // chunkMessage is a version 2 payload; its rows carry the job's fields
@@ -90,13 +92,20 @@ type chunkMessage struct {
 	TenantID string       `json:"tenant_id"`
 	Source   string       `json:"source"`
 	Rows     []rowMessage `json:"rows"`
+	// MissingManager is the job's policy for a manager not found.
+	MissingManager string `json:"missing_manager,omitempty"`
 }
 
 type failure struct {
-	Row     int    `json:"row"`
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Row        int    `json:"row"`
+	Field      string `json:"field"`
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	Severity   string `json:"severity,omitempty"`
+	Value      string `json:"value,omitempty"`
+	ExternalID string `json:"external_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+	RootRow    int    `json:"root_row,omitempty"`
 }
 
 // toRowMessage is a row's payload, without the job's fields.
@@ -116,6 +125,7 @@ func toRowMessage(r command.ImportUserRow) rowMessage {
 func encodeRow(r command.ImportUserRow) (*message.Message, error) {
 	m := toRowMessage(r)
 	m.V, m.JobID, m.TenantID, m.Source = contractVersion, r.JobID, r.TenantID, string(r.Source)
+	m.MissingManager = string(r.MissingManager)
 	payload, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode import row %d: %w", r.Row, err)
@@ -127,9 +137,9 @@ func encodeRow(r command.ImportUserRow) (*message.Message, error) {
 func encodeChunk(rows []command.ImportUserRow) (*message.Message, error) {
 	first := rows[0]
 	m := chunkMessage{V: chunkVersion, JobID: first.JobID, TenantID: first.TenantID, Source: string(first.Source),
-		Rows: make([]rowMessage, len(rows))}
+		Rows: make([]rowMessage, len(rows)), MissingManager: string(first.MissingManager)}
 	for i, r := range rows {
-		if r.JobID != first.JobID || r.TenantID != first.TenantID || r.Source != first.Source {
+		if r.JobID != first.JobID || r.TenantID != first.TenantID || r.Source != first.Source || r.MissingManager != first.MissingManager {
 			return nil, fmt.Errorf("encode import chunk: row %d is of another job than row %d", r.Row, first.Row)
 		}
 		m.Rows[i] = toRowMessage(r)
@@ -214,6 +224,7 @@ func decodeMessage(msg *message.Message) (rows []command.ImportUserRow, chunk bo
 				return nil, true, fmt.Errorf("%w %s: chunk row %d", errUndecodable, msg.UUID, r.Row)
 			}
 			rows[i] = fromRowMessage(r, m.JobID, m.TenantID, m.Source)
+			rows[i].MissingManager = command.MissingManagerPolicy(m.MissingManager)
 		}
 		return rows, true, nil
 	}
@@ -224,7 +235,9 @@ func decodeMessage(msg *message.Message) (rows []command.ImportUserRow, chunk bo
 	if m.V != contractVersion || m.JobID == "" || m.TenantID == "" || m.Row <= 0 {
 		return nil, false, fmt.Errorf("%w %s: version %d, job %q, row %d", errUndecodable, msg.UUID, m.V, m.JobID, m.Row)
 	}
-	return []command.ImportUserRow{fromRowMessage(m, m.JobID, m.TenantID, m.Source)}, false, nil
+	r := fromRowMessage(m, m.JobID, m.TenantID, m.Source)
+	r.MissingManager = command.MissingManagerPolicy(m.MissingManager)
+	return []command.ImportUserRow{r}, false, nil
 }
 
 func fromRowMessage(m rowMessage, jobID, tenantID, source string) command.ImportUserRow {

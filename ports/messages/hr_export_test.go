@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
@@ -66,7 +68,7 @@ func TestHRExportOverHTTP(t *testing.T) {
 	h := newHarness(t, 50, options{})
 	h.startRouter(messagesConfig())
 	call := newAPIClient(t, h)
-	u := newJobID(t)[:8]
+	u := uuid.NewString()[:8]
 	file := "Worker ID;First Name;Last Name;Status\r\n" +
 		"W1-" + u + ";Zoë;Müller;Active\r\n" +
 		"\r\n" +
@@ -129,5 +131,96 @@ func TestHRExportOverHTTP(t *testing.T) {
 		strings.Join(p.Unmatched, "|") != "First Name|Work Email|Worker ID" ||
 		strings.Join(p.Suggestions, " ") != `--map email="Work Email" --map external_id="Worker ID" --map given_name="First Name"` {
 		t.Fatalf("mapping problem: %s %s", resp.Status, body)
+	}
+}
+
+// TestManagersOutsideTheFileChainsAndDuplicates: under the default policy
+// a manager outside the file (or whose row was refused) leaves the row
+// imported without one and a warning; under reject the chain of refusals
+// names its root row and reason; a row lists every problem; every row of a
+// duplicate group is listed.
+func TestManagersOutsideTheFileChainsAndDuplicates(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 100, options{})
+	h.startRouter(messagesConfig())
+	call := newAPIClient(t, h)
+	file := func(u string) string {
+		return header +
+			"R1" + u + ",bad-address,Root,One,,,,,\n" + // 2 rejected: invalid e-mail (the root)
+			"R2" + u + ",r2" + u + "@example.com,Two,,,,,R1" + u + ",\n" + // 3 manager's row refused
+			"R3" + u + ",r3" + u + "@example.com,Three,,,,,OUT" + u + ",\n" + // 4 manager outside the file
+			"R4" + u + ",also-bad,Four,,,,,OUT" + u + ",\n" + // 5 two problems
+			"R5" + u + ",r5" + u + "@example.com,Five,,,,,R2" + u + ",Inactive\n" + // 6 chain of two
+			"D1" + u + ",d1" + u + "@example.com,Dup,A,,,,,\n" + // 7 group
+			"D1" + u + ",d2" + u + "@example.com,Dup,B,,,,,\n" + // 8 group
+			"D1" + u + ",d3" + u + "@example.com,Dup,C,,,,,\n" // 9 group
+	}
+	u := uuid.NewString()[:8]
+	resp, body := call(http.MethodPost, "/v1/imports", "text/csv", []byte(file(u)))
+	var job struct{ ID string }
+	must(t, json.Unmarshal(body, &job))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	j := h.waitFinished(job.ID)
+	if j.Created != 3 || j.Rejected != 5 || j.Warnings != 3 || j.FailureCodes["duplicate_row"] != 3 ||
+		j.FailureCodes["invalid_format"] != 2 || j.WarningCodes["manager_not_found"] != 2 || j.WarningCodes["manager_not_imported"] != 1 {
+		t.Fatalf("ignore: job %+v", j)
+	}
+	if h.userByExternalID("R5"+u).Status != "deactivated" || h.userByExternalID("R2"+u).ManagerID != "" {
+		t.Fatal("R5 not deactivated (Inactive is a synonym) or R2 has a manager")
+	}
+	got := map[int][]string{}
+	for _, f := range h.failures(job.ID) {
+		got[f.Row] = append(got[f.Row], f.Severity+" "+f.Code+" "+f.Value)
+		if f.Row == 3 && (f.RootRow != 2 || f.RootCode != "invalid_format") {
+			t.Errorf("row 3 root: %+v", f)
+		}
+		if f.Row == 8 && f.Message != "rows 7, 8, 9 (3 in all) have the same external id: none of them is imported" {
+			t.Errorf("duplicate message: %q", f.Message)
+		}
+	}
+	want := map[int][]string{
+		2: {"error invalid_format bad-address"},
+		3: {"warning manager_not_imported R1" + u},
+		4: {"warning manager_not_found OUT" + u},
+		5: {"error invalid_format also-bad", "warning manager_not_found OUT" + u},
+		7: {"error duplicate_row D1" + u}, 8: {"error duplicate_row D1" + u}, 9: {"error duplicate_row D1" + u},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ignore: failures\n got %v\nwant %v", got, want)
+	}
+	resp, body = call(http.MethodGet, "/v1/imports/"+job.ID, "", nil)
+	var res struct {
+		State        string         `json:"state"`
+		Warnings     int            `json:"warnings"`
+		FailureCodes map[string]int `json:"failure_codes"`
+	}
+	must(t, json.Unmarshal(body, &res))
+	if res.State != "done" || res.Warnings != 3 || res.FailureCodes["duplicate_row"] != 3 {
+		t.Fatalf("job resource: %s", body)
+	}
+
+	// Under reject, the chain of refusals names its root.
+	u = uuid.NewString()[:8]
+	resp, body = call(http.MethodPost, "/v1/imports?missing_manager=reject", "text/csv", []byte(file(u)))
+	must(t, json.Unmarshal(body, &job))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	j = h.waitFinished(job.ID)
+	if j.Created != 0 || j.Rejected != 8 || j.Warnings != 0 {
+		t.Fatalf("reject: job %+v", j)
+	}
+	for _, f := range h.failures(job.ID) {
+		if f.Row == 6 && (f.Code != "manager_not_imported" || f.RootRow != 2 || f.RootCode != "invalid_format" ||
+			!strings.HasPrefix(f.Message, "the manager's row 3 was not imported")) {
+			t.Errorf("row 6: %+v", f)
+		}
+	}
+	resp, body = call(http.MethodGet, "/v1/imports/"+job.ID+"/failures?format=csv", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "6,manager_external_id,manager_not_imported,") ||
+		!strings.Contains(string(body), ",2,must be an e-mail address such as ada@example.com (invalid_format)") {
+		t.Fatalf("failures CSV: %s", body)
 	}
 }

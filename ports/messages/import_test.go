@@ -25,46 +25,51 @@ func TestCSVImportCountsEveryOutcome(t *testing.T) {
 	before := h.events()
 
 	file := header +
-		"E1,same@example.com,Sam,Test,,,Engineer,,\r\n" + // 2 unchanged
+		"E1,same@example.com,Sam,Test,,,Engineer,,\r\n" + // 2 rejected: row 7 has the same external id
 		"E2,changed@example.com,Cha,Test,,,Director,,\r\n" + // 3 updated (title)
 		"E3,new3@example.com,New,Three,,Sales,Rep,E5,\r\n" + // 4 created; manager E5 comes later
 		"E4,not-an-email,Bad,Mail,,,,,\r\n" + // 5 rejected: invalid e-mail
 		"E5,boss@example.com,Big,Boss,,Sales,Head,,\r\n" + // 6 created
-		"E1,other@example.com,Dup,Row,,,,,\r\n" + // 7 rejected: duplicate external id
+		"E1,other@example.com,Dup,Row,,,,,\r\n" + // 7 rejected: row 2 has the same external id
 		"E6,noname@example.com,N\x01,Nameless,,,,,\r\n" + // 8 rejected: control character in given_name
 		"E7,BYEMAIL@example.com,Em,Test,,,,,\r\n" + // 9 updated: matched by e-mail, external id adopted
 		"E8,short@example.com\r\n" + // 10 rejected: malformed
 		"E9,leaver@example.com,Lea,Ver,,,,,deactivated\r\n" + // 11 created deactivated
-		"E10,orphan@example.com,Or,Phan,,,,NOPE,\r\n" // 12 rejected: unknown manager
+		"E10,orphan@example.com,Or,Phan,,,,NOPE,\r\n" // 12 created without a manager, with a warning
 	started := h.importCSV(file)
 	if started.Total != 11 {
 		t.Fatalf("queued %d rows, want 11", started.Total)
 	}
 	job := h.waitFinished(started.JobID)
-	if got, want := countsOf(job), (counts{total: 11, created: 3, updated: 2, unchanged: 1, rejected: 5}); got != want {
+	if got, want := countsOf(job), (counts{total: 11, created: 4, updated: 2, rejected: 5}); got != want {
 		t.Fatalf("counts = %+v, want %+v", got, want)
 	}
 	if job.Status != "completed_with_errors" || job.Progress() != 1 || job.Source != "csv" {
 		t.Fatalf("job = %+v", job)
 	}
+	dup := "rows 2, 7 (2 in all) have the same external id: none of them is imported"
 	wantFailures := []query.ImportFailure{
-		{Row: 5, Seq: 1, Field: "email", Code: "invalid_format", Message: "must be an e-mail address such as ada@example.com"},
-		{Row: 7, Seq: 1, Field: "external_id", Code: "duplicate_row", Message: "row 2 has the same external id"},
-		{Row: 8, Seq: 1, Field: "given_name", Code: "invalid_characters", Message: "must not contain control characters"},
-		{Row: 10, Seq: 1, Field: "", Code: "malformed_row", Message: "has 2 fields where the header has 9"},
-		{Row: 12, Seq: 1, Field: "manager_external_id", Code: "manager_not_found", Message: `no user has the external id "NOPE"`},
+		{Row: 2, Seq: 1, Field: "external_id", Code: "duplicate_row", Message: dup, Severity: "error", Value: "E1", ExternalID: "E1", Email: "same@example.com"},
+		{Row: 5, Seq: 1, Field: "email", Code: "invalid_format", Message: "must be an e-mail address such as ada@example.com",
+			Severity: "error", Value: "not-an-email", ExternalID: "E4", Email: "not-an-email"},
+		{Row: 7, Seq: 1, Field: "external_id", Code: "duplicate_row", Message: dup, Severity: "error", Value: "E1", ExternalID: "E1", Email: "other@example.com"},
+		{Row: 8, Seq: 1, Field: "given_name", Code: "invalid_characters", Message: "must not contain control characters",
+			Severity: "error", Value: "N\x01", ExternalID: "E6", Email: "noname@example.com"},
+		{Row: 10, Seq: 1, Field: "", Code: "malformed_row", Message: "has 2 fields where the header has 9", Severity: "error"},
+		{Row: 12, Seq: 1, Field: "manager_external_id", Code: "manager_not_found", Message: `no user has the external id "NOPE"; imported without a manager`,
+			Severity: "warning", Value: "NOPE", ExternalID: "E10", Email: "orphan@example.com"},
 	}
 	if got := h.failures(started.JobID); !reflect.DeepEqual(got, wantFailures) {
 		t.Fatalf("failures:\n got %+v\nwant %+v", got, wantFailures)
 	}
 
-	// Unchanged rows wrote nothing; the others wrote exactly their events.
+	// Rejected rows wrote nothing; the others wrote exactly their events.
 	if u := h.userByExternalID("E1"); u.Version != same.Version {
-		t.Errorf("unchanged user went from version %d to %d", same.Version, u.Version)
+		t.Errorf("the user of the rejected duplicates went from version %d to %d", same.Version, u.Version)
 	}
-	// E2 title, E3 and E5 registered, E7 external id, E9 registered + deactivated.
-	if got := h.events() - before; got != 6 {
-		t.Errorf("the import wrote %d events, want 6", got)
+	// E2 title, E3, E5 and E10 registered, E7 external id, E9 registered + deactivated.
+	if got := h.events() - before; got != 7 {
+		t.Errorf("the import wrote %d events, want 7", got)
 	}
 	if u := h.userByExternalID("E2"); u.Title != "Director" || u.ID != changed.ID || u.Version != 2 {
 		t.Errorf("changed user = %+v", u)
