@@ -71,7 +71,7 @@ func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.New
 			toLevel, toRow = append(toLevel, last.level), append(toRow, last.row)
 		}
 		if _, err := s.pool.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source),
-			ids, fromLevel, fromRow, toLevel, toRow); err != nil {
+			ids, fromLevel, fromRow, toLevel, toRow, string(job.MissingManager)); err != nil {
 			return queued, fmt.Errorf("queue staged import rows: %w", err)
 		}
 		queued += len(keys)
@@ -90,7 +90,8 @@ func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.New
 const queueStagedSQL = `
 INSERT INTO watermill_imports (uuid, payload, metadata)
 SELECT c.id,
-    json_build_object('v', 2, 'job_id', $1::text, 'tenant_id', $2::text, 'source', $3::text, 'rows', r.rows),
+    json_build_object('v', 2, 'job_id', $1::text, 'tenant_id', $2::text, 'source', $3::text, 'rows', r.rows,
+        'missing_manager', $9::text),
     json_build_object('job_id', $1::text, 'tenant_id', $2::text, 'row', c.from_row::text,
         'correlation_id', $1::text, 'partition_key', $2::text || ':' || coalesce(
             (SELECT coalesce(nullif(f.row_data->'fields'->>'external_id', ''), f.row_data->'fields'->>'email', '')
