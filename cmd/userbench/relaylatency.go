@@ -49,7 +49,11 @@ func (b *bench) relayLatency(ctx context.Context, factory *eventFactory, loadRat
 	if err != nil {
 		return load, idle, err
 	}
-	reader, err := b.readTopic(topic)
+	ids := make([]string, len(tenants))
+	for i, t := range tenants {
+		ids[i] = t.ID
+	}
+	reader, err := b.readTopic(topic, ids...)
 	if err != nil {
 		return load, idle, err
 	}
