@@ -152,13 +152,15 @@ func (s *shardRelay) relay(ctx context.Context, conn *pgxpool.Conn, parking *pos
 			// soon (1 ms, doubling up to maxHeldWait), or at the next
 			// wake-up of any shard (that transaction's commit may have sent
 			// it), not at the next poll, so the delay is the other
-			// transaction's, not the poll's.
+			// transaction's, not the poll's. Only while the wait is short:
+			// behind a long transaction, every commit anywhere would
+			// otherwise make every shard read again.
 			wait := s.r.cfg.PollInterval
 			if f.held {
 				heldWait = min(max(2*heldWait, time.Millisecond), maxHeldWait, s.r.cfg.PollInterval)
 				wait = heldWait
 			}
-			waitForWork(ctx, s.wake, s.nudge, f.held, wait)
+			waitForWork(ctx, s.wake, s.nudge, f.held && heldWait <= maxNudgedWait, wait)
 			start(pos)
 			continue
 		}
@@ -188,6 +190,9 @@ func (s *shardRelay) relay(ctx context.Context, conn *pgxpool.Conn, parking *pos
 // maxHeldWait bounds the wait for a transaction that holds rows back: one
 // that wrote no outbox row sends no wake-up when it ends.
 const maxHeldWait = 16 * time.Millisecond
+
+// maxNudgedWait is the longest held wait that any shard's wake-up cuts short.
+const maxNudgedWait = 4 * time.Millisecond
 
 // union adds b's keys to a (either may be nil) and returns it.
 func union(a, b map[string]bool) map[string]bool {
