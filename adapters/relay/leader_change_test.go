@@ -49,7 +49,7 @@ func TestLeaderChangesUnderLoadKeepEveryUsersOrder(t *testing.T) {
 	for i, p := range clusterPorts {
 		brokers[i] = "127.0.0.1:" + strconv.Itoa(p)
 	}
-	h := newHarnessOn(t, brokers)
+	h := newHarnessWith(t, brokers, 3, 10*time.Minute) // every partition on all three brokers
 	stop := h.startRelay(Config{BatchSize: 200, RetryInterval: 50 * time.Millisecond, MaxRetryInterval: time.Second})
 	defer stop()
 
@@ -64,8 +64,8 @@ func TestLeaderChangesUnderLoadKeepEveryUsersOrder(t *testing.T) {
 		time.Sleep(2 * time.Second) // writes while the node is away, on the new leaders
 		after := leaders(t, brokers, h.topic)
 		for p, l := range before {
-			if after[p] != l {
-				moved++
+			if after[p] != l && after[p] != -1 {
+				moved++ // a new leader on another broker, not a partition left without one
 			}
 		}
 		t.Logf("node %d stopped: partition leaders %v -> %v", i+1, before, after)

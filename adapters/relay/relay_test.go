@@ -45,10 +45,17 @@ func newHarness(t *testing.T) *harness {
 // broker, for one it stops and starts).
 func newHarnessOn(t *testing.T, brokers []string) *harness {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	return newHarnessWith(t, brokers, 1, 3*time.Minute)
+}
+
+// newHarnessWith is newHarnessOn with the topic's partitions on that many
+// brokers, and the test's time limit.
+func newHarnessWith(t *testing.T, brokers []string, replicas int16, limit time.Duration) *harness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	h := &harness{t: t, ctx: ctx, pool: pgtest.Pool(t), brokers: brokers}
-	h.topic = kafkatest.Topic(t, h.brokers, 4)
+	h.topic = kafkatest.ReplicatedTopic(t, h.brokers, 4, replicas)
 	h.group = kafkatest.UniqueName(t, "relay")
 	h.tenant = uuid.NewString()
 	must(t, postgres.NewTenants(h.pool).CreateTenant(ctx, command.Tenant{ID: h.tenant, Name: t.Name(), Seats: 100000}))

@@ -76,6 +76,13 @@ func UniqueName(t testing.TB, prefix string) string {
 // and the partition count is known.
 func Topic(t testing.TB, brokers []string, partitions int32) string {
 	t.Helper()
+	return ReplicatedTopic(t, brokers, partitions, 1)
+}
+
+// ReplicatedTopic is Topic with each partition on that many brokers (a
+// multi-broker cluster's: a partition's leader can then move).
+func ReplicatedTopic(t testing.TB, brokers []string, partitions int32, replicas int16) string {
+	t.Helper()
 	topic := UniqueName(t, "test")
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V2_8_0_0
@@ -84,7 +91,7 @@ func Topic(t testing.TB, brokers []string, partitions int32) string {
 		t.Fatalf("kafka admin on %v: %v", brokers, err)
 	}
 	t.Cleanup(func() { _ = admin.Close() })
-	err = admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false)
+	err = admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: replicas}, false)
 	if err != nil {
 		t.Fatalf("create topic %s: %v", topic, err)
 	}
