@@ -10,7 +10,7 @@ export GOTOOLCHAIN := go1.27.3
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test replica replica-down browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
+.PHONY: run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test replica replica-down scale scale-short browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
@@ -23,6 +23,7 @@ test: services browser lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory chart-test
 	$(MAKE) --no-print-directory chaos-short
+	$(MAKE) --no-print-directory scale-short
 
 ## chart-test: render the Helm chart (deploy/userservice) with Helm v4 as a library and decode every
 ## object strictly into the Kubernetes API types; a module of its own (deploy/charttest), so the
@@ -125,3 +126,17 @@ replica:
 	@bash scripts/postgres-replica-up.sh
 replica-down:
 	@bash scripts/postgres-replica-down.sh
+
+## scale: the scale-out suite (cmd/userservice/chaos/scaleout*_test.go): every role replicated as processes
+## of the real binary (2 api behind a balancer, 2 importer, 2 relays with standby takeover, 2 directory
+## consumers in one group, 2 notifiers, 2 hris-sync) on the three-broker cluster and the read replica,
+## under API writes, a CSV import, list reads and the HRIS sync, killing -9 one broker, one api, one
+## importer, the active relay and one directory consumer in turn, every invariant checked after each;
+## prints the figures, the relay's takeover time and the replica's lag. SCALE_FAULTS=kill-relay picks some.
+scale:
+	SCALE_FAULTS=$${SCALE_FAULTS:-all} SCALE_WORKERS=$${SCALE_WORKERS:-4} SCALE_IMPORT_ROWS=$${SCALE_IMPORT_ROWS:-2000} \
+	$(GO) test -tags chaos -count=1 -p 1 -v -run TestScaleOut -timeout 60m ./cmd/userservice/chaos/
+
+## scale-short: the short form make test runs (the fleet, one fault: the active relay killed)
+scale-short:
+	$(GO) test -tags chaos -count=1 -p 1 -v -run TestScaleOut -timeout 10m ./cmd/userservice/chaos/

@@ -240,7 +240,7 @@ func (s *scenario) checkKafka(events []stored) {
 		}
 		return n
 	}
-	msgs := kafkatest.Read(s.t, s.env.broker.Brokers(), s.topic, 3*time.Minute, func(m []*sarama.ConsumerMessage) bool {
+	msgs := kafkatest.Read(s.t, s.brokers, s.topic, 3*time.Minute, func(m []*sarama.ConsumerMessage) bool {
 		for _, msg := range m[read:] {
 			read++
 			var e eventcontract.Envelope

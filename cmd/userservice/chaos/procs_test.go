@@ -18,6 +18,7 @@ import (
 // those exits: the suite reports them, they are not the faults it injects.
 type proc struct {
 	role string
+	name string // the scale suite's replica name (api-1); empty in the chaos suite
 	bin  string
 	env  []string
 	log  *os.File

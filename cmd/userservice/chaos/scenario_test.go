@@ -34,6 +34,8 @@ type scenario struct {
 	set   settings
 	tag   string
 	topic string
+	// brokers are the Kafka the roles publish to and checkKafka reads.
+	brokers []string
 
 	tenant, admin, importer string
 	apiBase                 string
@@ -60,6 +62,7 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 	env.pg.Start(t)
 	env.broker.Start(t)
 	brokers := env.broker.Brokers()
+	s.brokers = brokers
 	s.topic = kafkatest.Topic(t, brokers, 4)
 	group := "relay-" + s.tag
 	relaytest.StartGroupAtEnd(t, env.pool, group)

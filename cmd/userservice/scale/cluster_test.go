@@ -11,6 +11,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/google/uuid"
+
+	"github.com/userservice/userservice/adapters/scripttest"
 )
 
 // The cluster's brokers (scripts/kafka-cluster-up.sh).
@@ -52,6 +54,8 @@ func producer(t *testing.T, brokers []string) sarama.SyncProducer {
 // with one broker stopped (two in sync = min.insync.replicas) and refused,
 // not silently kept on one broker, with two stopped.
 func TestThreeBrokerClusterKeepsWritesWithOneBrokerDownAndRefusesThemWithTwo(t *testing.T) {
+	// The cluster is the machine's: one run at a time, the scale-out suite's included.
+	scripttest.LockMachine(t, "scale", 30*time.Minute)
 	script(t, "kafka-cluster-up.sh")
 	t.Cleanup(func() { script(t, "kafka-cluster-down.sh") })
 	brokers := make([]string, len(clusterPorts))
