@@ -10,7 +10,7 @@ export GOTOOLCHAIN := go1.27.3
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test replica replica-down scale scale-short browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
+.PHONY: run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test replica replica-down scale scale-short scale-throughput browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
@@ -140,3 +140,8 @@ scale:
 ## scale-short: the short form make test runs (the fleet, one fault: the active relay killed)
 scale-short:
 	$(GO) test -tags chaos -count=1 -p 1 -v -run TestScaleOut -timeout 10m ./cmd/userservice/chaos/
+
+## scale-throughput: commands/s through 1 and 2 api processes, import rows/s with 1 and 2 importers, with
+## the CPU each side used and the load average (docs/scaling.md); a measurement, not part of make test
+scale-throughput:
+	SCALE_THROUGHPUT=1 $(GO) test -tags chaos -count=1 -p 1 -v -run TestScaleThroughput -timeout 20m ./cmd/userservice/chaos/

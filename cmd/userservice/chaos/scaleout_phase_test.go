@@ -37,7 +37,7 @@ type result struct {
 type lagFigures struct{ p50, max time.Duration }
 
 func (r result) String() string {
-	s := fmt.Sprintf("lists %d (%d failed, during the fault) | replica: staleness bound max %.3fs, lists on the replica %.0f%% of samples, commit-to-replica lag p50 %s max %s",
+	s := fmt.Sprintf("lists %d through the balancer (%d failed) | replica: staleness bound max %.3fs, lists on the replica %.0f%% of samples, commit-to-replica lag p50 %s max %s",
 		r.lists, r.listErrors, r.staleMax, 100*r.freshShare, r.lag.p50, r.lag.max)
 	if r.takeover > 0 {
 		s += fmt.Sprintf(" | relay takeover %s", r.takeover.Round(time.Millisecond))

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/userservice/userservice/adapters/postgres/pgtest"
 )
 
 // TestScaleThroughput measures how API commands and import rows per second
@@ -36,11 +34,12 @@ func TestScaleThroughput(t *testing.T) {
 		dur = time.Duration(max(n, 1)) * time.Second
 	}
 	rows := 3000
-	env := &environment{logDir: t.TempDir(), pool: pgtest.Pool(t)}
+	dbURL := scaleDatabase(t)
+	env := &environment{logDir: t.TempDir(), pool: poolOn(t, dbURL)}
 	env.bin = filepath.Join(t.TempDir(), "userservice")
 	buildBinary(t, env.bin)
 	env.hooks = newWebhooks(t)
-	common := append(os.Environ(), "DATABASE_URL="+pgtest.URL(), "KAFKA_BROKERS=", "MIGRATE_ON_START=false",
+	common := append(os.Environ(), "DATABASE_URL="+dbURL, "KAFKA_BROKERS=", "MIGRATE_ON_START=false",
 		"LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=5s", "API_RATE_LIMIT=-1", "SMTP_ADDR=", "HRIS_URL=")
 	start := func(t *testing.T, role string, n int, extra ...string) []*proc {
 		var ps []*proc
