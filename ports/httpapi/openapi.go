@@ -21,3 +21,7 @@ func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(openapiSpec)
 	}
 }
+
+// OpenAPIDocument is the embedded document (openapi.yaml), for tools and
+// tests that check the server against it.
+func OpenAPIDocument() []byte { return openapiSpec }
