@@ -16,6 +16,8 @@ import (
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/cmd/internal/service"
+	"github.com/userservice/userservice/ports/httpapi"
+	"github.com/userservice/userservice/ports/httpapi/openapitest"
 )
 
 // svc is the whole userservice process started in-process on a free port,
@@ -136,7 +138,9 @@ func (s *svc) call(method, path, token string, body any, headers ...string) resp
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// Every answer is checked against openapi.yaml: one outside it fails the test.
+	client := &http.Client{Transport: openapitest.New(s.t, httpapi.OpenAPIDocument()).Transport(s.t, nil)}
+	resp, err := client.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestNewHandlerConfig(t *testing.T) {
 // any use case runs: the public document, authentication, unknown routes.
 func TestRoutingWithoutUseCases(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	h, err := NewHandler(routingApp(t), Config{Logger: zap.New(core)})
+	h, err := checkedHandler(t, routingApp(t), Config{Logger: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestRoutingWithoutUseCases(t *testing.T) {
 }
 
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	h, err := NewHandler(routingApp(t), Config{})
+	h, err := checkedHandler(t, routingApp(t), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 }
 
 func TestCorrelationIDEchoed(t *testing.T) {
-	h, err := NewHandler(routingApp(t), Config{})
+	h, err := checkedHandler(t, routingApp(t), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestPanicRecovery(t *testing.T) {
 
 func TestRequestLogOmitsSecrets(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	h, err := NewHandler(routingApp(t), Config{Logger: zap.New(core)})
+	h, err := checkedHandler(t, routingApp(t), Config{Logger: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
 	}

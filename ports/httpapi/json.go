@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -89,12 +90,42 @@ func decodeObject(data []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		nameFailingMember(data, dst, err)
 		return fmt.Errorf("%w: %s", errMalformedRequest, describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: unexpected data after the JSON object", errMalformedRequest)
 	}
 	return nil
+}
+
+// nameFailingMember fills in the member a type error is about when
+// encoding/json left it out: since Go 1.27 it no longer adds the field to an
+// error returned by a member's own UnmarshalJSON (patchString, patchList). The
+// body's members are decoded one at a time into a fresh dst until one fails.
+func nameFailingMember(data []byte, dst any, err error) {
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) || typeErr.Field != "" {
+		return
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(data, &members) != nil {
+		return
+	}
+	names := make([]string, 0, len(members))
+	for name := range members {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		one, _ := json.Marshal(map[string]json.RawMessage{name: members[name]})
+		fresh := reflect.New(reflect.TypeOf(dst).Elem()).Interface()
+		var memberErr *json.UnmarshalTypeError
+		if errors.As(json.Unmarshal(one, fresh), &memberErr) {
+			typeErr.Field = name
+			return
+		}
+	}
 }
 
 // describeJSONError rewrites encoding/json's errors for API clients: field

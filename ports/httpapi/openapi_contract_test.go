@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"net/http"
 	"testing"
+
+	"github.com/userservice/userservice/app"
 
 	"github.com/userservice/userservice/ports/httpapi/openapitest"
 )
@@ -13,4 +16,14 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	if _, err := openapitest.Load(openapiSpec); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkedHandler is NewHandler whose every answer is checked against
+// openapi.yaml: an answer outside the contract fails the test.
+func checkedHandler(t *testing.T, application app.Application, cfg Config) (http.Handler, error) {
+	h, err := NewHandler(application, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openapitest.New(t, openapiSpec).Handler(t, h), nil
 }

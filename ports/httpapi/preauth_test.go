@@ -44,7 +44,7 @@ func TestTokenFloodMakesNoQueryPerRequest(t *testing.T) {
 	}
 	application := routingApp(t)
 	application.Queries.Authenticate = authn
-	h, err := NewHandler(application, Config{AuthFailureRate: 1, AuthFailureBurst: 5})
+	h, err := checkedHandler(t, application, Config{AuthFailureRate: 1, AuthFailureBurst: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,8 +99,12 @@ func (c *Contract) Check(t testing.TB, req *http.Request, status int, header htt
 	}
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		t.Errorf("contract: %s %s answered %d outside openapi.yaml (operation %s):\n%v\nbody: %.500s",
-			req.Method, req.URL.Path, status, route.Operation.OperationID, err, body)
+		msg := err.Error()
+		if len(msg) > 1500 {
+			msg = msg[:1500] + "..."
+		}
+		t.Errorf("contract: %s %s answered %d outside openapi.yaml (operation %s):\n%s\nbody: %.500s",
+			req.Method, req.URL.Path, status, route.Operation.OperationID, msg, body)
 	}
 }
 
