@@ -67,7 +67,8 @@ migrate: services
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## lint: gofmt, go vet, the dependency rule (domain and app import no adapter, port or cmd) and govulncheck
+## lint: gofmt, go vet, the dependency rule (domain and app import no adapter, port or cmd), the OpenAPI document
+## validated (kin-openapi, examples included) and govulncheck
 lint: check-imports
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -75,6 +76,7 @@ lint: check-imports
 	$(GO) vet -tags chaos ./cmd/userservice/chaos/
 	$(GO) vet -tags scale ./cmd/userservice/scale/
 	$(GO) vet -tags rebuildrate,importbench ./adapters/projection/ ./ports/messages/
+	$(GO) test -count=1 -run '^TestOpenAPIDocumentIsValid$$' ./ports/httpapi/
 	@GO=$(GO) bash scripts/vulncheck.sh
 
 ## vulncheck: govulncheck (pinned) against vuln.go.dev, or an offline copy of golang.org/x/vulndb when that is unreachable

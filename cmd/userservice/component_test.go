@@ -112,6 +112,7 @@ func TestAPIErrorCodes(t *testing.T) {
 		t.Fatalf("no body, no content type: %d %s", resp.status, resp.raw)
 	}
 	s.call("GET", "/v1/users?limit=100000", tn.reader, nil).want(t, 400, "invalid_query")
+	s.call("GET", "/v1/users?limit=0", tn.reader, nil).want(t, 400, "invalid_query") // the contract says minimum 1
 	s.call("GET", "/v1/users?cursor=garbage", tn.reader, nil).want(t, 400, "invalid_query")
 	s.call("PUT", "/v1/users/"+a, tn.admin, nil).want(t, 405, "method_not_allowed")
 	s.call("GET", "/v2/nothing", tn.admin, nil).want(t, 404, "not_found")

@@ -28,6 +28,10 @@ func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p a
 	if q.Limit, err = intParam(r, "limit"); err != nil {
 		return err
 	}
+	if q.Limit == 0 && r.URL.Query().Get("limit") != "" {
+		// 0 would mean "the default" to the query; the contract says minimum 1.
+		return fmt.Errorf("%w: limit must be at least 1", query.ErrInvalidQuery)
+	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		row, seq, ok := strings.Cut(c, ".")
 		q.AfterRow, err = strconv.Atoi(row)

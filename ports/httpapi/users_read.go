@@ -83,8 +83,9 @@ func parseListQuery(v url.Values, tenantID string) (query.ListUsers, error) {
 	}
 	if s := v.Get("limit"); s != "" {
 		limit, err := strconv.Atoi(s)
-		if err != nil {
-			return query.ListUsers{}, fmt.Errorf("%w: limit must be an integer", query.ErrInvalidQuery)
+		if err != nil || limit < 1 {
+			// 0 would mean "the default" to the query; the contract says minimum 1.
+			return query.ListUsers{}, fmt.Errorf("%w: limit must be an integer of at least 1", query.ErrInvalidQuery)
 		}
 		q.Limit = limit
 	}
