@@ -34,6 +34,8 @@ func newFixture(t *testing.T, seats int) *fixture {
 	pool := pgtest.Pool(t)
 	uow, err := NewUnitOfWork(pool, nil)
 	must(t, err)
+	// As the service runs it: the concurrency tests then also run grouped.
+	must(t, uow.EnableGroupCommit(GroupCommitConfig{}))
 	f := &fixture{t: t, ctx: ctx, pool: pool, uow: uow, tenant: uuid.NewString()}
 	must(t, NewTenants(pool).CreateTenant(ctx, command.Tenant{ID: f.tenant, Name: "test " + t.Name(), Seats: seats}))
 	f.reg, err = command.NewRegisterUserHandler(uow, func() (user.ID, error) { id, err := uuid.NewV7(); return user.ID(id), err })

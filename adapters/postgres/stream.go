@@ -27,12 +27,25 @@ const selectGroupStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1
 // stream is empty). Stored events pass through the upcasters, so the domain
 // only ever sees current event types.
 func loadForCommand(ctx context.Context, conn *pgx.Conn, up *user.Upcasters, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
-	var (
-		prior  *priorCommand
-		events []user.Event
-	)
+	var l loaded
 	b := &pgx.Batch{}
-	queuePriorCommand(b, env.TenantID, env.CommandID, &prior)
+	queueLoad(b, up, env, id, &l)
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, fmt.Errorf("load command %s and stream %s: %w", env.CommandID, id, err)
+	}
+	current, err := l.state(id)
+	return l.prior, current, err
+}
+
+// loaded is what the read of one command found.
+type loaded struct {
+	prior  *priorCommand
+	events []user.Event
+}
+
+// queueLoad queues into b the reads loadForCommand makes, filling l.
+func queueLoad(b *pgx.Batch, up *user.Upcasters, env command.Envelope, id user.ID, l *loaded) {
+	queuePriorCommand(b, env.TenantID, env.CommandID, &l.prior)
 	b.Queue(selectStreamSQL, id, env.TenantID).Query(func(rows pgx.Rows) error {
 		var (
 			eventType string
@@ -47,22 +60,19 @@ func loadForCommand(ctx context.Context, conn *pgx.Conn, up *user.Upcasters, env
 			if err != nil {
 				return err
 			}
-			events = append(events, e)
+			l.events = append(l.events, e)
 			return nil
 		})
 		return err
 	})
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return nil, nil, fmt.Errorf("load command %s and stream %s: %w", env.CommandID, id, err)
+}
+
+// state is the user the read found (nil: none, or a repeated command).
+func (l *loaded) state(id user.ID) (*user.User, error) {
+	if l.prior != nil || len(l.events) == 0 {
+		return nil, nil
 	}
-	if prior != nil || len(events) == 0 {
-		return prior, nil, nil
-	}
-	current, err := user.FromHistory(id, events)
-	if err != nil {
-		return nil, nil, err
-	}
-	return nil, current, nil
+	return user.FromHistory(id, l.events)
 }
 
 // managerChainSQL walks up the reporting line from a user, nearest first. The

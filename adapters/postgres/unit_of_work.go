@@ -33,6 +33,8 @@ type UnitOfWork struct {
 	// beforeCommit, when set (by tests only), runs after every write and
 	// before the commit: it stands for a crash between the steps.
 	beforeCommit func(ctx context.Context) error
+	// group, when set (EnableGroupCommit), groups concurrent commands.
+	group *groupCommit
 }
 
 // NewUnitOfWork returns a unit of work on pool; logger receives Watermill's
@@ -78,6 +80,14 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 	if err != nil {
 		return command.Result{}, err
 	}
+	if u.group != nil {
+		return u.group.execute(ctx, ex, payload, hash)
+	}
+	return u.executeAlone(ctx, ex, payload, hash)
+}
+
+// executeAlone carries out one command in a transaction of its own.
+func (u *UnitOfWork) executeAlone(ctx context.Context, ex command.Execution, payload, hash []byte) (command.Result, error) {
 	for attempt := 1; ; attempt++ {
 		res, err := u.execute(ctx, ex, payload, hash)
 		switch {
@@ -124,59 +134,83 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 		pc.Release()
 	}()
 
-	var current *user.User
+	var read loaded
 	if !ex.FreshStream {
-		prior, cur, err := loadForCommand(ctx, c.conn, u.upcasters, ex.Envelope, ex.StreamID)
-		if err != nil {
-			return res, err
+		b := &pgx.Batch{}
+		queueLoad(b, u.upcasters, ex.Envelope, ex.StreamID, &read)
+		if err := c.conn.SendBatch(ctx, b).Close(); err != nil {
+			return res, fmt.Errorf("load command %s and stream %s: %w", ex.CommandID, ex.StreamID, err)
 		}
-		if prior != nil {
-			return replayed(*prior, hash)
-		}
-		current = cur
+	}
+	p, err := u.plan(ex, payload, hash, &read, managerLookup(ctx, c, ex.TenantID))
+	if err != nil || p.writes == nil {
+		return p.res, err
+	}
+	b := &pgx.Batch{QueuedQueries: p.writes}
+	queueSeats(b, ex.TenantID, p.seats)
+	if err := c.commit(ctx, b, u.beforeCommit); err != nil {
+		return command.Result{}, translate(err)
+	}
+	if p.res.Changed {
+		u.wakeups.committed(OutboxShard(ex.StreamID))
+	}
+	return p.res, nil
+}
+
+// plan is a command decided on the state read: the writes that carry it
+// out (nil: none) without the seat change, that change, and its outcome once
+// the writes commit.
+type plan struct {
+	writes []*pgx.QueuedQuery
+	seats  int
+	res    command.Result
+}
+
+// plan decides ex on what read found: a repeated command's first outcome, a
+// refusal, a no-op (written only for a client's key), or the writes.
+func (u *UnitOfWork) plan(ex command.Execution, payload, hash []byte, read *loaded, managers user.ManagerLookup) (plan, error) {
+	if read.prior != nil {
+		res, err := replayed(*read.prior, hash)
+		return plan{res: res}, err
+	}
+	current, err := read.state(ex.StreamID)
+	if err != nil {
+		return plan{}, err
 	}
 	version := 0
 	if current != nil {
 		version = current.Version()
 	}
 	if ex.ExpectedVersion != nil && *ex.ExpectedVersion != version {
-		return res, user.ErrVersionConflict
+		return plan{}, user.ErrVersionConflict
 	}
-
-	events, err := ex.Decide(current, managerLookup(ctx, c, ex.TenantID))
+	events, err := ex.Decide(current, managers)
 	if err != nil {
-		return res, err
+		return plan{}, err
 	}
 	b := &pgx.Batch{}
 	if len(events) == 0 {
 		// Change detection: nothing decided, nothing written, except the
 		// client's key (see command.Envelope.ClientKey).
-		res = command.Result{User: current.Snapshot(), Changed: false}
+		p := plan{res: command.Result{User: current.Snapshot(), Changed: false}}
 		if !ex.ClientKey {
-			return res, nil
+			return p, nil
 		}
-		if err := queueNoop(b, ex, payload, hash, res.User); err != nil {
-			return command.Result{}, err
+		if err := queueNoop(b, ex, payload, hash, p.res.User); err != nil {
+			return plan{}, err
 		}
-		if err := c.commit(ctx, b, nil); err != nil {
-			return command.Result{}, fmt.Errorf("record unchanged command: %w", translate(err))
-		}
-		return res, nil
+		p.writes = b.QueuedQueries
+		return p, nil
 	}
-
 	next, stored, err := prepareEvents(ex, current, events, u.now())
 	if err != nil {
-		return res, err
+		return plan{}, err
 	}
 	snap := next.Snapshot()
-	if err := queueCommand(ctx, b, ex, payload, hash, snap, current, stored, seatDelta(current, events), u.logger); err != nil {
-		return res, err
+	if err := queueCommand(context.Background(), b, ex, payload, hash, snap, current, stored, u.logger); err != nil {
+		return plan{}, err
 	}
-	if err := c.commit(ctx, b, u.beforeCommit); err != nil {
-		return res, translate(err)
-	}
-	u.wakeups.committed(OutboxShard(ex.StreamID))
-	return command.Result{User: snap, Changed: true}, nil
+	return plan{writes: b.QueuedQueries, seats: seatDelta(current, events), res: command.Result{User: snap, Changed: true}}, nil
 }
 
 // prepareEvents applies the decided events to a copy of the state and gives

@@ -54,14 +54,14 @@ UPDATE users SET email = $3, given_name = $4, family_name = $5, display_name = $
                  updated_at = $15, username = $17, attributes = $18
 WHERE id = $1 AND tenant_id = $2 AND version = $16`
 
-// queueCommand queues every write of one command into b: the idempotency
-// record, the events, the read model, the seat count and the outbox. Events
-// go first so a lost race surfaces as a version conflict, and the read model
-// before the seats so a taken e-mail is reported as such even when the
-// tenant is also full. Every check fails in the database, so b may end with
-// the COMMIT (see commandConn.commit).
+// queueCommand queues every write of one command into b but the seat count
+// (queueSeats, queued after these): the idempotency record, the events, the
+// read model and the outbox. Events go first so a lost race surfaces as a
+// version conflict, and the read model before the seats so a taken e-mail is
+// reported as such even when the tenant is also full. Every check fails in
+// the database, so b may end with the COMMIT (see commandConn.commit).
 func queueCommand(ctx context.Context, b *pgx.Batch, ex command.Execution, payload, hash []byte,
-	snap user.Snapshot, current *user.User, events []projection.Event, seatDelta int, logger watermill.LoggerAdapter) error {
+	snap user.Snapshot, current *user.User, events []projection.Event, logger watermill.LoggerAdapter) error {
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap)})
 	if err != nil {
 		return fmt.Errorf("encode outcome: %w", err)
@@ -75,7 +75,6 @@ func queueCommand(ctx context.Context, b *pgx.Batch, ex command.Execution, paylo
 	if err := queueInlineUserWrite(b, current, events); err != nil {
 		return err
 	}
-	queueSeats(b, ex.TenantID, seatDelta)
 	return queueOutbox(ctx, b, logger, events)
 }
 

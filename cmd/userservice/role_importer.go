@@ -8,6 +8,7 @@ import (
 	"github.com/userservice/userservice/adapters/kafka"
 	"github.com/userservice/userservice/adapters/logging"
 	"github.com/userservice/userservice/adapters/notify"
+	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/decorator"
 	"github.com/userservice/userservice/cmd/internal/config"
@@ -20,6 +21,9 @@ import (
 // publisher of the import rows; the returned func closes it.
 func serviceOptions(cfg config.Config, log *zap.Logger, metrics decorator.Metrics) (service.Options, func(), error) {
 	o := service.Options{Logger: log, Metrics: metrics, NoticeLease: cfg.NotifyLease, TokenCacheTTL: cfg.AuthTokenCacheTTL}
+	if cfg.CommandGroupMax > 1 {
+		o.GroupCommit = &postgres.GroupCommitConfig{MaxGroup: cfg.CommandGroupMax, InFlight: cfg.CommandGroupsInFlight}
+	}
 	if cfg.SMTPAddr != "" {
 		o.SMTP = &notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, LinkBase: cfg.PublicBaseURL}

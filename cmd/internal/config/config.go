@@ -112,6 +112,8 @@ type Config struct {
 	Edge
 	// ReadReplica routes list and search reads to a replica (replica.go).
 	ReadReplica
+	// Commands configures the command path's group commit (commands.go).
+	Commands
 
 	// Console configures the admin console, the log format and the first run.
 	Console ConsoleConfig
@@ -143,7 +145,7 @@ func settings() []setting {
 		{"API_RATE_LIMIT", "api-rate-limit", "100", "requests per second per API token and process; -1 = no limit", parseRateLimit},
 		{"API_RATE_BURST", "api-rate-burst", "200", "requests a token may burst above the rate", parseRateBurst},
 		{"OUTBOX_RETENTION", "outbox-retention", "1h", "how long relayed outbox rows are kept", parseOutboxRetention},
-	}, append(append(append(bulkSettings(), edgeSettings()...), consoleSettings()...), replicaSettings()...)...)
+	}, append(append(append(append(bulkSettings(), edgeSettings()...), consoleSettings()...), replicaSettings()...), commandSettings()...)...)
 }
 
 // ErrHelp is returned by Load when -h or --help was given; the usage text

@@ -59,6 +59,7 @@ func TestLoadDefaults(t *testing.T) {
 		HRISSchedule:       "0 2 * * *",
 		HRISPageSize:       500,
 		Edge:               defaultEdge,
+		Commands:           defaultCommands,
 		ReadReplica:        config.ReadReplica{DatabaseReadMaxLag: 5 * time.Second},
 		Console:            config.ConsoleConfig{LogFormat: "json"},
 	}
@@ -89,7 +90,7 @@ func TestLoadValues(t *testing.T) {
 				ImportQueue: "postgres", ImportKafkaTopic: "users.imports", ImportConsumers: 4,
 				ImportYieldToAPI: 250 * time.Millisecond,
 				SMTPAddr:         "127.0.0.1:1025", SMTPFrom: "userservice@localhost", SMTPTLS: "none", NotifyLease: 2 * time.Minute,
-				HRISSchedule: "0 2 * * *", HRISPageSize: 500, Edge: defaultEdge,
+				HRISSchedule: "0 2 * * *", HRISPageSize: 500, Edge: defaultEdge, Commands: defaultCommands,
 				ReadReplica: config.ReadReplica{DatabaseReadMaxLag: 5 * time.Second},
 				Console:     config.ConsoleConfig{LogFormat: "json"},
 			}
@@ -271,3 +272,5 @@ func TestLoadBulkCombinations(t *testing.T) {
 		}
 	}
 }
+
+var defaultCommands = config.Commands{CommandGroupMax: 32, CommandGroupsInFlight: 2}

@@ -49,6 +49,9 @@ type Options struct {
 	// TokenCacheTTL, when positive, caches token lookups that long (see
 	// query.TokenCache); zero (the tools) looks every token up.
 	TokenCacheTTL time.Duration
+	// GroupCommit, when set, applies concurrent commands together (see
+	// postgres.GroupCommitConfig); nil gives each command its own transaction.
+	GroupCommit *postgres.GroupCommitConfig
 }
 
 // buildBulk wires the import, HRIS and notification use cases into a, whose

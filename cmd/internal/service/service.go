@@ -44,6 +44,11 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	if err != nil {
 		return app.Application{}, err
 	}
+	if o.GroupCommit != nil {
+		if err := uow.EnableGroupCommit(*o.GroupCommit); err != nil {
+			return app.Application{}, err
+		}
+	}
 	users := postgres.NewUsers(pool)
 	tenants := postgres.NewTenants(pool)
 	now := time.Now
