@@ -44,6 +44,7 @@ type commandPathResult struct {
 	NoNotify    commandVariant // reference: PerClient without the outbox NOTIFY trigger
 	NoNotifyWhy string         // why the reference was not run, if it was not
 	DefaultPool *loadResult    // reference: the largest level per client with pgx's default pool
+	NoGroup     *loadResult    // reference: the largest level in one tenant with group commit off
 	Profile     *cpuProfile
 	Err         error
 }
@@ -114,6 +115,21 @@ func (b *bench) commandPath(ctx context.Context) (res commandPathResult) {
 		res.Err = err
 		return res
 	}
+	// Reference: the shared tenant at the largest level with every command
+	// in its own transaction, so the report shows what grouping brings.
+	b.log("command path: HTTP, %d clients, one tenant, group commit off (reference)", maxClients)
+	_ = proc.stop()
+	if proc, err = b.startService(ctx, serviceEnv{Roles: "api", MaxConns: b.set.MaxConns, LogBaseName: "service-api-no-group",
+		Env: []string{"COMMAND_GROUP_MAX=1"}}); err != nil {
+		res.Err = err
+		return res
+	}
+	noGroup := newAPIClient(proc.base, shared.clients[0].token, maxClients)
+	ng := closedLoop(ctx, maxClients, b.set.Warmup, b.set.Duration, func(ctx context.Context, _, _ int) error {
+		_, err := noGroup.createUser(ctx, b.nextEmail())
+		return err
+	})
+	res.NoGroup = &ng
 	if n := b.set.DefaultPoolLevel; n > 0 {
 		b.log("command path: HTTP, %d clients, a tenant each, pgx default pool", n)
 		_ = proc.stop()

@@ -36,6 +36,7 @@ type serviceEnv struct {
 	KafkaTopic  string
 	RelayGroup  string
 	LogBaseName string
+	Env         []string // more variables, NAME=value
 }
 
 // startService starts the service and waits until it answers: /healthz for
@@ -73,6 +74,7 @@ func (b *bench) startService(ctx context.Context, se serviceEnv) (*serviceProc, 
 		// tokens carry all the load); older trees ignore the variable.
 		"API_RATE_LIMIT=-1",
 	)
+	cmd.Env = append(cmd.Env, se.Env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
