@@ -77,7 +77,10 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 	for _, role := range roleNames {
 		env := append(append([]string(nil), common...), "DATABASE_MAX_CONNS=8")
 		if role == "api" {
-			env = append(env, "HTTP_ADDR="+addr)
+			// One transaction slot: with the workload's concurrent workers,
+			// most commands are applied in groups, so killing the api kills
+			// a group mid-flight (each command must still be all or nothing).
+			env = append(env, "HTTP_ADDR="+addr, "COMMAND_GROUPS_IN_FLIGHT=1")
 		}
 		s.procs[role] = startProc(t, role, s.env.bin, filepath.Join(s.env.logDir, s.tag+"-"+role+".log"), env)
 	}
