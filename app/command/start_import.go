@@ -36,12 +36,17 @@ type StartImport struct {
 	Actor   string
 	Body    io.Reader
 	Options ImportOptions
+	// DryRun decides the file and reports what the import would do,
+	// writing nothing (see DryRunReport).
+	DryRun bool
 }
 
 // StartedImport identifies a queued job.
 type StartedImport struct {
 	JobID string
 	Total int
+	// DryRun is the report of a dry run (nil for an import).
+	DryRun *DryRunReport
 }
 
 // StartImportHandler handles StartImport.
@@ -77,6 +82,9 @@ func (h startImportHandler) Handle(ctx context.Context, cmd StartImport) (Starte
 		return StartedImport{}, err
 	}
 	defer file.Close()
+	if cmd.DryRun {
+		return h.dryRun(ctx, file, cmd)
+	}
 	id, err := h.newID()
 	if err != nil {
 		return StartedImport{}, fmt.Errorf("new job id: %w", err)

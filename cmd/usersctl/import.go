@@ -18,14 +18,15 @@ import (
 
 const importUsage = `  import FILE --tenant ID [--map COLUMN=Header]... [--map-value COLUMN:VALUE=NEW]...
          [--derive COLUMN=TEMPLATE]... [--encoding E] [--delimiter D] [--update-only]
-         [--missing-manager ignore|reject] [--wait]
+         [--missing-manager ignore|reject] [--dry-run] [--wait] [--fail-on rejected|parked|never]
                                                    import users from a CSV file; prints the job id.
                                                    --map reads COLUMN (external_id, email, ...)
-                                                   from the file's column Header; --wait shows
-                                                   progress and the outcome, exit 1 when rows
-                                                   were rejected or parked
+                                                   from the file's column Header; --dry-run
+                                                   reports what it would do and writes nothing;
+                                                   --wait shows progress and the outcome, exit 1
+                                                   when rows were rejected or parked (--fail-on)
   imports show JOB --tenant ID                     an import job's status and counts
-  imports failures JOB --tenant ID [--csv]         an import job's rejected rows
+  imports failures JOB --tenant ID [--csv]         an import job's rejected rows and warnings
   imports retry JOB --tenant ID                    queue an import job's parked rows again`
 
 // importPollInterval is how often --wait reads the job.
@@ -66,6 +67,10 @@ func importCmd(ctx context.Context, args []string, e env) error {
 	fs.Func("map-value", "COLUMN:VALUE=NEW: import VALUE of COLUMN (any case) as NEW, e.g. status:Inactive=deactivated (repeatable)", opts.ParseValueMap)
 	fs.Func("derive", "COLUMN=TEMPLATE: build COLUMN where the file has none, e.g. 'email={WorkerID}@corp.example' ({Header} is a cell; {{ and }} are braces)", opts.ParseDerivation)
 	fs.BoolVar(&opts.UpdateOnly, "update-only", false, "the file has no e-mail address: it only updates users found by external id")
+	dryRun := fs.Bool("dry-run", false, "report what the import would do (counts, failures, warnings) and write nothing")
+	failOn := failRejected
+	fs.Func("fail-on", "when to exit 1: rejected (default: rows rejected or parked), parked (only parked rows), never (only a failed job)",
+		func(v string) (err error) { failOn, err = parseFailOn(v); return err })
 	files, err := parseWithArgs(fs, args, e)
 	if err != nil {
 		return err
@@ -94,14 +99,18 @@ func importCmd(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer closeDB()
+	fmt.Fprintf(e.stderr, "reading %s\n", files[0])
 	started, err := application.Commands.StartImport.Handle(ctx, command.StartImport{TenantID: *tenant, Actor: "usersctl",
-		Body: f, Options: opts})
+		Body: f, Options: opts, DryRun: *dryRun})
 	var mappingErr *command.ImportMappingError
 	if errors.As(err, &mappingErr) {
 		printMappingError(e.stderr, mappingErr)
 	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", files[0], err)
+	}
+	if started.DryRun != nil {
+		return printDryRun(e, started.DryRun, failOn)
 	}
 	fmt.Fprintln(e.stdout, started.JobID)
 	fmt.Fprintf(e.stderr, "queued %d rows as import job %s\n", started.Total, started.JobID)
@@ -114,15 +123,16 @@ func importCmd(ctx context.Context, args []string, e env) error {
 			started.JobID, err, *tenant)
 	}
 	printSummary(e.stdout, job)
-	return importOutcome(ctx, application, job, e.stderr)
+	return importOutcome(ctx, application, job, e.stderr, failOn)
 }
 
-// waitForImport polls the job until it is finished, drawing a progress line.
-func waitForImport(ctx context.Context, application app.Application, tenant, jobID string, progress io.Writer) (query.ImportJob, error) {
+// waitForImport polls the job until it is finished, drawing its progress.
+func waitForImport(ctx context.Context, application app.Application, tenant, jobID string, w io.Writer) (query.ImportJob, error) {
 	start := time.Now()
 	first := -1
 	tick := time.NewTicker(importPollInterval)
 	defer tick.Stop()
+	bar := newImportProgress(w)
 	for {
 		job, err := application.Queries.GetImport.Handle(ctx, query.GetImport{TenantID: tenant, JobID: jobID})
 		if err != nil {
@@ -135,31 +145,18 @@ func waitForImport(ctx context.Context, application app.Application, tenant, job
 		if secs := time.Since(start).Seconds(); secs > 0 {
 			rate = float64(job.Processed()-first) / secs
 		}
-		drawProgress(progress, job, rate)
+		bar.draw(job, rate)
 		if job.Finished() {
-			fmt.Fprintln(progress)
+			bar.finish()
 			return job, nil
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(progress)
+			bar.finish()
 			return job, ctx.Err()
 		case <-tick.C:
 		}
 	}
-}
-
-// progressWidth is the number of cells of the progress bar.
-const progressWidth = 30
-
-func drawProgress(w io.Writer, j query.ImportJob, rate float64) {
-	total := "?"
-	if j.Total != nil {
-		total = fmt.Sprint(*j.Total)
-	}
-	filled := min(int(j.Progress()*progressWidth), progressWidth)
-	fmt.Fprintf(w, "\r[%s%s] %d/%s rows  %.0f rows/s ", strings.Repeat("#", filled),
-		strings.Repeat(".", progressWidth-filled), j.Processed(), total, rate)
 }
 
 func printSummary(w io.Writer, j query.ImportJob) {
@@ -169,12 +166,15 @@ func printSummary(w io.Writer, j query.ImportJob) {
 
 // importOutcome is nil for a clean job. For one with rejected or parked rows
 // it lists the first rejections (row, field, reason) and says what to run.
-func importOutcome(ctx context.Context, application app.Application, j query.ImportJob, stderr io.Writer) error {
+func importOutcome(ctx context.Context, application app.Application, j query.ImportJob, stderr io.Writer, failOn failPolicy) error {
 	switch {
 	case j.Status == "failed":
 		return fmt.Errorf("import job %s failed: %s", j.ID, j.Error)
-	case j.Rejected == 0 && j.Parked == 0 && j.Status == "completed":
+	case j.Rejected == 0 && j.Parked == 0 && j.Status == "completed" && j.Warnings == 0:
 		return nil
+	}
+	if j.OneReason != "" {
+		fmt.Fprintln(stderr, j.OneReason)
 	}
 	if j.Rejected > 0 {
 		page, err := application.Queries.ListImportFailures.Handle(ctx, query.ListImportFailures{TenantID: j.TenantID,
@@ -192,6 +192,18 @@ func importOutcome(ctx context.Context, application app.Application, j query.Imp
 	hint := fmt.Sprintf("usersctl imports failures %s --tenant %s", j.ID, j.TenantID)
 	if j.Parked > 0 {
 		hint += fmt.Sprintf("; usersctl imports retry %s --tenant %s queues the parked rows again", j.ID, j.TenantID)
+	}
+	if j.Warnings > 0 {
+		fmt.Fprintf(stderr, "%d warnings (%s)\n", j.Warnings, codeCounts(j.WarningCodes))
+	}
+	if j.Rejected > 0 {
+		fmt.Fprintf(stderr, "rejected by code: %s\n", codeCounts(j.FailureCodes))
+	}
+	if !failOn.fails(j.Rejected, j.Parked) {
+		if j.Rejected > 0 || j.Parked > 0 {
+			fmt.Fprintf(stderr, "import job %s completed with %d rows rejected, %d parked (%s)\n", j.ID, j.Rejected, j.Parked, hint)
+		}
+		return nil
 	}
 	return fmt.Errorf("import job %s completed with errors: %d rows rejected, %d parked (%s)", j.ID, j.Rejected, j.Parked, hint)
 }

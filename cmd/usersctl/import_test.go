@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
 	"github.com/userservice/userservice/cmd/internal/service"
@@ -94,5 +95,54 @@ func TestImportWaitReportsTheOutcome(t *testing.T) {
 	r = usersctl(t, dbURL, "imports", "show", job, "--tenant", other)
 	if r.code != 1 || !strings.Contains(r.stderr, "no import job "+job+" in tenant "+other) {
 		t.Errorf("imports show in another tenant: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestImportAnHRExport runs what the README walkthrough does on a small
+// HR export (Windows-1252, semicolons, no e-mail column, Active/Inactive, a
+// reused worker id, a manager outside the file): the mapping refused with
+// suggestions, a dry run that writes nothing, then the import with
+// --fail-on never.
+func TestImportAnHRExport(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL()
+	startImporter(t)
+	r := usersctl(t, dbURL, "tenant", "create", "--name", "HR Ltd", "--seats", "10")
+	if r.code != 0 {
+		t.Fatalf("tenant create: exit %d, %s", r.code, r.stderr)
+	}
+	tenant := strings.TrimSpace(r.stdout)
+	u := uuid.NewString()[:8]
+	export := "Worker ID;First Name;Last Name;Manager ID;Status\r\n" +
+		"W1" + u + ";Zoë;Müller;;Active\r\n" +
+		"W2" + u + ";José;Núñez;W1" + u + ";Inactive\r\n" +
+		"W3" + u + ";Ann;Lee;X9;Active\r\n" +
+		"W4" + u + ";Bob;One;W1" + u + ";Active\r\n" +
+		"W4" + u + ";Bob;Two;W1" + u + ";Active\r\n"
+	data, err := charmap.Windows1252.NewEncoder().String(export)
+	must(t, err)
+	file := filepath.Join(t.TempDir(), "export.csv")
+	must(t, os.WriteFile(file, []byte(data), 0o600))
+
+	r = usersctl(t, dbURL, "import", file, "--tenant", tenant)
+	if r.code != 1 || !strings.Contains(r.stderr, `try: --map external_id="Worker ID"`) || !strings.Contains(r.stderr, "header as read: Worker ID | First Name") {
+		t.Fatalf("mapping: exit %d\n%s", r.code, r.stderr)
+	}
+	flags := []string{"--tenant", tenant, "--map", "external_id=Worker ID", "--map", "given_name=First Name",
+		"--map", "family_name=Last Name", "--map", "manager_external_id=Manager ID", "--derive", "email={Worker ID}@corp.example"}
+	r = usersctl(t, dbURL, append([]string{"import", file, "--dry-run"}, flags...)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "dry run: 5 rows: would create 3, update 0, leave 0 unchanged, skip 0, reject 2; 1 warnings") ||
+		!strings.Contains(r.stderr, `warning: row 4 [W3`+u) {
+		t.Fatalf("dry run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = usersctl(t, dbURL, "imports", "show", uuid.NewString(), "--tenant", tenant) // the dry run made no job
+	if r.code != 1 {
+		t.Fatalf("imports show after a dry run: exit %d", r.code)
+	}
+	r = usersctl(t, dbURL, append([]string{"import", file, "--wait", "--fail-on", "never"}, flags...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "completed_with_errors: created 3, updated 0, unchanged 0, skipped 0, rejected 2, parked 0") ||
+		!strings.Contains(r.stderr, "1 warnings (manager_not_found: 1)") || !strings.Contains(r.stderr, "rejected by code: duplicate_row: 2") ||
+		!strings.Contains(r.stderr, "5/5 rows  done") {
+		t.Fatalf("import --fail-on never: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -27,7 +27,7 @@ var errImportTooLarge = errors.New("import file too large")
 // ImportUploadsPerTenant uploads in progress, spooling at most
 // ImportSpoolBytesPerTenant together; beyond, 429.
 func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	opts, err := importOptions(r)
+	opts, dryRun, err := importOptions(r)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	defer release()
 	started, err := h.app.Commands.StartImport.Handle(r.Context(), command.StartImport{TenantID: p.TenantID,
-		Actor: "token:" + p.TokenID, Body: body, Options: opts})
+		Actor: "token:" + p.TokenID, Body: body, Options: opts, DryRun: dryRun})
 	if errors.Is(err, errSpoolFull) {
 		w.Header().Set("Retry-After", uploadRetryAfter)
 	}
@@ -53,6 +53,10 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	if err != nil {
 		return err
+	}
+	if started.DryRun != nil {
+		h.writeJSON(w, r, http.StatusOK, newDryRunResource(started.DryRun), nil)
+		return nil
 	}
 	job, err := h.app.Queries.GetImport.Handle(r.Context(), query.GetImport{TenantID: p.TenantID, JobID: started.JobID})
 	if err != nil {

@@ -19,23 +19,24 @@ var importMediaTypes = []string{"text/csv", "application/csv", "application/vnd.
 // importOptions reads how to read an upload from its Content-Type (charset)
 // and query: map, map_value, derive, encoding, delimiter, missing_manager.
 // An unknown charset is 415; any other bad parameter 400.
-func importOptions(r *http.Request) (command.ImportOptions, error) {
-	var opts command.ImportOptions
+func importOptions(r *http.Request) (opts command.ImportOptions, dryRun bool, err error) {
 	ct := r.Header.Get("Content-Type")
+	var mediaType string
+	var params map[string]string
 	want := strings.Join(importMediaTypes, ", ")
-	mediaType, params, err := mime.ParseMediaType(ct)
+	mediaType, params, err = mime.ParseMediaType(ct)
 	if ct == "" || err != nil {
-		return opts, fmt.Errorf("%w: Content-Type must be one of %s", errUnsupportedMediaType, want)
+		return opts, false, fmt.Errorf("%w: Content-Type must be one of %s", errUnsupportedMediaType, want)
 	}
 	if !slices.Contains(importMediaTypes, mediaType) {
-		return opts, fmt.Errorf("%w: Content-Type must be one of %s, not %s", errUnsupportedMediaType, want, mediaType)
+		return opts, false, fmt.Errorf("%w: Content-Type must be one of %s, not %s", errUnsupportedMediaType, want, mediaType)
 	}
 	if opts.Encoding, err = command.ParseEncoding(params["charset"]); err != nil {
-		return opts, fmt.Errorf("%w: charset: %v", errUnsupportedMediaType, err)
+		return opts, false, fmt.Errorf("%w: charset: %v", errUnsupportedMediaType, err)
 	}
 	q := r.URL.Query()
-	bad := func(err error) (command.ImportOptions, error) {
-		return command.ImportOptions{}, fmt.Errorf("%w: %v", errMalformedRequest, err)
+	bad := func(err error) (command.ImportOptions, bool, error) {
+		return command.ImportOptions{}, false, fmt.Errorf("%w: %v", errMalformedRequest, err)
 	}
 	if v := q.Get("encoding"); v != "" {
 		if opts.Encoding, err = command.ParseEncoding(v); err != nil {
@@ -49,7 +50,7 @@ func importOptions(r *http.Request) (command.ImportOptions, error) {
 		return bad(err)
 	}
 	if opts.Mapping, err = parseMapping(q["map"]); err != nil {
-		return opts, err
+		return opts, false, err
 	}
 	for _, v := range q["map_value"] {
 		if err := opts.ParseValueMap(v); err != nil {
@@ -61,6 +62,13 @@ func importOptions(r *http.Request) (command.ImportOptions, error) {
 			return bad(err)
 		}
 	}
+	switch v := q.Get("dry_run"); v {
+	case "", "false":
+	case "true":
+		dryRun = true
+	default:
+		return bad(fmt.Errorf("dry_run must be true or false, not %q", v))
+	}
 	switch v := q.Get("update_only"); v {
 	case "", "false":
 	case "true":
@@ -68,7 +76,7 @@ func importOptions(r *http.Request) (command.ImportOptions, error) {
 	default:
 		return bad(fmt.Errorf("update_only must be true or false, not %q", v))
 	}
-	return opts, nil
+	return opts, dryRun, nil
 }
 
 // codeImportMapping is the problem code of a header and mapping that
@@ -103,4 +111,33 @@ func writeMappingProblem(w http.ResponseWriter, r *http.Request, e *command.Impo
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(body)
+}
+
+// dryRunResource is the answer to a dry run: what the import would do.
+type dryRunResource struct {
+	DryRun       bool              `json:"dry_run"`
+	Total        int               `json:"total"`
+	Created      int               `json:"created"`
+	Updated      int               `json:"updated"`
+	Unchanged    int               `json:"unchanged"`
+	Skipped      int               `json:"skipped"`
+	Rejected     int               `json:"rejected"`
+	Warnings     int               `json:"warnings"`
+	FailureCodes map[string]int    `json:"failure_codes"`
+	WarningCodes map[string]int    `json:"warning_codes"`
+	Failures     []failureResource `json:"failures"`
+	Truncated    bool              `json:"failures_truncated"`
+}
+
+func newDryRunResource(r *command.DryRunReport) dryRunResource {
+	out := dryRunResource{DryRun: true, Total: r.Total, Created: r.Outcomes[command.OutcomeCreated],
+		Updated: r.Outcomes[command.OutcomeUpdated], Unchanged: r.Outcomes[command.OutcomeUnchanged],
+		Skipped: r.Outcomes[command.OutcomeSkipped], Rejected: r.Outcomes[command.OutcomeRejected], Warnings: r.Warnings,
+		FailureCodes: r.FailureCodes, WarningCodes: r.WarningCodes, Failures: make([]failureResource, len(r.Failures)),
+		Truncated: r.Truncated}
+	for i, f := range r.Failures {
+		out.Failures[i] = failureResource{Row: f.Row, Field: f.Field, Code: f.Code, Message: f.Message, Severity: f.Severity,
+			Value: f.Value, ExternalID: f.ExternalID, Email: f.Email, RootRow: f.RootRow}
+	}
+	return out
 }

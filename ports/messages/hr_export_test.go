@@ -2,6 +2,7 @@ package messages_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
+	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/command"
@@ -222,5 +224,65 @@ func TestManagersOutsideTheFileChainsAndDuplicates(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "6,manager_external_id,manager_not_imported,") ||
 		!strings.Contains(string(body), ",2,must be an e-mail address such as ada@example.com (invalid_format)") {
 		t.Fatalf("failures CSV: %s", body)
+	}
+}
+
+// writes counts what an import writes for the harness's tenant: events,
+// outbox messages, users, command records, seats taken, import jobs.
+func (h *harness) writes() string {
+	h.t.Helper()
+	var events, outbox, users, commands, seats, jobs int
+	must(h.t, h.pool.QueryRow(h.ctx, `SELECT
+		(SELECT count(*) FROM events WHERE tenant_id = $1),
+		(SELECT count(*) FROM watermill_user_events_0 WHERE metadata->>'`+eventcontract.MetaTenantID+`' = $1::text) +
+		(SELECT count(*) FROM watermill_user_events_1 WHERE metadata->>'`+eventcontract.MetaTenantID+`' = $1::text) +
+		(SELECT count(*) FROM watermill_user_events_2 WHERE metadata->>'`+eventcontract.MetaTenantID+`' = $1::text) +
+		(SELECT count(*) FROM watermill_user_events_3 WHERE metadata->>'`+eventcontract.MetaTenantID+`' = $1::text),
+		(SELECT count(*) FROM users WHERE tenant_id = $1),
+		(SELECT count(*) FROM commands WHERE tenant_id = $1),
+		(SELECT seats_used FROM tenants WHERE id = $1),
+		(SELECT count(*) FROM import_jobs WHERE tenant_id = $1)`, h.tenant).
+		Scan(&events, &outbox, &users, &commands, &seats, &jobs))
+	return fmt.Sprintf("events %d, outbox %d, users %d, commands %d, seats %d, jobs %d", events, outbox, users, commands, seats, jobs)
+}
+
+// TestDryRunWritesNothing: a dry run over HTTP reports exactly what the
+// import of the same file then does, and writes nothing.
+func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 100, options{})
+	h.startRouter(messagesConfig())
+	call := newAPIClient(t, h)
+	h.register("known@example.com", "K1", "Known", "Old title")
+	u := uuid.NewString()[:8]
+	file := header +
+		"K1,known@example.com,Known,Test,,,New title,,\n" + // 2 updated
+		"N1" + u + ",n1" + u + "@example.com,New,One,,,,N2" + u + ",\n" + // 3 created; manager later
+		"N2" + u + ",n2" + u + "@example.com,New,Two,,,,OUT,Terminated\n" + // 4 created, warning
+		"N3" + u + ",bad,New,Three,,,,,\n" + // 5 rejected
+		"N4" + u + ",n4" + u + "@example.com,Dup,A,,,,,\n" + // 6 duplicate group
+		"N4" + u + ",n5" + u + "@example.com,Dup,B,,,,,\n" // 7 duplicate group
+	before := h.writes()
+	resp, body := call(http.MethodPost, "/v1/imports?dry_run=true", "text/csv", []byte(file))
+	var dry struct {
+		DryRun                                                 bool `json:"dry_run"`
+		Total, Created, Updated, Unchanged, Rejected, Warnings int
+		FailureCodes                                           map[string]int `json:"failure_codes"`
+		Failures                                               []struct{ Row int }
+	}
+	must(t, json.Unmarshal(body, &dry))
+	if resp.StatusCode != http.StatusOK || !dry.DryRun || dry.Total != 6 || dry.Created != 2 || dry.Updated != 1 ||
+		dry.Rejected != 3 || dry.Warnings != 1 || dry.FailureCodes["duplicate_row"] != 2 || len(dry.Failures) != 4 {
+		t.Fatalf("dry run: %s %s", resp.Status, body)
+	}
+	if after := h.writes(); after != before {
+		t.Fatalf("the dry run wrote: before %s, after %s", before, after)
+	}
+	resp, body = call(http.MethodPost, "/v1/imports", "text/csv", []byte(file))
+	var job struct{ ID string }
+	must(t, json.Unmarshal(body, &job))
+	j := h.waitFinished(job.ID)
+	if j.Created != dry.Created || j.Updated != dry.Updated || j.Rejected != dry.Rejected || j.Warnings != dry.Warnings {
+		t.Fatalf("the import did otherwise than the dry run said: %+v", j)
 	}
 }
