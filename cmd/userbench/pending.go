@@ -46,8 +46,10 @@ func importWired(repo string) bool {
 }
 
 // replayLanded reports whether usersctl has the replay command.
+// (A switch case before the cobra command tree, a leaf command since.)
 func replayLanded(repo string) bool {
-	return mentions(filepath.Join(repo, "cmd/usersctl"), `case "replay"`)
+	dir := filepath.Join(repo, "cmd/usersctl")
+	return mentions(dir, `case "replay"`) || mentions(dir, `leafCommand("replay"`)
 }
 
 // mentions reports whether any Go file directly in dir contains word.
