@@ -62,16 +62,17 @@ func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.New
 			return queued, nil
 		}
 		n := (len(keys) + s.chunkRows - 1) / s.chunkRows
-		ids := make([]string, 0, n)
-		fromLevel, fromRow, toLevel, toRow := make([]int, 0, n), make([]int, 0, n), make([]int, 0, n), make([]int, 0, n)
-		for i := 0; i < len(keys); i += s.chunkRows {
-			first, last := keys[i], keys[min(i+s.chunkRows, len(keys))-1]
-			ids = append(ids, s.chunkID(job.ID, first.row))
-			fromLevel, fromRow = append(fromLevel, first.level), append(fromRow, first.row)
-			toLevel, toRow = append(toLevel, last.level), append(toRow, last.row)
+		ids, rows := make([]string, 0, n), make([]int, len(keys))
+		from, to := make([]int, 0, n), make([]int, 0, n)
+		for i, k := range keys {
+			rows[i] = k.row
 		}
-		if _, err := s.pool.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source),
-			ids, fromLevel, fromRow, toLevel, toRow, string(job.MissingManager)); err != nil {
+		for i := 0; i < len(keys); i += s.chunkRows {
+			ids = append(ids, s.chunkID(job.ID, keys[i].row))
+			from, to = append(from, i+1), append(to, min(i+s.chunkRows, len(keys)))
+		}
+		if _, err := s.pool.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source), ids, from, to, rows,
+			string(job.MissingManager)); err != nil {
 			return queued, fmt.Errorf("queue staged import rows: %w", err)
 		}
 		queued += len(keys)
@@ -79,30 +80,33 @@ func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.New
 	}
 }
 
-// queueStagedSQL inserts one message per chunk bound, in queue order (the
-// queue's offsets and fair keys follow the insert order). A row's payload
-// is its staged record with the staging's verdicts laid over it: a
-// rejection found there replaces the row's own, and a row without one
-// points at its manager's row. The metadata are those of
-// messages.newImportMessage: the job, the tenant, the first row, the
-// correlation id and the partition key (tenant and the first row's
-// external id, else its e-mail address).
+// queueStagedSQL inserts one message per chunk, in queue order (the
+// queue's offsets and fair keys follow the insert order). $7 are the rows'
+// numbers in queue order; chunk n is $7[$5[n]:$6[n]], its rows looked up by
+// primary key (a range of the queue order, or a join, was planned as a scan
+// of the job's rows per chunk). A row's payload is its staged record with
+// the staging's verdicts laid over it: a rejection found there replaces the
+// row's own, and a row without one points at its manager's row. The
+// chunk carries the job's missing_manager policy ($8). The metadata are
+// those of messages.newImportMessage: the job, the tenant, the
+// first row, the correlation id and the partition key (tenant and the first
+// row's external id, else its e-mail address).
 const queueStagedSQL = `
 INSERT INTO watermill_imports (uuid, payload, metadata)
 SELECT c.id,
     json_build_object('v', 2, 'job_id', $1::text, 'tenant_id', $2::text, 'source', $3::text, 'rows', r.rows,
-        'missing_manager', $9::text),
-    json_build_object('job_id', $1::text, 'tenant_id', $2::text, 'row', c.from_row::text,
-        'correlation_id', $1::text, 'partition_key', $2::text || ':' || coalesce(
-            (SELECT coalesce(nullif(f.row_data->'fields'->>'external_id', ''), f.row_data->'fields'->>'email', '')
-             FROM import_staging f WHERE f.job_id = $1 AND f.row_no = c.from_row), ''))
-FROM unnest($4::text[], $5::int[], $6::int[], $7::int[], $8::int[]) WITH ORDINALITY
-    AS c (id, from_level, from_row, to_level, to_row, n)
+        'missing_manager', $8::text),
+    json_build_object('job_id', $1::text, 'tenant_id', $2::text, 'row', r.first_row::text,
+        'correlation_id', $1::text, 'partition_key', $2::text || ':' || r.first_key)
+FROM unnest($4::text[], $5::int[], $6::int[]) WITH ORDINALITY AS c (id, lo, hi, n)
 CROSS JOIN LATERAL (
     SELECT jsonb_agg(s.row_data || jsonb_strip_nulls(jsonb_build_object('rejection', s.rejection,
             'manager_row', CASE WHEN s.rejection IS NULL THEN s.manager_row END))
-        ORDER BY s.level, s.row_no) AS rows
+        ORDER BY s.level, s.row_no) AS rows,
+        (array_agg(s.row_no ORDER BY s.level, s.row_no))[1] AS first_row,
+        (array_agg(coalesce(nullif(s.row_data->'fields'->>'external_id', ''), s.row_data->'fields'->>'email', '')
+            ORDER BY s.level, s.row_no))[1] AS first_key
     FROM import_staging s
-    WHERE s.job_id = $1 AND (s.level, s.row_no) >= (c.from_level, c.from_row) AND (s.level, s.row_no) <= (c.to_level, c.to_row)
+    WHERE s.job_id = $1 AND s.row_no = ANY (($7::int[])[c.lo:c.hi])
 ) r
 ORDER BY c.n`
