@@ -176,7 +176,7 @@ func TestNoticeOncePerFailedJobOverRealSMTPAndSignedWebhook(t *testing.T) {
 
 	smtpSender, err := notify.NewSMTP(notify.SMTPConfig{Addr: "127.0.0.1:1025", From: "userservice@example.com", TLS: notify.TLSNone})
 	must(t, err)
-	webhook, err := notify.NewWebhook(notify.WebhookConfig{Timeout: 5 * time.Second})
+	webhook, err := notify.NewWebhook(notify.WebhookConfig{Timeout: 5 * time.Second, AllowInternal: true})
 	must(t, err)
 	h, err := command.NewDeliverNotificationHandler(postgres.NewNotifications(pool),
 		map[command.NoticeChannel]command.NoticeSender{command.ChannelEmail: smtpSender, command.ChannelWebhook: webhook},

@@ -32,8 +32,12 @@ const (
 type WebhookConfig struct {
 	// Timeout bounds one delivery. Default 10s.
 	Timeout time.Duration
-	// Client sends the requests. Default a new http.Client.
+	// Client sends the requests. Default one that refuses to dial addresses
+	// inside the service's network, after resolution (see guardedClient).
 	Client *http.Client
+	// AllowInternal lets the default client reach loopback, private and
+	// link-local addresses (WEBHOOK_ALLOW_INTERNAL): tests, local receivers.
+	AllowInternal bool
 }
 
 // Webhook posts notices as signed JSON: the command.NoticeSender of
@@ -52,7 +56,7 @@ func NewWebhook(cfg WebhookConfig) (*Webhook, error) {
 		cfg.Timeout = 10 * time.Second
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{}
+		cfg.Client = guardedClient(cfg.AllowInternal)
 	}
 	return &Webhook{cfg: cfg, now: time.Now}, nil
 }

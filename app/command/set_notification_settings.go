@@ -28,6 +28,12 @@ type NotificationSettingsStore interface {
 	SetNotificationSettings(ctx context.Context, s SetNotificationSettings) error
 }
 
+// WebhookTargetChecker refuses webhook URLs the notifier must not post to
+// (addresses inside the service's network: see adapters/notify.TargetGuard).
+type WebhookTargetChecker interface {
+	CheckWebhookTarget(ctx context.Context, u *url.URL) error
+}
+
 // ErrInvalidSettings is returned for unusable notification settings.
 var ErrInvalidSettings = errkind.New(errkind.Validation, "invalid_settings", "invalid notification settings")
 
@@ -35,14 +41,18 @@ var ErrInvalidSettings = errkind.New(errkind.Validation, "invalid_settings", "in
 type SetNotificationSettingsHandler Handler[SetNotificationSettings, Nothing]
 
 // setNotificationSettingsHandler is SetNotificationSettingsHandler built by its constructor.
-type setNotificationSettingsHandler struct{ store NotificationSettingsStore }
+type setNotificationSettingsHandler struct {
+	store   NotificationSettingsStore
+	targets []WebhookTargetChecker
+}
 
-// NewSetNotificationSettingsHandler returns the handler.
-func NewSetNotificationSettingsHandler(store NotificationSettingsStore) (SetNotificationSettingsHandler, error) {
+// NewSetNotificationSettingsHandler returns the handler; each of targets
+// must accept a webhook URL before it is stored.
+func NewSetNotificationSettingsHandler(store NotificationSettingsStore, targets ...WebhookTargetChecker) (SetNotificationSettingsHandler, error) {
 	if store == nil {
 		return nil, errors.New("NewSetNotificationSettingsHandler: nil store")
 	}
-	return setNotificationSettingsHandler{store: store}, nil
+	return setNotificationSettingsHandler{store: store, targets: targets}, nil
 }
 
 // MaxNoticeEmails caps a tenant's notice recipients: each gets a message of
@@ -71,6 +81,13 @@ func (h setNotificationSettingsHandler) set(ctx context.Context, cmd SetNotifica
 		u, err := url.Parse(cmd.WebhookURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, errors.New("webhook_url must be an absolute http(s) URL"))
+		} else {
+			for _, t := range h.targets {
+				if err := t.CheckWebhookTarget(ctx, u); err != nil {
+					errs = append(errs, fmt.Errorf("webhook_url: %w", err))
+					break
+				}
+			}
 		}
 		if len(cmd.WebhookSecret) < 16 {
 			errs = append(errs, errors.New("webhook_secret must have at least 16 characters"))

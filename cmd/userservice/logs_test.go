@@ -143,7 +143,7 @@ func startServiceLogged(t *testing.T, roles string, log *zap.Logger, extra ...st
 	t.Helper()
 	pgtest.Pool(t)
 	addr := freeAddr(t)
-	vars := map[string]string{"DATABASE_URL": pgtest.URL(), "KAFKA_BROKERS": "", "HTTP_ADDR": addr,
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(), "KAFKA_BROKERS": "", "HTTP_ADDR": addr, "WEBHOOK_ALLOW_INTERNAL": "true",
 		"SHUTDOWN_TIMEOUT": "5s", "ROLES": roles}
 	for i := 0; i+1 < len(extra); i += 2 {
 		vars[extra[i]] = extra[i+1]

@@ -24,6 +24,7 @@ func serviceOptions(cfg config.Config, log *zap.Logger, metrics decorator.Metric
 	if cfg.CommandGroupMax > 1 {
 		o.GroupCommit = &postgres.GroupCommitConfig{MaxGroup: cfg.CommandGroupMax, InFlight: cfg.CommandGroupsInFlight}
 	}
+	o.AllowInternalWebhooks = cfg.WebhookAllowInternal
 	if cfg.SMTPAddr != "" {
 		o.SMTP = &notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, LinkBase: cfg.PublicBaseURL}

@@ -57,6 +57,7 @@ func bulkSettings() []setting {
 		{"SMTP_USERNAME", "smtp-username", "", "SMTP user; empty = no authentication", parseSMTPUsername},
 		{"SMTP_PASSWORD", "smtp-password", "", "SMTP password (secret; prefer the variable to the flag)", parseSMTPPassword},
 		{"SMTP_TLS", "smtp-tls", "none", "SMTP transport security: none, starttls or tls", parseSMTPTLS},
+		{"WEBHOOK_ALLOW_INTERNAL", "webhook-allow-internal", "false", "let tenants' webhooks reach loopback, private, link-local and metadata addresses (tests, local receivers); off, they are refused when saved and when dialled", parseWebhookAllowInternal},
 		{"NOTIFY_LEASE", "notify-lease", "2m", "how long a notifier holds a notice it sends; a crashed notifier's notice goes out again after it", parseNotifyLease},
 		{"HRIS_TENANT_ID", "hris-tenant-id", "", "tenant the HRIS sync feeds (required with HRIS_URL)", parseHRISTenant},
 		{"HRIS_URL", "hris-url", "", "HRIS employees endpoint; empty = the hris-sync role idles", parseHRISURL},
@@ -200,6 +201,15 @@ func parseHRISSchedule(raw string, c *Config) error {
 		return fmt.Errorf("%q is not a cron schedule like \"0 2 * * *\" or \"@every 6h\": %w", raw, err)
 	}
 	c.HRISSchedule = raw
+	return nil
+}
+
+func parseWebhookAllowInternal(raw string, c *Config) error {
+	b, err := strconv.ParseBool(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a boolean (true or false)", raw)
+	}
+	c.WebhookAllowInternal = b
 	return nil
 }
 

@@ -92,6 +92,10 @@ type Config struct {
 	// (NOTIFY_LEASE): a notifier that dies mid-send leaves the notice to be
 	// sent again once it runs out, so keep it above the longest send.
 	NotifyLease time.Duration
+	// WebhookAllowInternal lets tenants' webhooks reach loopback, private,
+	// link-local and metadata addresses (WEBHOOK_ALLOW_INTERNAL): for tests
+	// and receivers on the service's own network. Off by default (SSRF).
+	WebhookAllowInternal bool
 
 	// HRISURL is the HRIS employees endpoint (HRIS_URL); empty means the
 	// hris-sync role idles.

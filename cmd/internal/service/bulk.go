@@ -35,6 +35,10 @@ type Options struct {
 	ImportTopic string
 	// SMTP, when set, sends the notices of the e-mail channel.
 	SMTP *notify.SMTPConfig
+	// AllowInternalWebhooks lets tenants' webhooks reach loopback, private,
+	// link-local and metadata addresses (WEBHOOK_ALLOW_INTERNAL); off, they
+	// are refused when saved and when dialled.
+	AllowInternalWebhooks bool
 	// HRIS, when set, is the HRIS the SyncHRIS use case reads. Without it
 	// SyncHRIS refuses every sync (command.ErrNoHRIS).
 	HRIS *hris.ClientConfig
@@ -102,7 +106,7 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 		return command.NewFailStaleImportsHandler(imports)
 	})
 	c.SetNotificationSettings = build(b, "NewSetNotificationSettingsHandler", func() (command.SetNotificationSettingsHandler, error) {
-		return command.NewSetNotificationSettingsHandler(notes)
+		return command.NewSetNotificationSettingsHandler(notes, notify.TargetGuard{AllowInternal: o.AllowInternalWebhooks})
 	})
 	c.SyncHRIS = command.NewNoHRISHandler()
 	if o.HRIS != nil {
@@ -115,7 +119,7 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 		})
 	}
 	c.DeliverNotification = build(b, "NewDeliverNotificationHandler", func() (command.DeliverNotificationHandler, error) {
-		senders, err := noticeSenders(o.SMTP)
+		senders, err := noticeSenders(o.SMTP, o.AllowInternalWebhooks)
 		if err != nil {
 			return nil, err
 		}
@@ -134,8 +138,8 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 
 // noticeSenders returns the webhook sender, and the e-mail one when SMTP is
 // configured: notices of a channel without a sender wait in the queue.
-func noticeSenders(smtp *notify.SMTPConfig) (map[command.NoticeChannel]command.NoticeSender, error) {
-	webhook, err := notify.NewWebhook(notify.WebhookConfig{})
+func noticeSenders(smtp *notify.SMTPConfig, allowInternal bool) (map[command.NoticeChannel]command.NoticeSender, error) {
+	webhook, err := notify.NewWebhook(notify.WebhookConfig{AllowInternal: allowInternal})
 	if err != nil {
 		return nil, err
 	}

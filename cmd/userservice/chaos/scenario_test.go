@@ -73,7 +73,7 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 	common := append(os.Environ(),
 		"DATABASE_URL="+env.pg.URLVia(env.pgProxy.Addr()), "KAFKA_BROKERS="+strings.Join(brokers, ","),
 		"KAFKA_TOPIC="+s.topic, "RELAY_CONSUMER_GROUP="+group, "MIGRATE_ON_START=false", "LOG_LEVEL=warn",
-		"SHUTDOWN_TIMEOUT=5s", "API_RATE_LIMIT=-1", "SMTP_ADDR=", "NOTIFY_LEASE=10s", "IMPORT_CONSUMERS=4", "HTTP_ADDR="+freeAddr(t))
+		"SHUTDOWN_TIMEOUT=5s", "API_RATE_LIMIT=-1", "SMTP_ADDR=", "NOTIFY_LEASE=10s", "WEBHOOK_ALLOW_INTERNAL=true", "IMPORT_CONSUMERS=4", "HTTP_ADDR="+freeAddr(t))
 	for _, role := range roleNames {
 		env := append(append([]string(nil), common...), "DATABASE_MAX_CONNS=8")
 		if role == "api" {
