@@ -79,9 +79,9 @@ func importOptions(r *http.Request) (opts command.ImportOptions, dryRun bool, er
 	return opts, dryRun, nil
 }
 
-// codeImportMapping is the problem code of a header and mapping that
-// cannot create users (see command.ImportMappingError).
-const codeImportMapping = "import_mapping_invalid"
+// A header and mapping that cannot create users (command.ImportMappingError)
+// keep the stable code of a file that cannot be imported, with the lists
+// as extension members.
 
 // mappingProblem is the 422 answer to an ImportMappingError: the problem
 // plus what was read and what would help, every list sorted.
@@ -95,7 +95,7 @@ type mappingProblem struct {
 }
 
 func writeMappingProblem(w http.ResponseWriter, r *http.Request, e *command.ImportMappingError) {
-	p := mappingProblem{problem: newProblem(http.StatusUnprocessableEntity, codeImportMapping, "The file's columns cannot create users",
+	p := mappingProblem{problem: newProblem(http.StatusUnprocessableEntity, codeInvalidImportFile, "Invalid import file",
 		strings.Join(e.Problems, "; ")), Header: e.Header, Matched: e.Matched, Unmatched: e.Unmatched, Problems: e.Problems,
 		Suggestions: e.Suggestions}
 	for _, l := range []*[]string{&p.Header, &p.Matched, &p.Unmatched, &p.Suggestions} {

@@ -129,7 +129,7 @@ func TestHRExportOverHTTP(t *testing.T) {
 	}
 	must(t, json.Unmarshal(body, &p))
 	if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Type") != "application/problem+json" ||
-		p.Code != "import_mapping_invalid" || strings.Join(p.Header, "|") != "Worker ID|First Name|Work Email" ||
+		p.Code != "invalid_import_file" || strings.Join(p.Header, "|") != "Worker ID|First Name|Work Email" ||
 		strings.Join(p.Unmatched, "|") != "First Name|Work Email|Worker ID" ||
 		strings.Join(p.Suggestions, " ") != `--map email="Work Email" --map external_id="Worker ID" --map given_name="First Name"` {
 		t.Fatalf("mapping problem: %s %s", resp.Status, body)
