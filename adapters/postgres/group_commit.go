@@ -11,17 +11,21 @@ import (
 	"github.com/userservice/userservice/domain/user"
 )
 
-// GroupCommitConfig configures group commit: commands that arrive while the
-// unit of work is busy are applied together, in one transaction, each under
-// its own savepoint, with one seat update per tenant and one COMMIT.
+// GroupCommitConfig configures group commit: commands of one tenant that
+// arrive while that tenant's transactions are busy are applied together, in
+// one transaction, each under its own savepoint, with one seat update and
+// one COMMIT. Tenants never share a group or wait for each other's: a
+// tenant whose seat row is locked (by an import's chunk, say) holds up only
+// its own commands, as without group commit.
 type GroupCommitConfig struct {
 	// MaxGroup is the most commands in one transaction (2 to 60: each is a
 	// subtransaction, and PostgreSQL tracks at most 64 per transaction
 	// without overflowing to disk). Default 32.
 	MaxGroup int
-	// InFlight is how many transactions (groups, or lone commands) run at
-	// once; commands arriving while all are busy wait for the next group.
-	// Default 2: one group commits while the next is read and decided.
+	// InFlight is how many transactions (groups, or lone commands) of one
+	// tenant run at once; the tenant's commands arriving while all are busy
+	// wait for the next group. Default 2: one group commits while the next
+	// is read and decided.
 	InFlight int
 }
 
@@ -50,8 +54,8 @@ func (c GroupCommitConfig) Validate() error {
 // share it, so no one caller's deadline applies.
 const groupTimeout = 30 * time.Second
 
-// EnableGroupCommit turns group commit on. A command that finds a free
-// slot and nobody waiting runs alone, exactly as without group commit, so a
+// EnableGroupCommit turns group commit on. A command that finds one of its
+// tenant's slots free (and so nobody of its tenant waiting) runs alone, exactly as without group commit, so a
 // lone client's latency is unchanged; only commands that would have waited
 // for a connection's turn are grouped. Call it before the first Execute.
 func (u *UnitOfWork) EnableGroupCommit(cfg GroupCommitConfig) error {
@@ -59,17 +63,23 @@ func (u *UnitOfWork) EnableGroupCommit(cfg GroupCommitConfig) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	u.group = &groupCommit{u: u, cfg: cfg}
+	u.group = &groupCommit{u: u, cfg: cfg, lanes: map[string]*lane{}}
 	return nil
 }
 
-// groupCommit queues the commands that arrive while InFlight transactions
-// run, and starts the next group when one ends.
+// groupCommit queues, per tenant, the commands that arrive while InFlight
+// of that tenant's transactions run, and starts the next group when one ends.
 type groupCommit struct {
 	u   *UnitOfWork
 	cfg GroupCommitConfig
 
-	mu      sync.Mutex
+	mu    sync.Mutex
+	lanes map[string]*lane // by tenant; absent: nothing running or waiting
+}
+
+// lane is one tenant's running transactions and waiting commands.
+// Invariant (under groupCommit.mu): the queue is empty or every slot is taken.
+type lane struct {
 	queue   []*groupItem
 	running int
 }
@@ -91,39 +101,59 @@ func (it *groupItem) finish(res command.Result, err error) {
 }
 
 func (g *groupCommit) execute(ctx context.Context, ex command.Execution, payload, hash []byte) (command.Result, error) {
+	tenant := ex.TenantID
 	g.mu.Lock()
-	// Invariant (under mu): the queue is empty or every slot is taken.
-	if g.running < g.cfg.InFlight {
-		g.running++
+	l := g.lanes[tenant]
+	if l == nil {
+		l = &lane{}
+		g.lanes[tenant] = l
+	}
+	if l.running < g.cfg.InFlight {
+		l.running++
 		g.mu.Unlock()
 		res, err := g.u.executeAlone(ctx, ex, payload, hash)
-		g.release()
+		g.release(tenant)
 		return res, err
 	}
 	it := &groupItem{ctx: ctx, ex: ex, payload: payload, hash: hash, done: make(chan struct{})}
-	g.queue = append(g.queue, it)
+	l.queue = append(l.queue, it)
 	g.mu.Unlock()
 	<-it.done
 	return it.res, it.err
 }
 
-// release frees a slot and hands the waiting commands to new groups.
-func (g *groupCommit) release() {
+// release frees one of the tenant's slots and hands its waiting commands to
+// new groups.
+func (g *groupCommit) release(tenant string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.running--
-	for g.running < g.cfg.InFlight && len(g.queue) > 0 {
-		n := min(len(g.queue), g.cfg.MaxGroup)
+	l := g.lanes[tenant]
+	l.running--
+	for l.running < g.cfg.InFlight && len(l.queue) > 0 {
+		n := min(len(l.queue), g.cfg.MaxGroup)
 		items := make([]*groupItem, n)
-		copy(items, g.queue)
-		g.queue = append(g.queue[:0:0], g.queue[n:]...)
-		g.running++
-		go g.run(items)
+		copy(items, l.queue)
+		l.queue = append(l.queue[:0:0], l.queue[n:]...)
+		l.running++
+		go g.run(tenant, items)
+	}
+	if l.running == 0 {
+		delete(g.lanes, tenant)
 	}
 }
 
-func (g *groupCommit) run(items []*groupItem) {
-	defer g.release()
+// waiting is how many of the tenant's commands wait for a group (tests).
+func (g *groupCommit) waiting(tenant string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if l := g.lanes[tenant]; l != nil {
+		return len(l.queue)
+	}
+	return 0
+}
+
+func (g *groupCommit) run(tenant string, items []*groupItem) {
+	defer g.release(tenant)
 	if len(items) == 1 {
 		it := items[0]
 		it.finish(g.u.executeAlone(it.ctx, it.ex, it.payload, it.hash))
@@ -132,8 +162,8 @@ func (g *groupCommit) run(items []*groupItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	alone := g.u.executeCommandGroup(ctx, items)
-	// Commands the group could not carry (see executeCommandGroup) run on their
-	// own, each as if no group existed.
+	// Commands the group could not carry (see executeCommandGroup) run on
+	// their own, each as if no group existed.
 	var wg sync.WaitGroup
 	for _, it := range alone {
 		wg.Go(func() { it.finish(g.u.executeAlone(it.ctx, it.ex, it.payload, it.hash)) })

@@ -39,7 +39,7 @@ func (f *fixture) grouped(queued int, crash error, calls ...func() (command.Resu
 		return crash
 	}
 	hooked := func() int { mu.Lock(); defer mu.Unlock(); return hooks }
-	queue := func() int { f.uow.group.mu.Lock(); defer f.uow.group.mu.Unlock(); return len(f.uow.group.queue) }
+	queue := func() int { return f.uow.group.waiting(f.tenant) }
 	var wg sync.WaitGroup
 	wg.Go(func() { f.register("lone-" + uuid.NewString()[:8] + "@example.com") })
 	waitFor(f.t, func() bool { return hooked() == 1 }, "the lone command at its commit")
@@ -188,5 +188,43 @@ func TestGroupIsAllOrNothingPerCommandOnACrash(t *testing.T) {
 	want.commands, want.events, want.users, want.outbox, want.seats = before.commands+1, before.events+1, before.users+1, before.outbox+1, before.seats+1
 	if after := f.counts(); !reflect.DeepEqual(after, want) {
 		t.Fatalf("counts = %+v, want %+v (only the lone command)", after, want)
+	}
+}
+
+// A tenant whose seat row is held (by an import's chunk, say) holds up only
+// its own commands: another tenant's are neither queued nor grouped with
+// them.
+func TestGroupsNeverMixTenants(t *testing.T) {
+	t.Parallel()
+	a := newFixture(t, 100)
+	must(t, a.uow.EnableGroupCommit(GroupCommitConfig{InFlight: 1}))
+	b := &fixture{t: t, ctx: a.ctx, pool: a.pool, uow: a.uow, tenant: uuid.NewString(), reg: a.reg}
+	must(t, NewTenants(a.pool).CreateTenant(a.ctx, command.Tenant{ID: b.tenant, Name: "other " + t.Name(), Seats: 10}))
+	tx, err := a.pool.Begin(a.ctx)
+	must(t, err)
+	_, err = tx.Exec(a.ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, a.tenant)
+	must(t, err)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = a.registerCall(a.env(), uuid.NewString()+"@example.com")() })
+	}
+	waitFor(t, func() bool { return a.uow.group.waiting(a.tenant) == 2 }, "tenant a's queue")
+	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Second)
+	defer cancel()
+	res, err := b.reg.Handle(ctx, command.RegisterUser{Envelope: b.env(), Registration: user.Registration{
+		Email: "free@example.com", Profile: user.Profile{GivenName: "Fr", FamilyName: "Ee"}}})
+	if err != nil || !res.Changed {
+		t.Errorf("tenant b while tenant a is held: %+v, %v", res, err)
+	}
+	must(t, tx.Rollback(a.ctx))
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("tenant a's command %d: %v", i, err)
+		}
+	}
+	if c := a.counts(); c.users != 3 || c.seats != 3 {
+		t.Errorf("tenant a: %+v, want its 3 users", c)
 	}
 }

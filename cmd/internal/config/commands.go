@@ -13,15 +13,15 @@ type Commands struct {
 	// commit off (every command its own transaction).
 	CommandGroupMax int
 	// CommandGroupsInFlight is how many transactions the command path runs
-	// at once per process before commands wait to be grouped
-	// (COMMAND_GROUPS_IN_FLIGHT).
+	// at once per tenant and process before the tenant's commands wait to be
+	// grouped (COMMAND_GROUPS_IN_FLIGHT).
 	CommandGroupsInFlight int
 }
 
 func commandSettings() []setting {
 	return []setting{
 		{"COMMAND_GROUP_MAX", "command-group-max", "32", "most concurrent commands applied in one transaction (2 to 60); 1 = no group commit", parseCommandGroupMax},
-		{"COMMAND_GROUPS_IN_FLIGHT", "command-groups-in-flight", "2", "command transactions per process at once before commands are grouped", parseCommandGroupsInFlight},
+		{"COMMAND_GROUPS_IN_FLIGHT", "command-groups-in-flight", "2", "command transactions per tenant and process at once before the tenant's commands are grouped", parseCommandGroupsInFlight},
 	}
 }
 
