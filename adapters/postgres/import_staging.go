@@ -40,12 +40,16 @@ func (s *ImportStaging) Stage(ctx context.Context, jobID string, rows command.Ro
 	// takes the table for empty and joins the rows with nested loops,
 	// quadratic in the file. A small file is cheap whatever the plan.
 	if n >= analyzeStagedRows {
-		if _, err := s.pool.Exec(ctx, `ANALYZE import_staging`); err != nil {
+		err := asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `ANALYZE import_staging`)
+			return err
+		})
+		if err != nil {
 			return 0, nil, fmt.Errorf("stage import rows: %w", err)
 		}
 	}
 	var unordered map[int]int
-	err = inTx(ctx, s.pool, func(tx pgx.Tx) error {
+	err = asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		// Hash joins for the duplicates and manager rows, whatever the
 		// statistics say: a file below analyzeStagedRows is checked on
@@ -114,7 +118,11 @@ func (s *ImportStaging) copyRows(ctx context.Context, job [16]byte, rows command
 		if len(batch) == 0 {
 			break
 		}
-		n, err := s.pool.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, pgx.CopyFromRows(batch))
+		var n int64
+		err := asImportUpload(ctx, s.pool, func(tx pgx.Tx) (err error) {
+			n, err = tx.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, pgx.CopyFromRows(batch))
+			return err
+		})
 		if err != nil {
 			return 0, fmt.Errorf("stage import rows: %w", err)
 		}
@@ -226,7 +234,11 @@ func (s *ImportStaging) Each(ctx context.Context, jobID string, batch int, f fun
 
 // Drop implements command.ImportStaging.
 func (s *ImportStaging) Drop(ctx context.Context, jobID string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM import_staging WHERE job_id = $1`, jobID); err != nil {
+	err := asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM import_staging WHERE job_id = $1`, jobID)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("drop staged import rows: %w", err)
 	}
 	return nil

@@ -71,8 +71,12 @@ func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.New
 			ids = append(ids, s.chunkID(job.ID, keys[i].row))
 			from, to = append(from, i+1), append(to, min(i+s.chunkRows, len(keys)))
 		}
-		if _, err := s.pool.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source), ids, from, to, rows,
-			string(job.MissingManager)); err != nil {
+		err = asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source), ids, from, to, rows,
+				string(job.MissingManager))
+			return err
+		})
+		if err != nil {
 			return queued, fmt.Errorf("queue staged import rows: %w", err)
 		}
 		queued += len(keys)

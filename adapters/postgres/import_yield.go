@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -15,6 +16,23 @@ import (
 // named after every role, and the importer must not take its own chunks for
 // API work (APIActivity).
 const importerApplicationName = ApplicationNamePrefix + " importer chunk"
+
+// importUploadApplicationName is what an upload's staging and queueing
+// statements (run by the api process) call themselves: the importer must
+// not yield to the upload of the very rows it is to apply (at a million
+// rows, half a minute of it).
+const importUploadApplicationName = ApplicationNamePrefix + " import upload"
+
+// asImportUpload runs f in a transaction named the upload's for its
+// duration (set_config(..., true) lasts until the commit).
+func asImportUpload(ctx context.Context, pool *pgxpool.Pool, f func(tx pgx.Tx) error) error {
+	return inTx(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('application_name', $1, true)`, importUploadApplicationName); err != nil {
+			return err
+		}
+		return f(tx)
+	})
+}
 
 // APIActivity counts the API's work in flight: client backends of this
 // database whose application_name says they belong to a process running

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
@@ -18,7 +19,7 @@ import (
 // API request inside a transaction counts as the API's work in flight, an
 // idle connection does not, and neither does the process's own import
 // chunk while its transaction is open (it names itself the importer's for
-// its duration). The names carry a prefix of the test's own, so no other
+// its duration), nor an upload's staging. The names carry a prefix of the test's own, so no other
 // test's connections count.
 func TestAPIActivityCountsTheAPIsWorkNotTheImportersChunks(t *testing.T) {
 	t.Parallel()
@@ -54,6 +55,16 @@ func TestAPIActivityCountsTheAPIsWorkNotTheImportersChunks(t *testing.T) {
 	if n := inFlight(); n != 0 {
 		t.Fatalf("after its rollback: %d in flight, want 0", n)
 	}
+
+	// An upload's staging and queueing statements are the importer's work too.
+	err = asImportUpload(f.ctx, combined, func(pgx.Tx) error {
+		n, err := activity.InFlight(f.ctx)
+		if err == nil && n != 0 {
+			t.Errorf("during an upload's staging transaction: %d API requests in flight, want 0", n)
+		}
+		return err
+	})
+	must(t, err)
 
 	chunks, err := NewImportChunks(combined, nil)
 	must(t, err)
