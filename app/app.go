@@ -20,6 +20,8 @@ type Commands struct {
 	DeactivateUser command.DeactivateUserHandler
 	ReactivateUser command.ReactivateUserHandler
 	DeleteUser     command.DeleteUserHandler
+	// EraseUser erases a person's personal data (README "Personal data").
+	EraseUser command.EraseUserHandler
 	// Groups are the group use cases (create, update, delete).
 	Groups *command.GroupCommands
 
@@ -44,6 +46,8 @@ type Queries struct {
 	GetUser       query.GetUserHandler
 	ListUsers     query.ListUsersHandler
 	GetUserEvents query.GetUserEventsHandler
+	// ExportUser is everything held about one person (README "Personal data").
+	ExportUser query.ExportUserHandler
 	// SearchUsers and GetUserRecord serve SCIM: typed filters, offset
 	// paging with a total, and the users' timestamps.
 	SearchUsers   query.SearchUsersHandler

@@ -58,6 +58,9 @@ func apply(cur *entry, ev eventcontract.Event) (entry, outcome) {
 		// The row stays, as a tombstone: its version keeps a late, older
 		// event from bringing the user back.
 		next.Status = string(user.StatusDeleted)
+	case user.Erased:
+		// A tombstone as for Deleted, with nothing personal left in it.
+		next = entry{Status: string(user.StatusDeleted)}
 	}
 	// Events this projection does not show (a title change) still move the
 	// version, so the row says how far the user's stream has been read.

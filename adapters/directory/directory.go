@@ -54,6 +54,9 @@ type Config struct {
 	DedupCleanupInterval time.Duration
 	// Registerer receives the projection's metrics; nil means none are exported.
 	Registerer prometheus.Registerer
+	// Opener decrypts the events' sealed personal fields (README "Personal
+	// data"); nil: the directory shows them unset.
+	Opener eventcontract.Opener
 }
 
 func (c *Config) setDefaults() {

@@ -17,7 +17,11 @@ import (
 // worth retrying (the database); an event that can never be applied is
 // logged, counted and acknowledged, so it cannot stall its partition.
 func (p *Projector) handle(msg *message.Message) error {
-	ev, err := eventcontract.Decode(msg.Payload)
+	if eventcontract.IsTombstone(msg.Payload) {
+		// An erased user's tombstone: their row was emptied on user.erased.
+		return nil
+	}
+	ev, err := eventcontract.DecodeOpened(msg.Payload, p.cfg.Opener)
 	if err == nil {
 		err = checkKeys(ev)
 	}

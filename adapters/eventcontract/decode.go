@@ -73,6 +73,31 @@ func (e *UnknownTypeError) Is(target error) bool { return target == ErrUnknownTy
 // callers only ever see current types. Unknown data fields are ignored
 // (tolerant reader); a new shape of an event is always a new type version.
 func Decode(payload []byte) (Event, error) {
+	return decode(payload, nil)
+}
+
+// Opener decrypts the sealed personal fields of an event's data (see
+// docs/personal-data.md): a service trusted with the user data keys
+// implements it (personaldata.StoreOpener does, on the service's database).
+// Data of an erased person comes back without them, never as an error.
+type Opener interface {
+	OpenEvent(subject, eventType string, data []byte) ([]byte, error)
+}
+
+// DecodeOpened is Decode for a trusted service: the data's sealed personal
+// fields are decrypted with open before the data is typed. A subscriber
+// without the keys uses Decode: it sees every non-personal field, and
+// personal ones unset.
+func DecodeOpened(payload []byte, open Opener) (Event, error) {
+	return decode(payload, open)
+}
+
+// IsTombstone reports whether a Kafka record's value is a tombstone: the
+// empty value the relay publishes under an erased user's key after their
+// user.erased, so that a compacted topic drops their earlier records.
+func IsTombstone(value []byte) bool { return len(value) == 0 }
+
+func decode(payload []byte, open Opener) (Event, error) {
 	var env Envelope
 	if err := json.Unmarshal(payload, &env); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -81,18 +106,26 @@ func Decode(payload []byte) (Event, error) {
 	if err := checkEnvelope(env); err != nil {
 		return ev, err
 	}
-	current, currentData, err := user.EventUpcasters().Upcast(env.Type, env.Data)
+	data := []byte(env.Data)
+	if open != nil {
+		opened, err := open.OpenEvent(env.Subject, env.Type, data)
+		if err != nil {
+			return ev, fmt.Errorf("%w: event %s: %v", ErrInvalidData, env.ID, err)
+		}
+		data = opened
+	}
+	current, currentData, err := user.EventUpcasters().Upcast(env.Type, data)
 	if err != nil {
 		return ev, fmt.Errorf("%w: event %s: %v", ErrInvalidData, env.ID, err)
 	}
-	data, err := user.DecodeEvent(current, currentData)
+	typed, err := user.DecodeEvent(current, currentData)
 	switch {
 	case errors.Is(err, user.ErrUnknownEventType):
 		return ev, unknownType(env.Type)
 	case err != nil:
 		return ev, fmt.Errorf("%w: event %s: %v", ErrInvalidData, env.ID, err)
 	}
-	ev.Data = data
+	ev.Data = typed
 	return ev, nil
 }
 
@@ -128,7 +161,7 @@ func checkEnvelope(env Envelope) error {
 // knownTypes are the current types, which Decode turns into values (older
 // versions are upcast to them first).
 var knownTypes = []string{user.TypeRegistered, user.TypeProfileChanged, user.TypeEmailChanged,
-	user.TypeDeactivated, user.TypeReactivated}
+	user.TypeDeactivated, user.TypeReactivated, user.TypeDeleted, user.TypeErased}
 
 func unknownType(t string) error {
 	name, version, ok := ParseType(t)

@@ -44,4 +44,8 @@ const (
 	// MetaPartitionKey is the user id: the Kafka key, so one user's events
 	// stay in order on one partition.
 	MetaPartitionKey = "partition_key"
+	// MetaTombstone ("true") marks the message that follows an erased
+	// user's user.erased: published as a Kafka tombstone (the user's key,
+	// an empty value), so a compacted topic forgets their records.
+	MetaTombstone = "tombstone"
 )

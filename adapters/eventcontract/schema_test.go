@@ -24,7 +24,7 @@ const schemaBase = "https://userservice.example/events/"
 
 // eventTypes are the current types: what the service publishes today.
 var eventTypes = []string{user.TypeRegistered, user.TypeProfileChanged, user.TypeEmailChanged,
-	user.TypeDeactivated, user.TypeReactivated, user.TypeDeleted}
+	user.TypeDeactivated, user.TypeReactivated, user.TypeDeleted, user.TypeErased}
 
 // schemaTypes are the types with a data schema: the current ones and the
 // superseded ones that older records of the topic still carry.

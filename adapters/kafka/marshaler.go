@@ -11,6 +11,10 @@ import (
 // land on one partition and stay in order.
 const PartitionKeyMetadata = "partition_key"
 
+// TombstoneMetadata ("true") makes the record a tombstone: its value is
+// empty (nil), whatever the message's payload.
+const TombstoneMetadata = "tombstone"
+
 // keyedMarshaler keys records by PartitionKeyMetadata when a message has it.
 // Watermill's partitioning marshaler alone would key the others with an empty
 // (non-nil) key, which hashes every one of them to the same partition; a nil
@@ -34,6 +38,9 @@ func (m keyedMarshaler) Marshal(topic string, msg *message.Message) (*sarama.Pro
 	}
 	if msg.Metadata.Get(PartitionKeyMetadata) == "" {
 		rec.Key = nil
+	}
+	if msg.Metadata.Get(TombstoneMetadata) == "true" {
+		rec.Value = nil // see postgres.TombstoneMessage
 	}
 	return rec, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/query"
 	"github.com/userservice/userservice/domain/user"
@@ -28,6 +29,8 @@ type ImportChunks struct {
 	logger  watermill.LoggerAdapter
 	wakeups *outboxWakeups
 	now     func() time.Time
+	// personal, when set, encrypts personal data (see personal_data.go).
+	personal *personaldata.Keys
 	// afterDecide and beforeCommit, when set (by tests only), run between
 	// the decision and the write, and between the write and the commit:
 	// they stand for a concurrent writer, or a crash, between the steps.

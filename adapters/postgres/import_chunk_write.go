@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
@@ -105,6 +106,7 @@ type chunkWrite struct {
 	fails                            failureColumns
 	counts                           map[command.Outcome]int
 	replaced                         []int
+	keys                             *personaldata.ChunkKeys // nil: stored in clear
 }
 
 // write queues the plan's statements in ONE batch (one round trip) on tx
@@ -112,6 +114,10 @@ type chunkWrite struct {
 func (s *ImportChunks) write(ctx context.Context, tx pgx.Tx, k command.ChunkKeys, plan command.ChunkPlan, now time.Time) (map[int]bool, error) {
 	w := &chunkWrite{outbox: map[int][]projection.Event{}, prev: map[user.ID]int{}, rows: map[user.ID]*userRow{},
 		counts: map[command.Outcome]int{}}
+	var err error
+	if w.keys, err = s.chunkKeys(ctx, tx, k.TenantID, plan); err != nil {
+		return nil, err
+	}
 	for _, r := range plan.Rows {
 		if r.Duplicate {
 			continue
@@ -171,6 +177,9 @@ func (w *chunkWrite) add(r command.PlannedRow, now time.Time) error {
 	}
 	next, stored, err := prepareEvents(c.Execution, c.Current, c.Events, now)
 	if err != nil {
+		return err
+	}
+	if err := sealEvents(chunkSealer(w.keys), stored); err != nil {
 		return err
 	}
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(next.Snapshot())})
@@ -238,6 +247,7 @@ func (w *chunkWrite) queue(ctx context.Context, b *pgx.Batch, k command.ChunkKey
 		}
 		b.Queue(insertChunkEventsSQL, k.TenantID, occurred, w.evID, w.evStream, w.evVersion, w.evType, w.evData,
 			w.evCommand, w.evCorr, w.evActor, w.evSource)
+		w.keys.QueueNewKeys(b)
 	}
 	if len(updates) > 0 {
 		doc, err := userRowsJSON(updates)

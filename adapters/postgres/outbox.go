@@ -55,11 +55,15 @@ func queueOutbox(ctx context.Context, b *pgx.Batch, _ watermill.LoggerAdapter, e
 	if len(events) == 0 {
 		return nil
 	}
-	msgs := make([]*message.Message, len(events))
-	for i, e := range events {
-		var err error
-		if msgs[i], err = OutboxMessage(ctx, e); err != nil {
+	msgs := make([]*message.Message, 0, len(events))
+	for _, e := range events {
+		msg, err := OutboxMessage(ctx, e)
+		if err != nil {
 			return err
+		}
+		msgs = append(msgs, msg)
+		if t, ok := TombstoneMessage(ctx, e); ok {
+			msgs = append(msgs, t)
 		}
 	}
 	q, err := outboxInsertSchema.InsertQuery(wsql.InsertQueryParams{

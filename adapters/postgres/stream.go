@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -29,7 +30,7 @@ const selectGroupStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1
 func loadForCommand(ctx context.Context, conn *pgx.Conn, up *user.Upcasters, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
 	var l loaded
 	b := &pgx.Batch{}
-	queueLoad(b, up, env, id, &l)
+	queueLoad(b, up, nil, env, id, &l)
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, fmt.Errorf("load command %s and stream %s: %w", env.CommandID, id, err)
 	}
@@ -41,17 +42,27 @@ func loadForCommand(ctx context.Context, conn *pgx.Conn, up *user.Upcasters, env
 type loaded struct {
 	prior  *priorCommand
 	events []user.Event
+	// key is the user's data key, read with the stream (nil: encryption
+	// off, or nothing read: see plan).
+	key *personaldata.UserKey
 }
 
-// queueLoad queues into b the reads loadForCommand makes, filling l.
-func queueLoad(b *pgx.Batch, up *user.Upcasters, env command.Envelope, id user.ID, l *loaded) {
+// queueLoad queues into b the reads loadForCommand makes, filling l. With
+// keys, the same round trip reads the user's data key, which decrypts the
+// stream and encrypts what the command appends.
+func queueLoad(b *pgx.Batch, up *user.Upcasters, keys *personaldata.Keys, env command.Envelope, id user.ID, l *loaded) {
 	queuePriorCommand(b, env.TenantID, env.CommandID, &l.prior)
+	l.key = queueUserKey(keys, b, env.TenantID, id)
 	b.Queue(selectStreamSQL, id, env.TenantID).Query(func(rows pgx.Rows) error {
 		var (
 			eventType string
 			data      []byte
 		)
 		_, err := pgx.ForEachRow(rows, []any{&eventType, &data}, func() error {
+			data, err := openStored(l.key, eventType, data)
+			if err != nil {
+				return err
+			}
 			current, currentData, err := up.Upcast(eventType, data)
 			if err != nil {
 				return err

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
@@ -30,6 +31,7 @@ type UnitOfWork struct {
 	upcasters *user.Upcasters
 	wakeups   *outboxWakeups
 	now       func() time.Time
+	personal  *personaldata.Keys // nil: personal data stored in clear
 	// beforeCommit, when set (by tests only), runs after every write and
 	// before the commit: it stands for a crash between the steps.
 	beforeCommit func(ctx context.Context) error
@@ -137,7 +139,7 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 	var read loaded
 	if !ex.FreshStream {
 		b := &pgx.Batch{}
-		queueLoad(b, u.upcasters, ex.Envelope, ex.StreamID, &read)
+		queueLoad(b, u.upcasters, u.personal, ex.Envelope, ex.StreamID, &read)
 		if err := c.conn.SendBatch(ctx, b).Close(); err != nil {
 			return res, fmt.Errorf("load command %s and stream %s: %w", ex.CommandID, ex.StreamID, err)
 		}
@@ -206,10 +208,18 @@ func (u *UnitOfWork) plan(ex command.Execution, payload, hash []byte, read *load
 	if err != nil {
 		return plan{}, err
 	}
+	key := read.key
+	if key == nil {
+		key = freshUserKey(u.personal, ex.TenantID, ex.StreamID)
+	}
+	if err := sealEvents(userSealer(key), stored); err != nil {
+		return plan{}, err
+	}
 	snap := next.Snapshot()
 	if err := queueCommand(context.Background(), b, ex, payload, hash, snap, current, stored, u.logger); err != nil {
 		return plan{}, err
 	}
+	queuePersonalData(b, key, ex.TenantID, ex.StreamID, events)
 	return plan{writes: b.QueuedQueries, seats: seatDelta(current, events), res: command.Result{User: snap, Changed: true}}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/app/query"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -19,6 +20,7 @@ import (
 type Users struct {
 	pool      *pgxpool.Pool
 	upcasters *user.Upcasters
+	personal  *personaldata.Keys // nil: events stored in clear
 }
 
 // NewUsers returns the readers on pool.
@@ -121,22 +123,28 @@ func decodeCursor(s string) ([16]byte, error) {
 func (r *Users) StreamEvents(ctx context.Context, tenantID string, id user.ID) ([]query.RecordedEvent, error) {
 	rows, err := r.pool.Query(ctx, `
 		SELECT event_id::text, type, stream_id, tenant_id::text, version, occurred_at, data, command_id,
-		       correlation_id, actor, source
+		       correlation_id, actor, source, `+personaldata.KeyColumn+`
 		FROM events WHERE stream_id = $1 AND tenant_id = $2 AND type LIKE 'user.%' ORDER BY version`, id, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("read events of %s: %w", id, err)
 	}
 	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (query.RecordedEvent, error) {
 		var (
-			e      query.RecordedEvent
-			stream [16]byte
+			e       query.RecordedEvent
+			stream  [16]byte
+			dataKey []byte
 		)
 		err := row.Scan(&e.ID, &e.Type, &stream, &e.TenantID, &e.Version, &e.OccurredAt, &e.Data,
-			&e.CommandID, &e.CorrelationID, &e.Actor, &e.Source)
+			&e.CommandID, &e.CorrelationID, &e.Actor, &e.Source, &dataKey)
 		if err != nil {
 			return e, err
 		}
 		e.StreamID = stream
+		if r.personal != nil {
+			if e.Data, err = r.personal.Open(stream, e.Type, e.Data, dataKey); err != nil {
+				return e, err
+			}
+		}
 		e.CausationID = e.CommandID
 		typ, data, err := r.upcasters.Upcast(e.Type, e.Data)
 		e.Type, e.Data = typ, data

@@ -31,6 +31,9 @@ type Event struct {
 	CorrelationID string
 	Actor         string
 	Source        string
+	// DataKey is the wrapped data key of the stream, read with the event
+	// for ReaderConfig.Opener (nil: none, e.g. the person was erased).
+	DataKey []byte
 }
 
 // Position is a place in the global event order: the id of the transaction

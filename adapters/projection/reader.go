@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -23,7 +24,7 @@ type Querier interface {
 // PostgreSQL reads events_commit_order_idx in order instead of sorting every
 // event after the position by the cast value, per batch.
 const eventColumns = `transaction_id::text::bigint, position, event_id::text, stream_id, tenant_id::text, version,
-type, data, occurred_at, command_id, correlation_id, actor, source`
+type, data, occurred_at, command_id, correlation_id, actor, source, ` + personaldata.KeyColumn
 
 // Next reads up to BatchSize events after `after` in the global order, only
 // from transactions below the oldest one still running, so that no event
@@ -138,15 +139,16 @@ func (r *Reader) StreamsUndecoded(ctx context.Context, q Querier, after *user.ID
 		args = append(args, *after)
 		cond = ` AND stream_id > $` + strconv.Itoa(n+1)
 	}
-	rows, err := q.Query(ctx, `SELECT stream_id, version, type, data, occurred_at FROM events WHERE `+r.where+cond+
-		` ORDER BY stream_id, version`, args...)
+	rows, err := q.Query(ctx, `SELECT stream_id, version, type, data, occurred_at, `+personaldata.KeyColumn+
+		` FROM events WHERE `+r.where+cond+` ORDER BY stream_id, version`, args...)
 	if err != nil {
 		return fmt.Errorf("read streams: %w", err)
 	}
 	var raw rawEvent
-	_, err = pgx.ForEachRow(rows, []any{&raw.stream, &raw.version, &raw.typ, &raw.data, &raw.at}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&raw.stream, &raw.version, &raw.typ, &raw.data, &raw.at, &raw.key}, func() error {
 		// pgx scans data into a new slice per row: the event may keep it.
-		return fn(Event{StreamID: raw.stream, Version: int(raw.version), Type: raw.typ, Data: raw.data, OccurredAt: raw.at.UTC()})
+		return fn(Event{StreamID: raw.stream, Version: int(raw.version), Type: raw.typ, Data: raw.data, OccurredAt: raw.at.UTC(),
+			DataKey: raw.key})
 	})
 	if err != nil {
 		return fmt.Errorf("read streams: %w", err)
@@ -159,6 +161,9 @@ func (r *Reader) StreamsUndecoded(ctx context.Context, q Querier, after *user.ID
 func (r *Reader) Decode(e *Event) error {
 	if r.cfg.Raw {
 		return nil
+	}
+	if err := r.open(e); err != nil {
+		return err
 	}
 	typ, data, err := r.cfg.Upcasters.Upcast(e.Type, e.Data)
 	if err != nil {
@@ -190,9 +195,13 @@ func (r *Reader) decode(raw rawEvent) (Event, error) {
 		Position: Position{TransactionID: raw.tx, Sequence: raw.seq}, ID: raw.id, StreamID: raw.stream,
 		TenantID: raw.tenant, Version: int(raw.version), Type: raw.typ, Data: raw.data,
 		OccurredAt: raw.at.UTC(), CommandID: raw.cmd, CorrelationID: raw.corr, Actor: raw.actor, Source: raw.source,
+		DataKey: raw.key,
 	}
 	if r.cfg.Raw {
 		return e, nil
+	}
+	if err := r.open(&e); err != nil {
+		return e, err
 	}
 	typ, data, err := r.cfg.Upcasters.Upcast(e.Type, e.Data)
 	if err != nil {
@@ -217,4 +226,23 @@ func (r *Reader) Count(ctx context.Context, q Querier) (int64, error) {
 		return 0, fmt.Errorf("count events: %w", err)
 	}
 	return n, nil
+}
+
+// open decrypts the event's personal fields with the data key read with it,
+// when the reader has an Opener (see ReaderConfig.Opener).
+func (r *Reader) open(e *Event) error {
+	if r.cfg.Opener == nil {
+		if personaldata.IsSealed(e.Data) {
+			// A read model built from fields read as unset would lose
+			// everyone's names: refuse instead.
+			return fmt.Errorf("event %s of stream %s: %w", e.ID, e.StreamID, personaldata.ErrNoKeys)
+		}
+		return nil
+	}
+	data, err := r.cfg.Opener.Open(e.StreamID, e.Type, e.Data, e.DataKey)
+	if err != nil {
+		return fmt.Errorf("event %s of stream %s (version %d): %w", e.ID, e.StreamID, e.Version, err)
+	}
+	e.Data = data
+	return nil
 }

@@ -32,6 +32,17 @@ type ReaderConfig struct {
 	// Upcasters bring stored versions to current ones unless Raw. Default
 	// user.EventUpcasters().
 	Upcasters *user.Upcasters
+	// Opener, when set, decrypts the personal fields of events before
+	// they are upcast (personaldata.Keys); unset, sealed fields stay
+	// sealed. Raw readers never decrypt: a re-publication carries the
+	// events exactly as stored.
+	Opener Opener
+}
+
+// Opener decrypts an event's personal fields with the wrapped data key read
+// with it (nil: the stream has none; the fields then read as erased).
+type Opener interface {
+	Open(streamID user.ID, eventType string, data, wrappedKey []byte) ([]byte, error)
 }
 
 func (c *ReaderConfig) setDefaults() {

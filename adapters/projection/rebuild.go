@@ -15,6 +15,8 @@ import (
 type RebuildConfig struct {
 	// TenantID, when set, rebuilds only that tenant's part of the model.
 	TenantID string
+	// Opener decrypts the events' personal fields (ReaderConfig.Opener).
+	Opener Opener
 	// Verify compares the rebuilt model with the live one and reports the
 	// differences instead of swapping; the live model is left alone.
 	Verify bool
@@ -133,7 +135,7 @@ func NewRebuilder(pool *pgxpool.Pool, target Target, cfg RebuildConfig) (*Rebuil
 	if n := pool.Config().MaxConns; n < 3 {
 		return nil, fmt.Errorf("NewRebuilder: the pool allows %d connections, a rebuild needs 3", n)
 	}
-	reader, err := NewReader(ReaderConfig{TenantID: cfg.TenantID, BatchSize: cfg.BatchSize})
+	reader, err := NewReader(ReaderConfig{TenantID: cfg.TenantID, BatchSize: cfg.BatchSize, Opener: cfg.Opener})
 	if err != nil {
 		return nil, err
 	}

@@ -11,11 +11,12 @@ type rawEvent struct {
 	data                     []byte
 	at                       time.Time
 	cmd, corr, actor, source string
+	key                      []byte
 }
 
 func (r *rawEvent) targets() []any {
 	return []any{&r.tx, &r.seq, &r.id, &r.stream, &r.tenant, &r.version, &r.typ, &r.data, &r.at,
-		&r.cmd, &r.corr, &r.actor, &r.source}
+		&r.cmd, &r.corr, &r.actor, &r.source, &r.key}
 }
 
 // nullableRow is an events row that may be all NULL: the outer side of the
@@ -28,11 +29,12 @@ type nullableRow struct {
 	data                     []byte
 	at                       *time.Time
 	cmd, corr, actor, source *string
+	key                      []byte
 }
 
 func (r *nullableRow) targets() []any {
 	return []any{&r.tx, &r.seq, &r.id, &r.stream, &r.tenant, &r.version, &r.typ, &r.data, &r.at,
-		&r.cmd, &r.corr, &r.actor, &r.source}
+		&r.cmd, &r.corr, &r.actor, &r.source, &r.key}
 }
 
 // event is the row's event; false for the all-NULL row. The columns are NOT
@@ -42,5 +44,6 @@ func (r *nullableRow) event() (rawEvent, bool) {
 		return rawEvent{}, false
 	}
 	return rawEvent{tx: *r.tx, seq: *r.seq, id: *r.id, tenant: *r.tenant, typ: *r.typ, stream: *r.stream,
-		version: *r.version, data: r.data, at: *r.at, cmd: *r.cmd, corr: *r.corr, actor: *r.actor, source: *r.source}, true
+		version: *r.version, data: r.data, at: *r.at, cmd: *r.cmd, corr: *r.corr, actor: *r.actor, source: *r.source,
+		key: r.key}, true
 }

@@ -128,6 +128,13 @@ func newRoot(e env) *cobra.Command {
 		groupCommand("outbox", "the relay's parked outbox messages",
 			leafCommand("parked", "list outbox messages the relay parked", outboxParked, e),
 			leafCommand("retry", "send parked outbox messages again", outboxRetry, e)),
+		groupCommand("user", "a user's personal data (README \"Personal data\")",
+			leafCommand("erase", "erase a person's personal data", userErase, e)),
+		groupCommand("keys", "the data keys of personal data",
+			leafCommand("rotate", "re-wrap every data key with MASTER_KEY_ACTIVE, online", keysRotate, e),
+			leafCommand("status", "data keys still wrapped by other master keys", keysStatus, e)),
+		groupCommand("retention", "the retention of personal data",
+			leafCommand("purge", "empty the personal data of import jobs finished long enough ago", retentionPurge, e)),
 	)
 	return root
 }

@@ -39,6 +39,7 @@ Commands:
 ` + replayUsage + `
 ` + republishUsage + `
 ` + outboxUsage + `
+` + personalDataUsage + `
   completion bash|zsh|fish|powershell              print a shell completion script, e.g.
                                                    source <(usersctl completion bash)
 

@@ -89,9 +89,13 @@ func replay(ctx context.Context, args []string, e env) error {
 	if *tenant != "" {
 		what = *name + " (tenant " + *tenant + ")"
 	}
+	keys, err := personalKeys(e)
+	if err != nil {
+		return err
+	}
 	bar := newProgressBar(e.stderr, "replay "+*name)
 	r, err := projection.NewRebuilder(pool, target, projection.RebuildConfig{TenantID: *tenant, Verify: *verify,
-		BatchSize: *batch, Progress: bar.rebuild, ProgressInterval: bar.interval})
+		BatchSize: *batch, Progress: bar.rebuild, ProgressInterval: bar.interval, Opener: eventOpener(keys)})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/userservice/userservice/adapters/directory"
 	"github.com/userservice/userservice/adapters/kafka"
 	"github.com/userservice/userservice/adapters/logging"
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/cmd/internal/config"
 	"github.com/userservice/userservice/cmd/internal/roles"
 )
@@ -29,7 +30,14 @@ func newDirectory(cfg config.Config, pool *pgxpool.Pool, reg prometheus.Register
 	if err != nil {
 		return nil, err
 	}
-	p, err := directory.New(pool, sub, directory.Config{Topic: cfg.KafkaTopic, Consumer: directoryConsumer, Registerer: reg}, wlog)
+	dcfg := directory.Config{Topic: cfg.KafkaTopic, Consumer: directoryConsumer, Registerer: reg}
+	if keys, err := cfg.Personal.Keys(); err != nil || keys != nil {
+		if err != nil {
+			return nil, errors.Join(err, sub.Close())
+		}
+		dcfg.Opener = personaldata.StoreOpener{Keys: keys, DB: pool}
+	}
+	p, err := directory.New(pool, sub, dcfg, wlog)
 	if err != nil {
 		return nil, errors.Join(err, sub.Close())
 	}

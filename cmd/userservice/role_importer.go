@@ -25,6 +25,11 @@ func serviceOptions(cfg config.Config, log *zap.Logger, metrics decorator.Metric
 		o.GroupCommit = &postgres.GroupCommitConfig{MaxGroup: cfg.CommandGroupMax, InFlight: cfg.CommandGroupsInFlight}
 	}
 	o.AllowInternalWebhooks = cfg.WebhookAllowInternal
+	keys, err := cfg.Personal.Keys()
+	if err != nil {
+		return service.Options{}, nil, err
+	}
+	o.PersonalData = keys
 	if cfg.SMTPAddr != "" {
 		o.SMTP = &notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword.Reveal(), TLS: cfg.SMTPTLS, LinkBase: cfg.PublicBaseURL}
@@ -57,5 +62,9 @@ func newImporter(cfg config.Config, pool *pgxpool.Pool, application app.Applicat
 	if cfg.ImportQueue == config.ImportQueueKafka {
 		ic.KafkaBrokers, ic.KafkaTopic = cfg.KafkaBrokers, cfg.ImportKafkaTopic
 	}
-	return service.NewImporter(application, ic)
+	imp, err := service.NewImporter(application, ic)
+	if err != nil {
+		return nil, err
+	}
+	return withRetention(imp, pool, cfg.Personal.Retention, log.Named("retention")), nil
 }

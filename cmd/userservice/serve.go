@@ -157,7 +157,8 @@ func newAPIServer(cfg config.Config, reg *prometheus.Registry, readiness *ops.Re
 	}
 	scimAPI, err := scim.NewHandler(application, scim.Config{Logger: log.Named("scim"),
 		RateLimit: cfg.APIRateLimit, RateBurst: cfg.APIRateBurst, BaseURL: scimBase,
-		AuthFailureRate: cfg.AuthFailureRate, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies})
+		AuthFailureRate: cfg.AuthFailureRate, AuthFailureBurst: cfg.AuthFailureBurst, TrustedProxies: cfg.TrustedProxies,
+		DeleteErases: cfg.Personal.SCIMDelete == config.SCIMDeleteErase})
 	if err != nil {
 		return nil, err
 	}

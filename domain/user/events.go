@@ -150,6 +150,8 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decodeAs[Reactivated](data)
 	case TypeDeleted:
 		return decodeAs[Deleted](data)
+	case TypeErased:
+		return decodeAs[Erased](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
 }
@@ -175,7 +177,7 @@ func SeatDelta(from Status, events []Event) int {
 			status = StatusActive
 		case Deactivated:
 			status = StatusDeactivated
-		case Deleted:
+		case Deleted, Erased:
 			status = StatusDeleted
 		}
 	}

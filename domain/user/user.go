@@ -15,6 +15,7 @@ type User struct {
 	contacts Contacts
 	status   Status
 	version  int
+	erased   bool
 }
 
 // Snapshot is a read-only copy of a user's state, for read models and ports.
@@ -89,6 +90,8 @@ func (u *User) Apply(e Event) {
 		u.status = StatusActive
 	case Deleted:
 		u.status = StatusDeleted
+	case Erased:
+		u.applyErased()
 	}
 	u.version++
 }

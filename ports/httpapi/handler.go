@@ -72,6 +72,8 @@ func (h *handler) routes(r *mux.Router) {
 	r.Handle("/v1/users/{id}/deactivate", h.guard(auth.PermWriteUsers, h.deactivateUser)).Methods(http.MethodPost)
 	r.Handle("/v1/users/{id}/reactivate", h.guard(auth.PermWriteUsers, h.reactivateUser)).Methods(http.MethodPost)
 	r.Handle("/v1/users/{id}/events", h.guard(auth.PermReadUsers, h.getUserEvents)).Methods(http.MethodGet)
+	r.Handle("/v1/users/{id}/erase", h.guard(auth.PermWriteUsers, h.eraseUser)).Methods(http.MethodPost)
+	r.Handle("/v1/users/{id}/export", h.guard(auth.PermWriteUsers, h.exportUser)).Methods(http.MethodGet)
 
 	r.Handle("/v1/groups", h.guard(auth.PermWriteUsers, h.createGroup)).Methods(http.MethodPost)
 	r.Handle("/v1/groups", h.guard(auth.PermReadUsers, h.listGroups)).Methods(http.MethodGet)

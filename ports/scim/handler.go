@@ -58,6 +58,9 @@ type Config struct {
 	AuthFailureRate  float64
 	AuthFailureBurst int
 	TrustedProxies   []netip.Prefix
+	// DeleteErases makes DELETE /Users/{id} erase the person's personal
+	// data (EraseUser) rather than delete the user (SCIM_DELETE=erase).
+	DeleteErases bool
 }
 
 // Defaults of the per-token rate limit, the admin API's.
@@ -77,6 +80,7 @@ type handler struct {
 	baseURL string
 	limiter *ratelimit.PerToken
 	gate    *preauth.Gate
+	erases  bool // DELETE erases (Config.DeleteErases)
 }
 
 // NewHandler returns the SCIM port's http.Handler, serving Prefix.
@@ -101,6 +105,9 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 		errs = append(errs, errors.New("scim: RateBurst must be positive when RateLimit is"))
 	}
 	c := application.Commands
+	if cfg.DeleteErases && c.EraseUser == nil {
+		errs = append(errs, errors.New("scim: DeleteErases needs Commands.EraseUser"))
+	}
 	if c.RegisterUser == nil || c.UpdateUser == nil || c.DeleteUser == nil || c.Groups == nil || application.Queries.Groups == nil {
 		errs = append(errs, errors.New("scim: Commands.RegisterUser, UpdateUser, DeleteUser, Groups and Queries.Groups are required"))
 	}
@@ -110,7 +117,7 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	h := &handler{app: application, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
+	h := &handler{app: application, erases: cfg.DeleteErases, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
 		limiter: ratelimit.New(cfg.RateLimit, cfg.RateBurst), gate: gate}
 	r := mux.NewRouter()
 	h.routes(r)

@@ -158,8 +158,12 @@ func (h *handler) remove(ctx context.Context, c call, id user.ID, _ map[string]a
 	if err != nil {
 		return outcome{}, err
 	}
-	if _, err := h.app.Commands.DeleteUser.Handle(ctx, command.DeleteUser{Envelope: env, UserID: id,
-		Reason: "deleted over SCIM"}); err != nil {
+	if h.erases {
+		_, err = h.app.Commands.EraseUser.Handle(ctx, command.EraseUser{Envelope: env, UserID: id, Basis: "scim_delete"})
+	} else {
+		_, err = h.app.Commands.DeleteUser.Handle(ctx, command.DeleteUser{Envelope: env, UserID: id, Reason: "deleted over SCIM"})
+	}
+	if err != nil {
 		return outcome{}, conditional(env, err)
 	}
 	return outcome{status: http.StatusNoContent}, nil

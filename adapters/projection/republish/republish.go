@@ -127,6 +127,13 @@ func (r *Republisher) Run(ctx context.Context) (Result, error) {
 				case <-gctx.Done():
 					return gctx.Err()
 				}
+				if t, ok := postgres.TombstoneMessage(gctx, e); ok {
+					select {
+					case lanes[lane(e, len(lanes))] <- t:
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+				}
 			}
 			res.Events += int64(len(events))
 			res.Last = next

@@ -121,6 +121,9 @@ type Config struct {
 
 	// Console configures the admin console, the log format and the first run.
 	Console ConsoleConfig
+
+	// Personal configures the encryption and erasure of personal data.
+	Personal PersonalDataConfig
 }
 
 // KafkaConfigured reports whether any Kafka broker is configured.
@@ -149,7 +152,7 @@ func settings() []setting {
 		{"API_RATE_LIMIT", "api-rate-limit", "100", "requests per second per API token and process; -1 = no limit", parseRateLimit},
 		{"API_RATE_BURST", "api-rate-burst", "200", "requests a token may burst above the rate", parseRateBurst},
 		{"OUTBOX_RETENTION", "outbox-retention", "1h", "how long relayed outbox rows are kept", parseOutboxRetention},
-	}, append(append(append(append(bulkSettings(), edgeSettings()...), consoleSettings()...), replicaSettings()...), commandSettings()...)...)
+	}, append(append(append(append(append(bulkSettings(), edgeSettings()...), consoleSettings()...), replicaSettings()...), commandSettings()...), personalSettings()...)...)
 }
 
 // ErrHelp is returned by Load when -h or --help was given; the usage text
@@ -199,7 +202,7 @@ func Load(args []string, lookupEnv func(string) (string, bool), out io.Writer) (
 	if len(errs) == 0 {
 		// Combinations are checked only once every value is valid alone,
 		// so one mistake is not reported twice.
-		errs = checkBulk(c)
+		errs = append(checkBulk(c), checkPersonal(c)...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

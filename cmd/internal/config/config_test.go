@@ -62,6 +62,7 @@ func TestLoadDefaults(t *testing.T) {
 		Commands:           defaultCommands,
 		ReadReplica:        config.ReadReplica{DatabaseReadMaxLag: 5 * time.Second},
 		Console:            config.ConsoleConfig{LogFormat: "json"},
+		Personal:           config.PersonalDataConfig{SCIMDelete: config.SCIMDeleteDelete, Retention: 2160 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
@@ -93,6 +94,7 @@ func TestLoadValues(t *testing.T) {
 				HRISSchedule: "0 2 * * *", HRISPageSize: 500, Edge: defaultEdge, Commands: defaultCommands,
 				ReadReplica: config.ReadReplica{DatabaseReadMaxLag: 5 * time.Second},
 				Console:     config.ConsoleConfig{LogFormat: "json"},
+				Personal:    config.PersonalDataConfig{SCIMDelete: config.SCIMDeleteDelete, Retention: 2160 * time.Hour},
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("got %+v\nwant %+v", c, want)

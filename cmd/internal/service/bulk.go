@@ -11,6 +11,7 @@ import (
 	"github.com/userservice/userservice/adapters/hris"
 	"github.com/userservice/userservice/adapters/logging"
 	"github.com/userservice/userservice/adapters/notify"
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/app"
 	"github.com/userservice/userservice/app/command"
@@ -56,6 +57,10 @@ type Options struct {
 	// GroupCommit, when set, applies concurrent commands together (see
 	// postgres.GroupCommitConfig); nil gives each command its own transaction.
 	GroupCommit *postgres.GroupCommitConfig
+	// PersonalData, when set, encrypts the personal fields of user events
+	// with each user's data key (README "Personal data"); nil stores them
+	// in clear.
+	PersonalData *personaldata.Keys
 }
 
 // buildBulk wires the import, HRIS and notification use cases into a, whose
@@ -64,7 +69,11 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 	imports, users, notes := postgres.NewImports(pool), postgres.NewImportUsers(pool), postgres.NewNotifications(pool)
 	var staging command.ImportStaging = postgres.NewImportStaging(pool)
 	chunks := build(b, "NewImportChunks", func() (*postgres.ImportChunks, error) {
-		return postgres.NewImportChunks(pool, logging.NewWatermill(log.Named("imports")))
+		c, err := postgres.NewImportChunks(pool, logging.NewWatermill(log.Named("imports")))
+		if err == nil {
+			c.EncryptPersonalData(o.PersonalData)
+		}
+		return c, err
 	})
 	pub, topic := o.ImportQueue, o.ImportTopic
 	if pub == nil {

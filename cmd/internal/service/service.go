@@ -44,12 +44,14 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	if err != nil {
 		return app.Application{}, err
 	}
+	uow.EncryptPersonalData(o.PersonalData)
 	if o.GroupCommit != nil {
 		if err := uow.EnableGroupCommit(*o.GroupCommit); err != nil {
 			return app.Application{}, err
 		}
 	}
 	users := postgres.NewUsers(pool)
+	users.EncryptPersonalData(o.PersonalData)
 	tenants := postgres.NewTenants(pool)
 	now := time.Now
 
@@ -74,6 +76,9 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	groupQueries := build(&b, "NewGroups", func() (*query.Groups, error) { return query.NewGroups(listGroupsReader) })
 	deleteUser := build(&b, "NewDeleteUserHandler", func() (command.DeleteUserHandler, error) {
 		return command.NewDeleteUserHandler(uow, groupCommands)
+	})
+	eraseUser := build(&b, "NewEraseUserHandler", func() (command.EraseUserHandler, error) {
+		return command.NewEraseUserHandler(uow, groupCommands)
 	})
 	createTenant := build(&b, "NewCreateTenantHandler", func() (command.CreateTenantHandler, error) {
 		return command.NewCreateTenantHandler(tenants, newStringID)
@@ -103,6 +108,9 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 	getEvents := build(&b, "NewGetUserEventsHandler", func() (query.GetUserEventsHandler, error) {
 		return query.NewGetUserEventsHandler(users)
 	})
+	exportUser := build(&b, "NewExportUserHandler", func() (query.ExportUserHandler, error) {
+		return query.NewExportUserHandler(users, now)
+	})
 	searchUsers := build(&b, "NewSearchUsersHandler", func() (query.SearchUsersHandler, error) {
 		return query.NewSearchUsersHandler(listUsersReader)
 	})
@@ -128,6 +136,7 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			DeactivateUser: deactivate,
 			ReactivateUser: reactivate,
 			DeleteUser:     deleteUser,
+			EraseUser:      eraseUser,
 			Groups:         groupCommands,
 			CreateTenant:   createTenant,
 			IssueToken:     issueToken,
@@ -137,6 +146,7 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			GetUser:       getUser,
 			ListUsers:     listUsers,
 			GetUserEvents: getEvents,
+			ExportUser:    exportUser,
 			SearchUsers:   searchUsers,
 			GetUserRecord: getUserRecord,
 			Groups:        groupQueries,

@@ -1,0 +1,118 @@
+package personaldata
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrCorrupt means sealed personal data did not decrypt with the key it
+// names: the data or the key was altered. (A key that is gone is no error:
+// see Open.)
+var ErrCorrupt = errors.New("personaldata: sealed personal data does not decrypt")
+
+// ErrNoKeys means a process without master keys met encrypted personal
+// data: configure MASTER_KEYS (the same keys as the service's).
+var ErrNoKeys = errors.New("personaldata: the events hold encrypted personal data, and no master keys are configured (MASTER_KEYS)")
+
+// IsSealed reports whether data carries sealed personal fields.
+func IsSealed(data []byte) bool { return bytes.Contains(data, []byte(`"`+SealedMember+`":`)) }
+
+// aad binds a ciphertext to its stream and stored type, so it cannot be
+// moved to another user's event, or another event, and read there.
+func aad(streamID [16]byte, eventType string) []byte {
+	return append(streamID[:len(streamID):len(streamID)], eventType...)
+}
+
+// Seal returns data (a JSON object) with its personal members moved into
+// one encrypted member, SealedMember. Data without personal members comes
+// back unchanged.
+func Seal(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byte, error) {
+	if !strings.HasPrefix(eventType, "user.") {
+		return data, nil
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		return nil, fmt.Errorf("personaldata: seal %s: %w", eventType, err)
+	}
+	personal := make(map[string]json.RawMessage, len(members))
+	for name, v := range members {
+		if IsPersonal(eventType, name) {
+			personal[name] = v
+			delete(members, name)
+		}
+	}
+	if len(personal) == 0 {
+		return data, nil
+	}
+	plain, err := json.Marshal(personal)
+	if err != nil {
+		return nil, err
+	}
+	nonceSize := key.aead.NonceSize()
+	buf := make([]byte, keyIDSize+nonceSize, keyIDSize+nonceSize+len(plain)+key.aead.Overhead())
+	copy(buf, key.id[:])
+	if _, err := rand.Read(buf[keyIDSize:]); err != nil {
+		return nil, fmt.Errorf("personaldata: nonce: %w", err)
+	}
+	buf = key.aead.Seal(buf, buf[keyIDSize:keyIDSize+nonceSize], plain, aad(streamID, eventType))
+	sealed, err := json.Marshal(sealedPrefix + base64.StdEncoding.EncodeToString(buf))
+	if err != nil {
+		return nil, err
+	}
+	members[SealedMember] = sealed
+	return json.Marshal(members)
+}
+
+// Open returns data with its sealed personal members decrypted back in
+// place. Data that was never sealed (written before encryption was on, or
+// with nothing personal) comes back as it is. When key is nil or is not the
+// key the data was sealed with (the person was erased, and a new key made
+// since), the personal members are left out and ErasedMember is set: the
+// event reads as it would with every personal field unset, never fails.
+func Open(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byte, error) {
+	if !IsSealed(data) {
+		return data, nil
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
+		return nil, fmt.Errorf("personaldata: open %s: %w", eventType, err)
+	}
+	raw, ok := members[SealedMember]
+	if !ok {
+		return data, nil
+	}
+	delete(members, SealedMember)
+	var sealed string
+	if err := json.Unmarshal(raw, &sealed); err != nil || !strings.HasPrefix(sealed, sealedPrefix) {
+		return nil, fmt.Errorf("%w: %s member of %s is not %s...", ErrCorrupt, SealedMember, eventType, sealedPrefix)
+	}
+	buf, err := base64.StdEncoding.DecodeString(sealed[len(sealedPrefix):])
+	if err != nil || len(buf) < keyIDSize {
+		return nil, fmt.Errorf("%w: %s of %s: bad encoding", ErrCorrupt, SealedMember, eventType)
+	}
+	if key == nil || !bytes.Equal(buf[:keyIDSize], key.id[:]) {
+		members[ErasedMember] = json.RawMessage("true")
+		return json.Marshal(members)
+	}
+	nonceSize := key.aead.NonceSize()
+	if len(buf) < keyIDSize+nonceSize {
+		return nil, fmt.Errorf("%w: %s of %s: too short", ErrCorrupt, SealedMember, eventType)
+	}
+	plain, err := key.aead.Open(nil, buf[keyIDSize:keyIDSize+nonceSize], buf[keyIDSize+nonceSize:], aad(streamID, eventType))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s of stream %x: %v", ErrCorrupt, eventType, streamID, err)
+	}
+	var personal map[string]json.RawMessage
+	if err := json.Unmarshal(plain, &personal); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, eventType, err)
+	}
+	for name, v := range personal {
+		members[name] = v
+	}
+	return json.Marshal(members)
+}
