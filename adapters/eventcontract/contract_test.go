@@ -1,13 +1,18 @@
 package eventcontract_test
 
 import (
+	"crypto/rand"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/eventcontract/eventtest"
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/domain/user"
 )
 
@@ -25,16 +30,79 @@ func TestPublishedEventsMatchTheContract(t *testing.T) {
 	bare := env.Register(fmt.Sprintf("bare-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "B", FamilyName: "Are"})
 	env.Deactivate(bare, "")
 	deleted := env.Register(fmt.Sprintf("gone-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "G", FamilyName: "One"})
-	env.Delete(deleted, "erasure requested")
+	env.Delete(deleted, "no longer employed")
+	erased := env.Register(fmt.Sprintf("erased-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "E", FamilyName: "Rased"})
+	env.Erase(erased)
 
+	checkRecords(t, env, envSchema, dataSchemas, 3*eventtest.LifecycleEvents+6)
+}
+
+// With encryption on, the published events carry the sealed form, which the
+// schemas describe too; a decoder without the key sees the personal fields
+// unset, one with it sees them all.
+func TestPublishedSealedEventsMatchTheContract(t *testing.T) {
+	t.Parallel()
+	env := eventtest.New(t)
+	master := make([]byte, personaldata.MasterKeySize)
+	_, _ = rand.Read(master)
+	ring, err := personaldata.NewKeyring("k", map[string][]byte{"k": master})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := personaldata.NewKeys(ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.EncryptPersonalData(keys)
+	envSchema, dataSchemas := schemas(t)
+	env.Lifecycle(0)
+	bare := env.Register(fmt.Sprintf("bare-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "B", FamilyName: "Are"})
+	env.Deactivate(bare, "")
+	deleted := env.Register(fmt.Sprintf("gone-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "G", FamilyName: "One"})
+	env.Delete(deleted, "no longer employed")
+	erased := env.Register(fmt.Sprintf("erased-%d@example.com", time.Now().UnixNano()), user.Profile{GivenName: "E", FamilyName: "Rased"})
+	env.Erase(erased)
+	records := checkRecords(t, env, envSchema, dataSchemas, eventtest.LifecycleEvents+6)
+
+	opener := personaldata.StoreOpener{Keys: keys, DB: env.Pool}
+	for _, r := range records {
+		if eventcontract.IsTombstone(r.Value) {
+			continue
+		}
+		if strings.Contains(string(r.Value), "@example.") || strings.Contains(string(r.Value), "Grace") {
+			t.Errorf("record %s shows personal data in clear: %s", r.ID, r.Value)
+		}
+		ev, err := eventcontract.DecodeOpened(r.Value, opener)
+		if err != nil {
+			t.Fatalf("record %s: DecodeOpened: %v", r.ID, err)
+		}
+		if reg, ok := ev.Data.(user.Registered); ok {
+			gone := ev.Subject == erased.String()
+			if gone != (reg.Email == "") {
+				t.Errorf("registration of %s decrypted to %q (erased: %v)", ev.Subject, reg.Email, gone)
+			}
+		}
+	}
+}
+
+// checkRecords reads the Env's records and checks each against the JSON
+// Schemas, the headers and Decode; it expects events events in the store,
+// every current type among them, and a tombstone per erasure.
+func checkRecords(t *testing.T, env *eventtest.Env, envSchema *jsonschema.Schema, dataSchemas map[string]*jsonschema.Schema,
+	events int) []eventtest.Record {
+	t.Helper()
 	records := env.Records(eventtest.Patience)
 	ids := env.EventIDs()
-	if want := 3*eventtest.LifecycleEvents + 4; len(ids) != want {
+	if want := events; len(ids) != want {
 		t.Fatalf("%d events in the store, want %d", len(ids), want)
 	}
 	seenTypes := map[string]int{}
 	seenIDs := map[string]bool{}
 	for _, r := range records {
+		if eventcontract.IsTombstone(r.Value) {
+			seenTypes["tombstone"]++
+			continue
+		}
 		if seenIDs[r.ID] {
 			continue // at-least-once: a duplicate record is allowed, not checked twice
 		}
@@ -60,11 +128,12 @@ func TestPublishedEventsMatchTheContract(t *testing.T) {
 	if len(seenIDs) != len(ids) {
 		t.Errorf("%d distinct events on the topic, %d in the store", len(seenIDs), len(ids))
 	}
-	for _, typ := range eventTypes {
+	for _, typ := range append(eventTypes, "tombstone") {
 		if seenTypes[typ] == 0 {
 			t.Errorf("no %s event was published: the test does not cover it", typ)
 		}
 	}
+	return records
 }
 
 // checkHeaders asserts the Kafka key and headers agree with the envelope.

@@ -191,7 +191,10 @@ func refused(err error) bool {
 // limit counts it (key, value and headers).
 func record(topic string, m *message.Message) (*kgo.Record, int) {
 	rec := &kgo.Record{Topic: topic, Value: m.Payload}
-	size := len(m.Payload)
+	if m.Metadata.Get(TombstoneMetadata) == "true" {
+		rec.Value = nil // an erased user's tombstone (postgres.TombstoneMessage)
+	}
+	size := len(rec.Value)
 	if k := m.Metadata.Get(PartitionKeyMetadata); k != "" {
 		rec.Key = []byte(k) // unkeyed records spread over the partitions
 		size += len(k)

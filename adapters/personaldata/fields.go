@@ -24,6 +24,7 @@ const sealedPrefix = "pd1."
 var plainMembers = map[string][]string{
 	"user.registered":  {"tenant_id"},
 	"user.deactivated": {"cause"},
+	"user.erased":      {"basis"},
 }
 
 // IsPersonal reports whether a data member of an event type holds personal

@@ -18,6 +18,7 @@ import (
 	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/kafka"
 	"github.com/userservice/userservice/adapters/kafka/kafkatest"
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
 	"github.com/userservice/userservice/adapters/relay"
@@ -48,6 +49,8 @@ type Env struct {
 	deact command.DeactivateUserHandler
 	react command.ReactivateUserHandler
 	del   command.DeleteUserHandler
+	erase command.EraseUserHandler
+	uow   *postgres.UnitOfWork
 }
 
 // New sets up an Env and starts its relay, stopped when the test ends. The
@@ -71,6 +74,9 @@ func New(t testing.TB) *Env {
 	must(t, err)
 	e.del, err = command.NewDeleteUserHandler(uow)
 	must(t, err)
+	e.erase, err = command.NewEraseUserHandler(uow)
+	must(t, err)
+	e.uow = uow
 	e.startRelay(kafkatest.UniqueName(t, "relay"))
 	return e
 }
@@ -175,6 +181,16 @@ func (e *Env) Delete(id user.ID, reason string) {
 	_, err := e.del.Handle(e.Ctx, command.DeleteUser{Envelope: e.envelope(), UserID: id, Reason: reason})
 	must(e.T, err)
 }
+
+// Erase erases a user's personal data.
+func (e *Env) Erase(id user.ID) {
+	e.T.Helper()
+	_, err := e.erase.Handle(e.Ctx, command.EraseUser{Envelope: e.envelope(), UserID: id, Basis: "gdpr_art17"})
+	must(e.T, err)
+}
+
+// EncryptPersonalData makes the Env's writes seal personal data with keys.
+func (e *Env) EncryptPersonalData(keys *personaldata.Keys) { e.uow.EncryptPersonalData(keys) }
 
 // LifecycleEvents is how many events Lifecycle writes.
 const LifecycleEvents = 8

@@ -129,6 +129,9 @@ func toRecord(m *sarama.ConsumerMessage) Record {
 	if json.Unmarshal(m.Value, &env) == nil {
 		r.ID, r.TenantID = env.ID, env.TenantID
 	}
+	if len(m.Value) == 0 { // a tombstone: no envelope, its tenant in the headers
+		r.TenantID = r.Headers["tenant_id"]
+	}
 	return r
 }
 
