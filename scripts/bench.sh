@@ -45,5 +45,13 @@ fi
 [ -n "$pgbench_bin" ] || die "pgbench not found (it comes with the postgresql package that scripts/postgres-up.sh installs)"
 
 log "running the $profile profile"
+# ENCRYPT=1 runs with personal data encrypted (README "Personal data") and
+# writes BENCHMARKS-encrypted.md, to compare with a plain run's BENCHMARKS.md.
+out="$ROOT/BENCHMARKS.md"
+encrypt=()
+if [ "${ENCRYPT:-0}" = 1 ]; then
+  out="$ROOT/BENCHMARKS-encrypted.md" encrypt=(-encrypt)
+  target="ENCRYPT=1 $target"
+fi
 exec "$BIN/userbench" -profile "$profile" -service-bin "$BIN/userservice" -usersctl-bin "$BIN/usersctl" -pgbench "$pgbench_bin" \
-  -go "$GO" -repo "$ROOT" -out "$ROOT/BENCHMARKS.md" -command "$target" "$@"
+  -go "$GO" -repo "$ROOT" -out "$out" -command "$target" "${encrypt[@]}" "$@"

@@ -58,7 +58,12 @@ func newBench(ctx context.Context, opts options, set settings, log func(string, 
 		pool.Close()
 		return nil, fmt.Errorf("migrate %s: %w", opts.benchDB, err)
 	}
-	if b.app, err = service.BuildApplication(pool, nil, nil); err != nil {
+	keys, err := b.personalKeys()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if b.app, err = service.Build(pool, service.Options{PersonalData: keys}); err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -43,6 +43,9 @@ type options struct {
 	sections     map[string]bool
 	keepDB       bool
 	command      string
+	// masterKeys is MASTER_KEYS for every process of the run (-encrypt;
+	// see encrypt.go); "" runs without encryption.
+	masterKeys string
 }
 
 func (b *bench) brokers() []string {
@@ -86,8 +89,16 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	sections := fs.String("sections", "command,change,relay,replay,import", "sections to run (import is sections 3 and 6)")
 	fs.BoolVar(&o.keepDB, "keep-db", false, "keep the benchmark database after the run")
 	fs.StringVar(&o.command, "command", "", "the command that reproduces this run, for the report")
+	encrypt := fs.Bool("encrypt", false, "encrypt personal data (a fresh master key for the run): compare with a run without")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if *encrypt {
+		keys, err := benchMasterKeys()
+		if err != nil {
+			return o, err
+		}
+		o.masterKeys = keys
 	}
 	var problems []string
 	if o.serviceBin == "" {
@@ -158,7 +169,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		fmt.Fprintf(stderr, "userbench: %v\n", err)
 		return 1
 	}
-	rep := report{Set: set, Started: started, Command: opts.command, Machine: b.describeMachine(ctx)}
+	rep := report{Set: set, Started: started, Command: opts.command, Machine: b.describeMachine(ctx), Encryption: opts.encryptionLabel()}
 	failed := false
 	if opts.sections["command"] {
 		c := b.commandPath(ctx)

@@ -75,6 +75,7 @@ func (b *bench) startService(ctx context.Context, se serviceEnv) (*serviceProc, 
 		"API_RATE_LIMIT=-1",
 	)
 	cmd.Env = append(cmd.Env, se.Env...)
+	cmd.Env = append(cmd.Env, b.encryptionEnv()...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

@@ -132,7 +132,7 @@ func (b *bench) replay(ctx context.Context) (res replayResult) {
 			return res
 		}
 		cmd := exec.CommandContext(ctx, b.opts.usersctlBin, "replay", "--projection", "users", "--tenant", t.ID)
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+b.dbURL, "USERBENCH_PPROF_ADDR="+pprofAddr)
+		cmd.Env = append(append(os.Environ(), "DATABASE_URL="+b.dbURL, "USERBENCH_PPROF_ADDR="+pprofAddr), b.encryptionEnv()...)
 		var buf strings.Builder
 		cmd.Stdout, cmd.Stderr = &buf, &buf
 		start = time.Now()

@@ -24,12 +24,14 @@ type report struct {
 	Started time.Time
 	Took    time.Duration
 	Command string // the command that reproduces the run
-	Cmd     *commandPathResult
-	Change  *changeResult
-	Relay   *relayResult
-	Replay  *replayResult
-	Import  *importResult
-	Pending []pendingSection
+	// Encryption says whether personal data was encrypted (-encrypt).
+	Encryption string
+	Cmd        *commandPathResult
+	Change     *changeResult
+	Relay      *relayResult
+	Replay     *replayResult
+	Import     *importResult
+	Pending    []pendingSection
 }
 
 // markdown renders the generated part, markers included.
@@ -40,6 +42,10 @@ func (r report) markdown() string {
 	w.line("")
 	w.line("Reproduce: `%s` (this run took %s). Every ratio compares two figures measured in this same run, back to back.", r.Command, r.Took.Round(time.Second))
 	w.line("")
+	if r.Encryption != "" {
+		w.line("Encryption of personal data: %s.", r.Encryption)
+		w.line("")
+	}
 	if busyMachine(r.Machine.LoadStart, r.Machine.CPUs) || busyMachine(r.Machine.LoadEnd, r.Machine.CPUs) {
 		w.line("**Caution: the machine was busy with other work during this run** (load average %s at the start, %s at the end, "+
 			"on %d CPUs): absolute figures are depressed and noisy; the ratios compare back-to-back windows, and the "+
