@@ -178,7 +178,9 @@ func (h *harness) readTopic(timeout time.Duration, done func([]record) bool) []r
 			for _, hd := range m.Headers {
 				r.headers[string(hd.Key)] = string(hd.Value)
 			}
-			if err := json.Unmarshal(m.Value, &r.envelope); err != nil {
+			// A tombstone (an erased user's, maybe of a parallel test) has
+			// no envelope: it belongs to no tenant here.
+			if err := json.Unmarshal(m.Value, &r.envelope); err != nil && len(m.Value) > 0 {
 				h.t.Errorf("record is not a CloudEvents envelope: %v: %s", err, m.Value)
 			}
 			got = append(got, r)

@@ -84,6 +84,9 @@ func runEventsTail(ctx context.Context, args []string, stdout, stderr io.Writer)
 		case <-ctx.Done():
 			return nil
 		case rec := <-records:
+			if eventcontract.IsTombstone(rec.Value) {
+				continue // an erased user's tombstone: no event to show
+			}
 			ev, err := eventcontract.Decode(rec.Value)
 			if err != nil && !errors.Is(err, eventcontract.ErrUnknownType) {
 				fmt.Fprintf(stderr, "usersctl: partition %d offset %d: %v\n", rec.Partition, rec.Offset, err)
