@@ -70,6 +70,19 @@ func NewKeyring(active string, keys map[string][]byte) (*Keyring, error) {
 // Active is the id of the master key that wraps new data keys.
 func (k *Keyring) Active() string { return k.active }
 
+// retired are the ids of the configured master keys other than the active
+// one: what a rotation re-wraps from.
+func (k *Keyring) retired() []string {
+	var ids []string
+	for id := range k.aeads {
+		if id != k.active {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 func newAEAD(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {

@@ -18,7 +18,9 @@ import (
 // in either form; rows being written are skipped and picked up by the next
 // batch (SKIP LOCKED), and an erasure that deletes a row is simply not
 // re-wrapped. When it returns, the old master key may be removed from the
-// configuration. Interrupted, it is run again: it resumes.
+// configuration. Interrupted, it is run again: it resumes. Keys wrapped by
+// a master key that is not configured cannot be re-wrapped: Pending lists
+// them.
 func (k *Keys) Rotate(ctx context.Context, pool *pgxpool.Pool, batch int, progress func(done int)) (int, error) {
 	if batch < 1 {
 		return 0, errors.New("personaldata: rotate batch must be positive")
@@ -42,8 +44,8 @@ func (k *Keys) Rotate(ctx context.Context, pool *pgxpool.Pool, batch int, progre
 func (k *Keys) rotateBatch(ctx context.Context, pool *pgxpool.Pool, batch int) (int, error) {
 	n := 0
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT user_id, wrapped_key FROM user_data_keys WHERE master_key_id <> $1
-			LIMIT $2 FOR UPDATE SKIP LOCKED`, k.ring.Active(), batch)
+		rows, err := tx.Query(ctx, `SELECT user_id, wrapped_key FROM user_data_keys WHERE master_key_id = ANY($1)
+			LIMIT $2 FOR UPDATE SKIP LOCKED`, k.ring.retired(), batch)
 		if err != nil {
 			return err
 		}
