@@ -39,8 +39,13 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 	master := make([]byte, personaldata.MasterKeySize)
 	_, _ = rand.Read(master)
 	masterKeys := "k1=" + base64.StdEncoding.EncodeToString(master)
+	// The import rows go through a topic of the test's own: the shared
+	// PostgreSQL queue would hand them to any importer of a parallel test,
+	// which has no master keys.
+	brokers := kafkatest.Brokers(t)
+	importTopic := kafkatest.Topic(t, brokers, 2)
 	s := startService(t, "api,importer,relay,directory", "MASTER_KEYS", masterKeys, "SCIM_DELETE", "erase",
-		"IMPORT_CONSUMERS", "2")
+		"IMPORT_CONSUMERS", "2", "IMPORT_QUEUE", "kafka", "IMPORT_KAFKA_TOPIC", importTopic)
 	tn := newSCIMTenant(t, 50)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -73,7 +78,11 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 			"family_name": "Person", "title": "Boss" + mark, "status": "active", "last_modified": time.Now().UTC()}}})
 	}))
 	t.Cleanup(hrisSrv.Close)
-	syncApp, err := service.Build(pool, service.Options{HRIS: &hris.ClientConfig{URL: hrisSrv.URL, Token: "t"}, PersonalData: keys})
+	importPub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers}, nil)
+	must(t, err)
+	defer importPub.Close()
+	syncApp, err := service.Build(pool, service.Options{HRIS: &hris.ClientConfig{URL: hrisSrv.URL, Token: "t"}, PersonalData: keys,
+		ImportQueue: importPub, ImportTopic: importTopic})
 	must(t, err)
 	started, err := syncApp.Commands.SyncHRIS.Handle(ctx, command.SyncHRIS{TenantID: tn.id})
 	must(t, err)
