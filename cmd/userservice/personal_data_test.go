@@ -110,7 +110,10 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 
 	// Erase: three over the API, one by SCIM DELETE.
 	for _, src := range []string{"api", "csv", "hris"} {
-		s.call("POST", "/v1/users/"+ids[src]+"/erase", tn.admin, map[string]any{"basis": "gdpr_art17"}).want(t, 200, "")
+		erased := s.call("POST", "/v1/users/"+ids[src]+"/erase", tn.admin, map[string]any{"basis": "gdpr_art17"}).want(t, 204, "")
+		if erased.header.Get("X-Changed") != "true" {
+			t.Errorf("erase of the %s user: X-Changed %q", src, erased.header.Get("X-Changed"))
+		}
 	}
 	s.scimCall("DELETE", "/Users/"+ids["scim"], tn.scim, nil).want(t, 204, "")
 	s.call("GET", "/v1/users/"+ids["scim"], tn.admin, nil).want(t, 404, "")

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/userservice/userservice/app/auth"
@@ -39,7 +40,9 @@ func (h *handler) eraseUser(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if err != nil {
 		return conditional(env, err)
 	}
-	h.writeResult(w, r, http.StatusOK, res, "")
+	// Nothing personal is left to show: 204, and whether this request erased.
+	w.Header().Set(headerChanged, strconv.FormatBool(res.Changed))
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
