@@ -185,7 +185,7 @@ func (f *fleet) startAll(t *testing.T) {
 	common := append(os.Environ(),
 		"DATABASE_URL="+f.primaryURL, "KAFKA_BROKERS="+strings.Join(f.brokers, ","), "KAFKA_TOPIC="+f.topic,
 		"RELAY_CONSUMER_GROUP="+f.group, "MIGRATE_ON_START=false", "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=5s",
-		"API_RATE_LIMIT=-1", "SMTP_ADDR=", "NOTIFY_LEASE=10s", "IMPORT_CONSUMERS=2", "READINESS_CACHE=0",
+		"API_RATE_LIMIT=-1", "SMTP_ADDR=", "NOTIFY_LEASE=10s", "WEBHOOK_ALLOW_INTERNAL=true", "IMPORT_CONSUMERS=2", "READINESS_CACHE=0",
 		"HRIS_URL="+f.hris.srv.URL+"/employees", "HRIS_TOKEN=scale-hris-token", "HRIS_TENANT_ID="+hrisTenant,
 		"HRIS_SCHEDULE=* * * * *")
 	t.Cleanup(func() {

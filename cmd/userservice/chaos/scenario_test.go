@@ -98,7 +98,9 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 func (s *scenario) newTenant() {
 	t := s.t
 	ctx := context.Background()
-	application, err := service.BuildApplication(s.env.pool, nil, nil)
+	// The webhook receiver is the test's, on loopback: allowed, as the
+	// processes are (WEBHOOK_ALLOW_INTERNAL=true).
+	application, err := service.Build(s.env.pool, service.Options{AllowInternalWebhooks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
