@@ -67,8 +67,9 @@ migrate: services
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## lint: gofmt, go vet, the dependency rule (domain and app import no adapter, port or cmd), the OpenAPI document
-## validated (kin-openapi, examples included) and govulncheck
+## lint: gofmt, go vet, the dependency rule (domain and app import no adapter, port or cmd; ports and adapters
+## not each other), the OpenAPI document validated (kin-openapi, examples included), staticcheck, the complexity
+## budget (gocyclo above 12 only for the functions in scripts/complexity-budget.txt, which may only shrink) and govulncheck
 lint: check-imports
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -77,6 +78,8 @@ lint: check-imports
 	$(GO) vet -tags scale ./cmd/userservice/scale/
 	$(GO) vet -tags rebuildrate,importbench ./adapters/projection/ ./ports/messages/
 	$(GO) test -count=1 -run '^TestOpenAPIDocumentIsValid$$' ./ports/httpapi/
+	@GO=$(GO) bash scripts/staticcheck.sh
+	@GO=$(GO) bash scripts/complexity.sh
 	@GO=$(GO) bash scripts/vulncheck.sh
 
 ## vulncheck: govulncheck (pinned) against vuln.go.dev, or an offline copy of golang.org/x/vulndb when that is unreachable

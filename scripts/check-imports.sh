@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The dependency rule: cmd -> ports, adapters -> app -> domain. domain imports
 # nothing of this module outside domain/; app imports nothing from adapters,
-# ports or cmd. Fails listing every offending import.
+# ports or cmd; ports and adapters do not import each other (nor cmd): a port
+# reaches storage only through the app's interfaces, and cmd wires the two.
+# Tests may cross (a port's integration test uses the PostgreSQL helpers).
+# Fails listing every offending import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=go1.27.3 # the project's Go (README, Development)
@@ -19,4 +22,6 @@ check() { # check PACKAGES FORBIDDEN-REGEX
 }
 check "./domain/..." "^${mod}/(app|adapters|ports|cmd|migrations)(/|$)"
 check "./app/..." "^${mod}/(adapters|ports|cmd|migrations)(/|$)"
+check "./ports/..." "^${mod}/(adapters|cmd)(/|$)"
+check "./adapters/..." "^${mod}/(ports|cmd)(/|$)"
 exit $bad

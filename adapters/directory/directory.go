@@ -61,7 +61,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.Topic == "" {
-		c.Topic = "users.events"
+		c.Topic = eventcontract.Topic
 	}
 	if c.Consumer == "" {
 		c.Consumer = "directory"

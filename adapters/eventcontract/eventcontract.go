@@ -12,6 +12,10 @@ import (
 // SpecVersion is the CloudEvents version of every envelope.
 const SpecVersion = "1.0"
 
+// Topic is the default Kafka topic of the events (KAFKA_TOPIC): named here
+// once, for the relay, the readers of the topic and the CLI's defaults.
+const Topic = "users.events"
+
 // Source is the CloudEvents source of every event this service emits.
 const Source = "urn:userservice"
 

@@ -133,7 +133,7 @@ func (s *Imports) RecordRowOutcome(ctx context.Context, o command.RowOutcome) (r
 			return importError(err)
 		}
 		// The job row is locked only by the first outcome.
-		tag, err = tx.Exec(ctx, `UPDATE import_jobs SET status = 'running', started_at = now()
+		_, err = tx.Exec(ctx, `UPDATE import_jobs SET status = 'running', started_at = now()
 			WHERE id = $1 AND tenant_id = $2 AND status = 'queued'`, o.JobID, o.TenantID)
 		if err != nil {
 			return fmt.Errorf("start import job: %w", err)

@@ -86,10 +86,3 @@ func (m *meter) emit(now time.Time) {
 	}
 	m.report(p)
 }
-
-// rate is this run's events per second in the current phase.
-func (m *meter) rate() (int64, time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.done, time.Since(m.start)
-}

@@ -29,8 +29,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/postgres"
 )
+
+// DefaultConsumerGroup is the relays' default position in the outbox
+// (RELAY_CONSUMER_GROUP), named once for the relay, its config and usersctl.
+const DefaultConsumerGroup = "kafka-relay"
 
 // Config configures a Relay.
 type Config struct {
@@ -65,10 +70,10 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.KafkaTopic == "" {
-		c.KafkaTopic = "users.events"
+		c.KafkaTopic = eventcontract.Topic
 	}
 	if c.ConsumerGroup == "" {
-		c.ConsumerGroup = "kafka-relay"
+		c.ConsumerGroup = DefaultConsumerGroup
 	}
 	if len(c.Shards) == 0 {
 		for i := range postgres.OutboxShards {

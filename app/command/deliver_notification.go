@@ -92,7 +92,7 @@ func (c *DeliverNotificationConfig) setDefaults() {
 func (c DeliverNotificationConfig) Validate() error {
 	var errs []error
 	if c.Lease <= 0 || c.RetryDelay <= 0 || c.MaxRetryDelay < c.RetryDelay {
-		errs = append(errs, errors.New("Lease and RetryDelay must be positive, MaxRetryDelay at least RetryDelay"))
+		errs = append(errs, errors.New("config: Lease and RetryDelay must be positive, MaxRetryDelay at least RetryDelay"))
 	}
 	if c.MaxAttempts < 1 || c.MaxFailuresListed < 1 {
 		errs = append(errs, errors.New("MaxAttempts and MaxFailuresListed must be positive"))

@@ -148,17 +148,3 @@ func (b *bench) drain(ctx context.Context, msgs []outboxMsg) (d relayDrain, fill
 	b.log("relay: drained at %.0f events/s", d.PerSecond())
 	return d, fillRate, nil
 }
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}

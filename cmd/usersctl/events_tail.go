@@ -121,7 +121,7 @@ func parseTailFlags(args []string, stderr io.Writer) (tailOptions, error) {
 	fs.StringVar(&opts.tenant, "tenant", "", "only events of this tenant id")
 	fs.StringVar(&opts.typ, "type", "", "only events of this type: user.registered.v1, or user.registered for any version")
 	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap brokers, comma-separated host:port")
-	fs.StringVar(&opts.topic, "topic", "users.events", "the events topic")
+	fs.StringVar(&opts.topic, "topic", eventcontract.Topic, "the events topic")
 	fs.IntVar(&opts.max, "max", 0, "stop after printing this many events; 0 = run until interrupted")
 	if err := parseFlags(fs, args, env{stderr: stderr}); err != nil {
 		return opts, err

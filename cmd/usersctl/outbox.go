@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/kafka"
 	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/adapters/relay"
@@ -20,7 +21,7 @@ const outboxUsage = `  outbox parked [--group G] [--user ID]          list outbo
                                                    a user whose message is refused again stays parked`
 
 // outboxGroup is the relay's default consumer group (RELAY_CONSUMER_GROUP).
-const outboxGroup = "kafka-relay"
+const outboxGroup = relay.DefaultConsumerGroup
 
 func outboxParked(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("outbox parked")
@@ -66,7 +67,7 @@ func outboxRetry(ctx context.Context, args []string, e env) error {
 	userID := fs.String("user", "", "retry this user's parked messages")
 	all := fs.Bool("all", false, "retry every user's parked messages")
 	brokers := fs.String("brokers", "", "Kafka brokers, host:port comma list (default $KAFKA_BROKERS, else 127.0.0.1:9092)")
-	topic := fs.String("topic", "users.events", "the topic the relay publishes to")
+	topic := fs.String("topic", eventcontract.Topic, "the topic the relay publishes to")
 	maxBytes := fs.Int("max-message-bytes", kafka.MaxMessageBytes, "the largest record to send; the topic must admit it")
 	if err := parseFlags(fs, args, e); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/kafka"
 	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/adapters/projection/republish"
@@ -27,7 +28,7 @@ func republishCmd(ctx context.Context, args []string, e env) error {
 	tenant := fs.String("tenant", "", "only this tenant's events")
 	types := fs.String("type", "", "only these types, comma-separated; user.registered matches every version")
 	brokers := fs.String("brokers", "", "Kafka brokers, host:port comma list (default $KAFKA_BROKERS, else 127.0.0.1:9092)")
-	topic := fs.String("topic", "users.events", "the topic to publish to")
+	topic := fs.String("topic", eventcontract.Topic, "the topic to publish to")
 	if err := parseFlags(fs, args, e); err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func (s *svc) scimCall(method, path, token string, body any, headers ...string) 
 		headers = append([]string{"Content-Type", "application/scim+json"}, headers...) // a caller's own wins
 	}
 	r := s.call(method, "/scim/v2"+path, token, body, headers...)
-	return scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}
+	return scimResponse(r)
 }
 
 type scimResponse struct {

@@ -90,7 +90,7 @@ func scimFindsOnlyMine(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 func scimCreateCannotReachTheirs(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 	r := f.send(mine.token[scimRole], scimRequest("POST", "/Users", scimUser(f.unique("m")+"@example.com", "M", "M",
 		map[string]any{enterpriseURN: map[string]any{"manager": theirs.managerID}})))
-	scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}.want(t, 400, "invalidValue")
+	scimResponse(r).want(t, 400, "invalidValue")
 }
 
 // scimBulkCannotReachTheirs: every operation of a Bulk request on their user
@@ -126,8 +126,8 @@ func scimFindsOnlyMyGroups(t *testing.T, f *secFixture, mine, theirs *secTenant)
 func scimGroupCannotHaveTheirUser(t *testing.T, f *secFixture, mine, theirs *secTenant) {
 	r := f.send(mine.token[scimRole], scimRequest("POST", "/Groups", map[string]any{"displayName": f.unique("x"),
 		"members": []any{map[string]any{"value": theirs.userID}}}))
-	scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}.want(t, 400, "invalidValue")
+	scimResponse(r).want(t, 400, "invalidValue")
 	r = f.send(mine.token[scimRole], scimRequest("PATCH", "/Groups/"+mine.groupID, patchOp(map[string]any{"op": "add",
 		"path": "members", "value": []any{map[string]any{"value": theirs.userID}}})))
-	scimResponse{status: r.status, header: r.header, body: r.body, raw: r.raw}.want(t, 400, "invalidValue")
+	scimResponse(r).want(t, 400, "invalidValue")
 }

@@ -250,7 +250,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 func wantRefused(t *testing.T, r httpapi.Route, got response, status int) {
 	t.Helper()
 	if strings.HasPrefix(r.Path, scim.Prefix) {
-		scimResponse{status: got.status, header: got.header, body: got.body, raw: got.raw}.want(t, status, "")
+		scimResponse(got).want(t, status, "")
 		return
 	}
 	code := map[int]string{401: "unauthorized", 403: "forbidden", 404: "not_found"}[status]

@@ -192,7 +192,7 @@ func TestManagersOutsideTheFileChainsAndDuplicates(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ignore: failures\n got %v\nwant %v", got, want)
 	}
-	resp, body = call(http.MethodGet, "/v1/imports/"+job.ID, "", nil)
+	_, body = call(http.MethodGet, "/v1/imports/"+job.ID, "", nil)
 	var res struct {
 		State        string         `json:"state"`
 		Warnings     int            `json:"warnings"`
@@ -278,7 +278,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if after := h.writes(); after != before {
 		t.Fatalf("the dry run wrote: before %s, after %s", before, after)
 	}
-	resp, body = call(http.MethodPost, "/v1/imports", "text/csv", []byte(file))
+	_, body = call(http.MethodPost, "/v1/imports", "text/csv", []byte(file))
 	var job struct{ ID string }
 	must(t, json.Unmarshal(body, &job))
 	j := h.waitFinished(job.ID)

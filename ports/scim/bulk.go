@@ -242,21 +242,6 @@ func bulkRefs(op bulkOp) []string {
 	return refs
 }
 
-// refsReady: ready when every referenced bulkId has its user; broken when
-// one of them failed.
-func refsReady(op bulkOp, created map[string]string, failed map[string]bool) (ready, broken bool) {
-	ready = true
-	for _, ref := range bulkRefs(op) {
-		if failed[ref] {
-			return false, true
-		}
-		if _, ok := created[ref]; !ok {
-			ready = false
-		}
-	}
-	return ready, false
-}
-
 // substitute replaces "bulkId:x" by the created user's id, in strings at any depth.
 func substitute(v any, created map[string]string) any {
 	switch v := v.(type) {

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/postgres"
 	"github.com/userservice/userservice/adapters/projection"
 )
@@ -40,7 +41,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.Topic == "" {
-		c.Topic = "users.events"
+		c.Topic = eventcontract.Topic
 	}
 	if c.Lanes == 0 {
 		c.Lanes = 8

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/logging"
+	"github.com/userservice/userservice/adapters/relay"
 	"github.com/userservice/userservice/cmd/internal/roles"
 )
 
@@ -145,8 +147,8 @@ func settings() []setting {
 		{"ROLES", "roles", roles.All, "comma-separated roles (" + strings.Join(roles.Names(), ", ") + ") or all", parseRoles},
 		{"SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "time allowed to finish in-flight work on SIGTERM/SIGINT", parseShutdownTimeout},
 		{"MIGRATE_ON_START", "migrate-on-start", "true", "apply pending migrations at start-up", parseMigrate},
-		{"KAFKA_TOPIC", "kafka-topic", "users.events", "topic the relay publishes events to", parseKafkaTopic},
-		{"RELAY_CONSUMER_GROUP", "relay-consumer-group", "kafka-relay", "the relay's position in the outbox; relays sharing it share the work", parseRelayGroup},
+		{"KAFKA_TOPIC", "kafka-topic", eventcontract.Topic, "topic the relay publishes events to", parseKafkaTopic},
+		{"RELAY_CONSUMER_GROUP", "relay-consumer-group", relay.DefaultConsumerGroup, "the relay's position in the outbox; relays sharing it share the work", parseRelayGroup},
 		{"RELAY_SHARDS", "relay-shards", "", "outbox shards this relay serves, comma list of 0..3; empty = all", parseRelayShards},
 		{"OUTBOX_POLL_INTERVAL", "outbox-poll-interval", "200ms", "longest idle wait of the relay without a NOTIFY wake-up", parseOutboxPoll},
 		{"API_RATE_LIMIT", "api-rate-limit", "100", "requests per second per API token and process; -1 = no limit", parseRateLimit},
