@@ -89,7 +89,7 @@ func Open(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byt
 	delete(members, SealedMember)
 	var sealed string
 	if err := json.Unmarshal(raw, &sealed); err != nil || !strings.HasPrefix(sealed, sealedPrefix) {
-		return nil, fmt.Errorf("%w: %s member of %s is not %s...", ErrCorrupt, SealedMember, eventType, sealedPrefix)
+		return nil, fmt.Errorf("%w: %s member of %s is not %s followed by the sealed bytes", ErrCorrupt, SealedMember, eventType, sealedPrefix)
 	}
 	buf, err := base64.StdEncoding.DecodeString(sealed[len(sealedPrefix):])
 	if err != nil || len(buf) < keyIDSize {

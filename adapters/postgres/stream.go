@@ -23,21 +23,6 @@ const selectStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND 
 // selectGroupStreamSQL reads one tenant's group stream.
 const selectGroupStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND tenant_id = $2 AND type LIKE 'group.%' ORDER BY version`
 
-// loadForCommand reads, in one round trip, the idempotency record of the
-// command id (prior, nil when new) and the user's current state (nil when the
-// stream is empty). Stored events pass through the upcasters, so the domain
-// only ever sees current event types.
-func loadForCommand(ctx context.Context, conn *pgx.Conn, up *user.Upcasters, env command.Envelope, id user.ID) (*priorCommand, *user.User, error) {
-	var l loaded
-	b := &pgx.Batch{}
-	queueLoad(b, up, nil, env, id, &l)
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return nil, nil, fmt.Errorf("load command %s and stream %s: %w", env.CommandID, id, err)
-	}
-	current, err := l.state(id)
-	return l.prior, current, err
-}
-
 // loaded is what the read of one command found.
 type loaded struct {
 	prior  *priorCommand
