@@ -83,6 +83,9 @@ func (s *streamed) Rows() (command.RowReader, error) {
 
 func (s *streamed) Close() error { return nil }
 
+// Header implements command.ImportFileHeader.
+func (s *streamed) Header() []string { return s.reader.Header() }
+
 // limitReader fails with ErrTooLarge once more than left bytes were read.
 type limitReader struct {
 	r    io.Reader

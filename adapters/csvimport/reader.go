@@ -35,6 +35,10 @@ type Reader struct {
 	layout
 	// valueMaps replace cells (import column -> lower-cased cell -> value).
 	valueMaps map[string]map[string]string
+	// keepRaw keeps each row's cells as read (ImportOptions.KeepRows);
+	// lastRecord is the record being parsed (nil after a parse error).
+	keepRaw    bool
+	lastRecord []string
 	// row is the spreadsheet row of the last record read; lastLine the
 	// file line it ended on (encoding/csv skips empty lines, a spreadsheet
 	// shows them as rows).
@@ -96,7 +100,7 @@ func newReader(r io.Reader, opts command.ImportOptions, cfg ReaderConfig) (*Read
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{csv: c, cap: capped, layout: lay, valueMaps: opts.ValueMaps, row: 1}
+	rd := &Reader{csv: c, cap: capped, layout: lay, valueMaps: opts.ValueMaps, keepRaw: opts.KeepRows, row: 1}
 	rd.lastLine = rd.endLine(header)
 	return rd, nil
 }
@@ -136,6 +140,7 @@ func (r *Reader) Next() (command.ImportRow, error) {
 		}
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
+			r.lastRecord = nil
 			r.row += max(perr.StartLine-r.lastLine, 1)
 			r.lastLine = perr.Line
 			return r.malformed("", fmt.Sprintf("line %d, column %d: %v", perr.Line, perr.Column, perr.Err)), nil
@@ -159,6 +164,7 @@ func (r *Reader) Next() (command.ImportRow, error) {
 }
 
 func (r *Reader) parse(record []string) command.ImportRow {
+	r.lastRecord = record
 	if len(record) != len(r.columns) {
 		return r.malformed("", fmt.Sprintf("has %d fields where the header has %d", len(record), len(r.columns)))
 	}
@@ -183,8 +189,15 @@ func (r *Reader) parse(record []string) command.ImportRow {
 			fields[d.col] = r.mapValue(d.col, v)
 		}
 	}
-	return command.ImportRow{Row: r.row, Fields: fields}
+	row := command.ImportRow{Row: r.row, Fields: fields}
+	if r.keepRaw {
+		row.Raw = slices.Clone(record)
+	}
+	return row
 }
+
+// Header is the header as read.
+func (r *Reader) Header() []string { return slices.Clone(r.cap.header) }
 
 // mapValue replaces a cell the value maps name.
 func (r *Reader) mapValue(col, v string) string {
@@ -214,7 +227,11 @@ func (d derivation) apply(record []string) (string, bool) {
 }
 
 func (r *Reader) malformed(field, reason string) command.ImportRow {
-	return command.ImportRow{Row: r.row, Rejection: []command.Failure{{Row: r.row, Field: field, Code: "malformed_row", Message: reason}}}
+	row := command.ImportRow{Row: r.row, Rejection: []command.Failure{{Row: r.row, Field: field, Code: "malformed_row", Message: reason}}}
+	if r.keepRaw {
+		row.Raw = slices.Clone(r.lastRecord)
+	}
+	return row
 }
 
 func blank(record []string) bool {

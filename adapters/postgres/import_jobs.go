@@ -173,10 +173,25 @@ func (s *Imports) ImportFailures(ctx context.Context, q query.ListImportFailures
 	if err != nil {
 		return query.FailurePage{}, fmt.Errorf("read import failures: %w", err)
 	}
+	page := query.FailurePage{Failures: failures, Done: true}
 	if len(failures) > q.Limit {
-		return query.FailurePage{Failures: failures[:q.Limit]}, nil
+		page = query.FailurePage{Failures: failures[:q.Limit]}
 	}
-	return query.FailurePage{Failures: failures, Done: true}, nil
+	if q.WithSource {
+		rows := make([]int, len(page.Failures))
+		for i, f := range page.Failures {
+			rows[i] = f.Row
+		}
+		cells, header, err := s.sourceRows(ctx, q.JobID, rows)
+		if err != nil {
+			return query.FailurePage{}, err
+		}
+		page.SourceHeader = header
+		for i := range page.Failures {
+			page.Failures[i].Source = cells[page.Failures[i].Row]
+		}
+	}
+	return page, nil
 }
 
 // failuresPageSQL reads a page of failures and, for those pointing at a

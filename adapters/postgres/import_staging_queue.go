@@ -104,7 +104,7 @@ SELECT c.id,
         'correlation_id', $1::text, 'partition_key', $2::text || ':' || r.first_key)
 FROM unnest($4::text[], $5::int[], $6::int[]) WITH ORDINALITY AS c (id, lo, hi, n)
 CROSS JOIN LATERAL (
-    SELECT jsonb_agg(s.row_data || jsonb_strip_nulls(jsonb_build_object('rejection', s.rejection,
+    SELECT jsonb_agg((s.row_data - 'raw') || jsonb_strip_nulls(jsonb_build_object('rejection', s.rejection,
             'manager_row', CASE WHEN s.rejection IS NULL THEN s.manager_row END))
         ORDER BY s.level, s.row_no) AS rows,
         (array_agg(s.row_no ORDER BY s.level, s.row_no))[1] AS first_row,

@@ -25,6 +25,9 @@ type ImportOptions struct {
 	// Derivations build a column the file does not have from the cells of
 	// the row: import column -> template (see ParseDerivation).
 	Derivations map[string]string
+	// KeepRows keeps the file's original rows with the job, so the failure
+	// report can give the rejected ones back as they were.
+	KeepRows bool
 	// UpdateOnly allows a file with no e-mail address (column or
 	// derivation): it can only update users found by external id.
 	UpdateOnly bool

@@ -126,6 +126,9 @@ type ImportRow struct {
 	// ManagerRow is the row of the same job that has the manager's external
 	// id (0: none), so a manager that comes later is waited for.
 	ManagerRow int `json:"manager_row,omitempty"`
+	// Raw is the row's cells as in the file, kept with the job when the
+	// upload asked (ImportOptions.KeepRows); never queued.
+	Raw []string `json:"raw,omitempty"`
 }
 
 // ImportUserRow is one queued row of one import job: what an import message

@@ -102,6 +102,11 @@ func (h startImportHandler) Handle(ctx context.Context, cmd StartImport) (Starte
 	if err := h.jobs.CreateImportJob(ctx, job); err != nil {
 		return StartedImport{}, err
 	}
+	if cmd.Options.KeepRows {
+		if err := h.keepRows(ctx, file, id); err != nil {
+			return StartedImport{}, err
+		}
+	}
 	queued, err := queueJob(ctx, h.jobs, h.staging, h.queue, job, total, unordered)
 	return StartedImport{JobID: id, Total: queued}, err
 }

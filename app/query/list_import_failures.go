@@ -13,6 +13,9 @@ type ListImportFailures struct {
 	AfterRow, AfterSeq int
 	// Limit is the page size; 0 means DefaultPageSize, at most MaxFailuresPageSize.
 	Limit int
+	// WithSource adds each failure's original row (jobs uploaded with
+	// keep_rows) and the file's header to the page.
+	WithSource bool
 }
 
 // MaxFailuresPageSize bounds a page of failures (the CSV download reads the
@@ -35,12 +38,17 @@ type ImportFailure struct {
 	// row where the chain began and why that row was rejected.
 	RootRow               int
 	RootCode, RootMessage string
+	// Source is the row's cells as in the file (WithSource, when kept).
+	Source []string `db:"-"`
 }
 
 // FailurePage is one page of failures; Done when there are no more.
 type FailurePage struct {
 	Failures []ImportFailure
 	Done     bool
+	// SourceHeader is the file's header (WithSource, when the rows were
+	// kept; nil otherwise).
+	SourceHeader []string
 }
 
 // ListImportFailuresHandler handles ListImportFailures.

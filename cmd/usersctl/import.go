@@ -67,6 +67,7 @@ func importCmd(ctx context.Context, args []string, e env) error {
 	fs.Func("map-value", "COLUMN:VALUE=NEW: import VALUE of COLUMN (any case) as NEW, e.g. status:Inactive=deactivated (repeatable)", opts.ParseValueMap)
 	fs.Func("derive", "COLUMN=TEMPLATE: build COLUMN where the file has none, e.g. 'email={WorkerID}@corp.example' ({Header} is a cell; {{ and }} are braces)", opts.ParseDerivation)
 	fs.BoolVar(&opts.UpdateOnly, "update-only", false, "the file has no e-mail address: it only updates users found by external id")
+	fs.BoolVar(&opts.KeepRows, "keep-rows", false, "keep the original rows, so `imports failures JOB --rows` can give back the rejected ones as they were")
 	dryRun := fs.Bool("dry-run", false, "report what the import would do (counts, failures, warnings) and write nothing")
 	failOn := failRejected
 	fs.Func("fail-on", "when to exit 1: rejected (default: rows rejected or parked), parked (only parked rows), never (only a failed job)",

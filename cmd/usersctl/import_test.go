@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,10 +140,18 @@ func TestImportAnHRExport(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("imports show after a dry run: exit %d", r.code)
 	}
-	r = usersctl(t, dbURL, append([]string{"import", file, "--wait", "--fail-on", "never"}, flags...)...)
+	r = usersctl(t, dbURL, append([]string{"import", file, "--wait", "--fail-on", "never", "--keep-rows"}, flags...)...)
 	if r.code != 0 || !strings.Contains(r.stdout, "completed_with_errors: created 3, updated 0, unchanged 0, skipped 0, rejected 2, parked 0") ||
 		!strings.Contains(r.stderr, "1 warnings (manager_not_found: 1)") || !strings.Contains(r.stderr, "rejected by code: duplicate_row: 2") ||
 		!strings.Contains(r.stderr, "5/5 rows  done") {
 		t.Fatalf("import --fail-on never: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	job := strings.SplitN(r.stdout, "\n", 2)[0]
+	r = usersctl(t, dbURL, "imports", "failures", job, "--tenant", tenant, "--rows")
+	dup := "external_id: rows 5, 6 (2 in all) have the same external id: none of them is imported (duplicate_row)"
+	if want := "Worker ID,First Name,Last Name,Manager ID,Status,error\n" +
+		"W4" + u + ",Bob,One,W1" + u + ",Active," + strconv.Quote(dup) + "\n" +
+		"W4" + u + ",Bob,Two,W1" + u + ",Active," + strconv.Quote(dup) + "\n"; r.code != 0 || r.stdout != want {
+		t.Fatalf("imports failures --rows: exit %d\n%s%s\nwant\n%s", r.code, r.stdout, r.stderr, want)
 	}
 }

@@ -115,9 +115,10 @@ func timeText(t *time.Time) string {
 
 // importsFailures prints every rejection of a job, as a table or CSV.
 func importsFailures(ctx context.Context, args []string, e env) error {
-	var asCSV *bool
+	var asCSV, original *bool
 	job, tenant, err := jobArgs("imports failures", args, e, func(fs *flag.FlagSet) {
-		asCSV = fs.Bool("csv", false, "print CSV (row,field,code,message)")
+		asCSV = fs.Bool("csv", false, "print CSV (row,field,code,message,...)")
+		original = fs.Bool("rows", false, "print the rejected rows as they were in the file, with an error column (jobs imported with --keep-rows)")
 	})
 	if err != nil {
 		return err
@@ -127,6 +128,9 @@ func importsFailures(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer closeDB()
+	if *original {
+		return originalRows(ctx, application, e, tenant, job)
+	}
 	out := newFailureWriter(e.stdout, *asCSV)
 	q := query.ListImportFailures{TenantID: tenant, JobID: job, Limit: query.MaxFailuresPageSize}
 	for {

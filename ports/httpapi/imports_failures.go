@@ -19,6 +19,13 @@ func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p a
 	q := query.ListImportFailures{TenantID: p.TenantID, JobID: mux.Vars(r)["id"]}
 	format := r.URL.Query().Get("format")
 	if format == "csv" || (format == "" && strings.Contains(r.Header.Get("Accept"), mediaCSV)) {
+		switch r.URL.Query().Get("rows") {
+		case "":
+		case "original":
+			return h.writeSourceRowsCSV(w, r, q)
+		default:
+			return fmt.Errorf("%w: rows must be original", query.ErrInvalidQuery)
+		}
 		return h.writeFailuresCSV(w, r, q)
 	}
 	if format != "" && format != "json" {

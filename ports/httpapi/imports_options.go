@@ -69,6 +69,13 @@ func importOptions(r *http.Request) (opts command.ImportOptions, dryRun bool, er
 	default:
 		return bad(fmt.Errorf("dry_run must be true or false, not %q", v))
 	}
+	switch v := q.Get("keep_rows"); v {
+	case "", "false":
+	case "true":
+		opts.KeepRows = true
+	default:
+		return bad(fmt.Errorf("keep_rows must be true or false, not %q", v))
+	}
 	switch v := q.Get("update_only"); v {
 	case "", "false":
 	case "true":

@@ -1,6 +1,7 @@
 package messages_test
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -284,5 +285,58 @@ func TestDryRunWritesNothing(t *testing.T) {
 	j := h.waitFinished(job.ID)
 	if j.Created != dry.Created || j.Updated != dry.Updated || j.Rejected != dry.Rejected || j.Warnings != dry.Warnings {
 		t.Fatalf("the import did otherwise than the dry run said: %+v", j)
+	}
+}
+
+// TestRejectedRowsComeBackAsTheyWere: with keep_rows the failure report
+// gives the rejected rows back as in the file (its header and every cell,
+// columns the import ignores too) with an error column; the queued
+// messages do not carry them.
+func TestRejectedRowsComeBackAsTheyWere(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 100, options{})
+	h.startRouter(messagesConfig())
+	call := newAPIClient(t, h)
+	u := uuid.NewString()[:8]
+	file := "Worker ID;Work Email;Cost Centre;Manager\r\n" +
+		"A" + u + ";a" + u + "@example.com;CC 1;\r\n" + // 2 created
+		"B" + u + "; not an address ;CC 2;OUT\r\n" + // 3 rejected (and a warning)
+		"C" + u + ";c" + u + "@example.com;CC 3;\r\n" + // 4 duplicate
+		"C" + u + ";d" + u + "@example.com;CC 4;\r\n" // 5 duplicate
+	resp, body := call(http.MethodPost, "/v1/imports?keep_rows=true&map=external_id=Worker+ID&map=email=Work+Email&map=manager_external_id=Manager",
+		"text/csv", []byte(file))
+	var job struct{ ID string }
+	must(t, json.Unmarshal(body, &job))
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	if j := h.waitFinished(job.ID); j.Created != 1 || j.Rejected != 3 {
+		t.Fatalf("job: %+v", j)
+	}
+	var raw int
+	must(t, h.pool.QueryRow(h.ctx, `SELECT count(*) FROM watermill_imports WHERE metadata->>'job_id' = $1 AND payload::text LIKE '%"raw"%'`, job.ID).Scan(&raw))
+	if raw != 0 {
+		t.Fatalf("%d queued messages carry the original rows", raw)
+	}
+	resp, body = call(http.MethodGet, "/v1/imports/"+job.ID+"/failures?format=csv&rows=original", "", nil)
+	dup := "external_id: rows 4, 5 (2 in all) have the same external id: none of them is imported (duplicate_row)"
+	want := [][]string{{"Worker ID", "Work Email", "Cost Centre", "Manager", "error"},
+		{"B" + u, " not an address ", "CC 2", "OUT", "email: must be an e-mail address such as ada@example.com (invalid_format)"},
+		{"C" + u, "c" + u + "@example.com", "CC 3", "", dup},
+		{"C" + u, "d" + u + "@example.com", "CC 4", "", dup}}
+	got, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+	if resp.StatusCode != http.StatusOK || err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("original rows: %s %v\n%q\nwant\n%q", resp.Status, err, got, want)
+	}
+	// A job that did not keep its rows says so.
+	resp, body = call(http.MethodGet, "/v1/imports/"+job.ID+"/failures?format=csv&rows=original", "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("again: %s %s", resp.Status, body)
+	}
+	resp, body = call(http.MethodPost, "/v1/imports", "text/csv", []byte("email\nx"+u+"@example.com\n"))
+	must(t, json.Unmarshal(body, &job))
+	h.waitFinished(job.ID)
+	if resp, body = call(http.MethodGet, "/v1/imports/"+job.ID+"/failures?format=csv&rows=original", "", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a job without its rows: %s %s", resp.Status, body)
 	}
 }
