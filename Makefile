@@ -10,7 +10,7 @@ export GOTOOLCHAIN := go1.27.3
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
 
-.PHONY: run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test replica replica-down scale scale-short scale-throughput browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
+.PHONY: contract contract-short run test chart-test image kafka-cluster kafka-cluster-down kafka-cluster-test replica replica-down scale scale-short scale-throughput browser screenshots chaos chaos-short services down migrate build lint check-imports fmt fuzz vulncheck
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
@@ -24,6 +24,15 @@ test: services browser lint
 	$(MAKE) --no-print-directory chart-test
 	$(MAKE) --no-print-directory chaos-short
 	$(MAKE) --no-print-directory scale-short
+
+## contract: schemathesis (PyPI, pinned, in a venv scripts/contract.sh makes) against a live server built from
+## this checkout: every operation of openapi.yaml, all checks, and the stateful phase along the document's links
+contract: services
+	@GO=$(GO) bash scripts/contract.sh
+
+## contract-short: the same with a few examples per operation (about a minute)
+contract-short: services
+	@GO=$(GO) CONTRACT_SHORT=1 bash scripts/contract.sh
 
 ## chart-test: render the Helm chart (deploy/userservice) with Helm v4 as a library and decode every
 ## object strictly into the Kubernetes API types; a module of its own (deploy/charttest), so the
