@@ -31,13 +31,27 @@ func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p a
 	if format != "" && format != "json" {
 		return fmt.Errorf("%w: format must be json or csv", query.ErrInvalidQuery)
 	}
+	q, err := withFailurePage(r, q)
+	if err != nil {
+		return err
+	}
+	page, err := h.app.Queries.ListImportFailures.Handle(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	h.writeJSON(w, r, http.StatusOK, newFailurePage(page), nil)
+	return nil
+}
+
+// withFailurePage reads a JSON page's limit and cursor into q.
+func withFailurePage(r *http.Request, q query.ListImportFailures) (query.ListImportFailures, error) {
 	var err error
 	if q.Limit, err = intParam(r, "limit"); err != nil {
-		return err
+		return q, err
 	}
 	if q.Limit == 0 && r.URL.Query().Get("limit") != "" {
 		// 0 would mean "the default" to the query; the contract says minimum 1.
-		return fmt.Errorf("%w: limit must be at least 1", query.ErrInvalidQuery)
+		return q, fmt.Errorf("%w: limit must be at least 1", query.ErrInvalidQuery)
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		row, seq, ok := strings.Cut(c, ".")
@@ -46,15 +60,10 @@ func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p a
 			q.AfterSeq, err = strconv.Atoi(seq)
 		}
 		if !ok || err != nil {
-			return fmt.Errorf("%w: cursor %q was not issued by this service", query.ErrInvalidQuery, c)
+			return q, fmt.Errorf("%w: cursor %q was not issued by this service", query.ErrInvalidQuery, c)
 		}
 	}
-	page, err := h.app.Queries.ListImportFailures.Handle(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	h.writeJSON(w, r, http.StatusOK, newFailurePage(page), nil)
-	return nil
+	return q, nil
 }
 
 // writeFailuresCSV streams every failure, a page at a time. The first page is
