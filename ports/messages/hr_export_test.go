@@ -333,7 +333,7 @@ func TestRejectedRowsComeBackAsTheyWere(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("again: %s %s", resp.Status, body)
 	}
-	resp, body = call(http.MethodPost, "/v1/imports", "text/csv", []byte("email\nx"+u+"@example.com\n"))
+	_, body = call(http.MethodPost, "/v1/imports", "text/csv", []byte("email\nx"+u+"@example.com\n"))
 	must(t, json.Unmarshal(body, &job))
 	h.waitFinished(job.ID)
 	if resp, body = call(http.MethodGet, "/v1/imports/"+job.ID+"/failures?format=csv&rows=original", "", nil); resp.StatusCode != http.StatusBadRequest {
