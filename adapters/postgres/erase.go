@@ -34,6 +34,22 @@ UPDATE user_directory SET email = '', given_name = '', family_name = '', display
     status = 'deleted'
 WHERE tenant_id = $1 AND user_id = $2`
 
+// purgeImportFailuresSQL empties the failures and warnings recorded on the
+// rows that became the user (a row imported without its manager carries a
+// warning quoting its external id and e-mail address).
+const purgeImportFailuresSQL = `
+UPDATE import_failures f SET message = '', value = '', external_id = '', email = ''
+FROM import_rows r JOIN import_jobs j ON j.id = r.job_id
+WHERE r.user_id = $2 AND j.tenant_id = $1 AND f.job_id = r.job_id AND f.row_no = r.row_no
+  AND (f.message <> '' OR f.value <> '' OR f.external_id <> '' OR f.email <> '')`
+
+// purgeImportSourceRowsSQL deletes the original rows kept (keep_rows) for
+// the rows that became the user.
+const purgeImportSourceRowsSQL = `
+DELETE FROM import_source_rows s
+USING import_rows r JOIN import_jobs j ON j.id = r.job_id
+WHERE r.user_id = $2 AND j.tenant_id = $1 AND s.job_id = r.job_id AND s.row_no = r.row_no`
+
 // queuePurgePersonalData queues the deletion of the user's data key and the
 // purge of the personal data held outside the events, into the erasing
 // command's write batch: the read model row is emptied by the inline
@@ -41,6 +57,8 @@ WHERE tenant_id = $1 AND user_id = $2`
 func queuePurgePersonalData(b *pgx.Batch, tenantID string, id user.ID) {
 	b.Queue(`DELETE FROM user_data_keys WHERE user_id = $1`, id)
 	b.Queue(purgeCommandsSQL, tenantID, id)
+	b.Queue(purgeImportFailuresSQL, tenantID, id)
+	b.Queue(purgeImportSourceRowsSQL, tenantID, id)
 	b.Queue(purgeImportRowsSQL, tenantID, id)
 	b.Queue(purgeDirectorySQL, tenantID, id)
 }

@@ -10,14 +10,17 @@ import (
 )
 
 // purgeJobSQL empties, for one finished job, what its rows said about
-// people: the row details and parked rows, the failures' messages (which
-// may quote a value; the field and the code stay, so the counts and the
-// kinds of failure remain), and the notices' last errors. Then it marks the
-// job purged.
+// people: the row details and parked rows, the failures' messages, offending
+// values, external ids and e-mail addresses (the field, code and severity
+// stay, so the counts and the kinds of failure remain), the original rows
+// kept for the failure report (keep_rows), and the notices' last errors.
+// Then it marks the job purged.
 const purgeJobSQL = `
 WITH rows AS (UPDATE import_rows SET detail = '', parked_row = NULL
               WHERE job_id = $1 AND (detail <> '' OR parked_row IS NOT NULL) RETURNING 1),
-     failures AS (UPDATE import_failures SET message = '' WHERE job_id = $1 AND message <> '' RETURNING 1),
+     failures AS (UPDATE import_failures SET message = '', value = '', external_id = '', email = ''
+                  WHERE job_id = $1 AND (message <> '' OR value <> '' OR external_id <> '' OR email <> '') RETURNING 1),
+     sources AS (DELETE FROM import_source_rows WHERE job_id = $1 RETURNING 1),
      notices AS (UPDATE notifications SET last_error = '' WHERE job_id = $1 AND last_error <> '' RETURNING 1)
 UPDATE import_jobs SET personal_data_purged_at = now(), error = ''
 WHERE id = $1 AND personal_data_purged_at IS NULL`

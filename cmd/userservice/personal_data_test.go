@@ -66,9 +66,12 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 	s.call("PATCH", "/v1/users/"+ids["api"], tn.admin, map[string]any{"family_name": "Changed" + mark}).want(t, 200, "")
 
 	// CSV.
-	csv := "external_id,email,given_name,family_name,department\n" +
-		"CSV-" + mark + ",csv-" + mark + "@example.com,Csv" + mark + ",Person,Dep" + mark + "\n"
-	job := s.call("POST", "/v1/imports", tn.admin, csv, "Content-Type", "text/csv").want(t, 202, "").str("id")
+	// Its manager is outside the file and the tenant, so the row is imported
+	// with a warning that quotes its external id and e-mail; keep_rows keeps
+	// the original row for the failure report. Erasure must reach both.
+	csv := "external_id,email,given_name,family_name,department,manager_external_id\n" +
+		"CSV-" + mark + ",csv-" + mark + "@example.com,Csv" + mark + ",Person,Dep" + mark + ",NOBODY-" + mark + "\n"
+	job := s.call("POST", "/v1/imports?keep_rows=true", tn.admin, csv, "Content-Type", "text/csv").want(t, 202, "").str("id")
 	waitJob(t, s, tn.admin, job)
 
 	// HRIS: a sync from a fake HRIS, applied by the service's importer role.
@@ -106,6 +109,12 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 	export := s.call("GET", "/v1/users/"+ids["csv"]+"/export", tn.admin, nil).want(t, 200, "")
 	if !strings.Contains(export.raw, "Csv"+mark) || len(export.body["import_rows"].([]any)) != 1 || len(export.body["events"].([]any)) < 2 {
 		t.Fatalf("export before erasure: %s", export.raw)
+	}
+	// The CSV row's warning and its kept original row hold the values too,
+	// so the scan after the erasure proves they were emptied.
+	before := tablesContaining(t, ctx, pool, "csv-"+mark)
+	if before["import_failures"] == 0 || before["import_source_rows"] == 0 {
+		t.Fatalf("before erasure, the CSV user's values are in %v; want import_failures and import_source_rows among them", before)
 	}
 
 	// Erase: three over the API, one by SCIM DELETE.
