@@ -14,8 +14,9 @@ export KAFKA_BROKERS ?= 127.0.0.1:9092
 
 ## run: start PostgreSQL and Kafka, apply migrations, run every role in one process (HTTP on 127.0.0.1:8080);
 ## on a fresh database it creates a demo tenant and prints the admin console's URL and a sign-in token
+## Personal data is sealed from the first run: without MASTER_KEYS, a development key made once in .cache/ (scripts/dev-master-key.sh)
 run: services
-	$(GO) run ./cmd/userservice --roles all --demo-on-empty-database=true --log-format=auto
+	MASTER_KEYS="$${MASTER_KEYS:-$$(scripts/dev-master-key.sh)}" $(GO) run ./cmd/userservice --roles all --demo-on-empty-database=true --log-format=auto
 
 ## test: start PostgreSQL and Kafka, lint, run the whole suite with the race detector
 ## (tests that stop a broker start private ones of their own: see README, Development)
