@@ -131,9 +131,12 @@ kafka-cluster-down:
 	@bash scripts/kafka-cluster-down.sh
 
 ## kafka-cluster-test: start the cluster, check three in-sync replicas, acks=all writes kept with one
-## broker stopped and refused with two (about 40 s; not part of make test: three JVMs on 2 cores)
+## broker stopped and refused with two (about 40 s; not part of make test: three JVMs on 2 cores); then the
+## relay under load while each broker in turn stops and comes back (partition leaders move): every event
+## arrives, each user's in version order
 kafka-cluster-test:
 	$(GO) test -tags scale -count=1 -v -run TestThreeBrokerCluster -timeout 5m ./cmd/userservice/scale/
+	$(GO) test -tags scale -count=1 -v -run TestLeaderChangesUnderLoad -timeout 10m ./adapters/relay/
 
 ## replica: a PostgreSQL streaming replica of the shared cluster on 127.0.0.1:5434 (pg_basebackup over
 ## loopback, a physical slot); prints DATABASE_READ_URL for the api's list reads (README, Running at scale)
