@@ -112,7 +112,9 @@ func csvUpload(body string) secRequest {
 func TestOversizedCSVIsRefusedAndQueuesNothing(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Pool(t)
-	application, err := service.BuildApplication(pool, nil, nil)
+	// The security fixture's tenants point their webhook at loopback, as the
+	// service's own component tests do with WEBHOOK_ALLOW_INTERNAL.
+	application, err := service.Build(pool, service.Options{AllowInternalWebhooks: true})
 	if err != nil {
 		t.Fatal(err)
 	}

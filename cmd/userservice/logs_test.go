@@ -72,7 +72,9 @@ func TestLogsCarryNoSecretsOrPersonalData(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if got := s.call("GET", "/v1/imports/"+job, admin, nil).want(t, 200, ""); got.num("rejected") != 3 {
+	if got := s.call("GET", "/v1/imports/"+job, admin, nil).want(t, 200, ""); got.num("rejected") != 2 || got.num("warnings") != 1 {
+		// Two rows refused; the row whose manager is outside the tenant is
+		// imported without one and carries a warning (missing_manager=ignore).
 		t.Fatalf("job: %s", got.raw)
 	}
 

@@ -90,7 +90,7 @@ func (f *secFixture) newSecTenant(name string) *secTenant {
 	st.email = name + "-victim@example.com"
 	st.userID = f.s.call("POST", "/v1/users", admin, map[string]any{"email": st.email, "given_name": "Vic",
 		"family_name": name, "external_id": name + "-VIC", "manager_id": st.managerID}).want(f.t, 201, "").str("id")
-	for i := range 16 {
+	for i := range 24 { // 7 builds per route (3 unauthenticated, 4 roles) for the API and SCIM DELETEs and the erase
 		st.doomedIDs = append(st.doomedIDs, f.s.call("POST", "/v1/users", admin,
 			newUser(fmt.Sprintf("%s-doomed%d@example.com", name, i))).want(f.t, 201, "").str("id"))
 	}

@@ -94,6 +94,14 @@ var apiRouteCases = map[string]routeCase{
 	"GET /v1/users/{id}/events": {allowed: readers, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
 		return secRequest{method: "GET", path: "/v1/users/" + tn.userID + "/events"}
 	}},
+	// Erasure and a person's data export are the admin's alone: the export
+	// holds everything kept about the person, so readers do not get it.
+	"POST /v1/users/{id}/erase": {allowed: admins, ok: 204, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "POST", path: "/v1/users/" + tn.doomed() + "/erase", body: map[string]any{"basis": "gdpr_art17"}}
+	}},
+	"GET /v1/users/{id}/export": {allowed: admins, ok: 200, build: func(_ *secFixture, tn *secTenant) secRequest {
+		return secRequest{method: "GET", path: "/v1/users/" + tn.userID + "/export"}
+	}},
 
 	"POST /v1/imports": {allowed: importers, ok: 202, build: func(f *secFixture, tn *secTenant) secRequest {
 		// No rows, so no importer of another test changes the tenant later.
