@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -120,7 +121,7 @@ func EnsureTopic(ctx context.Context, brokers []string, topic string, maxMessage
 	cfg.Version = protocolVersion
 	cfg.ClientID = defaultClientID + "-admin"
 	done := make(chan error, 1)
-	go func() { done <- ensureTopic(brokers, topic, cfg, TopicMaxMessageBytes(maxMessageBytes)) }()
+	go func() { done <- ensureTopic(ctx, brokers, topic, cfg, TopicMaxMessageBytes(maxMessageBytes)) }()
 	select {
 	case err := <-done:
 		return err
@@ -129,7 +130,7 @@ func EnsureTopic(ctx context.Context, brokers []string, topic string, maxMessage
 	}
 }
 
-func ensureTopic(brokers []string, topic string, cfg *sarama.Config, want int) error {
+func ensureTopic(ctx context.Context, brokers []string, topic string, cfg *sarama.Config, want int) error {
 	admin, err := sarama.NewClusterAdmin(brokers, cfg)
 	if err != nil {
 		return fmt.Errorf("kafka admin on %v: %w", brokers, err)
@@ -138,15 +139,15 @@ func ensureTopic(brokers []string, topic string, cfg *sarama.Config, want int) e
 	limit := strconv.Itoa(want)
 	err = admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: -1, ReplicationFactor: -1,
 		ConfigEntries: map[string]*string{"max.message.bytes": &limit}}, false)
-	if err == nil || !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-		if err != nil {
-			return fmt.Errorf("kafka: create topic %s: %w", topic, err)
-		}
-		return nil
+	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+		return fmt.Errorf("kafka: create topic %s: %w", topic, err)
 	}
-	//lint:ignore SA1019 DescribeConfigs changes the call and its errors; move with the relay's owner, not in a lint pass
-	entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic,
-		ConfigNames: []string{"max.message.bytes"}})
+	// Created here or by another process a moment ago, the topic may not be
+	// in the metadata of the broker asked yet (UNKNOWN_TOPIC_OR_PARTITION
+	// right after CreateTopics): ask again until it is, or ctx ends. A topic
+	// this call created is checked too, so it returns once the topic is
+	// visible, not before.
+	entries, err := describeTopicLimit(ctx, admin, topic)
 	if err != nil {
 		return fmt.Errorf("kafka: describe topic %s: %w", topic, err)
 	}
@@ -165,4 +166,26 @@ func ensureTopic(brokers []string, topic string, cfg *sarama.Config, want int) e
 		}
 	}
 	return nil
+}
+
+// topicVisibleWait is the pause between two asks for a topic's configuration
+// that the broker does not know yet.
+const topicVisibleWait = 100 * time.Millisecond
+
+// describeTopicLimit returns topic's max.message.bytes entry, asking again
+// while the broker answers that the topic does not exist (yet).
+func describeTopicLimit(ctx context.Context, admin sarama.ClusterAdmin, topic string) ([]sarama.ConfigEntry, error) {
+	for {
+		//lint:ignore SA1019 DescribeConfigs changes the call and its errors; move with the relay's owner, not in a lint pass
+		entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic,
+			ConfigNames: []string{"max.message.bytes"}})
+		if err == nil || !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+			return entries, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (still unknown when %w)", err, ctx.Err())
+		case <-time.After(topicVisibleWait):
+		}
+	}
 }
