@@ -242,7 +242,7 @@ func TestConsoleInABrowser(t *testing.T) {
 func TestConsoleHeadersAndCSRF(t *testing.T) {
 	s := startService(t, "api")
 	tn := newTenant(t, 2)
-	resp, err := http.Get(s.base + "/admin/sign-in")
+	resp, err := noKeepAlive.Get(s.base + "/admin/sign-in")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func TestPublicBaseURLAndOpsListener(t *testing.T) {
 		t.Errorf("Location %q, meta.location %v; want both under https://users.example.com/scim/v2/Users/", loc, meta["location"])
 	}
 	get := func(url string) (int, string) {
-		resp, err := http.Get(url)
+		resp, err := noKeepAlive.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -111,6 +111,16 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// noKeepAlive leaves no connection open behind a request. With kept-alive
+// connections the shared transport dials a spare connection when the
+// previous one is not back in its pool yet, takes the old one when it comes
+// back, and parks the spare unused: a connection that never sent a request,
+// which the server's graceful shutdown counts as active for up to 5s (Go's
+// grace for StateNew) - as long as SHUTDOWN_TIMEOUT here, so under load the
+// in-process service exited 1 ("http server shutdown: context deadline
+// exceeded").
+var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 func waitFor(t *testing.T, url string, exited <-chan int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -120,7 +130,7 @@ func waitFor(t *testing.T, url string, exited <-chan int) {
 			t.Fatalf("service exited with %d before serving", code)
 		default:
 		}
-		if resp, err := http.Get(url); err == nil {
+		if resp, err := noKeepAlive.Get(url); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
@@ -133,7 +143,7 @@ func waitFor(t *testing.T, url string, exited <-chan int) {
 
 func expect(t *testing.T, url string, code int, contains string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := noKeepAlive.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -133,7 +132,7 @@ func waitMetric(t *testing.T, base, name string, want float64, timeout time.Dura
 // metric reads an unlabelled metric from base's /metrics.
 func metric(t *testing.T, base, name string) (float64, bool) {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
+	resp, err := noKeepAlive.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,10 +76,6 @@ func TestReadinessOfTheNotifierNamesSMTP(t *testing.T) {
 	}
 }
 
-// noKeepAlive leaves no connection open behind a probe: the server's
-// graceful shutdown waits for a connection that never sent a request.
-var noKeepAlive = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-
 // readyz asks base's /readyz and returns its status and checks.
 func readyz(t *testing.T, base string) (int, map[string]string) {
 	t.Helper()
@@ -112,7 +108,6 @@ func startOpsOnly(t *testing.T, brokers []string, roles string, extra ...string)
 	exited := make(chan int, 1)
 	go func() { exited <- run(ctx, []string{"--roles", roles}, envOf(vars), io.Discard) }()
 	t.Cleanup(func() {
-		http.DefaultClient.CloseIdleConnections() // waitFor's
 		cancel()
 		select {
 		case code := <-exited:
