@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"io"
 	"net/http"
 	"strings"
@@ -81,8 +82,15 @@ type tenant struct {
 
 func newTenant(t *testing.T, seats int) tenant {
 	t.Helper()
+	return newTenantOn(t, pgtest.Pool(t), seats)
+}
+
+// newTenantOn is newTenant on another database than the tests' shared one
+// (a test's own, see freshDatabase).
+func newTenantOn(t *testing.T, pool *pgxpool.Pool, seats int) tenant {
+	t.Helper()
 	ctx := context.Background()
-	application, err := service.BuildApplication(pgtest.Pool(t), nil, nil)
+	application, err := service.BuildApplication(pool, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

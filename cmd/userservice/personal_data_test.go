@@ -20,7 +20,6 @@ import (
 	"github.com/userservice/userservice/adapters/kafka/kafkatest"
 	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/adapters/postgres"
-	"github.com/userservice/userservice/adapters/postgres/pgtest"
 	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/adapters/projection/republish"
 	"github.com/userservice/userservice/app/command"
@@ -44,12 +43,20 @@ func TestErasureLeavesNoPersonalDataAnywhere(t *testing.T) {
 	// which has no master keys.
 	brokers := kafkatest.Brokers(t)
 	importTopic := kafkatest.Topic(t, brokers, 2)
-	s := startService(t, "api,importer,relay,directory", "MASTER_KEYS", masterKeys, "SCIM_DELETE", "erase",
-		"IMPORT_CONSUMERS", "2", "IMPORT_QUEUE", "kafka", "IMPORT_KAFKA_TOPIC", importTopic)
-	tn := newSCIMTenant(t, 50)
+	// A database of its own: this service's relay publishes every tenant's
+	// events of its database and its directory role writes them into that
+	// database's user_directory, which on the shared test database would be
+	// other tests' rows (the adapters/directory tests saw their events as
+	// stale). The service migrates it on start.
+	dbURL := freshDatabase(t)
+	s := startService(t, "api,importer,relay,directory", "DATABASE_URL", dbURL, "MASTER_KEYS", masterKeys,
+		"SCIM_DELETE", "erase", "IMPORT_CONSUMERS", "2", "IMPORT_QUEUE", "kafka", "IMPORT_KAFKA_TOPIC", importTopic)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	pool := pgtest.Pool(t)
+	pool, err := pgxpool.New(ctx, dbURL)
+	must(t, err)
+	t.Cleanup(pool.Close)
+	tn := newSCIMTenantOn(t, pool, 50)
 	ring, err := personaldata.NewKeyring("k1", map[string][]byte{"k1": master})
 	must(t, err)
 	keys, err := personaldata.NewKeys(ring)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"net/http"
 	"sort"
 	"strconv"
@@ -29,8 +30,14 @@ type scimTenant struct {
 
 func newSCIMTenant(t *testing.T, seats int) scimTenant {
 	t.Helper()
-	tn := newTenant(t, seats)
-	application, err := service.BuildApplication(pgtest.Pool(t), nil, nil)
+	return newSCIMTenantOn(t, pgtest.Pool(t), seats)
+}
+
+// newSCIMTenantOn is newSCIMTenant on a test's own database.
+func newSCIMTenantOn(t *testing.T, pool *pgxpool.Pool, seats int) scimTenant {
+	t.Helper()
+	tn := newTenantOn(t, pool, seats)
+	application, err := service.BuildApplication(pool, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
