@@ -127,29 +127,31 @@ func TestEventsTailFollowsNewEvents(t *testing.T) {
 	env.Records(eventtest.Patience) // on the topic before the tail starts: not printed
 
 	stderr, wait := tail(t, "--brokers", strings.Join(env.Brokers, ","), "--topic", env.Topic,
-		"--tenant", env.Tenant, "--type", "user.deactivated", "--max", "2")
+		"--tenant", env.Tenant, "--type", "user.deactivated", "--max", "3")
 	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), "tailing "); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("events tail never started: %s", stderr.String())
 		}
 	}
 	env.Deactivate(old, "moved on")
-	fresh := env.Lifecycle(0) // a deactivation at v4 (and another later)
+	fresh := env.Lifecycle(0) // deactivations at v4 and v8
 	lines, err := wait()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two users, so two partitions: their lines may come in either order.
+	// Two users, so two partitions: their lines may come in either order,
+	// so the tail waits for all three deactivations (--max 3), not the first two.
 	want := []string{"subject=" + old.String() + ` v=2 id=\S+ cause=requested reason="moved on"$`,
-		"subject=" + fresh.String() + ` v=4 id=\S+ cause=requested reason="retired"$`}
+		"subject=" + fresh.String() + ` v=4 id=\S+ cause=requested reason="retired"$`,
+		"subject=" + fresh.String() + ` v=8 id=\S+ cause=status_changed$`}
 	joined := strings.Join(lines, "\n")
 	for _, w := range want {
 		if !regexp.MustCompile(`(?m)` + w).MatchString(joined) {
 			t.Errorf("no live line matches %q:\n%s", w, joined)
 		}
 	}
-	if len(lines) != 2 {
-		t.Errorf("printed %d lines, want 2 (--max 2):\n%s", len(lines), joined)
+	if len(lines) != 3 {
+		t.Errorf("printed %d lines, want 3 (--max 3):\n%s", len(lines), joined)
 	}
 }
 
