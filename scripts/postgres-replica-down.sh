@@ -11,7 +11,7 @@ flock -w 600 9 || die "timed out waiting for the replica lock"
 command -v pg_lsclusters >/dev/null 2>&1 || { log "PostgreSQL not installed; nothing to stop"; exit 0; }
 read -r ver status < <(pg_lsclusters -h | awk '$2=="replica" {print $1, $4; exit}'; echo) || true
 [ -n "${ver:-}" ] || { log "no replica cluster"; exit 0; }
-if [ "$status" = online ]; then
+if [[ "$status" == online* ]]; then  # a hot standby is "online,recovery"
   log "stopping the replica $ver/replica"
   as_root pg_ctlcluster "$ver" replica stop -m fast 9>&-
 fi
