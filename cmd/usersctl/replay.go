@@ -216,6 +216,11 @@ func (b *progressBar) draw(phase string, done, total int64, rate float64, eta ti
 			progressbar.OptionSetItsString("events"),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetTheme(progressbar.ThemeASCII),
+			// No ticker goroutine for the spinner of an unknown total: it
+			// renders on its own until the bar is finished, so it raced the
+			// line finish writes (found by the race detector); the spinner
+			// turns on each update instead.
+			progressbar.OptionSetSpinnerChangeInterval(0),
 		)
 	}
 	_ = b.bar.Set64(done) // drawing never fails the command
