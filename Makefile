@@ -3,9 +3,9 @@
 
 SHELL := /bin/bash
 GO    ?= go
-# The Go every target builds and tests with, fetched once through the module proxy when the machine's go is
-# older. Exported (not only the toolchain line of go.mod) because a machine with GOTOOLCHAIN=local, as Debian's
-# and ours are, ignores that line and stops with "go.mod requires go >= 1.27.3".
+# The Go every target builds and tests with (its standard library passes the vulnerability check), fetched once
+# through the module proxy when the machine's go is older. go.mod asks only for go 1.26.8, so the machine's own
+# go (GOTOOLCHAIN=local) still builds and vets the module; `make lint` checks that (README, The Go toolchain).
 export GOTOOLCHAIN := go1.27.3
 export DATABASE_URL ?= postgres://userservice:userservice@127.0.0.1:5432/userservice?sslmode=disable
 export KAFKA_BROKERS ?= 127.0.0.1:9092
@@ -84,6 +84,7 @@ lint: check-imports
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	GOTOOLCHAIN=local $(GO) vet ./...   # the machine's own go (1.26.8): go.mod's go line holds
 	$(GO) vet -tags chaos ./cmd/userservice/chaos/
 	$(GO) vet -tags scale ./cmd/userservice/scale/
 	$(GO) vet -tags rebuildrate,importbench ./adapters/projection/ ./ports/messages/

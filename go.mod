@@ -1,6 +1,6 @@
 module github.com/userservice/userservice
 
-go 1.27.3
+go 1.26.8
 
 require (
 	github.com/IBM/sarama v1.61.1

@@ -209,7 +209,7 @@ func TestParkAndRetry(t *testing.T) {
 	}
 	const n = 1200 // more than one batch
 	for i := 1; i <= n; i++ {
-		ok, err := park.Handle(ctx, command.ParkImportRow{Row: command.ImportUserRow{JobID: "j", TenantID: "t", Row: i, Deferrals: 3}, Reason: "db down"})
+		ok, err := park.Handle(ctx, command.ParkImportRow{Row: command.ImportUserRow{JobID: "j", TenantID: "t", ImportRow: command.ImportRow{Row: i}, Deferrals: 3}, Reason: "db down"})
 		if err != nil || !ok {
 			t.Fatalf("park row %d: %v %v", i, ok, err)
 		}

@@ -1,6 +1,6 @@
 module github.com/userservice/userservice/deploy/charttest
 
-go 1.27.3
+go 1.26.8
 
 require (
 	helm.sh/helm/v4 v4.3.2

@@ -5,8 +5,8 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE_DIR="$ROOT/.cache"
 
-# The project's Go (go.mod's go line); a machine with GOTOOLCHAIN=local would
-# ignore go.mod and fail, so every script that runs go says it (README, Development).
+# The project's Go (README, The Go toolchain): go.mod asks only for 1.26.8, so
+# every script that runs go names the toolchain it wants.
 export GOTOOLCHAIN=go1.27.3
 
 : "${LOG_TAG:=services}"
