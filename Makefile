@@ -124,7 +124,7 @@ bench-quick:
 image:
 	@GO=$(GO) bash scripts/image.sh
 
-## kafka-cluster: a three-broker KRaft Kafka cluster on 127.0.0.1:39092,39094,39096 (replication factor 3,
+## kafka-cluster: a three-broker KRaft Kafka cluster on 127.0.0.1:25092,25094,25096 (replication factor 3,
 ## min.insync.replicas=2) beside the single broker on 9092; kafka-cluster-down stops it (CLEAN=1: and its data)
 kafka-cluster:
 	@bash scripts/kafka-cluster-up.sh

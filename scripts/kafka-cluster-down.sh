@@ -6,7 +6,7 @@ set -euo pipefail
 LOG_TAG=kafka-cluster
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-PORTS=(39092 39094 39096)
+PORTS=(25092 25094 25096)
 for i in 0 1 2; do
   KAFKA_INSTANCE="cluster-$((i + 1))" KAFKA_PORT="${PORTS[i]}" bash "$ROOT/scripts/kafka-down.sh" &
 done

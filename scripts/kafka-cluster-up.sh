@@ -2,21 +2,24 @@
 # Start a three-broker Apache Kafka cluster (KRaft, each node broker and
 # controller, a static quorum of the three) on loopback, beside the single
 # broker on 127.0.0.1:9092 that make run and the tests keep using:
-#   brokers     127.0.0.1:39092, 127.0.0.1:39094, 127.0.0.1:39096
-#   controllers 127.0.0.1:39093, 127.0.0.1:39095, 127.0.0.1:39097
+#   brokers     127.0.0.1:25092, 127.0.0.1:25094, 127.0.0.1:25096
+#   controllers 127.0.0.1:25093, 127.0.0.1:25095, 127.0.0.1:25097
 # Topics default to replication factor 3 with min.insync.replicas=2, so with
 # producers on acks=all (the relay's franz-go producer's default) a write
 # survives the loss of one broker and is refused, not lost, past that.
 # Each node is a private instance of scripts/kafka-up.sh (KAFKA_INSTANCE
 # cluster-N, data in .cache/kafka-cluster-N). Idempotent. Prints
 # KAFKA_BROKERS=... for the roles. Stop: scripts/kafka-cluster-down.sh;
-# kill one node: KAFKA_INSTANCE=cluster-2 KAFKA_PORT=39094 scripts/kafka-down.sh.
+# kill one node: KAFKA_INSTANCE=cluster-2 KAFKA_PORT=25094 scripts/kafka-down.sh.
 set -euo pipefail
 LOG_TAG=kafka-cluster
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-PORTS=(39092 39094 39096)
+# Below Linux's ephemeral range (32768-60999): a port in it can be taken by
+# any outgoing connection of a busy test run, and the broker then fails to
+# bind (CI, 2026-12-07: 39093 was taken while the suite ran).
+PORTS=(25092 25094 25096)
 # A smaller heap than the single broker's: three JVMs share the machine.
 export KAFKA_HEAP_OPTS="${KAFKA_CLUSTER_HEAP_OPTS:--Xms256m -Xmx512m}"
 export KAFKA_CLUSTER_ID="${KAFKA_CLUSTER_ID:-dXNlcnNlcnZpY2UtY2x1cw}"

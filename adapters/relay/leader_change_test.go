@@ -23,7 +23,7 @@ import (
 )
 
 // The three-broker cluster of scripts/kafka-cluster-up.sh (make kafka-cluster).
-var clusterPorts = []int{39092, 39094, 39096}
+var clusterPorts = []int{25092, 25094, 25096}
 
 func clusterNode(i int) []string {
 	return []string{"KAFKA_INSTANCE=cluster-" + strconv.Itoa(i+1), "KAFKA_PORT=" + strconv.Itoa(clusterPorts[i]), "KAFKA_STOP_SECS=5"}

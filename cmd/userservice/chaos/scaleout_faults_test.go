@@ -20,7 +20,7 @@ import (
 )
 
 // clusterPorts are the brokers of scripts/kafka-cluster-up.sh.
-var clusterPorts = []int{39092, 39094, 39096}
+var clusterPorts = []int{25092, 25094, 25096}
 
 // shardCount is the outbox's shards (RELAY_SHARDS 0..3), all of which each
 // relay of the fleet serves: one owns them, the other stands by.

@@ -16,7 +16,7 @@ import (
 )
 
 // The cluster's brokers (scripts/kafka-cluster-up.sh).
-var clusterPorts = []int{39092, 39094, 39096}
+var clusterPorts = []int{25092, 25094, 25096}
 
 func script(t *testing.T, name string, env ...string) {
 	t.Helper()
