@@ -2,13 +2,10 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/userservice/userservice/adapters/projection"
@@ -45,15 +42,15 @@ func (u *UnitOfWork) ExecuteGroup(ctx context.Context, ex command.GroupExecution
 	if ex.Type == "CreateGroup" {
 		target = ""
 	}
-	sum := sha256.Sum256([]byte(ex.Type + "\x00" + ex.Request + "\x00" + target + "\x00" + string(payload)))
-	res, err = u.executeGroup(ctx, ex, payload, sum[:])
+	sum := hashRequest(ex.Type, ex.Request, target, payload)
+	res, err = u.executeGroup(ctx, ex, payload, sum)
 	if errors.Is(err, errDuplicateCommand) {
 		// A concurrent twin recorded the id first: answer with its outcome.
-		var prior priorCommand
-		if err := u.pool.QueryRow(ctx, selectCommandSQL, ex.TenantID, ex.CommandID).Scan(&prior.hash, &prior.outcome); err != nil {
-			return res, fmt.Errorf("read recorded command: %w", err)
+		prior, err := u.recordedCommand(ctx, ex.Envelope)
+		if err != nil {
+			return res, err
 		}
-		return replayedGroup(prior, sum[:])
+		return replayedGroup(prior, sum)
 	}
 	return res, err
 }
@@ -99,7 +96,7 @@ func (u *UnitOfWork) executeGroup(ctx context.Context, ex command.GroupExecution
 	if err := checkMembers(ctx, tx, ex.TenantID, group.Added(events)); err != nil {
 		return res, err
 	}
-	next, stored, err := u.prepareGroup(ex, current, events)
+	next, stored, err := prepareStream(ex.Envelope, ex.GroupID, current, events, u.now(), group.FromHistory)
 	if err != nil {
 		return res, err
 	}
@@ -199,39 +196,6 @@ func checkMembers(ctx context.Context, tx pgx.Tx, tenantID string, ids []string)
 		return group.ErrMemberNotFound
 	}
 	return nil
-}
-
-func (u *UnitOfWork) prepareGroup(ex command.GroupExecution, current *group.Group, events []user.Event) (*group.Group, []projection.Event, error) {
-	var next group.Group
-	base := 0
-	if current != nil {
-		next, base = *current, current.Version()
-	}
-	now := u.now().UTC().Truncate(time.Microsecond)
-	stored := make([]projection.Event, len(events))
-	for i, e := range events {
-		if current == nil && i == 0 {
-			first, err := group.FromHistory(ex.GroupID, events[:1])
-			if err != nil {
-				return nil, nil, err
-			}
-			next = *first
-		} else {
-			next.Apply(e)
-		}
-		data, err := json.Marshal(e)
-		if err != nil {
-			return nil, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, nil, fmt.Errorf("event id: %w", err)
-		}
-		stored[i] = projection.Event{ID: id.String(), StreamID: ex.GroupID, TenantID: ex.TenantID, Version: base + i + 1,
-			Type: e.EventType(), Data: data, Payload: e, OccurredAt: now, CommandID: ex.CommandID,
-			CorrelationID: ex.CorrelationID, Actor: ex.Actor, Source: string(ex.Source)}
-	}
-	return &next, stored, nil
 }
 
 // queueGroupWrite queues the groups read model's writes: the row (guarded

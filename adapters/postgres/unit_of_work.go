@@ -2,19 +2,16 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/userservice/userservice/adapters/personaldata"
-	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -57,23 +54,6 @@ func NewUnitOfWork(pool *pgxpool.Pool, logger watermill.LoggerAdapter) (*UnitOfW
 type outcome struct {
 	User      snapshotJSON `json:"user"`
 	Unchanged bool         `json:"unchanged,omitempty"`
-}
-
-// requestHash is what a repeated command id must match: the command's type,
-// the request it came from, its target (unless the target was made for it)
-// and its payload.
-func requestHash(ex command.Execution, payload []byte) []byte {
-	target := ex.StreamID.String()
-	if ex.NewStream {
-		target = ""
-	}
-	h := sha256.New()
-	for _, part := range []string{ex.Type, ex.Request, target} {
-		h.Write([]byte(part))
-		h.Write([]byte{0})
-	}
-	h.Write(payload)
-	return h.Sum(nil)
 }
 
 // Execute implements command.UnitOfWork.
@@ -223,64 +203,12 @@ func (u *UnitOfWork) plan(ex command.Execution, payload, hash []byte, read *load
 	return plan{writes: b.QueuedQueries, seats: seatDelta(current, events), res: command.Result{User: snap, Changed: true}}, nil
 }
 
-// prepareEvents applies the decided events to a copy of the state and gives
-// each an id, a version and its metadata; now is their time.
-func prepareEvents(ex command.Execution, current *user.User, events []user.Event, now time.Time) (*user.User, []projection.Event, error) {
-	var next user.User
-	base := 0
-	if current != nil {
-		next = *current
-		base = current.Version()
-	}
-	// Microseconds, as PostgreSQL stores them: the outbox envelope (and so
-	// Kafka) then carries exactly the time a re-publish reads back.
-	now = now.UTC().Truncate(time.Microsecond)
-	stored := make([]projection.Event, len(events))
-	for i, e := range events {
-		if current == nil && i == 0 {
-			first, err := user.FromHistory(ex.StreamID, events[:1])
-			if err != nil {
-				return nil, nil, err
-			}
-			next = *first
-		} else {
-			next.Apply(e)
-		}
-		data, err := encodeEvent(e)
-		if err != nil {
-			return nil, nil, err
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, nil, fmt.Errorf("event id: %w", err)
-		}
-		stored[i] = projection.Event{
-			ID: id.String(), StreamID: ex.StreamID, TenantID: ex.TenantID, Version: base + i + 1,
-			Type: e.EventType(), Data: data, Payload: e, OccurredAt: now, CommandID: ex.CommandID,
-			CorrelationID: ex.CorrelationID, Actor: ex.Actor, Source: string(ex.Source),
-		}
-	}
-	return &next, stored, nil
-}
-
-// encodeEvent is THE place a command's event payload is encoded for the event
-// store (and, as stored, for the outbox): a transformation of stored
-// payloads (encryption of personal fields) belongs here, once.
-func encodeEvent(e user.Event) ([]byte, error) {
-	data, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
-	}
-	return data, nil
-}
-
 // replay answers a repeated command id with its first outcome, unless the
 // payload differs: then the key was reused for another command.
 func (u *UnitOfWork) replay(ctx context.Context, env command.Envelope, hash []byte) (command.Result, error) {
-	var prior priorCommand
-	err := u.pool.QueryRow(ctx, selectCommandSQL, env.TenantID, env.CommandID).Scan(&prior.hash, &prior.outcome)
+	prior, err := u.recordedCommand(ctx, env)
 	if err != nil {
-		return command.Result{}, fmt.Errorf("read recorded command: %w", err)
+		return command.Result{}, err
 	}
 	return replayed(prior, hash)
 }
