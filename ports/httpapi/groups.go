@@ -165,15 +165,7 @@ func (h *handler) listGroups(w http.ResponseWriter, r *http.Request, p auth.Prin
 
 // updateGroup handles PATCH /v1/groups/{id}.
 func (h *handler) updateGroup(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathGroupID(r)
-	if err != nil {
-		return err
-	}
-	env, err := newEnvelope(r, p)
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(w, r, false, mediaMergePatch, mediaJSON)
+	id, env, body, err := h.readCommand(w, r, p, pathGroupID, false, mediaMergePatch, mediaJSON)
 	if err != nil {
 		return err
 	}

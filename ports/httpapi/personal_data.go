@@ -16,15 +16,7 @@ import (
 // {"basis": "gdpr_art17"}. 200 with what is left of the user (ids and
 // version), X-Changed false when they were erased already.
 func (h *handler) eraseUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathUserID(r)
-	if err != nil {
-		return err
-	}
-	env, err := newEnvelope(r, p)
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(w, r, true, mediaJSON)
+	id, env, body, err := h.readCommand(w, r, p, pathUserID, true, mediaJSON)
 	if err != nil {
 		return err
 	}

@@ -39,15 +39,7 @@ func (h *handler) registerUser(w http.ResponseWriter, r *http.Request, p auth.Pr
 
 // updateUser handles PATCH /v1/users/{id}.
 func (h *handler) updateUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathUserID(r)
-	if err != nil {
-		return err
-	}
-	env, err := newEnvelope(r, p)
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(w, r, false, mediaMergePatch, mediaJSON)
+	id, env, body, err := h.readCommand(w, r, p, pathUserID, false, mediaMergePatch, mediaJSON)
 	if err != nil {
 		return err
 	}
@@ -65,15 +57,7 @@ func (h *handler) updateUser(w http.ResponseWriter, r *http.Request, p auth.Prin
 
 // deactivateUser handles POST /v1/users/{id}/deactivate.
 func (h *handler) deactivateUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathUserID(r)
-	if err != nil {
-		return err
-	}
-	env, err := newEnvelope(r, p)
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(w, r, true, mediaJSON)
+	id, env, body, err := h.readCommand(w, r, p, pathUserID, true, mediaJSON)
 	if err != nil {
 		return err
 	}
@@ -92,15 +76,7 @@ func (h *handler) deactivateUser(w http.ResponseWriter, r *http.Request, p auth.
 // reactivateUser handles POST /v1/users/{id}/reactivate. It takes no body;
 // one that is sent must still be an empty JSON object.
 func (h *handler) reactivateUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathUserID(r)
-	if err != nil {
-		return err
-	}
-	env, err := newEnvelope(r, p)
-	if err != nil {
-		return err
-	}
-	body, err := h.readBody(w, r, true, mediaJSON)
+	id, env, body, err := h.readCommand(w, r, p, pathUserID, true, mediaJSON)
 	if err != nil {
 		return err
 	}
