@@ -12,10 +12,13 @@ import (
 // at most TTL: authenticating a request then costs no database round trip.
 //
 // The bound: a token revoked through this process (RevokingStore) stops
-// working at once; one revoked elsewhere (another replica, usersctl) keeps
-// working for at most TTL after the revocation committed. Expiry is exact:
-// the cached expiry time is checked on every request. Unknown tokens are
-// never cached, so a token issued elsewhere works at once.
+// working at once; one revoked elsewhere (another replica, usersctl, SQL)
+// stops as soon as this process hears of it (Forget, called by the
+// store's change listener: milliseconds after the revocation commits), and
+// in any case, a notice lost with a dropped listener included, at most TTL
+// after the revocation committed. Expiry is exact: the cached expiry time is
+// checked on every request. Unknown tokens are never cached, so a token
+// issued elsewhere works at once.
 type TokenCache struct {
 	inner TokenReader
 	ttl   time.Duration
@@ -24,6 +27,10 @@ type TokenCache struct {
 
 	mu     sync.Mutex
 	byHash map[string]cachedToken
+	// epoch counts Forget and Reset calls: a lookup that began before one
+	// may have read the token before the change it announces, so its
+	// answer is not cached.
+	epoch uint64
 }
 
 type cachedToken struct {
@@ -52,6 +59,7 @@ func (c *TokenCache) TokenByHash(ctx context.Context, hash []byte) (StoredToken,
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.byHash[string(hash)]
+	epoch := c.epoch
 	c.mu.Unlock()
 	if ok && now.Sub(e.fetched) < c.ttl && !now.Before(e.fetched) {
 		return e.token, nil
@@ -62,6 +70,9 @@ func (c *TokenCache) TokenByHash(ctx context.Context, hash []byte) (StoredToken,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.epoch != epoch {
+		return t, nil
+	}
 	if len(c.byHash) >= c.max {
 		clear(c.byHash)
 	}
@@ -73,9 +84,19 @@ func (c *TokenCache) TokenByHash(ctx context.Context, hash []byte) (StoredToken,
 func (c *TokenCache) Forget(tokenID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.epoch++
 	for h, e := range c.byHash {
 		if e.token.TokenID == tokenID {
 			delete(c.byHash, h)
 		}
 	}
+}
+
+// Reset drops every token, so each is asked of the store again: for a
+// listener that (re)connects and so may have missed notices.
+func (c *TokenCache) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	clear(c.byHash)
 }

@@ -116,3 +116,54 @@ func TestTokenCacheForgetAndExpiryAreImmediate(t *testing.T) {
 		t.Fatalf("token issued after a miss: %v", err)
 	}
 }
+
+// slowTable is a tokenTable whose lookups wait for a signal after reading,
+// standing for a lookup that read the token just before a revocation.
+type slowTable struct {
+	*tokenTable
+	read, resume chan struct{}
+}
+
+func (s slowTable) TokenByHash(ctx context.Context, hash []byte) (StoredToken, error) {
+	t, err := s.tokenTable.TokenByHash(ctx, hash)
+	s.read <- struct{}{}
+	<-s.resume
+	return t, err
+}
+
+func TestTokenCacheDoesNotKeepALookupThatRacedAForget(t *testing.T) {
+	for name, invalidate := range map[string]func(*TokenCache){
+		"Forget": func(c *TokenCache) { c.Forget("t1") },
+		"Reset":  (*TokenCache).Reset,
+	} {
+		t.Run(name, func(t *testing.T) {
+			clock := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+			now := func() time.Time { return clock }
+			_, hash := auth.NewToken()
+			table := &tokenTable{tokens: map[string]StoredToken{string(hash): {
+				Principal: auth.Principal{TokenID: "t1", TenantID: "tn", Role: auth.RoleAdmin}, Hash: hash}}}
+			store := slowTable{tokenTable: table, read: make(chan struct{}, 2), resume: make(chan struct{}, 2)}
+			cache, err := NewTokenCache(store, time.Hour, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := cache.TokenByHash(context.Background(), hash); done <- err }()
+			<-store.read // the lookup has read the token, still valid
+			table.revoke(hash)
+			invalidate(cache) // the revocation's notice arrives before the lookup stores its answer
+			store.resume <- struct{}{}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			store.resume <- struct{}{}
+			got, err := cache.TokenByHash(context.Background(), hash)
+			if err != nil || !got.Revoked {
+				t.Fatalf("after the notice: revoked = %v, err = %v; the raced lookup's stale answer was cached", got.Revoked, err)
+			}
+			if table.lookups != 2 {
+				t.Fatalf("store asked %d times, want 2", table.lookups)
+			}
+		})
+	}
+}

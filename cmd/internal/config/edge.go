@@ -41,9 +41,9 @@ type Edge struct {
 	AuthFailureRate  float64
 	AuthFailureBurst int
 	// AuthTokenCacheTTL is how long an api process reuses a token it looked
-	// up (AUTH_TOKEN_CACHE_TTL; 0 = look up every request): a token revoked
-	// through another process keeps working at most this long; one revoked
-	// through this process stops at once (see query.TokenCache).
+	// up (AUTH_TOKEN_CACHE_TTL; 0 = look up every request). Revocations
+	// reach every process by NOTIFY within milliseconds; this is the bound
+	// while a process's listener is disconnected (see query.TokenCache).
 	AuthTokenCacheTTL time.Duration
 	// TrustedProxies are the networks of the load balancers whose
 	// X-Forwarded-For names the client (TRUSTED_PROXIES, comma list of CIDRs
@@ -71,7 +71,7 @@ func edgeSettings() []setting {
 		{"READINESS_CACHE", "readiness-cache", "2s", "how long a readiness answer is reused; 0 = check on every probe", parseReadinessCache},
 		{"AUTH_FAILURE_RATE", "auth-failure-rate", "10", "failed authentications per second per client address before 429 without lookup; -1 = no limit", parseAuthFailureRate},
 		{"AUTH_FAILURE_BURST", "auth-failure-burst", "100", "failed authentications a client address may make at once", parseAuthFailureBurst},
-		{"AUTH_TOKEN_CACHE_TTL", "auth-token-cache-ttl", "2s", "how long a looked-up token is reused (at most 1m): a token revoked through another process works at most this long; 0 = no cache", parseTokenCacheTTL},
+		{"AUTH_TOKEN_CACHE_TTL", "auth-token-cache-ttl", "2s", "how long a looked-up token is reused (at most 1m); revocations elsewhere arrive by NOTIFY at once, this bounds them while the listener is down; 0 = no cache", parseTokenCacheTTL},
 		{"TRUSTED_PROXIES", "trusted-proxies", "", "load balancers (CIDRs or addresses, comma list) whose X-Forwarded-For names the client", parseTrustedProxies},
 		{"IMPORT_UPLOADS_PER_TENANT", "import-uploads-per-tenant", "2", "CSV uploads a tenant may have in progress at once per api process", parseUploadsPerTenant},
 		{"IMPORT_SPOOL_BYTES_PER_TENANT", "import-spool-bytes-per-tenant", "536870912", "bytes a tenant's uploads in progress may stage together (at least one upload's 268435456)", parseSpoolBytes},

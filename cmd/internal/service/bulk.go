@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -54,6 +55,10 @@ type Options struct {
 	// TokenCacheTTL, when positive, caches token lookups that long (see
 	// query.TokenCache); zero (the tools) looks every token up.
 	TokenCacheTTL time.Duration
+	// Lifetime, when set, is the process's: with a token cache, Build
+	// starts a listener for token changes (postgres.ListenTokenChanges)
+	// that ends with it. Without it the cache's TTL is its only bound.
+	Lifetime context.Context
 	// GroupCommit, when set, applies concurrent commands together (see
 	// postgres.GroupCommitConfig); nil gives each command its own transaction.
 	GroupCommit *postgres.GroupCommitConfig

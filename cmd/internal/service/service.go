@@ -95,6 +95,9 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			return query.NewTokenCache(tenants, o.TokenCacheTTL, now)
 		})
 		tokens, tokenStore = cache, revokingStore{Tenants: tenants, cache: cache}
+		if o.Lifetime != nil && cache != nil {
+			go listenTokenChanges(o.Lifetime, pool, cache, log.Named("token-changes"))
+		}
 	}
 	revokeToken := build(&b, "NewRevokeTokenHandler", func() (command.RevokeTokenHandler, error) {
 		return command.NewRevokeTokenHandler(tokenStore)
@@ -195,6 +198,17 @@ func newStringID() (string, error) {
 		return "", err
 	}
 	return id.String(), nil
+}
+
+// listenTokenChanges makes the token cache forget a token the moment any
+// process (or usersctl, or SQL) changes it, until ctx ends.
+func listenTokenChanges(ctx context.Context, pool *pgxpool.Pool, cache *query.TokenCache, log *zap.Logger) {
+	err := postgres.ListenTokenChanges(ctx, pool, cache, func(err error) {
+		log.Warn("token change listener: revocations elsewhere reach this process within AUTH_TOKEN_CACHE_TTL until it reconnects", zap.Error(err))
+	})
+	if err != nil {
+		log.Error("token change listener stopped", zap.Error(err))
+	}
 }
 
 // revokingStore forgets a token in this process's cache once its revocation
