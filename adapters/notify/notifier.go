@@ -5,8 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/userservice/userservice/app/command"
 )
 
@@ -14,8 +12,6 @@ import (
 type NotifierConfig struct {
 	// PollInterval is the wait after finding no due notice. Default 1s.
 	PollInterval time.Duration
-	// Logger receives a line per failed delivery. Default zap.NewNop().
-	Logger *zap.Logger
 }
 
 // Notifier is the notifier role: it delivers due notices until stopped.
@@ -32,20 +28,19 @@ func NewNotifier(deliver command.DeliverNotificationHandler, cfg NotifierConfig)
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = time.Second
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
-	}
 	return &Notifier{deliver: deliver, cfg: cfg}, nil
 }
 
 // Run delivers notices one after another, waiting PollInterval whenever none
-// is due, until ctx is cancelled; a notice being sent is finished first.
+// is due, until ctx is cancelled; a notice being sent is finished first. A
+// failed delivery is recorded for its next attempt by the handler and
+// logged by the handler's decorator (app/decorator), so not here: once is
+// enough.
 func (n *Notifier) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
-		delivered, err := n.deliver.Handle(context.WithoutCancel(ctx), command.DeliverNotification{})
-		if err != nil {
-			n.cfg.Logger.Warn("notice delivery failed", zap.Error(err))
-		}
+		// The error is already recorded and logged (see above); a failing
+		// notice does not stop the others.
+		delivered, _ := n.deliver.Handle(context.WithoutCancel(ctx), command.DeliverNotification{})
 		if delivered {
 			continue
 		}

@@ -10,14 +10,16 @@ import (
 	"net/url"
 	"syscall"
 	"time"
+
+	"github.com/userservice/userservice/app/errkind"
 )
 
 // ErrInternalAddress refuses a webhook that would reach inside the service's
 // network: a tenant admin chooses the URL, and the notifier posts from
 // inside, so without this a tenant could make it call the cloud's metadata
 // service, the database's host or anything else only the service can reach
-// (SSRF).
-var ErrInternalAddress = errors.New("the webhook address is inside the service's network (loopback, private, link-local or metadata); the operator has not allowed that")
+// (SSRF). Its kind is validation: the tenant's webhook_url is refused.
+var ErrInternalAddress = errkind.New(errkind.Validation, "webhook_internal_address", "the webhook address is inside the service's network (loopback, private, link-local or metadata); the operator has not allowed that")
 
 // internalPrefixes are the ranges a webhook may not reach unless the operator
 // allows it: RFC 6890's special-purpose ranges that are not the public

@@ -20,8 +20,10 @@ type Tenants struct{ pool *pgxpool.Pool }
 // NewTenants returns the store on pool.
 func NewTenants(pool *pgxpool.Pool) *Tenants { return &Tenants{pool: pool} }
 
-// ErrTenantNotFound is returned for a token of a tenant that does not exist.
-var ErrTenantNotFound = errors.New("tenant not found")
+// ErrTenantNotFound is returned for a token or an import job of a tenant that
+// does not exist: the app's query.ErrTenantNotFound (kind not found), so every
+// port answers it as the missing tenant it is.
+var ErrTenantNotFound = query.ErrTenantNotFound
 
 // CreateTenant implements command.TenantStore.
 func (s *Tenants) CreateTenant(ctx context.Context, t command.Tenant) error {

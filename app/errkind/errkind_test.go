@@ -18,15 +18,18 @@ import (
 // moduleRoot is this package's way back to the repository root.
 const moduleRoot = "../.."
 
-// declaredErrors parses every non-test Go file under domain/ and app/ and
-// returns the exported package-level Err* variables and *Error types, named
-// as errcatalog names them.
-func declaredErrors(t *testing.T) []string {
+// declaredErrors parses every non-test Go file under the top folders (domain
+// and app unless told) and returns the exported package-level Err* variables
+// and *Error types, named as errcatalog names them.
+func declaredErrors(t *testing.T, tops ...string) []string {
 	t.Helper()
+	if len(tops) == 0 {
+		tops = []string{"domain", "app"}
+	}
 	var names []string
 	errorMethods := map[string]bool{} // "<pkg>.<Type>" with an Error method
 	var errorTypes []string
-	for _, top := range []string{"domain", "app"} {
+	for _, top := range tops {
 		err := filepath.WalkDir(filepath.Join(moduleRoot, top), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err

@@ -10,6 +10,6 @@ import (
 
 // newNotifier builds the notifier role: it delivers the queued notices of
 // finished import jobs, by webhook and (with SMTP_ADDR set) by e-mail.
-func newNotifier(application app.Application, log *zap.Logger) (roles.Runner, error) {
-	return notify.NewNotifier(application.Commands.DeliverNotification, notify.NotifierConfig{Logger: log})
+func newNotifier(application app.Application, _ *zap.Logger) (roles.Runner, error) {
+	return notify.NewNotifier(application.Commands.DeliverNotification, notify.NotifierConfig{})
 }
