@@ -64,7 +64,7 @@ func (u *UnitOfWork) executeCommandGroup(ctx context.Context, items []*groupItem
 	b := &pgx.Batch{}
 	for i, it := range members {
 		if !it.ex.FreshStream {
-			queueLoad(b, u.upcasters, u.personal, it.ex.Envelope, it.ex.StreamID, &reads[i])
+			queueLoad(b, u.upcasters, u.personal, it.ex, &reads[i])
 		}
 	}
 	if b.Len() > 0 {

@@ -14,9 +14,10 @@ import (
 )
 
 // BenchmarkCommandByStreamLength measures what a longer history costs a
-// command, to decide whether aggregate snapshots would pay: the unit of work
-// reads and folds the whole stream on every command. A no-op update reads
-// and decides only; a real update writes too.
+// command. The unit of work decides on the users read-model row and folds
+// only the events after its version (none when the row is current, see
+// selectStateSQL), so the cost should not grow with the stream. A no-op
+// update reads and decides only.
 //
 //	go test ./adapters/postgres -run '^$' -bench CommandByStreamLength -benchtime 2s
 func BenchmarkCommandByStreamLength(b *testing.B) {

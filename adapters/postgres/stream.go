@@ -14,37 +14,82 @@ import (
 
 const selectCommandSQL = `SELECT payload_hash, outcome FROM commands WHERE tenant_id = $1 AND command_id = $2`
 
-// selectStreamSQL reads one tenant's stream. The tenant filter means a stream
-// of another tenant looks empty: commands cannot reach across tenants.
-// Only user events: a group's id names no user's stream (and the reverse,
-// see selectGroupStreamSQL), so a user command aimed at a group is 404.
-const selectStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND tenant_id = $2 AND type LIKE 'user.%' ORDER BY version`
-
 // selectGroupStreamSQL reads one tenant's group stream.
 const selectGroupStreamSQL = `SELECT type, data FROM events WHERE stream_id = $1 AND tenant_id = $2 AND type LIKE 'group.%' ORDER BY version`
 
 // loaded is what the read of one command found.
 type loaded struct {
-	prior  *priorCommand
+	prior *priorCommand
+	// row is the users read-model row (nil: none); events are the
+	// stream's events after its version (all of them without a row).
+	row    *user.Snapshot
 	events []user.Event
 	// key is the user's data key, read with the stream (nil: encryption
 	// off, or nothing read: see plan).
 	key *personaldata.UserKey
 }
 
-// queueLoad queues into b the reads loadForCommand makes, filling l. With
-// keys, the same round trip reads the user's data key, which decrypts the
-// stream and encrypts what the command appends.
-func queueLoad(b *pgx.Batch, up *user.Upcasters, keys *personaldata.Keys, env command.Envelope, id user.ID, l *loaded) {
-	queuePriorCommand(b, env.TenantID, env.CommandID, &l.prior)
-	l.key = queueUserKey(keys, b, env.TenantID, id)
-	b.Queue(selectStreamSQL, id, env.TenantID).Query(func(rows pgx.Rows) error {
+// selectStateSQL reads a user's state as the command path needs it, in ONE
+// statement (so from one snapshot): the users read-model row, which is the
+// aggregate's state at the row's version (it is written from the domain's
+// snapshot in the same transaction as the events, see applyUserEvent), and
+// the stream's events after that version: none when the row is current, the
+// whole stream when there is no row (or the tenant is another's). A command
+// then decodes the events the row does not reflect, not the whole history.
+// A deleted user's row is not used: the aggregate of a deleted user may hold
+// what no snapshot carries (erased, see user.Restore), so it is folded from
+// its events, as every user once was. Only user events: a group's id names
+// no user's stream nor row.
+const selectStateSQL = `
+SELECT u.id IS NOT NULL, coalesce(u.email, ''), coalesce(u.given_name, ''), coalesce(u.family_name, ''),
+       coalesce(u.display_name, ''), coalesce(u.department, ''), coalesce(u.title, ''), coalesce(u.manager_id::text, ''),
+       coalesce(u.external_id, ''), coalesce(u.locale, ''), coalesce(u.time_zone, ''), coalesce(u.status, ''),
+       coalesce(u.version, 0), coalesce(u.username, ''), u.attributes, t.versions, t.types, t.data
+FROM (SELECT 1) AS one
+LEFT JOIN users u ON u.tenant_id = $2 AND u.id = $1 AND u.status <> 'deleted'
+CROSS JOIN LATERAL (
+    SELECT array_agg(e.version ORDER BY e.version) AS versions, array_agg(e.type ORDER BY e.version) AS types,
+           array_agg(e.data ORDER BY e.version) AS data
+    FROM events e
+    WHERE e.stream_id = $1 AND e.tenant_id = $2 AND e.type LIKE 'user.%' AND e.version > coalesce(u.version, 0)) AS t`
+
+// queueLoad queues into b the reads a command makes, filling l: its
+// idempotency record (unless its id is fresh, see command.Execution) and the
+// user's state (selectStateSQL). With keys, the same round trip reads the
+// user's data key, which decrypts the events read and encrypts what the
+// command appends.
+func queueLoad(b *pgx.Batch, up *user.Upcasters, keys *personaldata.Keys, ex command.Execution, l *loaded) {
+	if !ex.FreshCommandID {
+		queuePriorCommand(b, ex.TenantID, ex.CommandID, &l.prior)
+	}
+	id, tenantID := ex.StreamID, ex.TenantID
+	l.key = queueUserKey(keys, b, tenantID, id)
+	b.Queue(selectStateSQL, id, tenantID).QueryRow(func(row pgx.Row) error {
 		var (
-			eventType string
-			data      []byte
+			found    bool
+			s        user.Snapshot
+			attrs    []byte
+			versions []int
+			types    []string
+			data     [][]byte
 		)
-		_, err := pgx.ForEachRow(rows, []any{&eventType, &data}, func() error {
-			data, err := openStored(l.key, eventType, data)
+		if err := row.Scan(&found, &s.Email, &s.GivenName, &s.FamilyName, &s.DisplayName, &s.Department, &s.Title,
+			&s.ManagerID, &s.ExternalID, &s.Locale, &s.TimeZone, &s.Status, &s.Version, &s.Username, &attrs,
+			&versions, &types, &data); err != nil {
+			return err
+		}
+		if found {
+			s.ID, s.TenantID = id, tenantID
+			if err := setAttributes(&s, attrs); err != nil {
+				return err
+			}
+			l.row = &s
+		}
+		for i, eventType := range types {
+			if versions[i] != s.Version+i+1 {
+				return fmt.Errorf("stream %s: event version %d after the read model's %d and %d events: out of step", id, versions[i], s.Version, i)
+			}
+			data, err := openStored(l.key, eventType, data[i])
 			if err != nil {
 				return err
 			}
@@ -57,18 +102,28 @@ func queueLoad(b *pgx.Batch, up *user.Upcasters, keys *personaldata.Keys, env co
 				return err
 			}
 			l.events = append(l.events, e)
-			return nil
-		})
-		return err
+		}
+		return nil
 	})
 }
 
-// state is the user the read found (nil: none, or a repeated command).
+// state is the user the read found (nil: none, or a repeated command): the
+// read-model row, with the events it did not reflect yet applied.
 func (l *loaded) state(id user.ID) (*user.User, error) {
-	if l.prior != nil || len(l.events) == 0 {
+	if l.prior != nil {
 		return nil, nil
 	}
-	return user.FromHistory(id, l.events)
+	if l.row == nil {
+		if len(l.events) == 0 {
+			return nil, nil
+		}
+		return user.FromHistory(id, l.events)
+	}
+	u := user.Restore(*l.row)
+	for _, e := range l.events {
+		u.Apply(e)
+	}
+	return u, nil
 }
 
 // managerChainSQL walks up the reporting line from a user, nearest first. The

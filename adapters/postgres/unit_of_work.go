@@ -119,7 +119,7 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 	var read loaded
 	if !ex.FreshStream {
 		b := &pgx.Batch{}
-		queueLoad(b, u.upcasters, u.personal, ex.Envelope, ex.StreamID, &read)
+		queueLoad(b, u.upcasters, u.personal, ex, &read)
 		if err := c.conn.SendBatch(ctx, b).Close(); err != nil {
 			return res, fmt.Errorf("load command %s and stream %s: %w", ex.CommandID, ex.StreamID, err)
 		}

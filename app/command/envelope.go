@@ -35,6 +35,11 @@ type Envelope struct {
 	// for a different command. Ids the service makes are never reused, and
 	// recording every unchanged import row would cost a write each.
 	ClientKey bool
+	// FreshCommandID says CommandID was made up for this request (a random
+	// id; the client sent no key): no earlier command can have it, so the
+	// unit of work does not read an idempotency record for it (the command
+	// record's primary key still guards the write).
+	FreshCommandID bool
 	// Request names the request the command came from ("PATCH
 	// /v1/users/{id}"; empty for ways in without one): with the command's
 	// type, target and payload it is what a repeated key must match.

@@ -66,6 +66,7 @@ func newEnvelope(r *http.Request, p auth.Principal) (command.Envelope, error) {
 	return command.Envelope{
 		CommandID:       commandID,
 		ClientKey:       fromClient,
+		FreshCommandID:  !fromClient,
 		Request:         r.Method + " " + infoFrom(r.Context()).route,
 		TenantID:        p.TenantID,
 		Actor:           "token:" + p.TokenID,
