@@ -23,3 +23,12 @@ func TestTenantStoreContract(t *testing.T) {
 		return porttest.TenantsEnv{Store: s, Tenants: s, Tokens: s, Lister: s}
 	})
 }
+
+func TestImportStoreContract(t *testing.T) {
+	porttest.ImportStore(t, func(t *testing.T) porttest.ImportsEnv {
+		s := memory.NewStore()
+		imports := memory.NewImports(s)
+		return porttest.ImportsEnv{Jobs: imports, Staging: imports, Chunks: imports, Tenants: memory.NewTenants(s),
+			Users: memory.NewUsers(s)}
+	})
+}

@@ -1,5 +1,6 @@
 // Package memory implements the application's ports in memory: the unit of
-// work, the users read model and event store, tenants and tokens. It keeps
+// work, the users read model and event store, tenants and tokens, and the
+// import store (jobs, staging, chunks). It keeps
 // the PostgreSQL adapter's promises (one atomic step per command, replay of a
 // repeated command id, optimistic concurrency, unique e-mail, external id and
 // username per tenant, licence seats), which app/porttest checks against both,
@@ -24,12 +25,15 @@ type Store struct {
 	tokens   map[string]*token // by id
 	streams  map[user.ID]*stream
 	commands map[commandKey]recorded
+	jobs     map[string]*importJob   // by id
+	staged   map[string][]*stagedRow // by job id
 }
 
 // NewStore returns an empty store whose clock is time.Now.
 func NewStore() *Store {
 	return &Store{now: time.Now, tenants: map[string]*tenant{}, tokens: map[string]*token{},
-		streams: map[user.ID]*stream{}, commands: map[commandKey]recorded{}}
+		streams: map[user.ID]*stream{}, commands: map[commandKey]recorded{}, jobs: map[string]*importJob{},
+		staged: map[string][]*stagedRow{}}
 }
 
 type tenant struct {
@@ -49,6 +53,7 @@ type commandKey struct{ tenantID, commandID string }
 // recorded is a command's first outcome, for replays.
 type recorded struct {
 	hash      string
+	typ       string
 	snap      user.Snapshot
 	unchanged bool
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -62,7 +63,7 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 	if len(events) == 0 {
 		res := command.Result{User: current.Snapshot()}
 		if ex.ClientKey {
-			s.commands[key] = recorded{hash: hash, snap: res.User, unchanged: true}
+			s.commands[key] = recorded{hash: hash, typ: ex.Type, snap: res.User, unchanged: true}
 		}
 		return res, nil
 	}
@@ -71,7 +72,7 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 		return command.Result{}, err
 	}
 	snap := next.Snapshot()
-	if err := s.checkUnique(ex.TenantID, snap); err != nil {
+	if err := checkUnique(s.streams, ex.TenantID, snap); err != nil {
 		return command.Result{}, err
 	}
 	var from user.Status
@@ -99,7 +100,7 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 	}
 	st.events = append(st.events, stored...)
 	st.snap = snap
-	s.commands[key] = recorded{hash: hash, snap: snap}
+	s.commands[key] = recorded{hash: hash, typ: ex.Type, snap: snap}
 	return command.Result{User: snap, Changed: true}, nil
 }
 
@@ -138,11 +139,11 @@ func fold(id user.ID, current *user.User, events []user.Event) (*user.User, erro
 // checkUnique enforces what the users table's unique indexes do: among the
 // tenant's users that are not deleted, one e-mail address, external id and
 // username (without regard to case) each.
-func (s *Store) checkUnique(tenantID string, snap user.Snapshot) error {
+func checkUnique(streams map[user.ID]*stream, tenantID string, snap user.Snapshot) error {
 	if snap.Status == user.StatusDeleted {
 		return nil
 	}
-	for id, st := range s.streams {
+	for id, st := range streams {
 		o := st.snap
 		if id == snap.ID || st.tenantID != tenantID || o.Status == user.StatusDeleted {
 			continue
@@ -213,7 +214,12 @@ type eventMeta struct {
 }
 
 func (s *Store) storedEvents(ex command.Execution, base int, events []user.Event) ([]storedEvent, error) {
-	at := s.now().UTC().UnixMicro()
+	return s.storedEventsAt(ex, base, events, s.now())
+}
+
+// storedEventsAt stamps events as the event store records them, at now.
+func (s *Store) storedEventsAt(ex command.Execution, base int, events []user.Event, now time.Time) ([]storedEvent, error) {
+	at := now.UTC().UnixMicro()
 	out := make([]storedEvent, len(events))
 	for i, e := range events {
 		data, err := json.Marshal(e)

@@ -30,3 +30,15 @@ func TestTenantStoreContract(t *testing.T) {
 		return porttest.TenantsEnv{Store: s, Tenants: s, Tokens: s, Lister: s}
 	})
 }
+
+func TestImportStoreContract(t *testing.T) {
+	pool := pgtest.Pool(t)
+	chunks, err := postgres.NewImportChunks(pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	porttest.ImportStore(t, func(t *testing.T) porttest.ImportsEnv {
+		return porttest.ImportsEnv{Jobs: postgres.NewImports(pool), Staging: postgres.NewImportStaging(pool), Chunks: chunks,
+			Tenants: postgres.NewTenants(pool), Users: postgres.NewUsers(pool)}
+	})
+}

@@ -25,6 +25,15 @@ func TestUserCommandsWithoutADatabase(t *testing.T) {
 	})
 }
 
+func TestImportCommandsWithoutADatabase(t *testing.T) {
+	porttest.ImportStore(t, func(t *testing.T) porttest.ImportsEnv {
+		s := memory.NewStore()
+		imports := memory.NewImports(s)
+		return porttest.ImportsEnv{Jobs: imports, Staging: imports, Chunks: imports, Tenants: memory.NewTenants(s),
+			Users: memory.NewUsers(s)}
+	})
+}
+
 func TestTenantCommandsWithoutADatabase(t *testing.T) {
 	porttest.TenantStore(t, func(t *testing.T) porttest.TenantsEnv {
 		s := memory.NewTenants(memory.NewStore())

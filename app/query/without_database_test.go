@@ -24,6 +24,15 @@ func TestUserQueriesWithoutADatabase(t *testing.T) {
 	})
 }
 
+func TestImportQueriesWithoutADatabase(t *testing.T) {
+	porttest.ImportStore(t, func(t *testing.T) porttest.ImportsEnv {
+		s := memory.NewStore()
+		imports := memory.NewImports(s)
+		return porttest.ImportsEnv{Jobs: imports, Staging: imports, Chunks: imports, Tenants: memory.NewTenants(s),
+			Users: memory.NewUsers(s)}
+	})
+}
+
 func TestTenantQueriesWithoutADatabase(t *testing.T) {
 	porttest.TenantStore(t, func(t *testing.T) porttest.TenantsEnv {
 		s := memory.NewTenants(memory.NewStore())
