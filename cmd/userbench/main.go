@@ -42,6 +42,7 @@ type options struct {
 	repo         string
 	sections     map[string]bool
 	keepDB       bool
+	replayEvents int
 	command      string
 	// masterKeys is MASTER_KEYS for every process of the run (-encrypt;
 	// see encrypt.go); "" runs without encryption.
@@ -88,6 +89,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	fs.StringVar(&o.repo, "repo", ".", "repository root")
 	sections := fs.String("sections", "command,change,relay,replay,import", "sections to run (import is sections 3 and 6)")
 	fs.BoolVar(&o.keepDB, "keep-db", false, "keep the benchmark database after the run")
+	fs.IntVar(&o.replayEvents, "replay-events", 0, "events the replay section generates (default: the profile's), e.g. 1000000 to smoke-test section 5 at the full run's size")
 	fs.StringVar(&o.command, "command", "", "the command that reproduces this run, for the report")
 	encrypt := fs.Bool("encrypt", false, "encrypt personal data (a fresh master key for the run): compare with a run without")
 	if err := fs.Parse(args); err != nil {
@@ -156,6 +158,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return 2
 	}
 	set, _ := profileSettings(opts.profile)
+	if opts.replayEvents > 0 {
+		set.ReplayEvents = opts.replayEvents
+	}
 	if err := os.MkdirAll(opts.artifacts, 0o755); err != nil {
 		fmt.Fprintf(stderr, "userbench: %v\n", err)
 		return 1

@@ -39,7 +39,15 @@ type replayResult struct {
 	Republish       time.Duration
 	RepublishOutput string
 	RepublishErr    error
+	// RawAsync is the batched producer reference measured here when
+	// section 4, which measures it on its own backlog, did not run (a
+	// smoke of this section alone): at most replayReferenceEvents records.
+	RawAsync *producerRun
 }
+
+// replayReferenceEvents bounds the records of this section's own producer
+// reference: enough for a steady rate, without a million messages in memory.
+const replayReferenceEvents = 200_000
 
 // RepublishPerSecond is events/s.
 func (r replayResult) RepublishPerSecond() float64 { return perSecond(r.Events, r.Republish) }
@@ -180,7 +188,31 @@ func (b *bench) replay(ctx context.Context) (res replayResult) {
 		res.BulkPerSec, _ = strconv.ParseFloat(m[1], 64)
 	}
 	res.Republish, res.RepublishOutput, res.RepublishErr = b.republish(ctx, t.ID)
+	if !b.opts.sections["relay"] {
+		res.RawAsync = b.replayReference(ctx, t)
+	}
 	return res
+}
+
+// replayReference runs the batched producer of section 4 on records shaped
+// like the service's, for republish's ratio when section 4 did not run.
+func (b *bench) replayReference(ctx context.Context, t tenant) *producerRun {
+	run := producerRun{Name: "raw AsyncProducer, batched (reference)"}
+	factory, err := b.newEventFactory(ctx, t)
+	if err == nil {
+		var msgs []outboxMsg
+		if msgs, err = factory.events(replayReferenceEvents); err == nil {
+			var topic string
+			if topic, err = b.newTopic("raw"); err == nil {
+				run = b.rawAsync(ctx, topic, msgs)
+				b.log("replay: %s: %.0f/s", run.Name, run.PerSecond())
+			}
+		}
+	}
+	if err != nil {
+		run.Err = err
+	}
+	return &run
 }
 
 // republish times the real `usersctl republish` of the tenant's events to a

@@ -231,14 +231,18 @@ func (r report) replaySection(w *mdWriter) {
 			}
 		}
 	}
+	of := "the raw producers of section 4 (same record shape, same run)"
+	if r.Relay == nil && rp.RawAsync != nil && rp.RawAsync.Err == nil {
+		rawAsync, of = rp.RawAsync.PerSecond(), fmt.Sprintf("this section's own raw producer (%d records shaped like the service's; section 4 did not run)", rp.RawAsync.N)
+	}
 	name := "**usersctl republish** --from 1 --tenant T (process start to exit)"
 	if rp.RepublishErr != nil {
 		name += " — error: `" + oneLine(rp.RepublishErr.Error()) + "`"
 	}
 	w.row(name, fmt.Sprint(rp.Events), fmt.Sprintf("%.1f", rp.Republish.Seconds()), rate(rp.RepublishPerSecond()), "")
 	w.line("")
-	w.line("Republish ÷ the raw producers of section 4 (same record shape, same run): ÷ batched AsyncProducer %s, "+
-		"÷ one SyncProducer %s.", ratio(rp.RepublishPerSecond(), rawAsync), ratio(rp.RepublishPerSecond(), rawSync))
+	w.line("Republish ÷ %s: ÷ batched AsyncProducer %s, "+
+		"÷ one SyncProducer %s.", of, ratio(rp.RepublishPerSecond(), rawAsync), ratio(rp.RepublishPerSecond(), rawSync))
 	w.line("")
 	w.line("usersctl said (first, then second run, then republish):\n\n```text\n%s\n%s\n%s\n```\n", rp.FirstOutput, rp.ReplayOutput, rp.RepublishOutput)
 }
