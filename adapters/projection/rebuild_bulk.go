@@ -28,9 +28,15 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 			err = errors.Join(err, fmt.Errorf("bulk read: end: %w", rbErr))
 		}
 	}()
+	// One long scan gains nothing from JIT, and its plan, costed per row,
+	// is dear enough that PostgreSQL compiled it with inlining and
+	// optimization: about half a second of a backend's CPU per run.
+	if _, err := tx.Exec(ctx, `SELECT set_config('jit', 'off', true)`); err != nil {
+		return fmt.Errorf("bulk read: %w", err)
+	}
 	if state == nil {
-		// The first statement fixes the snapshot: every transaction below
-		// its horizon is in it, so catching up may start there.
+		// The snapshot (fixed by the first statement) holds every
+		// transaction below its horizon, so catching up may start there.
 		var horizon int64
 		if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&horizon); err != nil {
 			return fmt.Errorf("bulk read: snapshot: %w", err)

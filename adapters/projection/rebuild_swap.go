@@ -35,6 +35,13 @@ func (r *Rebuilder) diff(ctx context.Context) (diffs []Difference, err error) {
 			err = errors.Join(err, fmt.Errorf("compare: end: %w", rbErr))
 		}
 	}()
+	// The comparison joins the whole scope of both models once: with
+	// PostgreSQL's default work_mem its hash spilled to temporary files in
+	// eight batches (200k users), and JIT compiled plans that a run never
+	// repays. Both settings end with the transaction.
+	if _, err := tx.Exec(ctx, `SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`); err != nil {
+		return nil, fmt.Errorf("compare: %w", err)
+	}
 	state, err := loadRebuildState(ctx, tx, r.key)
 	if err != nil {
 		return nil, err
