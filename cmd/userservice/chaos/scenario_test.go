@@ -48,6 +48,9 @@ type scenario struct {
 	probeJobs []string
 	rows, bad int
 	fig       figures
+	// erasedAt are the tenant's erased users (stream id -> version of the
+	// erasure), from the event store, for the checks.
+	erasedAt map[string]int
 }
 
 func newScenario(t *testing.T, env *environment, set settings) *scenario {
@@ -73,7 +76,8 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 	common := append(os.Environ(),
 		"DATABASE_URL="+env.pg.URLVia(env.pgProxy.Addr()), "KAFKA_BROKERS="+strings.Join(brokers, ","),
 		"KAFKA_TOPIC="+s.topic, "RELAY_CONSUMER_GROUP="+group, "MIGRATE_ON_START=false", "LOG_LEVEL=warn",
-		"SHUTDOWN_TIMEOUT=5s", "API_RATE_LIMIT=-1", "SMTP_ADDR=", "NOTIFY_LEASE=10s", "WEBHOOK_ALLOW_INTERNAL=true", "IMPORT_CONSUMERS=4", "HTTP_ADDR="+freeAddr(t))
+		"SHUTDOWN_TIMEOUT=5s", "API_RATE_LIMIT=-1", "SMTP_ADDR=", "NOTIFY_LEASE=10s", "WEBHOOK_ALLOW_INTERNAL=true", "IMPORT_CONSUMERS=4", "HTTP_ADDR="+freeAddr(t),
+		"MASTER_KEYS="+chaosMasterKeys())
 	for _, role := range roleNames {
 		env := append(append([]string(nil), common...), "DATABASE_MAX_CONNS=8")
 		if role == "api" {
@@ -86,6 +90,8 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 	}
 	waitHTTP(t, s.apiBase+"/healthz", 30*time.Second)
 	s.load = newWorkload(s.apiBase, s.admin, s.tag)
+	// Erasures mixed into the load (checkErasures).
+	s.load.eraseOneIn = 20
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.dumpLogs()

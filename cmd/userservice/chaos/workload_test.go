@@ -19,7 +19,7 @@ import (
 // sent is one command the workload sent, and what became of it.
 type sent struct {
 	key      string // Idempotency-Key (command id "key:<key>")
-	kind     string // create, title, department, deactivate, reactivate
+	kind     string // create, title, department, deactivate, reactivate, erase
 	userID   string // empty for a create that was never acknowledged
 	attempts int
 	oneShot  bool // sent once, never retried: may end unacknowledged
@@ -41,6 +41,8 @@ type expected struct {
 	// uncertain: a command on it was never acknowledged, so its state is
 	// either with or without that command; only the event checks apply.
 	uncertain bool
+	// erased: an acknowledged erasure; the user takes no more commands.
+	erased bool
 }
 
 // workload runs API commands from many goroutines, with an Idempotency-Key
@@ -49,6 +51,10 @@ type workload struct {
 	base, token, tag string
 	client           *http.Client
 	giveUp           time.Duration
+	// eraseOneIn, when positive, makes one change in that many an erasure
+	// (POST /v1/users/{id}/erase): the chaos scenarios mix them into the
+	// load, the scale-out suite does not.
+	eraseOneIn int
 
 	mu    sync.Mutex
 	sent  []*sent
@@ -116,7 +122,14 @@ func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
 			}
 			continue
 		}
-		if u := mine[rng.IntN(len(mine))]; !u.uncertain {
+		i := rng.IntN(len(mine))
+		if u := mine[i]; !u.uncertain {
+			if w.eraseOneIn > 0 && rng.IntN(w.eraseOneIn) == 0 {
+				// Erased (or uncertain): it takes no more commands.
+				w.erase(key, u, impatient)
+				mine = append(mine[:i], mine[i+1:]...)
+				continue
+			}
 			w.change(key, u, rng, impatient || rng.IntN(10) == 0)
 		}
 	}
@@ -124,7 +137,9 @@ func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
 
 func (w *workload) create(key, email string, oneShot bool) *expected {
 	s := &sent{key: key, kind: "create", oneShot: oneShot}
-	body := map[string]any{"email": email, "given_name": "Chaos", "family_name": "Monkey", "department": "d0"}
+	// The family name is as unique as the e-mail address: both are the
+	// needles the erasure checks look for (personalNeedles).
+	body := map[string]any{"email": email, "given_name": "Chaos", "family_name": familyName(email), "department": "d0"}
 	res := w.send(s, http.MethodPost, "/v1/users", "application/json", body)
 	if !s.acked {
 		return nil
@@ -176,6 +191,27 @@ func (w *workload) change(key string, u *expected, rng *rand.Rand, oneShot bool)
 		u.version = s.version
 	}
 }
+
+// erase erases u (POST /v1/users/{id}/erase, 204): acknowledged, the user
+// is deleted and every personal field emptied.
+func (w *workload) erase(key string, u *expected, oneShot bool) {
+	s := &sent{key: key, kind: "erase", userID: u.id, oneShot: oneShot}
+	w.send(s, http.MethodPost, "/v1/users/"+u.id+"/erase", "application/json", map[string]any{"basis": "chaos"})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case s.rejected():
+	case !s.acked:
+		u.uncertain = true
+	default:
+		// The answer (204) carries no version: checkExpectations reads it
+		// from the erasure's event.
+		u.erased, u.status, u.title, u.department = true, "deleted", "", ""
+	}
+}
+
+// familyName is the family name of the user with that e-mail address.
+func familyName(email string) string { return strings.TrimSuffix(email, "@chaos.test") + "-family" }
 
 // answer is a decoded response body.
 type answer map[string]any
