@@ -8,7 +8,9 @@
 # the service changes) and cmd/userbench, then runs userbench, which creates its own database,
 # starts the service as separate processes, and compares every figure with a
 # baseline (pgbench, raw Kafka producers) measured in the same run.
-# Extra arguments go to userbench, e.g. `-sections relay`.
+# Section 7 measures the cost of encrypting personal data: create-user and an
+# import with MASTER_KEYS set and empty, alternating, in this same run.
+# Extra arguments go to userbench, e.g. `-sections relay` or `-sections encryption`.
 set -euo pipefail
 LOG_TAG=bench
 # shellcheck source=lib/common.sh

@@ -12,10 +12,9 @@ import (
 // The -encrypt switch runs every section with personal data encrypted
 // (README "Personal data"): a fresh master key for the run, given to every
 // service and usersctl process the benchmark starts (MASTER_KEYS) and to its
-// in-process application. Compare a run with it against one without
-// (scripts/bench.sh: ENCRYPT=1 writes BENCHMARKS-encrypted.md beside the
-// plain run's BENCHMARKS.md): the command path and import ratios are the
-// cost of encryption (target: within 10 %).
+// in-process application (scripts/bench.sh: ENCRYPT=1 writes
+// BENCHMARKS-encrypted.md). The cost of encryption itself is section 7
+// (encryptcost.go), measured on and off in the same run.
 
 // benchMasterKeys returns a MASTER_KEYS value with one fresh random key.
 func benchMasterKeys() (string, error) {

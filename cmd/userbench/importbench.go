@@ -164,12 +164,13 @@ type importProcs struct {
 	api, importer *serviceProc
 }
 
-func (b *bench) startImportProcs(ctx context.Context, label string) (importProcs, error) {
-	imp, err := b.startService(ctx, serviceEnv{Roles: "importer", LogBaseName: "service-importer-" + label})
+// env are more variables for both (NAME=value).
+func (b *bench) startImportProcs(ctx context.Context, label string, env ...string) (importProcs, error) {
+	imp, err := b.startService(ctx, serviceEnv{Roles: "importer", LogBaseName: "service-importer-" + label, Env: env})
 	if err != nil {
 		return importProcs{}, err
 	}
-	api, err := b.startService(ctx, serviceEnv{Roles: "api", MaxConns: b.set.MaxConns, LogBaseName: "service-api-" + label})
+	api, err := b.startService(ctx, serviceEnv{Roles: "api", MaxConns: b.set.MaxConns, LogBaseName: "service-api-" + label, Env: env})
 	if err != nil {
 		_ = imp.stop()
 		return importProcs{}, err

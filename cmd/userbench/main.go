@@ -87,7 +87,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "report file (the generated part is replaced)")
 	fs.StringVar(&o.artifacts, "artifacts", "", "directory for profiles, logs and pgbench logs (default .cache/bench/<time>)")
 	fs.StringVar(&o.repo, "repo", ".", "repository root")
-	sections := fs.String("sections", "command,change,relay,replay,import", "sections to run (import is sections 3 and 6)")
+	sections := fs.String("sections", "command,change,relay,replay,import,encryption", "sections to run (import is sections 3 and 6; encryption is 7)")
 	fs.BoolVar(&o.keepDB, "keep-db", false, "keep the benchmark database after the run")
 	fs.IntVar(&o.replayEvents, "replay-events", 0, "events the replay section generates (default: the profile's), e.g. 1000000 to smoke-test section 5 at the full run's size")
 	fs.StringVar(&o.command, "command", "", "the command that reproduces this run, for the report")
@@ -112,7 +112,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	o.sections = map[string]bool{}
 	for s := range strings.SplitSeq(*sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "command", "change", "relay", "replay", "import":
+		case "command", "change", "relay", "replay", "import", "encryption":
 			o.sections[s] = true
 		case "":
 		default:
@@ -197,6 +197,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	if opts.sections["import"] && importWired(opts.repo) {
 		r := b.bulkImport(ctx)
 		rep.Import, failed = &r, failed || r.Err != nil
+	}
+	// After the imports too: its own imports add as many users again.
+	if opts.sections["encryption"] {
+		e := b.encryptionCost(ctx)
+		rep.Encrypt, failed = &e, failed || e.Err != nil
 	}
 	rep.Machine.LoadEnd = loadAvg()
 	if err := b.close(context.WithoutCancel(ctx)); err != nil {

@@ -74,8 +74,10 @@ func (b *bench) startService(ctx context.Context, se serviceEnv) (*serviceProc, 
 		// tokens carry all the load); older trees ignore the variable.
 		"API_RATE_LIMIT=-1",
 	)
-	cmd.Env = append(cmd.Env, se.Env...)
+	// The run's encryption setting, unless the section sets its own (the
+	// last value of a variable wins).
 	cmd.Env = append(cmd.Env, b.encryptionEnv()...)
+	cmd.Env = append(cmd.Env, se.Env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

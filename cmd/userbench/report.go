@@ -31,6 +31,7 @@ type report struct {
 	Relay      *relayResult
 	Replay     *replayResult
 	Import     *importResult
+	Encrypt    *encryptResult
 	Pending    []pendingSection
 }
 
@@ -62,6 +63,7 @@ func (r report) markdown() string {
 	r.replaySection(&w)
 	r.pendingSection(&w, 5)
 	r.interferenceSection(&w)
+	r.encryptionSection(&w)
 	r.evidence(&w)
 	w.line(endMarker)
 	return w.String()
@@ -153,6 +155,7 @@ func (r report) targetsTable(w *mdWriter) {
 		}
 	}
 	r.interferenceTarget(w)
+	r.encryptionTargets(w)
 	w.line("")
 }
 

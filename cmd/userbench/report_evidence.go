@@ -68,6 +68,9 @@ func (r report) evidence(w *mdWriter) {
 			profiles = append(profiles, run.Profile)
 		}
 	}
+	if r.Encrypt != nil {
+		profiles = append(profiles, r.Encrypt.Profile)
+	}
 	for _, p := range profiles {
 		if p == nil {
 			continue

@@ -50,6 +50,15 @@ type settings struct {
 	// rate it reached.
 	ImportRows []int
 	ImportCap  time.Duration
+	// EncryptClients, EncryptWindow and EncryptRounds shape the encryption
+	// section's create-user load: per client count, EncryptRounds rounds of
+	// one EncryptWindow per side (off and on, alternating). It imports
+	// EncryptImportRows new users EncryptImportRounds times per side.
+	EncryptClients      []int
+	EncryptWindow       time.Duration
+	EncryptRounds       int
+	EncryptImportRows   int
+	EncryptImportRounds int
 	// ProfileSeconds is the length of each CPU profile taken of the service.
 	ProfileSeconds int
 	// SampleEvery is the pg_stat_activity sampling interval.
@@ -60,7 +69,7 @@ func profileSettings(name string) (settings, error) {
 	base := settings{
 		Name: name, Clients: []int{1, 8, 32}, MaxConns: 32,
 		ChangeClients: 8, IdleInterval: 200 * time.Millisecond, ProbeRate: 200,
-		SampleEvery: 20 * time.Millisecond,
+		SampleEvery: 20 * time.Millisecond, EncryptClients: []int{1, 8}, EncryptImportRounds: 2,
 	}
 	switch name {
 	case "quick":
@@ -72,6 +81,7 @@ func profileSettings(name string) (settings, error) {
 		base.ProfileSeconds = 5
 		base.ReplayEvents = 100_000
 		base.ImportRows, base.ImportCap = []int{2_000, 10_000}, 3*time.Minute
+		base.EncryptWindow, base.EncryptRounds, base.EncryptImportRows = 3*time.Second, 2, 10_000
 	case "smoke":
 		// Tiny sizes, to check that a section runs (figures meaningless).
 		base.Warmup, base.Duration, base.Rounds = time.Second, 2*time.Second, 1
@@ -83,6 +93,7 @@ func profileSettings(name string) (settings, error) {
 		base.ProfileSeconds = 2
 		base.ReplayEvents = 10_000
 		base.ImportRows, base.ImportCap = []int{200, 1_000}, time.Minute
+		base.EncryptWindow, base.EncryptRounds, base.EncryptImportRows, base.EncryptImportRounds = time.Second, 2, 1_000, 1
 	case "full":
 		base.Warmup, base.Duration, base.Rounds = 5*time.Second, 30*time.Second, 3
 		base.DefaultPoolLevel = 32
@@ -93,6 +104,8 @@ func profileSettings(name string) (settings, error) {
 		base.ProfileSeconds = 20
 		base.ReplayEvents = 1_000_000
 		base.ImportRows, base.ImportCap = []int{100_000, 1_000_000}, 3*time.Minute
+		// About 3.5 minutes: 2 × 4 rounds of 8 s per side, 2 × 2 imports of 100k rows.
+		base.EncryptWindow, base.EncryptRounds, base.EncryptImportRows = 8*time.Second, 4, 100_000
 	default:
 		return settings{}, fmt.Errorf("unknown profile %q: want smoke, quick or full", name)
 	}
