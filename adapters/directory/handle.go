@@ -34,6 +34,10 @@ func (p *Projector) handle(msg *message.Message) error {
 		p.logger.Info("directory: skipping an event type this build does not know", fields.Add(watermill.LogFields{"err": err.Error()}))
 		p.done(ev, outcomeUnknownType)
 		return nil
+	case errors.Is(err, eventcontract.ErrOpenerUnavailable):
+		// The key store (the database) did not answer: retried like a
+		// failed write, never skipped.
+		return fmt.Errorf("directory: %w", err)
 	case err != nil:
 		p.logger.Error("directory: skipping a message that is not a usable event", err, fields)
 		p.done(ev, outcomePoison)

@@ -40,6 +40,10 @@ var (
 	ErrUnknownType = errors.New("eventcontract: unknown event type")
 	// ErrInvalidData: the type is known but its data does not decode.
 	ErrInvalidData = errors.New("eventcontract: data does not match the event type")
+	// ErrOpenerUnavailable: the Opener could not read the event's key for
+	// now (its key store did not answer). The event is fine: retry it later,
+	// never skip it.
+	ErrOpenerUnavailable = errors.New("eventcontract: the opener's key store is unavailable")
 )
 
 // UnknownTypeError says which type was not known, and whether it is a newer
@@ -79,7 +83,9 @@ func Decode(payload []byte) (Event, error) {
 // Opener decrypts the sealed personal fields of an event's data (see
 // docs/personal-data.md): a service trusted with the user data keys
 // implements it (personaldata.StoreOpener does, on the service's database).
-// Data of an erased person comes back without them, never as an error.
+// Data of an erased person comes back without them, never as an error. An
+// error with a Temporary() bool method that returns true (a key store that
+// did not answer) becomes ErrOpenerUnavailable; any other, ErrInvalidData.
 type Opener interface {
 	OpenEvent(subject, eventType string, data []byte) ([]byte, error)
 }
@@ -109,6 +115,10 @@ func decode(payload []byte, open Opener) (Event, error) {
 	data := []byte(env.Data)
 	if open != nil {
 		opened, err := open.OpenEvent(env.Subject, env.Type, data)
+		var t interface{ Temporary() bool }
+		if errors.As(err, &t) && t.Temporary() {
+			return ev, fmt.Errorf("%w: event %s: %w", ErrOpenerUnavailable, env.ID, err)
+		}
 		if err != nil {
 			return ev, fmt.Errorf("%w: event %s: %v", ErrInvalidData, env.ID, err)
 		}

@@ -42,7 +42,22 @@ func (o StoreOpener) OpenEvent(subject, eventType string, data []byte) ([]byte, 
 	defer cancel()
 	wrapped, err := o.Keys.LoadKey(ctx, o.DB, id)
 	if err != nil {
-		return nil, err
+		return nil, &KeyStoreError{Err: err}
 	}
 	return o.Keys.Open(id, eventType, data, wrapped)
 }
+
+// KeyStoreError is a failure to read a data key from the store (the
+// database did not answer, or not in time): the event is fine and decrypts
+// once it does, so a subscriber retries it rather than skip it as broken.
+// The chaos suite's pg-stall found directory events skipped for this.
+type KeyStoreError struct{ Err error }
+
+func (e *KeyStoreError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the store's error.
+func (e *KeyStoreError) Unwrap() error { return e.Err }
+
+// Temporary reports that reading the key again may succeed
+// (eventcontract.ErrOpenerUnavailable).
+func (e *KeyStoreError) Temporary() bool { return true }
