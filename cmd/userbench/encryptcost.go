@@ -69,6 +69,19 @@ type encryptResult struct {
 	Err     error
 }
 
+// runEncryptionSection runs the section when it was asked for, into rep;
+// a failure sets failed.
+func (b *bench) runEncryptionSection(ctx context.Context, rep *report, failed *bool) {
+	if !b.opts.sections["encryption"] {
+		return
+	}
+	e := b.encryptionCost(ctx)
+	rep.Encrypt = &e
+	if e.Err != nil {
+		*failed = true
+	}
+}
+
 // encryptionCost runs the section.
 func (b *bench) encryptionCost(ctx context.Context) (res encryptResult) {
 	keys := b.opts.masterKeys

@@ -199,10 +199,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		rep.Import, failed = &r, failed || r.Err != nil
 	}
 	// After the imports too: its own imports add as many users again.
-	if opts.sections["encryption"] {
-		e := b.encryptionCost(ctx)
-		rep.Encrypt, failed = &e, failed || e.Err != nil
-	}
+	b.runEncryptionSection(ctx, &rep, &failed)
 	rep.Machine.LoadEnd = loadAvg()
 	if err := b.close(context.WithoutCancel(ctx)); err != nil {
 		logf("cleanup: %v", err)

@@ -53,25 +53,7 @@ func (r report) evidence(w *mdWriter) {
 	w.line("CPU: `service` is the userservice process under test (api, relay or both), `load generator` is userbench " +
 		"(HTTP clients, raw producers) plus pgbench; the machine is shared, so what is left is other work.")
 	w.line("")
-	var profiles []*cpuProfile
-	if r.Cmd != nil {
-		profiles = append(profiles, r.Cmd.Profile)
-	}
-	if r.Relay != nil {
-		profiles = append(profiles, r.Relay.Drain.Profile)
-	}
-	if r.Replay != nil {
-		profiles = append(profiles, r.Replay.Profile)
-	}
-	if r.Import != nil {
-		for _, run := range r.Import.Runs {
-			profiles = append(profiles, run.Profile)
-		}
-	}
-	if r.Encrypt != nil {
-		profiles = append(profiles, r.Encrypt.Profile)
-	}
-	for _, p := range profiles {
+	for _, p := range r.cpuProfiles() {
 		if p == nil {
 			continue
 		}
@@ -92,4 +74,27 @@ func (r report) evidence(w *mdWriter) {
 		w.line("```text\n%s\n```", p.Top)
 		w.line("")
 	}
+}
+
+// cpuProfiles are the run's CPU profiles, in the order of the sections.
+func (r report) cpuProfiles() []*cpuProfile {
+	var profiles []*cpuProfile
+	if r.Cmd != nil {
+		profiles = append(profiles, r.Cmd.Profile)
+	}
+	if r.Relay != nil {
+		profiles = append(profiles, r.Relay.Drain.Profile)
+	}
+	if r.Replay != nil {
+		profiles = append(profiles, r.Replay.Profile)
+	}
+	if r.Import != nil {
+		for _, run := range r.Import.Runs {
+			profiles = append(profiles, run.Profile)
+		}
+	}
+	if r.Encrypt != nil {
+		profiles = append(profiles, r.Encrypt.Profile)
+	}
+	return profiles
 }
