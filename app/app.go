@@ -22,8 +22,11 @@ type Commands struct {
 	DeleteUser     command.DeleteUserHandler
 	// EraseUser erases a person's personal data (README "Personal data").
 	EraseUser command.EraseUserHandler
-	// Groups are the group use cases (create, update, delete).
-	Groups *command.GroupCommands
+	// The group use cases (a deleted user leaves their groups through
+	// DeleteUser and EraseUser).
+	CreateGroup command.CreateGroupHandler
+	UpdateGroup command.UpdateGroupHandler
+	DeleteGroup command.DeleteGroupHandler
 
 	CreateTenant command.CreateTenantHandler
 	IssueToken   command.IssueTokenHandler

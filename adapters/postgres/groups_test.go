@@ -18,17 +18,23 @@ func TestGroupsWriteReplayAndUserDeletion(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 10)
 	groups := NewGroups(f.pool)
-	cmds, err := command.NewGroupCommands(f.uow, groups)
+	create, err := command.NewCreateGroupHandler(f.uow)
 	must(t, err)
-	del, err := command.NewDeleteUserHandler(f.uow, cmds)
+	update, err := command.NewUpdateGroupHandler(f.uow)
+	must(t, err)
+	remove, err := command.NewRemoveDeletedMemberHandler(f.uow)
+	must(t, err)
+	members, err := command.NewGroupMembershipRemover(groups, remove)
+	must(t, err)
+	del, err := command.NewDeleteUserHandler(f.uow, members)
 	must(t, err)
 	u1, u2 := f.register("g1@example.com").User.ID, f.register("g2@example.com").User.ID
 	gid := user.ID(uuid.Must(uuid.NewV7()))
 	before := f.counts()
-	_, err = cmds.Create(f.ctx, command.CreateGroup{Envelope: f.env(), GroupID: gid, DisplayName: "Eng", ExternalID: "G-1",
+	_, err = create.Handle(f.ctx, command.CreateGroup{Envelope: f.env(), GroupID: gid, DisplayName: "Eng", ExternalID: "G-1",
 		Members: []string{u1.String(), u2.String()}})
 	must(t, err)
-	res, err := cmds.Update(f.ctx, command.UpdateGroup{Envelope: f.env(), GroupID: gid, Patch: group.Patch{DisplayName: ptr("Engineering")}})
+	res, err := update.Handle(f.ctx, command.UpdateGroup{Envelope: f.env(), GroupID: gid, Patch: group.Patch{DisplayName: ptr("Engineering")}})
 	must(t, err)
 	if !res.Changed || res.Group.Version != 2 {
 		t.Fatalf("update: %+v", res)
@@ -38,7 +44,7 @@ func TestGroupsWriteReplayAndUserDeletion(t *testing.T) {
 	}
 	// A member of another tenant, or nobody, is refused.
 	other := newFixture(t, 10).register("x@example.com").User.ID
-	if _, err := cmds.Update(f.ctx, command.UpdateGroup{Envelope: f.env(), GroupID: gid, Patch: group.Patch{Add: []string{other.String()}}}); !errors.Is(err, group.ErrMemberNotFound) {
+	if _, err := update.Handle(f.ctx, command.UpdateGroup{Envelope: f.env(), GroupID: gid, Patch: group.Patch{Add: []string{other.String()}}}); !errors.Is(err, group.ErrMemberNotFound) {
 		t.Fatalf("member of another tenant: %v", err)
 	}
 	// Deleting u1 removes the membership with a group event.

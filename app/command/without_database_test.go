@@ -100,7 +100,11 @@ func TestConstructorsRefuseNilDependencies(t *testing.T) {
 			return err
 		},
 		"SetNotificationSettings": func() error { _, err := command.NewSetNotificationSettingsHandler(nil); return err },
-		"GroupCommands":           func() error { _, err := command.NewGroupCommands(nil, nil); return err },
+		"CreateGroup":             func() error { _, err := command.NewCreateGroupHandler(nil); return err },
+		"UpdateGroup":             func() error { _, err := command.NewUpdateGroupHandler(nil); return err },
+		"DeleteGroup":             func() error { _, err := command.NewDeleteGroupHandler(nil); return err },
+		"RemoveDeletedMember":     func() error { _, err := command.NewRemoveDeletedMemberHandler(nil); return err },
+		"GroupMembershipRemover":  func() error { _, err := command.NewGroupMembershipRemover(nil, nil); return err },
 	}
 	for name, b := range build {
 		if b() == nil {

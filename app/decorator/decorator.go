@@ -144,11 +144,14 @@ func Outcome(res command.Result, err error) string {
 	return errorOutcome(err)
 }
 
-// outcomeOf is Outcome for a handler of any result type: one that is not a
-// command.Result succeeded as "ok".
+// outcomeOf is Outcome for a handler of any result type: a group command's
+// result reads as a user command's; any other succeeded as "ok".
 func outcomeOf[R any](res R, err error) string {
-	if r, ok := any(res).(command.Result); ok {
+	switch r := any(res).(type) {
+	case command.Result:
 		return Outcome(r, err)
+	case command.GroupResult:
+		return Outcome(command.Result{Changed: r.Changed, Replayed: r.Replayed}, err)
 	}
 	return errorOutcome(err)
 }

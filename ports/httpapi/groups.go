@@ -96,7 +96,7 @@ func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if req.Members != nil {
 		members = *req.Members
 	}
-	res, err := h.app.Commands.Groups.Create(r.Context(), command.CreateGroup{Envelope: env, GroupID: user.ID(id),
+	res, err := h.app.Commands.CreateGroup.Handle(r.Context(), command.CreateGroup{Envelope: env, GroupID: user.ID(id),
 		DisplayName: req.DisplayName.value, ExternalID: req.ExternalID.value, Members: members})
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (h *handler) updateGroup(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	patch := group.Patch{DisplayName: req.DisplayName.ptr(), ExternalID: req.ExternalID.ptr(), Members: req.Members,
 		Add: req.AddMembers, Remove: req.RemoveMembers}
-	res, err := h.app.Commands.Groups.Update(r.Context(), command.UpdateGroup{Envelope: env, GroupID: id, Patch: patch})
+	res, err := h.app.Commands.UpdateGroup.Handle(r.Context(), command.UpdateGroup{Envelope: env, GroupID: id, Patch: patch})
 	if err != nil {
 		return conditional(env, err)
 	}
@@ -192,7 +192,7 @@ func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	if _, err := h.app.Commands.Groups.Delete(r.Context(), command.DeleteGroup{Envelope: env, GroupID: id}); err != nil {
+	if _, err := h.app.Commands.DeleteGroup.Handle(r.Context(), command.DeleteGroup{Envelope: env, GroupID: id}); err != nil {
 		return conditional(env, err)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -214,7 +214,7 @@ func (h *handler) postGroup(w http.ResponseWriter, r *http.Request, p auth.Princ
 	if in.patch.ExternalID != nil {
 		ext = *in.patch.ExternalID
 	}
-	if _, err := h.app.Commands.Groups.Create(r.Context(), command.CreateGroup{Envelope: h.envelope(r.Context(), c),
+	if _, err := h.app.Commands.CreateGroup.Handle(r.Context(), command.CreateGroup{Envelope: h.envelope(r.Context(), c),
 		GroupID: user.ID(id), DisplayName: *in.patch.DisplayName, ExternalID: ext, Members: *in.patch.Members}); err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func (h *handler) onGroup(method string) guardedFunc {
 			return err
 		}
 		if method == http.MethodDelete {
-			if _, err := h.app.Commands.Groups.Delete(r.Context(), command.DeleteGroup{Envelope: env, GroupID: id}); err != nil {
+			if _, err := h.app.Commands.DeleteGroup.Handle(r.Context(), command.DeleteGroup{Envelope: env, GroupID: id}); err != nil {
 				return conditional(env, err)
 			}
 			w.WriteHeader(http.StatusNoContent)
@@ -385,7 +385,7 @@ func (h *handler) onGroup(method string) guardedFunc {
 				}
 			}
 		}
-		if _, err := h.app.Commands.Groups.Update(r.Context(), command.UpdateGroup{Envelope: env, GroupID: id, Patch: in.patch}); err != nil {
+		if _, err := h.app.Commands.UpdateGroup.Handle(r.Context(), command.UpdateGroup{Envelope: env, GroupID: id, Patch: in.patch}); err != nil {
 			return conditional(env, err)
 		}
 		o, err := h.groupOutcome(r.Context(), c, id, http.StatusOK)

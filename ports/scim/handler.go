@@ -108,8 +108,8 @@ func NewHandler(application app.Application, cfg Config) (http.Handler, error) {
 	if cfg.DeleteErases && c.EraseUser == nil {
 		errs = append(errs, errors.New("scim: DeleteErases needs Commands.EraseUser"))
 	}
-	if c.RegisterUser == nil || c.UpdateUser == nil || c.DeleteUser == nil || c.Groups == nil || application.Queries.Groups == nil {
-		errs = append(errs, errors.New("scim: Commands.RegisterUser, UpdateUser, DeleteUser, Groups and Queries.Groups are required"))
+	if c.RegisterUser == nil || c.UpdateUser == nil || c.DeleteUser == nil || !groupsWired(application) {
+		errs = append(errs, errors.New("scim: Commands.RegisterUser, UpdateUser, DeleteUser, CreateGroup, UpdateGroup, DeleteGroup and Queries.Groups are required"))
 	}
 	gate, err := preauth.New(preauth.Config{FailureRate: cfg.AuthFailureRate, FailureBurst: cfg.AuthFailureBurst,
 		TrustedProxies: cfg.TrustedProxies})
@@ -284,4 +284,10 @@ func (h *handler) writeJSON(w http.ResponseWriter, status int, body any, hdr htt
 	if body != nil {
 		_ = json.NewEncoder(w).Encode(body) // the client went away; nothing to do
 	}
+}
+
+// groupsWired reports whether application has the group use cases /Groups needs.
+func groupsWired(application app.Application) bool {
+	c := application.Commands
+	return c.CreateGroup != nil && c.UpdateGroup != nil && c.DeleteGroup != nil && application.Queries.Groups != nil
 }

@@ -69,16 +69,29 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 		return command.NewReactivateUserHandler(uow)
 	})
 	groupStore := postgres.NewGroups(pool)
-	groupCommands := build(&b, "NewGroupCommands", func() (*command.GroupCommands, error) {
-		return command.NewGroupCommands(uow, groupStore)
+	createGroup := build(&b, "NewCreateGroupHandler", func() (command.CreateGroupHandler, error) {
+		return command.NewCreateGroupHandler(uow)
+	})
+	updateGroup := build(&b, "NewUpdateGroupHandler", func() (command.UpdateGroupHandler, error) {
+		return command.NewUpdateGroupHandler(uow)
+	})
+	deleteGroup := build(&b, "NewDeleteGroupHandler", func() (command.DeleteGroupHandler, error) {
+		return command.NewDeleteGroupHandler(uow)
+	})
+	groupMembers := build(&b, "NewGroupMembershipRemover", func() (*command.GroupMembershipRemover, error) {
+		remove, err := command.NewRemoveDeletedMemberHandler(uow)
+		if err != nil {
+			return nil, err
+		}
+		return command.NewGroupMembershipRemover(groupStore, remove)
 	})
 	listUsersReader, listGroupsReader := listReaders(users, groupStore, o)
 	groupQueries := build(&b, "NewGroups", func() (*query.Groups, error) { return query.NewGroups(listGroupsReader) })
 	deleteUser := build(&b, "NewDeleteUserHandler", func() (command.DeleteUserHandler, error) {
-		return command.NewDeleteUserHandler(uow, groupCommands)
+		return command.NewDeleteUserHandler(uow, groupMembers)
 	})
 	eraseUser := build(&b, "NewEraseUserHandler", func() (command.EraseUserHandler, error) {
-		return command.NewEraseUserHandler(uow, groupCommands)
+		return command.NewEraseUserHandler(uow, groupMembers)
 	})
 	createTenant := build(&b, "NewCreateTenantHandler", func() (command.CreateTenantHandler, error) {
 		return command.NewCreateTenantHandler(tenants, newStringID)
@@ -140,7 +153,9 @@ func Build(pool *pgxpool.Pool, o Options) (app.Application, error) {
 			ReactivateUser: reactivate,
 			DeleteUser:     deleteUser,
 			EraseUser:      eraseUser,
-			Groups:         groupCommands,
+			CreateGroup:    createGroup,
+			UpdateGroup:    updateGroup,
+			DeleteGroup:    deleteGroup,
 			CreateTenant:   createTenant,
 			IssueToken:     issueToken,
 			RevokeToken:    revokeToken,

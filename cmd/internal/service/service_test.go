@@ -77,13 +77,31 @@ func TestBuildApplicationWiresEveryHandler(t *testing.T) {
 	if p, err := application.Queries.Authenticate.Handle(ctx, issued.Plaintext); err != nil || p.TenantID != tenant.ID {
 		t.Errorf("Authenticate = %+v, %v", p, err)
 	}
+	// The group commands have the same shape and decorators.
+	gid := user.ID(uuid.Must(uuid.NewV7()))
+	env := func() command.Envelope {
+		return command.Envelope{CommandID: uuid.NewString(), TenantID: tenant.ID, Source: command.SourceAPI, Actor: "test"}
+	}
+	if _, err := application.Commands.CreateGroup.Handle(ctx, command.CreateGroup{Envelope: env(), GroupID: gid, DisplayName: "Wiring",
+		Members: []string{res.User.ID.String()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := application.Commands.UpdateGroup.Handle(ctx, command.UpdateGroup{Envelope: env(), GroupID: gid}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := application.Commands.DeleteGroup.Handle(ctx, command.DeleteGroup{Envelope: env(), GroupID: gid}); err != nil {
+		t.Fatal(err)
+	}
 
 	want := `
 # HELP userservice_commands_total Commands handled, by command and outcome (changed, unchanged, replayed, rejected, conflict, error).
 # TYPE userservice_commands_total counter
+userservice_commands_total{command="CreateGroup",outcome="changed"} 1
 userservice_commands_total{command="CreateTenant",outcome="ok"} 1
+userservice_commands_total{command="DeleteGroup",outcome="changed"} 1
 userservice_commands_total{command="IssueToken",outcome="ok"} 1
 userservice_commands_total{command="RegisterUser",outcome="changed"} 1
+userservice_commands_total{command="UpdateGroup",outcome="unchanged"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "userservice_commands_total"); err != nil {
 		t.Errorf("decorated command not measured: %v", err)
