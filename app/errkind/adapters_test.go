@@ -35,6 +35,10 @@ var adapterErrors = map[string]struct {
 	"adapters/kafka.*RejectedError":             {unclassified: "the relay's own: it parks the message"},
 	"adapters/kafka.*MessageError":              {unclassified: "the relay's own: it retries the message"},
 	"adapters/eventcontract.*UnknownTypeError":  {unclassified: "as ErrMalformed"},
+	"adapters/eventcontract.ErrOpenerUnavailable": {unclassified: "a Kafka consumer's: retried by the subscriber; " +
+		"no handler returns it"},
+	"adapters/personaldata.*KeyStoreError": {unclassified: "the Opener of a Kafka consumer (becomes " +
+		"eventcontract.ErrOpenerUnavailable); no handler returns it"},
 	"adapters/csvimport.*FieldTooLongError": {unclassified: "the reader returns it wrapped in command.ErrInvalidImportFile " +
 		"(validation), whose kind the ports read first"},
 }
