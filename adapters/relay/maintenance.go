@@ -27,11 +27,18 @@ func relayedSQL(shard int) string {
 	AND (o.transaction_id, o."offset") <= ALL (SELECT last_processed_transaction_id, offset_acked FROM watermill_offsets_` + t + `)`
 }
 
+// pendingSQL counts the shard's rows after the group's position (all of
+// them for a group that has none yet) through the primary key, so the lag
+// metric reads the backlog only, not the relayed rows the retention keeps
+// (the join it replaced read the whole table every LagInterval).
 func pendingSQL(shard int) string {
 	t := postgres.OutboxTopic(shard)
+	pos := func(col, none string) string {
+		return `coalesce((SELECT ` + col + ` FROM watermill_offsets_` + t + ` WHERE consumer_group = $1), ` + none + `)`
+	}
 	return `SELECT count(*), coalesce(extract(epoch FROM now()::timestamp - min(o.created_at)), 0)
-	FROM watermill_` + t + ` o LEFT JOIN watermill_offsets_` + t + ` p ON p.consumer_group = $1
-	WHERE p.consumer_group IS NULL OR (o.transaction_id, o."offset") > (p.last_processed_transaction_id, p.offset_acked)`
+	FROM watermill_` + t + ` o
+	WHERE (o.transaction_id, o."offset") > (` + pos("last_processed_transaction_id", `'0'::xid8`) + `, ` + pos("offset_acked", "-1") + `)`
 }
 
 // Cleanup deletes the shard's rows that every consumer group has relayed and

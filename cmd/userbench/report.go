@@ -134,11 +134,11 @@ func (r report) targetsTable(w *mdWriter) {
 	if rl := r.Relay; rl != nil && len(rl.Raw) > 0 {
 		sync := rl.Raw[0]
 		v := roundRatio(rl.Drain.PerSecond() / sync.PerSecond())
-		w.row("4", "relay events/s ÷ synchronous raw producer ≥ 0.8", ratio(rl.Drain.PerSecond(), sync.PerSecond()), verdict(sync.PerSecond() > 0, v >= 0.8))
+		w.row("4", "relay events/s ÷ synchronous raw producer ≥ 2", ratio(rl.Drain.PerSecond(), sync.PerSecond()), verdict(sync.PerSecond() > 0, v >= 2))
 		w.row("4", "p99 commit-to-consume under load ≤ 50 ms", ms(rl.Load.Lat.P99)+" ms", verdict(rl.Load.Lat.N > 0, rl.Load.Lat.P99 <= 50*time.Millisecond && rl.Load.Missing == 0))
-		w.row("4", "p99 commit-to-consume idle ≤ 100 ms", ms(rl.Idle.Lat.P99)+" ms", verdict(rl.Idle.Lat.N > 0, rl.Idle.Lat.P99 <= 100*time.Millisecond && rl.Idle.Missing == 0))
+		w.row("4", "p99 commit-to-consume idle ≤ 20 ms", ms(rl.Idle.Lat.P99)+" ms", verdict(rl.Idle.Lat.N > 0, rl.Idle.Lat.P99 <= 20*time.Millisecond && rl.Idle.Missing == 0))
 	} else {
-		w.row("4", "relay ≥ 0.8 of a synchronous raw producer; p99 ≤ 50 ms loaded, ≤ 100 ms idle", "not measured", "—")
+		w.row("4", "relay ≥ 2× a synchronous raw producer; p99 ≤ 50 ms loaded, ≤ 20 ms idle", "not measured", "—")
 	}
 	if rp := r.Replay; rp != nil && rp.Err == nil {
 		v := roundRatio(rp.ReplayPerSecond() / rp.RawPerSecond())
