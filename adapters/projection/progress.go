@@ -10,7 +10,8 @@ type Progress struct {
 	// Phase is PhaseBulk, PhaseCatchUp, PhaseVerify or PhaseSwap.
 	Phase string
 	// Done counts the events read so far (by earlier, interrupted runs
-	// too); Total is the number of events in scope when the run started.
+	// too); Total is the number of events in scope when the run started
+	// (0 until counted: the bulk load counts beside its read).
 	Done, Total int64
 	// Rate is this run's events per second in this phase.
 	Rate float64
@@ -53,6 +54,14 @@ func (m *meter) begin(phase string, base, total int64) {
 	defer m.mu.Unlock()
 	now := time.Now()
 	m.phase, m.start, m.last, m.base, m.done, m.total, m.reported = phase, now, now, base, 0, total, false
+}
+
+// setTotal sets the phase's total once it is known: the events of every
+// run, as begin's.
+func (m *meter) setTotal(total int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.total = total
 }
 
 // add counts n more events and reports if the interval has passed.

@@ -46,11 +46,9 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 			return err
 		}
 	}
-	total, err := r.reader.Count(ctx, tx)
-	if err != nil {
-		return err
-	}
-	r.meter.begin(PhaseBulk, state.BulkEvents, total)
+	r.meter.begin(PhaseBulk, state.BulkEvents, 0)
+	stopCount := r.countTotal(ctx)
+	defer stopCount()
 
 	// Three stages: one reader scans rows (undecoded), decoders upcast and
 	// decode whole batches in parallel (most of the CPU of a bulk load) and,
@@ -148,6 +146,27 @@ func (r *Rebuilder) bulk(ctx context.Context, state *rebuildState, res *RebuildR
 	r.meter.end()
 	res.BulkElapsed = time.Since(start)
 	return finishBulk(ctx, r.pool, r.key)
+}
+
+// countTotal counts the events in scope for the progress reports, beside
+// the bulk read rather than before it: the count scans the whole table
+// (the type filter needs every row), a few hundred ms that held up the
+// read of a 1M-event tenant. It counts on a connection of its own, outside
+// the snapshot: a progress total, not a position. A failed count leaves the
+// total unknown, which the reports allow. stop ends it and waits for it.
+func (r *Rebuilder) countTotal(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if total, err := r.reader.Count(ctx, r.pool); err == nil {
+			r.meter.setTotal(total)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // loadBatch writes whole streams into the shadow and records how far the

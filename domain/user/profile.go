@@ -108,9 +108,15 @@ func (p Profile) diff(q Profile) map[string]Change {
 // with returns p with changes applied. Unknown field names are ignored: they
 // can only come from a newer event version, which an upcaster handles.
 func (p Profile) with(changes map[string]Change) Profile {
-	for _, f := range profileFields {
-		if c, ok := changes[f.name]; ok {
-			*f.get(&p) = c.New
+	// A change names one or two of the profile's twenty-odd fields: walking the
+	// changes, not looking every field up in them, was a fifth of a
+	// replay's CPU. Each name is set once, so the map's order is no matter.
+	for name, c := range changes {
+		for _, f := range profileFields {
+			if f.name == name {
+				*f.get(&p) = c.New
+				break
+			}
 		}
 	}
 	return p
