@@ -25,13 +25,15 @@ test: services browser lint
 	$(MAKE) --no-print-directory chart-test
 	$(MAKE) --no-print-directory chaos-short
 	$(MAKE) --no-print-directory scale-short
+	$(MAKE) --no-print-directory contract-short
 
 ## contract: schemathesis (PyPI, pinned, in a venv scripts/contract.sh makes) against a live server built from
 ## this checkout: every operation of openapi.yaml, all checks, and the stateful phase along the document's links
 contract: services
 	@GO=$(GO) bash scripts/contract.sh
 
-## contract-short: the same with a few examples per operation (about a minute)
+## contract-short: the same with a few examples per operation (about a minute; part of `make test`: installs its venv
+## from PyPI on first use, fails the build on any failure, and under CI=true fails rather than skips when it cannot install)
 contract-short: services
 	@GO=$(GO) CONTRACT_SHORT=1 bash scripts/contract.sh
 

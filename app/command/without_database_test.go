@@ -142,6 +142,7 @@ func TestSetNotificationSettings(t *testing.T) {
 		"relative url":   {TenantID: "t", WebhookURL: "/hook", WebhookSecret: strings.Repeat("s", 16)},
 		"ftp url":        {TenantID: "t", WebhookURL: "ftp://example.com/x", WebhookSecret: strings.Repeat("s", 16)},
 		"short secret":   {TenantID: "t", WebhookURL: "https://example.com/x", WebhookSecret: "short"},
+		"short, no url":  {TenantID: "t", WebhookSecret: "short"},
 	} {
 		if _, err := h.Handle(ctx, bad); !errors.Is(err, command.ErrInvalidSettings) {
 			t.Errorf("%s: err = %v, want ErrInvalidSettings", name, err)

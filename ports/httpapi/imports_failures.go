@@ -18,13 +18,15 @@ import (
 func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := query.ListImportFailures{TenantID: p.TenantID, JobID: mux.Vars(r)["id"]}
 	format := r.URL.Query().Get("format")
+	// rows is checked whatever the format: a JSON request with rows=AAA is
+	// as wrong as a CSV one (the contract run sent it).
+	rows := r.URL.Query().Get("rows")
+	if rows != "" && rows != "original" {
+		return fmt.Errorf("%w: rows must be original", query.ErrInvalidQuery)
+	}
 	if format == "csv" || (format == "" && strings.Contains(r.Header.Get("Accept"), mediaCSV)) {
-		switch r.URL.Query().Get("rows") {
-		case "":
-		case "original":
+		if rows == "original" {
 			return h.writeSourceRowsCSV(w, r, q)
-		default:
-			return fmt.Errorf("%w: rows must be original", query.ErrInvalidQuery)
 		}
 		return h.writeFailuresCSV(w, r, q)
 	}
