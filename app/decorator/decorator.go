@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/errkind"
@@ -69,22 +70,36 @@ func (d commandDecorator[C, R]) Handle(ctx context.Context, cmd C) (R, error) {
 	if d.hooks.Metrics != nil {
 		d.hooks.Metrics.CommandHandled(d.name, outcome, elapsed)
 	}
+	var (
+		level zapcore.Level
+		msg   string
+	)
+	switch outcome {
+	case "error":
+		level, msg = zap.ErrorLevel, "command failed"
+	case "rejected", "conflict":
+		level, msg = zap.InfoLevel, "command refused"
+	case "deferred":
+		level, msg = zap.DebugLevel, "command deferred"
+	default:
+		level, msg = zap.DebugLevel, "command handled"
+	}
+	// Check first: the fields of a line the level leaves out (every
+	// successful command at info) cost allocations on every command.
+	ce := d.log.Check(level, msg)
+	if ce == nil {
+		return res, err
+	}
 	fields := []zap.Field{zap.String("command", d.name), zap.String("outcome", outcome), zap.Duration("took", elapsed)}
 	if env, ok := any(cmd).(interface{ CommandEnvelope() command.Envelope }); ok {
 		e := env.CommandEnvelope()
 		fields = append(fields, zap.String("tenant_id", e.TenantID), zap.String("command_id", e.CommandID),
 			zap.String("correlation_id", e.CorrelationID), zap.String("source", string(e.Source)))
 	}
-	switch outcome {
-	case "error":
-		d.log.Error("command failed", append(fields, zap.Error(err))...)
-	case "rejected", "conflict":
-		d.log.Info("command refused", append(fields, zap.Error(err))...)
-	case "deferred":
-		d.log.Debug("command deferred", append(fields, zap.Error(err))...)
-	default:
-		d.log.Debug("command handled", fields...)
+	if err != nil {
+		fields = append(fields, zap.Error(err))
 	}
+	ce.Write(fields...)
 	return res, err
 }
 
@@ -113,11 +128,12 @@ func (d queryDecorator[Q, R]) Handle(ctx context.Context, q Q) (R, error) {
 	if d.metrics != nil {
 		d.metrics.QueryHandled(d.name, outcome, elapsed)
 	}
-	fields := []zap.Field{zap.String("query", d.name), zap.String("outcome", outcome), zap.Duration("took", elapsed)}
+	level, msg := zap.DebugLevel, "query handled"
 	if outcome == "error" {
-		d.log.Error("query failed", append(fields, zap.Error(err))...)
-	} else if ce := d.log.Check(zap.DebugLevel, "query handled"); ce != nil {
-		ce.Write(append(fields, zap.Error(err))...)
+		level, msg = zap.ErrorLevel, "query failed"
+	}
+	if ce := d.log.Check(level, msg); ce != nil {
+		ce.Write(zap.String("query", d.name), zap.String("outcome", outcome), zap.Duration("took", elapsed), zap.Error(err))
 	}
 	return res, err
 }
