@@ -80,3 +80,42 @@ func TestGroupsWriteReplayAndUserDeletion(t *testing.T) {
 		t.Fatalf("cross-tenant read: %v", err)
 	}
 }
+
+// A group command's id replays its first outcome (and refuses another
+// command); a stale expected version is a conflict; a patch that changes
+// nothing writes nothing; a group that is not there is not found.
+func TestGroupCommandIdempotencyAndConflicts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	create, err := command.NewCreateGroupHandler(f.uow)
+	must(t, err)
+	update, err := command.NewUpdateGroupHandler(f.uow)
+	must(t, err)
+	del, err := command.NewDeleteGroupHandler(f.uow)
+	must(t, err)
+	gid := user.ID(uuid.Must(uuid.NewV7()))
+	env := f.env()
+	first, err := create.Handle(f.ctx, command.CreateGroup{Envelope: env, GroupID: gid, DisplayName: "Ops"})
+	must(t, err)
+	again, err := create.Handle(f.ctx, command.CreateGroup{Envelope: env, GroupID: gid, DisplayName: "Ops"})
+	if err != nil || !again.Replayed || !again.Changed || again.Group.Version != first.Group.Version || again.Group.ID != gid {
+		t.Fatalf("repeated create = %+v, %v", again, err)
+	}
+	if _, err := create.Handle(f.ctx, command.CreateGroup{Envelope: env, GroupID: gid, DisplayName: "Other"}); !errors.Is(err, command.ErrIdempotencyKeyReused) {
+		t.Fatalf("the id reused for another command: %v", err)
+	}
+	stale := f.env()
+	stale.ExpectedVersion = ptr(7)
+	if _, err := update.Handle(f.ctx, command.UpdateGroup{Envelope: stale, GroupID: gid, Patch: group.Patch{DisplayName: ptr("X")}}); !errors.Is(err, user.ErrVersionConflict) {
+		t.Fatalf("stale expected version: %v", err)
+	}
+	before := f.counts()
+	same, err := update.Handle(f.ctx, command.UpdateGroup{Envelope: f.env(), GroupID: gid, Patch: group.Patch{DisplayName: ptr("Ops")}})
+	if err != nil || same.Changed || same.Group.Version != 1 || f.counts() != before {
+		t.Fatalf("a no-op update = %+v, %v (counts %+v -> %+v)", same, err, before, f.counts())
+	}
+	missing := user.ID(uuid.Must(uuid.NewV7()))
+	if _, err := del.Handle(f.ctx, command.DeleteGroup{Envelope: f.env(), GroupID: missing}); !errors.Is(err, group.ErrNotFound) {
+		t.Fatalf("deleting a group that is not there: %v", err)
+	}
+}

@@ -55,58 +55,51 @@ func (u *UnitOfWork) ExecuteGroup(ctx context.Context, ex command.GroupExecution
 	return res, err
 }
 
-func (u *UnitOfWork) executeGroup(ctx context.Context, ex command.GroupExecution, payload, sum []byte) (res command.GroupResult, err error) {
-	tx, err := u.pool.Begin(ctx)
+// executeGroup is one attempt, in one transaction (a replay or a no-op
+// writes nothing in it).
+func (u *UnitOfWork) executeGroup(ctx context.Context, ex command.GroupExecution, payload, sum []byte) (command.GroupResult, error) {
+	var res command.GroupResult
+	err := inTx(ctx, u.pool, func(tx pgx.Tx) (err error) {
+		res, err = u.groupInTx(ctx, tx, ex, payload, sum)
+		return err
+	})
 	if err != nil {
-		return res, fmt.Errorf("begin: %w", err)
+		return command.GroupResult{}, translateGroup(err)
 	}
-	committed := false
-	defer func() {
-		if committed {
-			return
-		}
-		if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && !errors.Is(rbErr, pgx.ErrTxClosed) {
-			err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
-		}
-	}()
+	if res.Changed && !res.Replayed {
+		u.wakeups.committed(OutboxShard(ex.GroupID))
+	}
+	return res, nil
+}
+
+// groupInTx reads the command's record and the group's stream, decides,
+// and queues the writes in one batch.
+func (u *UnitOfWork) groupInTx(ctx context.Context, tx pgx.Tx, ex command.GroupExecution, payload, sum []byte) (command.GroupResult, error) {
 	prior, current, err := loadGroupForCommand(ctx, tx, ex)
 	if err != nil {
-		return res, err
+		return command.GroupResult{}, err
 	}
 	if prior != nil {
 		return replayedGroup(*prior, sum)
 	}
-	version := 0
-	if current != nil {
-		version = current.Version()
-	}
-	if ex.ExpectedVersion != nil && *ex.ExpectedVersion != version {
-		return res, user.ErrVersionConflict
-	}
-	events, err := ex.Decide(current)
+	events, err := decideGroup(ex, current)
 	if err != nil {
-		return res, err
+		return command.GroupResult{}, err
 	}
-	if len(events) == 0 {
-		if current == nil {
-			return res, group.ErrNotFound
-		}
+	if len(events) == 0 { // decideGroup made sure there is a group
 		return command.GroupResult{Group: current.Snapshot()}, nil
 	}
 	if err := checkMembers(ctx, tx, ex.TenantID, group.Added(events)); err != nil {
-		return res, err
+		return command.GroupResult{}, err
 	}
 	next, stored, err := prepareStream(ex.Envelope, ex.GroupID, current, events, u.now(), group.FromHistory)
 	if err != nil {
-		return res, err
+		return command.GroupResult{}, err
 	}
 	snap := next.Snapshot()
-	var out groupOutcome
-	out.Group.ID, out.Group.TenantID, out.Group.DisplayName = snap.ID.String(), snap.TenantID, snap.DisplayName
-	out.Group.ExternalID, out.Group.Members, out.Group.Version = snap.ExternalID, snap.Members, snap.Version
-	outcomeJSON, err := json.Marshal(out)
+	outcomeJSON, err := groupOutcomeJSON(snap)
 	if err != nil {
-		return res, err
+		return command.GroupResult{}, err
 	}
 	b := &pgx.Batch{}
 	b.Queue(insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
@@ -115,19 +108,43 @@ func (u *UnitOfWork) executeGroup(ctx context.Context, ex command.GroupExecution
 		b.Queue(insertEventSQL, e.ID, e.StreamID, e.TenantID, e.Version, e.Type, e.Data, e.OccurredAt,
 			e.CommandID, e.CorrelationID, e.Actor, e.Source)
 	}
-	queueGroupWrite(b, ex.TenantID, snap, next.Deleted(), version, stored)
+	queueGroupWrite(b, ex.TenantID, snap, next.Deleted(), groupVersion(current), stored)
 	if err := queueOutbox(ctx, b, u.logger, stored); err != nil {
-		return res, err
+		return command.GroupResult{}, err
 	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return res, translateGroup(err)
+		return command.GroupResult{}, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return res, fmt.Errorf("commit: %w", translateGroup(err))
-	}
-	committed = true
-	u.wakeups.committed(OutboxShard(ex.GroupID))
 	return command.GroupResult{Group: snap, Changed: true}, nil
+}
+
+// decideGroup checks the expected version and lets the command decide; no
+// events for a group that is not there is group.ErrNotFound.
+func decideGroup(ex command.GroupExecution, current *group.Group) ([]user.Event, error) {
+	if ex.ExpectedVersion != nil && *ex.ExpectedVersion != groupVersion(current) {
+		return nil, user.ErrVersionConflict
+	}
+	events, err := ex.Decide(current)
+	if err == nil && len(events) == 0 && current == nil {
+		return nil, group.ErrNotFound
+	}
+	return events, err
+}
+
+// groupVersion is the group's version, 0 before it exists.
+func groupVersion(current *group.Group) int {
+	if current == nil {
+		return 0
+	}
+	return current.Version()
+}
+
+// groupOutcomeJSON is the outcome recorded with a group command.
+func groupOutcomeJSON(snap group.Snapshot) ([]byte, error) {
+	var out groupOutcome
+	out.Group.ID, out.Group.TenantID, out.Group.DisplayName = snap.ID.String(), snap.TenantID, snap.DisplayName
+	out.Group.ExternalID, out.Group.Members, out.Group.Version = snap.ExternalID, snap.Members, snap.Version
+	return json.Marshal(out)
 }
 
 func loadGroupForCommand(ctx context.Context, tx pgx.Tx, ex command.GroupExecution) (*priorCommand, *group.Group, error) {
