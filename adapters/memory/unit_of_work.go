@@ -45,18 +45,7 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 		}
 		return command.Result{User: prior.snap, Changed: !prior.unchanged, Replayed: true}, nil
 	}
-	current, err := s.load(ex.TenantID, ex.StreamID)
-	if err != nil {
-		return command.Result{}, err
-	}
-	version := 0
-	if current != nil {
-		version = current.Version()
-	}
-	if ex.ExpectedVersion != nil && *ex.ExpectedVersion != version {
-		return command.Result{}, user.ErrVersionConflict
-	}
-	events, err := ex.Decide(current, s.managerLookup(ex.TenantID))
+	current, events, err := s.decide(ex)
 	if err != nil {
 		return command.Result{}, err
 	}
@@ -67,29 +56,59 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 		}
 		return res, nil
 	}
-	next, err := fold(ex.StreamID, current, events)
+	snap, err := s.append(ex, current, events)
 	if err != nil {
 		return command.Result{}, err
 	}
+	s.commands[key] = recorded{hash: hash, typ: ex.Type, snap: snap}
+	return command.Result{User: snap, Changed: true}, nil
+}
+
+// decide loads the user, checks the expected version and lets the command
+// decide.
+func (s *Store) decide(ex command.Execution) (*user.User, []user.Event, error) {
+	current, err := s.load(ex.TenantID, ex.StreamID)
+	if err != nil {
+		return nil, nil, err
+	}
+	version := 0
+	if current != nil {
+		version = current.Version()
+	}
+	if ex.ExpectedVersion != nil && *ex.ExpectedVersion != version {
+		return nil, nil, user.ErrVersionConflict
+	}
+	events, err := ex.Decide(current, s.managerLookup(ex.TenantID))
+	return current, events, err
+}
+
+// append checks the tenant's invariants for the decided events and stores
+// them with the read model, or nothing.
+func (s *Store) append(ex command.Execution, current *user.User, events []user.Event) (user.Snapshot, error) {
+	next, err := fold(ex.StreamID, current, events)
+	if err != nil {
+		return user.Snapshot{}, err
+	}
 	snap := next.Snapshot()
 	if err := checkUnique(s.streams, ex.TenantID, snap); err != nil {
-		return command.Result{}, err
+		return user.Snapshot{}, err
 	}
 	var from user.Status
+	version := 0
 	if current != nil {
-		from = current.Status()
+		from, version = current.Status(), current.Version()
 	}
 	t := s.tenants[ex.TenantID]
 	delta := user.SeatDelta(from, events)
 	switch {
 	case t == nil:
-		return command.Result{}, fmt.Errorf("tenant %s does not exist", ex.TenantID)
+		return user.Snapshot{}, fmt.Errorf("tenant %s does not exist", ex.TenantID)
 	case delta > 0 && t.used+delta > t.seatLimit:
-		return command.Result{}, user.ErrSeatsExhausted
+		return user.Snapshot{}, user.ErrSeatsExhausted
 	}
 	stored, err := s.storedEvents(ex, version, events)
 	if err != nil {
-		return command.Result{}, err
+		return user.Snapshot{}, err
 	}
 	// Every check passed: from here on nothing can fail half-way.
 	t.used += delta
@@ -100,8 +119,7 @@ func (u *UnitOfWork) Execute(ctx context.Context, ex command.Execution) (command
 	}
 	st.events = append(st.events, stored...)
 	st.snap = snap
-	s.commands[key] = recorded{hash: hash, typ: ex.Type, snap: snap}
-	return command.Result{User: snap, Changed: true}, nil
+	return snap, nil
 }
 
 // load rebuilds the tenant's user from its stream: nil when the tenant has none.

@@ -49,13 +49,9 @@ func (r *Users) ListUsers(ctx context.Context, q query.ListUsers) (query.UserPag
 	r.s.mu.Lock()
 	var users []user.Snapshot
 	for id, st := range r.s.streams {
-		u := st.snap
-		if st.tenantID != q.TenantID || u.Status == user.StatusDeleted || (after != nil && bytes.Compare(id[:], after[:]) <= 0) ||
-			(q.Status != "" && u.Status != q.Status) || (q.Email != "" && u.Email != q.Email) ||
-			(q.ExternalID != "" && u.ExternalID != q.ExternalID) || (q.Department != "" && u.Department != q.Department) {
-			continue
+		if st.tenantID == q.TenantID && (after == nil || bytes.Compare(id[:], after[:]) > 0) && listed(q, st.snap) {
+			users = append(users, st.snap)
 		}
-		users = append(users, u)
 	}
 	r.s.mu.Unlock()
 	slices.SortFunc(users, func(a, b user.Snapshot) int { return bytes.Compare(a.ID[:], b.ID[:]) })
@@ -66,6 +62,13 @@ func (r *Users) ListUsers(ctx context.Context, q query.ListUsers) (query.UserPag
 		page.NextCursor = base64.RawURLEncoding.EncodeToString(last[:])
 	}
 	return page, nil
+}
+
+// listed reports whether u passes the list's filters (a deleted user never does).
+func listed(q query.ListUsers, u user.Snapshot) bool {
+	matches := func(filter, value string) bool { return filter == "" || filter == value }
+	return u.Status != user.StatusDeleted && matches(string(q.Status), string(u.Status)) && matches(q.Email, u.Email) &&
+		matches(q.ExternalID, u.ExternalID) && matches(q.Department, u.Department)
 }
 
 // StreamEvents implements query.EventReader: a stream of another tenant is
