@@ -3,6 +3,7 @@ package porttest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -122,9 +123,20 @@ func registeredIsRead(f *usersFixture) {
 		f.t.Errorf("GetUser = %+v, %v", got, err)
 	}
 	events, err := f.events.Handle(f.ctx, query.GetUserEvents{TenantID: f.tenant, UserID: u.ID})
-	if err != nil || len(events) != 1 || events[0].Version != 1 || events[0].Type != user.TypeRegistered ||
-		events[0].TenantID != f.tenant || events[0].StreamID != u.ID || events[0].Actor != "porttest" || len(events[0].Data) == 0 {
-		f.t.Errorf("events = %+v, %v", events, err)
+	must(f.t, err)
+	type meta struct {
+		version            int
+		typ, tenant, actor string
+		stream             user.ID
+		data               bool
+	}
+	want := []meta{{1, user.TypeRegistered, f.tenant, "porttest", u.ID, true}}
+	gotEvents := make([]meta, len(events))
+	for i, e := range events {
+		gotEvents[i] = meta{e.Version, e.Type, e.TenantID, e.Actor, e.StreamID, len(e.Data) > 0}
+	}
+	if !slices.Equal(gotEvents, want) {
+		f.t.Errorf("events = %+v, want %+v", gotEvents, want)
 	}
 }
 
@@ -287,21 +299,10 @@ func listedInPages(f *usersFixture) {
 	}
 	_, err := f.deactivate.Handle(f.ctx, command.DeactivateUser{Envelope: f.envelope(), UserID: ids[1]})
 	must(f.t, err)
-	var seen []user.ID
-	page := query.UserPage{NextCursor: ""}
-	for i := 0; i == 0 || page.NextCursor != ""; i++ {
-		page, err = f.list.Handle(f.ctx, query.ListUsers{TenantID: f.tenant, Limit: 2, After: page.NextCursor})
-		if err != nil || i > 2 {
-			f.t.Fatalf("page %d: %+v, %v", i, page, err)
-		}
-		for _, u := range page.Users {
-			seen = append(seen, u.ID)
-		}
-	}
-	if len(seen) != 3 || seen[0] != ids[0] || seen[1] != ids[1] || seen[2] != ids[2] {
+	if seen := f.pagedIDs(2); !slices.Equal(seen, ids) {
 		f.t.Errorf("paged ids = %v, want %v in id order", seen, ids)
 	}
-	page, err = f.list.Handle(f.ctx, query.ListUsers{TenantID: f.tenant, Status: user.StatusDeactivated})
+	page, err := f.list.Handle(f.ctx, query.ListUsers{TenantID: f.tenant, Status: user.StatusDeactivated})
 	if err != nil || len(page.Users) != 1 || page.Users[0].ID != ids[1] {
 		f.t.Errorf("deactivated = %+v, %v", page, err)
 	}
@@ -311,4 +312,22 @@ func listedInPages(f *usersFixture) {
 	}
 	_, err = f.list.Handle(f.ctx, query.ListUsers{TenantID: f.tenant, After: "not-a-cursor"})
 	f.wantErr("a cursor the service did not issue", err, query.ErrInvalidQuery)
+}
+
+// pagedIDs lists the tenant's users size at a time, following the cursor,
+// and returns their ids in the order read.
+func (f *usersFixture) pagedIDs(size int) []user.ID {
+	var seen []user.ID
+	page := query.UserPage{}
+	for i := 0; i == 0 || page.NextCursor != ""; i++ {
+		var err error
+		page, err = f.list.Handle(f.ctx, query.ListUsers{TenantID: f.tenant, Limit: size, After: page.NextCursor})
+		if err != nil || i > 10 {
+			f.t.Fatalf("page %d: %+v, %v", i, page, err)
+		}
+		for _, u := range page.Users {
+			seen = append(seen, u.ID)
+		}
+	}
+	return seen
 }
