@@ -48,14 +48,9 @@ func readChunkView(ctx context.Context, tx pgx.Tx, k command.ChunkKeys, lock boo
 	if lock {
 		b.Queue(lockManagersSQL, k.TenantID)
 	}
-	jobFound, tenantFound := false, false
+	jobFound := false
 	b.Queue(`SELECT true FROM import_jobs WHERE id = $1 AND tenant_id = $2`, k.JobID, k.TenantID).QueryRow(func(row pgx.Row) error {
 		return ignoreNoRows(row.Scan(&jobFound))
-	})
-	b.Queue(`SELECT seat_limit, seats_used FROM tenants WHERE id = $1`, k.TenantID).QueryRow(func(row pgx.Row) error {
-		err := row.Scan(&v.SeatLimit, &v.SeatsUsed)
-		tenantFound = err == nil
-		return ignoreNoRows(err)
 	})
 	b.Queue(`SELECT row_no, outcome FROM import_rows WHERE job_id = $1 AND row_no = ANY($2)`, k.JobID, k.Rows).
 		Query(func(rs pgx.Rows) error {
@@ -78,6 +73,35 @@ func readChunkView(ctx context.Context, tx pgx.Tx, k command.ChunkKeys, lock boo
 			})
 			return err
 		})
+	tenantFound := queueDecisionReads(b, k, &v)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return command.ChunkView{}, fmt.Errorf("read import chunk: %w", err)
+	}
+	if !jobFound || !*tenantFound {
+		return command.ChunkView{}, query.ErrImportNotFound
+	}
+	return v, nil
+}
+
+func ignoreNoRows(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
+// queueDecisionReads queues on b the reads every decision of rows needs,
+// a chunk's (readChunkView) and a dry run's (DryRunView): the tenant's
+// seats, the users the rows name and the reporting lines above the
+// managers they name. The returned flag says, once b has run, whether the
+// tenant was found.
+func queueDecisionReads(b *pgx.Batch, k command.ChunkKeys, v *command.ChunkView) *bool {
+	tenantFound := new(bool)
+	b.Queue(`SELECT seat_limit, seats_used FROM tenants WHERE id = $1`, k.TenantID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&v.SeatLimit, &v.SeatsUsed)
+		*tenantFound = err == nil
+		return ignoreNoRows(err)
+	})
 	b.Queue(chunkUsersSQL, k.TenantID, k.ExternalIDs, k.Emails).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			t, err := scanImportTarget(rs)
@@ -104,18 +128,5 @@ func readChunkView(ctx context.Context, tx pgx.Tx, k command.ChunkKeys, lock boo
 			return err
 		})
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return command.ChunkView{}, fmt.Errorf("read import chunk: %w", err)
-	}
-	if !jobFound || !tenantFound {
-		return command.ChunkView{}, query.ErrImportNotFound
-	}
-	return v, nil
-}
-
-func ignoreNoRows(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
-	}
-	return err
+	return tenantFound
 }

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -55,6 +57,14 @@ type ImportQueueConfig struct {
 	// AckDeadline is how long a handler may take before its row is offered
 	// again. Default 30s.
 	AckDeadline time.Duration
+	// Admit, when set, is asked before each consumer opens the transaction
+	// that takes (and holds) its next row, and released when that
+	// transaction ends: a consumer that waits for its turn (the importer's
+	// priority, messages.APIFirst) waits without a transaction. Waiting
+	// inside it held a transaction id open for up to a second per chunk,
+	// which holds back the pruning of every row the API updates meanwhile
+	// (the tenant's seat counter above all) and the outbox relay.
+	Admit func(ctx context.Context) (release func(), err error)
 }
 
 func (c *ImportQueueConfig) setDefaults() {
@@ -102,7 +112,11 @@ func NewImportQueueSubscriber(pool *pgxpool.Pool, cfg ImportQueueConfig, logger 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(pool), wsql.SubscriberConfig{
+	var db wsql.Beginner = wsql.BeginnerFromPgx(pool)
+	if cfg.Admit != nil {
+		db = admittingBeginner{Beginner: db, admit: cfg.Admit}
+	}
+	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{
 		SchemaAdapter:  importQueueSchema{},
 		OffsetsAdapter: wsql.PostgreSQLQueueOffsetsAdapter{DeleteOnAck: true},
 		AckDeadline:    &cfg.AckDeadline,
@@ -113,4 +127,40 @@ func NewImportQueueSubscriber(pool *pgxpool.Pool, cfg ImportQueueConfig, logger 
 		return nil, fmt.Errorf("import queue subscriber: %w", err)
 	}
 	return sub, nil
+}
+
+// admittingBeginner asks admit before each transaction it begins and
+// releases the admission when that transaction commits or rolls back.
+type admittingBeginner struct {
+	wsql.Beginner
+	admit func(ctx context.Context) (release func(), err error)
+}
+
+func (b admittingBeginner) BeginTx(ctx context.Context, opts *sql.TxOptions) (wsql.Tx, error) {
+	release, err := b.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := b.Beginner.BeginTx(ctx, opts)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return releasingTx{Tx: tx, release: sync.OnceFunc(release)}, nil
+}
+
+// releasingTx releases its admission when it ends, however it ends.
+type releasingTx struct {
+	wsql.Tx
+	release func()
+}
+
+func (t releasingTx) Commit() error {
+	defer t.release()
+	return t.Tx.Commit()
+}
+
+func (t releasingTx) Rollback() error {
+	defer t.release()
+	return t.Tx.Rollback()
 }

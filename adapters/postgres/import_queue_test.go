@@ -73,3 +73,60 @@ func TestImportQueueTakesTenantsInTurn(t *testing.T) {
 		}
 	}
 }
+
+// TestImportQueueAdmitsBeforeItHoldsARow: a consumer asks Admit before it
+// opens the transaction that takes (and holds) its next row, so a consumer
+// waiting for its turn (the API first) holds no transaction, no row and no
+// transaction id; the admission is released when that transaction ends.
+// The consumer's pool has a name of the test's own, so its backends can be
+// told apart; a row of another test it may take once admitted is nacked
+// (given back, not applied).
+func TestImportQueueAdmitsBeforeItHoldsARow(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := "t" + uuid.NewString()[:8] + " importer queue"
+	subPool, err := Connect(ctx, WithApplicationName(pgtest.URL(), name), 2)
+	must(t, err)
+	t.Cleanup(subPool.Close)
+	asked, released := make(chan struct{}, 16), make(chan struct{}, 16)
+	gate := make(chan struct{})
+	sub, err := NewImportQueueSubscriber(subPool, ImportQueueConfig{PollInterval: 10 * time.Millisecond,
+		Admit: func(ctx context.Context) (func(), error) {
+			asked <- struct{}{}
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return func() { released <- struct{}{} }, nil
+		}}, nil)
+	must(t, err)
+	subCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	msgs, err := sub.Subscribe(subCtx, ImportQueueTopic)
+	must(t, err)
+	t.Cleanup(func() { _ = sub.Close() })
+
+	<-asked // the consumer waits for its turn
+	var open int
+	must(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = $1 AND (xact_start IS NOT NULL OR backend_xid IS NOT NULL)`, name).Scan(&open))
+	if open != 0 {
+		t.Fatalf("a consumer waiting for its turn holds %d transactions, want none", open)
+	}
+	gate <- struct{}{} // one admission
+	select {
+	case msg := <-msgs: // another test's row: held in the admitted transaction until given back
+		select {
+		case <-released:
+			t.Fatal("the admission was released while its transaction held a row")
+		case <-time.After(50 * time.Millisecond):
+		}
+		msg.Nack()
+		<-released
+	case <-released: // nothing was due: the empty transaction ended
+	case <-ctx.Done():
+		t.Fatal("the admitted consumer neither took a row nor ended its transaction")
+	}
+}

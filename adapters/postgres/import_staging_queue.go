@@ -44,45 +44,61 @@ const stagedQueueChunks = 20
 // row, from the order index), from which the chunks' bounds and message ids
 // are computed here, then the INSERT of those chunks.
 func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.NewImportJob) (int, error) {
-	type key struct{ level, row int }
+	type key = stagedKey
 	queued, after := 0, key{level: -1}
 	for {
-		rs, err := s.pool.Query(ctx, `SELECT level, row_no FROM import_staging
-			WHERE job_id = $1 AND (level, row_no) > ($2, $3) ORDER BY level, row_no LIMIT $4`,
-			job.ID, after.level, after.row, stagedQueueChunks*s.chunkRows)
-		if err != nil {
-			return queued, fmt.Errorf("queue staged import rows: %w", err)
-		}
-		var k key
 		var keys []key
-		if _, err := pgx.ForEachRow(rs, []any{&k.level, &k.row}, func() error { keys = append(keys, k); return nil }); err != nil {
-			return queued, fmt.Errorf("queue staged import rows: %w", err)
-		}
-		if len(keys) == 0 {
-			return queued, nil
-		}
-		n := (len(keys) + s.chunkRows - 1) / s.chunkRows
-		ids, rows := make([]string, 0, n), make([]int, len(keys))
-		from, to := make([]int, 0, n), make([]int, 0, n)
-		for i, k := range keys {
-			rows[i] = k.row
-		}
-		for i := 0; i < len(keys); i += s.chunkRows {
-			ids = append(ids, s.chunkID(job.ID, keys[i].row))
-			from, to = append(from, i+1), append(to, min(i+s.chunkRows, len(keys)))
-		}
-		err = asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source), ids, from, to, rows,
+		// The keys' read and the insert in one transaction named the
+		// upload's: the importer must not take either for the API's work.
+		err := asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
+			rs, err := tx.Query(ctx, `SELECT level, row_no FROM import_staging
+				WHERE job_id = $1 AND (level, row_no) > ($2, $3) ORDER BY level, row_no LIMIT $4`,
+				job.ID, after.level, after.row, stagedQueueChunks*s.chunkRows)
+			if err != nil {
+				return err
+			}
+			var k key
+			if _, err := pgx.ForEachRow(rs, []any{&k.level, &k.row}, func() error { keys = append(keys, k); return nil }); err != nil {
+				return err
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			ids, from, to, rows := s.chunkBounds(job.ID, keys)
+			_, err = tx.Exec(ctx, queueStagedSQL, job.ID, job.TenantID, string(job.Source), ids, from, to, rows,
 				string(job.MissingManager))
 			return err
 		})
 		if err != nil {
 			return queued, fmt.Errorf("queue staged import rows: %w", err)
 		}
+		if len(keys) == 0 {
+			return queued, nil
+		}
 		queued += len(keys)
 		after = keys[len(keys)-1]
 	}
 }
+
+// chunkBounds cuts keys (in queue order) into chunks: each chunk's message
+// id, its first and last position in keys (1-based, for a SQL array slice),
+// and the keys' row numbers.
+func (s *QueueingImportStaging) chunkBounds(jobID string, keys []stagedKey) (ids []string, from, to, rows []int) {
+	n := (len(keys) + s.chunkRows - 1) / s.chunkRows
+	ids, rows = make([]string, 0, n), make([]int, len(keys))
+	from, to = make([]int, 0, n), make([]int, 0, n)
+	for i, k := range keys {
+		rows[i] = k.row
+	}
+	for i := 0; i < len(keys); i += s.chunkRows {
+		ids = append(ids, s.chunkID(jobID, keys[i].row))
+		from, to = append(from, i+1), append(to, min(i+s.chunkRows, len(keys)))
+	}
+	return ids, from, to, rows
+}
+
+// stagedKey is a staged row's place in the queue order.
+type stagedKey struct{ level, row int }
 
 // queueStagedSQL inserts one message per chunk, in queue order (the
 // queue's offsets and fair keys follow the insert order). $7 are the rows'

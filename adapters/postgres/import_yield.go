@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,16 +45,14 @@ type APIActivity struct {
 	pattern string
 }
 
-var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
 // NewAPIActivity returns the counter on pool of the API processes whose
-// connections' names start with prefix (ApplicationNamePrefix; tests use
-// their own).
+// connections' names start with prefix (ApplicationNamePrefixOf the
+// DATABASE_URL; tests use their own).
 func NewAPIActivity(pool *pgxpool.Pool, prefix string) (*APIActivity, error) {
-	if pool == nil || !prefixPattern.MatchString(prefix) {
-		return nil, errors.New("postgres.NewAPIActivity: nil pool, or a prefix other than letters, digits, - and _")
+	if pool == nil || strings.TrimSpace(prefix) == "" {
+		return nil, errors.New("postgres.NewAPIActivity: nil pool, or an empty prefix")
 	}
-	return &APIActivity{pool: pool, pattern: `^` + prefix + ` ([a-z-]+,)*api(,|$)`}, nil
+	return &APIActivity{pool: pool, pattern: `^` + regexp.QuoteMeta(prefix) + ` ([a-z-]+,)*api(,|$)`}, nil
 }
 
 // InFlight returns the number of API backends at work.

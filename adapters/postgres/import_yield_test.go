@@ -95,12 +95,78 @@ func TestWithApplicationName(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"postgres://u:p@h:5432/db?sslmode=disable":     "postgres://u:p@h:5432/db?application_name=userservice%20api&sslmode=disable",
-		"postgres://u@h/db?application_name=mine":      "postgres://u@h/db?application_name=mine",
+		"postgres://u@h/db?application_name=mine":      "postgres://u@h/db?application_name=userservice%20api",
 		"host=h user=u dbname=db":                      "host=h user=u dbname=db application_name='userservice api'",
-		"host=h user=u dbname=db application_name=ops": "host=h user=u dbname=db application_name=ops",
+		"host=h user=u dbname=db application_name=ops": "host=h user=u dbname=db application_name=ops application_name='userservice api'",
 	} {
 		if got := WithApplicationName(in, "userservice api"); got != want {
 			t.Errorf("WithApplicationName(%q) = %q, want %q", in, got, want)
 		}
+	}
+	for in, want := range map[string]string{
+		"postgres://u:p@h:5432/db?sslmode=disable":        ApplicationNamePrefix,
+		"postgres://u@h/db?application_name=acme%20users": "acme users",
+		"host=h user=u dbname=db application_name=ops":    "ops",
+		"not a url%": ApplicationNamePrefix,
+	} {
+		if got := ApplicationNamePrefixOf(in); got != want {
+			t.Errorf("ApplicationNamePrefixOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+type roleKey struct{}
+
+// TestConnectionsNamedByRoleCountOnlyTheAPIsWork: a process running the
+// api role beside the directory and the importer on one pool, its
+// DATABASE_URL naming the service as the operator likes (application_name
+// with a space and a dot): a transaction of the directory's loop is not
+// the API's work, a request's is, and the priority finds the API's work
+// under the operator's name (before, the operator's name turned the
+// priority off, and every connection of a combined process counted as the
+// API's).
+func TestConnectionsNamedByRoleCountOnlyTheAPIsWork(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	operator := "ops." + uuid.NewString()[:8] + " users"
+	url := WithApplicationName(pgtest.URL(), operator)
+	prefix := ApplicationNamePrefixOf(url)
+	if prefix != operator {
+		t.Fatalf("prefix %q, want the operator's name %q", prefix, operator)
+	}
+	roleOf := func(ctx context.Context) (string, bool) { r, ok := ctx.Value(roleKey{}).(string); return r, ok }
+	pool, err := Connect(f.ctx, url, 2, func(c *pgxpool.Config) {
+		NameConnectionsByRole(c, prefix, []string{"api", "directory", "importer"}, roleOf)
+	})
+	must(t, err)
+	t.Cleanup(pool.Close)
+	activity, err := NewAPIActivity(f.pool, prefix)
+	must(t, err)
+	inFlightDuring := func(ctx context.Context) int {
+		t.Helper()
+		n := -1
+		must(t, inTx(ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT 1`); err != nil {
+				return err
+			}
+			var err error
+			n, err = activity.InFlight(f.ctx)
+			return err
+		}))
+		return n
+	}
+	directory := context.WithValue(f.ctx, roleKey{}, "directory")
+	for range 3 { // the same connections move from one role's work to the other's
+		if n := inFlightDuring(directory); n != 0 {
+			t.Fatalf("a transaction of the directory: %d API requests in flight, want 0", n)
+		}
+		if n := inFlightDuring(f.ctx); n != 1 {
+			t.Fatalf("a request's transaction: %d API requests in flight, want 1", n)
+		}
+	}
+	var name string
+	must(t, pool.QueryRow(directory, `SELECT current_setting('application_name')`).Scan(&name))
+	if name != prefix+" directory" {
+		t.Fatalf("the directory's connection is named %q, want %q", name, prefix+" directory")
 	}
 }

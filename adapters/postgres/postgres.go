@@ -12,14 +12,18 @@ import (
 )
 
 // Connect opens a connection pool and checks that the database answers.
-// maxConns <= 0 keeps pgx's default (4 per CPU, at least 4).
-func Connect(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
+// maxConns <= 0 keeps pgx's default (4 per CPU, at least 4); configure, if
+// any, adjusts the pool's settings (NameConnectionsByRole).
+func Connect(ctx context.Context, databaseURL string, maxConns int32, configure ...func(*pgxpool.Config)) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	for _, c := range configure {
+		c(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -58,7 +58,8 @@ func serviceOptions(cfg config.Config, log *zap.Logger, metrics decorator.Metric
 // application's import use case.
 func newImporter(cfg config.Config, pool *pgxpool.Pool, application app.Application, log *zap.Logger) (roles.Runner, error) {
 	ic := service.ImporterConfig{DatabaseURL: cfg.DatabaseURL, Pool: pool, Consumers: cfg.ImportConsumers,
-		RowsPerSecond: cfg.ImportRowsPerSecond, YieldToAPI: cfg.ImportYieldToAPI, Logger: logging.NewWatermill(log)}
+		RowsPerSecond: cfg.ImportRowsPerSecond, YieldToAPI: cfg.ImportYieldToAPI, Logger: logging.NewWatermill(log),
+		ApplicationNamePrefix: postgres.ApplicationNamePrefixOf(cfg.DatabaseURL)}
 	if cfg.ImportQueue == config.ImportQueueKafka {
 		ic.KafkaBrokers, ic.KafkaTopic = cfg.KafkaBrokers, cfg.ImportKafkaTopic
 	}

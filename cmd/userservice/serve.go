@@ -47,7 +47,9 @@ func serveTo(ctx context.Context, cfg config.Config, log *zap.Logger, out io.Wri
 		zap.Bool("hris_configured", cfg.HRISURL != ""))
 
 	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	pool, err := postgres.Connect(cctx, postgres.WithApplicationName(cfg.DatabaseURL, postgres.RolesApplicationName(cfg.Roles)), cfg.DatabaseMaxConns)
+	pool, err := postgres.Connect(cctx, cfg.DatabaseURL, cfg.DatabaseMaxConns, func(pc *pgxpool.Config) {
+		postgres.NameConnectionsByRole(pc, postgres.ApplicationNamePrefixOf(cfg.DatabaseURL), cfg.Roles, roles.Of)
+	})
 	cancel()
 	if err != nil {
 		return err

@@ -27,6 +27,11 @@ type Source struct {
 	// Consumers is how many handlers subscribe: parallel consumers of the
 	// PostgreSQL queue, or group members of a Kafka topic. Default 4.
 	Consumers int
+	// Admitted says the subscriber asks the router's Yield itself, before it
+	// takes a message (the PostgreSQL queue does, so that no consumer waits
+	// for its turn inside the transaction holding its row): the router
+	// does not ask again for this source's messages.
+	Admitted bool
 }
 
 // ImportRouterConfig configures the importer role's router.
@@ -56,8 +61,9 @@ type ImportRouterConfig struct {
 	// share before it is applied (0: no budget). An import then takes the
 	// database's capacity only up to it, and the API keeps the rest.
 	RowsPerSecond int
-	// Yield, when set, admits each message after the budget (APIFirst:
-	// the API first). Nil: every message goes ahead.
+	// Yield, when set, admits each message of a source that is not
+	// Admitted, after the budget (APIFirst: the API first). Nil: every
+	// message goes ahead.
 	Yield Yield
 	// CloseTimeout bounds the wait for in-flight rows on shutdown. Default 15s.
 	CloseTimeout time.Duration
@@ -168,7 +174,11 @@ func (r *ImportRouter) Run(ctx context.Context) error {
 	router.AddMiddleware(poison, r.retryLater, quick.Middleware, middleware.Recoverer)
 	for _, s := range r.cfg.Sources {
 		for i := range s.Consumers {
-			router.AddConsumerHandler("import-"+s.Name+"-"+strconv.Itoa(i), s.Topic, s.Subscriber, r.handle)
+			handle := r.handle
+			if s.Admitted {
+				handle = r.handleAdmitted
+			}
+			router.AddConsumerHandler("import-"+s.Name+"-"+strconv.Itoa(i), s.Topic, s.Subscriber, handle)
 		}
 	}
 	// The stale-job loop is stopped and waited for on every way out, so
@@ -190,6 +200,15 @@ func (r *ImportRouter) Run(ctx context.Context) error {
 // case (not errors); a row waiting for its manager goes back to the queue
 // for later.
 func (r *ImportRouter) handle(msg *message.Message) error {
+	return r.handleWith(msg, r.cfg.Yield)
+}
+
+// handleAdmitted handles a message its subscriber already admitted.
+func (r *ImportRouter) handleAdmitted(msg *message.Message) error {
+	return r.handleWith(msg, nil)
+}
+
+func (r *ImportRouter) handleWith(msg *message.Message, yield Yield) error {
 	rows, chunk, err := decodeMessage(msg)
 	if err != nil {
 		// Retrying cannot make it readable and it names no row to park.
@@ -201,8 +220,8 @@ func (r *ImportRouter) handle(msg *message.Message) error {
 			return err
 		}
 	}
-	if r.cfg.Yield != nil {
-		release, err := r.cfg.Yield.Admit(msg.Context())
+	if yield != nil {
+		release, err := yield.Admit(msg.Context())
 		if err != nil {
 			return err
 		}

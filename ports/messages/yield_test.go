@@ -101,3 +101,36 @@ func TestImporterPutsTheAPIFirst(t *testing.T) {
 		t.Fatalf("API busy: %d messages admitted, at most %d at once; want every chunk (3), one at a time", yield.total, yield.most)
 	}
 }
+
+// busyAPI is an API that always has a request in flight (a steady load,
+// which never leaves a quiet moment).
+type busyAPI struct{}
+
+func (busyAPI) InFlight(context.Context) (int, error) { return 1, nil }
+
+// TestAPIFirstPausesAsLongAsAChunkTakes: beside an API that is never quiet,
+// the first chunk waits MaxWait (its cost unknown), and each next one
+// pauses about as long as the last chunk took, not MaxWait again: the
+// import keeps about half of one consumer's rate instead of a chunk per
+// MaxWait.
+func TestAPIFirstPausesAsLongAsAChunkTakes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const maxWait = 2 * time.Second
+	y := messages.NewAPIFirst(busyAPI{}, maxWait, nil)
+	start := time.Now()
+	release, err := y.Admit(ctx)
+	must(t, err)
+	if waited := time.Since(start); waited < maxWait {
+		t.Fatalf("the first chunk waited %v, want MaxWait (%v): its cost is unknown", waited, maxWait)
+	}
+	time.Sleep(5 * time.Millisecond) // the chunk's work
+	release()
+	start = time.Now()
+	release, err = y.Admit(ctx)
+	must(t, err)
+	release()
+	if waited := time.Since(start); waited > maxWait/2 {
+		t.Fatalf("the next chunk waited %v after a chunk of ~5ms, want about as long as that chunk, far below MaxWait (%v)", waited, maxWait)
+	}
+}

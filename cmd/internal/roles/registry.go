@@ -88,7 +88,7 @@ func (r *Registry) Run(ctx context.Context, names []string) error {
 		run := r.runners[n]
 		g.Go(func() error {
 			r.log.Info("role starting", zap.String("role", n))
-			err := run.Run(gctx)
+			err := run.Run(WithRole(gctx, n))
 			if err == nil && gctx.Err() == nil {
 				err = ErrStoppedEarly
 			}
@@ -101,4 +101,20 @@ func (r *Registry) Run(ctx context.Context, names []string) error {
 		})
 	}
 	return g.Wait()
+}
+
+type roleKey struct{}
+
+// WithRole marks ctx as the work of the named role (Run marks each role's
+// context), so that a pool shared by several roles can tell their work
+// apart (postgres.NameConnectionsByRole).
+func WithRole(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, roleKey{}, name)
+}
+
+// Of returns the role whose work ctx carries; ok is false for a context no
+// role's loop made (the API's requests come from the HTTP server).
+func Of(ctx context.Context) (name string, ok bool) {
+	name, ok = ctx.Value(roleKey{}).(string)
+	return name, ok
 }

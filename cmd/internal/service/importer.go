@@ -40,6 +40,11 @@ type ImporterConfig struct {
 	// chunks go one at a time, each after waiting up to this long for a
 	// quiet moment. 0: the importer never yields.
 	YieldToAPI time.Duration
+	// ApplicationNamePrefix starts the application_name of every connection
+	// of the service (postgres.ApplicationNamePrefixOf the DATABASE_URL):
+	// how the priority finds the API's work. Default
+	// postgres.ApplicationNamePrefix.
+	ApplicationNamePrefix string
 	// PollInterval is the PostgreSQL queue's idle wait. Default the queue's.
 	PollInterval time.Duration
 	// Logger receives the router's logs. Default none.
@@ -78,6 +83,9 @@ func NewImporter(application app.Application, cfg ImporterConfig) (*Importer, er
 	if cfg.Logger == nil {
 		cfg.Logger = watermill.NopLogger{}
 	}
+	if cfg.ApplicationNamePrefix == "" {
+		cfg.ApplicationNamePrefix = postgres.ApplicationNamePrefix
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -95,13 +103,26 @@ func (i *Importer) Run(ctx context.Context) (err error) {
 	}
 	// Named apart, so that the consumers' transactions (open while their
 	// chunk is applied) never count as the API's work.
-	subPool, err := postgres.Connect(ctx, postgres.WithApplicationName(i.cfg.DatabaseURL, postgres.ApplicationNamePrefix+" importer queue"),
+	subPool, err := postgres.Connect(ctx, postgres.WithApplicationName(i.cfg.DatabaseURL, i.cfg.ApplicationNamePrefix+" importer queue"),
 		int32(pgConsumers+1))
 	if err != nil {
 		return err
 	}
 	defer subPool.Close()
-	sub, err := postgres.NewImportQueueSubscriber(subPool, postgres.ImportQueueConfig{PollInterval: i.cfg.PollInterval}, i.cfg.Logger)
+	var yield *messages.APIFirst
+	if i.cfg.YieldToAPI > 0 {
+		activity, err := postgres.NewAPIActivity(i.cfg.Pool, i.cfg.ApplicationNamePrefix)
+		if err != nil {
+			return err
+		}
+		yield = messages.NewAPIFirst(activity, i.cfg.YieldToAPI, i.cfg.Logger)
+	}
+	qcfg := postgres.ImportQueueConfig{PollInterval: i.cfg.PollInterval}
+	if yield != nil {
+		// Asked before a consumer takes its row, not while it holds it.
+		qcfg.Admit = yield.Admit
+	}
+	sub, err := postgres.NewImportQueueSubscriber(subPool, qcfg, i.cfg.Logger)
 	if err != nil {
 		return err
 	}
@@ -109,7 +130,8 @@ func (i *Importer) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return errors.Join(err, sub.Close())
 	}
-	sources := []messages.Source{{Name: "postgres", Subscriber: sub, Topic: postgres.ImportQueueTopic, Consumers: pgConsumers}}
+	sources := []messages.Source{{Name: "postgres", Subscriber: sub, Topic: postgres.ImportQueueTopic, Consumers: pgConsumers,
+		Admitted: yield != nil}}
 	if len(i.cfg.KafkaBrokers) > 0 {
 		ksub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: i.cfg.KafkaBrokers, ConsumerGroup: importerGroup}, i.cfg.Logger)
 		if err != nil {
@@ -121,12 +143,8 @@ func (i *Importer) Run(ctx context.Context) (err error) {
 		sources = append(sources, messages.Source{Name: "kafka", Subscriber: ksub, Topic: i.cfg.KafkaTopic, Consumers: i.cfg.Consumers})
 	}
 	rc := messages.ImportRouterConfig{Sources: sources, Requeue: requeue, RowsPerSecond: i.cfg.RowsPerSecond, Logger: i.cfg.Logger}
-	if i.cfg.YieldToAPI > 0 {
-		activity, err := postgres.NewAPIActivity(i.cfg.Pool, postgres.ApplicationNamePrefix)
-		if err != nil {
-			return errors.Join(err, sub.Close())
-		}
-		rc.Yield = messages.NewAPIFirst(activity, i.cfg.YieldToAPI, i.cfg.Logger)
+	if yield != nil {
+		rc.Yield = yield // for the Kafka topic's messages
 	}
 	router, err := messages.NewImportRouter(i.app, rc)
 	if err != nil {
