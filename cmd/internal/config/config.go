@@ -74,9 +74,9 @@ type Config struct {
 	// ImportRowsPerSecond is the importer process's budget of rows applied
 	// per second, 0 for none (IMPORT_ROWS_PER_SECOND).
 	ImportRowsPerSecond int
-	// ImportYieldToAPI is how long an import chunk waits at most for the
-	// API to have nothing in the database while it has (one chunk at a
-	// time then); 0 never yields (IMPORT_YIELD_TO_API).
+	// ImportYieldToAPI bounds the pause before each import chunk while the
+	// API has requests in the database (one chunk at a time then, each
+	// pausing as long as the last took); 0 never yields (IMPORT_YIELD_TO_API).
 	ImportYieldToAPI time.Duration
 
 	// SMTPAddr is the e-mail notices' server, host:port (SMTP_ADDR); empty

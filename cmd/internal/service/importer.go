@@ -37,8 +37,8 @@ type ImporterConfig struct {
 	RowsPerSecond int
 	// YieldToAPI, when positive, puts the API first (messages.APIFirst):
 	// while processes of the api role have requests in the database,
-	// chunks go one at a time, each after waiting up to this long for a
-	// quiet moment. 0: the importer never yields.
+	// chunks go one at a time, each after pausing as long as the last one
+	// took, at most this long. 0: the importer never yields.
 	YieldToAPI time.Duration
 	// ApplicationNamePrefix starts the application_name of every connection
 	// of the service (postgres.ApplicationNamePrefixOf the DATABASE_URL):
