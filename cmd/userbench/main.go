@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +48,9 @@ type options struct {
 	// masterKeys is MASTER_KEYS for every process of the run (-encrypt;
 	// see encrypt.go); "" runs without encryption.
 	masterKeys string
+	// importRows, when set (-import-rows), replaces the profile's import
+	// sizes: a smoke of the import sections at the sizes a target names.
+	importRows []int
 }
 
 func (b *bench) brokers() []string {
@@ -91,6 +95,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	fs.BoolVar(&o.keepDB, "keep-db", false, "keep the benchmark database after the run")
 	fs.IntVar(&o.replayEvents, "replay-events", 0, "events the replay section generates (default: the profile's), e.g. 1000000 to smoke-test section 5 at the full run's size")
 	fs.StringVar(&o.command, "command", "", "the command that reproduces this run, for the report")
+	importRows := fs.String("import-rows", "", "import sizes instead of the profile's, e.g. 20000,100000 (the largest is also the interference window's import)")
 	encrypt := fs.Bool("encrypt", false, "encrypt personal data (a fresh master key for the run): compare with a run without")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -118,6 +123,17 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 		default:
 			problems = append(problems, fmt.Sprintf("-sections: unknown section %q", s))
 		}
+	}
+	for f := range strings.SplitSeq(*importRows, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("-import-rows: %q is not a positive number", f))
+			continue
+		}
+		o.importRows = append(o.importRows, n)
 	}
 	if o.sections["replay"] && o.usersctlBin == "" {
 		problems = append(problems, "-usersctl-bin is required for the replay section")
@@ -160,6 +176,9 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	set, _ := profileSettings(opts.profile)
 	if opts.replayEvents > 0 {
 		set.ReplayEvents = opts.replayEvents
+	}
+	if len(opts.importRows) > 0 {
+		set.ImportRows = opts.importRows
 	}
 	if err := os.MkdirAll(opts.artifacts, 0o755); err != nil {
 		fmt.Fprintf(stderr, "userbench: %v\n", err)
