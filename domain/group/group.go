@@ -251,34 +251,7 @@ func (g *Group) Update(p Patch) ([]user.Event, error) {
 	var v validation
 	validateText(&v, FieldDisplayName, name, true, MaxDisplayNameLen)
 	validateText(&v, FieldExternalID, ext, false, MaxExternalIDLen)
-	next := slices.Clone(g.members)
-	if p.Members != nil {
-		next = v.members(*p.Members)
-	}
-	for _, m := range v.members(p.Add) {
-		if !slices.Contains(next, m) {
-			next = append(next, m)
-		}
-	}
-	remove := v.members(p.Remove)
-	next = slices.DeleteFunc(next, func(m string) bool { return slices.Contains(remove, m) })
-	if len(next) > MaxMembers {
-		v.add(FieldMembers, errTooManyMembers, fmt.Sprintf("at most %d members", MaxMembers))
-	}
-	var added, removed []string
-	for _, m := range next {
-		if !slices.Contains(g.members, m) {
-			added = append(added, m)
-		}
-	}
-	for _, m := range g.members {
-		if !slices.Contains(next, m) {
-			removed = append(removed, m)
-		}
-	}
-	if len(added) > MaxMembersPerChange || len(removed) > MaxMembersPerChange {
-		v.add(FieldMembers, errTooManyMembers, fmt.Sprintf("at most %d members added or removed at once", MaxMembersPerChange))
-	}
+	added, removed := g.memberChanges(&v, p)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -300,6 +273,31 @@ func (g *Group) Update(p Patch) ([]user.Event, error) {
 		events = append(events, MembersRemoved{Members: removed})
 	}
 	return events, nil
+}
+
+// memberChanges are the members the patch adds and removes (replace, then
+// add, then remove), within the limits; a broken one is noted in v.
+func (g *Group) memberChanges(v *validation, p Patch) (added, removed []string) {
+	next := slices.Clone(g.members)
+	if p.Members != nil {
+		next = v.members(*p.Members)
+	}
+	for _, m := range v.members(p.Add) {
+		if !slices.Contains(next, m) {
+			next = append(next, m)
+		}
+	}
+	remove := v.members(p.Remove)
+	next = slices.DeleteFunc(next, func(m string) bool { return slices.Contains(remove, m) })
+	if len(next) > MaxMembers {
+		v.add(FieldMembers, errTooManyMembers, fmt.Sprintf("at most %d members", MaxMembers))
+	}
+	added = slices.DeleteFunc(slices.Clone(next), func(m string) bool { return slices.Contains(g.members, m) })
+	removed = slices.DeleteFunc(slices.Clone(g.members), func(m string) bool { return slices.Contains(next, m) })
+	if len(added) > MaxMembersPerChange || len(removed) > MaxMembersPerChange {
+		v.add(FieldMembers, errTooManyMembers, fmt.Sprintf("at most %d members added or removed at once", MaxMembersPerChange))
+	}
+	return added, removed
 }
 
 // RemoveDeletedUser decides the removal of a deleted user; none when they

@@ -100,3 +100,29 @@ func TestGroupRefusesBadInput(t *testing.T) {
 		t.Errorf("update of a deleted group: %v", err)
 	}
 }
+
+// TestGroupUpdateMembers: a replacement list, then additions, then
+// removals, decide one MembersAdded and one MembersRemoved at most, in the
+// order of the resulting list and of the group's.
+func TestGroupUpdateMembers(t *testing.T) {
+	g, err := group.FromHistory(gid, []user.Event{group.Created{TenantID: "t", DisplayName: "x", Members: []string{a, b}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		p    group.Patch
+		want []user.Event
+	}{
+		{"replace", group.Patch{Members: &[]string{b, c}},
+			[]user.Event{group.MembersAdded{Members: []string{c}}, group.MembersRemoved{Members: []string{a}}}},
+		{"replace with none", group.Patch{Members: &[]string{}}, []user.Event{group.MembersRemoved{Members: []string{a, b}}}},
+		{"add a member and remove a non-member", group.Patch{Add: []string{a}, Remove: []string{c}}, nil},
+		{"replace, add and remove", group.Patch{Members: &[]string{a}, Add: []string{c}, Remove: []string{a}},
+			[]user.Event{group.MembersAdded{Members: []string{c}}, group.MembersRemoved{Members: []string{a, b}}}},
+	} {
+		if got, err := g.Update(tc.p); err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %#v, %v; want %#v", tc.name, got, err, tc.want)
+		}
+	}
+}
