@@ -65,6 +65,24 @@ func (h setNotificationSettingsHandler) Handle(ctx context.Context, cmd SetNotif
 }
 
 func (h setNotificationSettingsHandler) set(ctx context.Context, cmd SetNotificationSettings) error {
+	errs := normalizeNoticeEmails(&cmd)
+	if cmd.WebhookURL != "" {
+		errs = append(errs, h.checkWebhookURL(ctx, cmd.WebhookURL)...)
+	}
+	// A webhook needs a secret (its notices are signed with it), and a secret
+	// sent without one is held to the same length, as the document says.
+	if len(cmd.WebhookSecret) < 16 && (cmd.WebhookURL != "" || cmd.WebhookSecret != "") {
+		errs = append(errs, errors.New("webhook_secret must have at least 16 characters"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSettings, err)
+	}
+	return h.store.SetNotificationSettings(ctx, cmd)
+}
+
+// normalizeNoticeEmails normalises the recipients in place (keeping at
+// most MaxNoticeEmails) and says which are not addresses.
+func normalizeNoticeEmails(cmd *SetNotificationSettings) []error {
 	var errs []error
 	if len(cmd.Emails) > MaxNoticeEmails {
 		errs = append(errs, fmt.Errorf("emails: at most %d addresses, got %d", MaxNoticeEmails, len(cmd.Emails)))
@@ -77,26 +95,20 @@ func (h setNotificationSettingsHandler) set(ctx context.Context, cmd SetNotifica
 		}
 		cmd.Emails[i] = e
 	}
-	if cmd.WebhookURL != "" {
-		u, err := url.Parse(cmd.WebhookURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, errors.New("webhook_url must be an absolute http(s) URL"))
-		} else {
-			for _, t := range h.targets {
-				if err := t.CheckWebhookTarget(ctx, u); err != nil {
-					errs = append(errs, fmt.Errorf("webhook_url: %w", err))
-					break
-				}
-			}
+	return errs
+}
+
+// checkWebhookURL refuses a webhook URL that is not absolute http(s), or
+// that a target checker refuses (the first refusal is enough).
+func (h setNotificationSettingsHandler) checkWebhookURL(ctx context.Context, raw string) []error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return []error{errors.New("webhook_url must be an absolute http(s) URL")}
+	}
+	for _, t := range h.targets {
+		if err := t.CheckWebhookTarget(ctx, u); err != nil {
+			return []error{fmt.Errorf("webhook_url: %w", err)}
 		}
 	}
-	// A webhook needs a secret (its notices are signed with it), and a secret
-	// sent without one is held to the same length, as the document says.
-	if len(cmd.WebhookSecret) < 16 && (cmd.WebhookURL != "" || cmd.WebhookSecret != "") {
-		errs = append(errs, errors.New("webhook_secret must have at least 16 characters"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidSettings, err)
-	}
-	return h.store.SetNotificationSettings(ctx, cmd)
+	return nil
 }
