@@ -39,6 +39,12 @@ func NewQueueingImportStaging(pool *pgxpool.Pool, chunkRows int, chunkID func(jo
 // still being queued, and no statement holds a long transaction open.
 const stagedQueueChunks = 20
 
+// firstQueuedChunks is how many chunks the first INSERT queues: a few
+// (one per default importer consumer), so the importer starts on them
+// while the next, larger INSERTs are still building their chunks, rather
+// than after twenty chunks' worth of work.
+const firstQueuedChunks = 4
+
 // QueueStaged implements command.StagedRowsQueue. Each batch costs two
 // round trips: the queue order's keys of the next rows (two integers a
 // row, from the order index), from which the chunks' bounds and message ids
@@ -53,7 +59,7 @@ func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.New
 		err := asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
 			rs, err := tx.Query(ctx, `SELECT level, row_no FROM import_staging
 				WHERE job_id = $1 AND (level, row_no) > ($2, $3) ORDER BY level, row_no LIMIT $4`,
-				job.ID, after.level, after.row, stagedQueueChunks*s.chunkRows)
+				job.ID, after.level, after.row, s.chunkRows*batchChunks(queued))
 			if err != nil {
 				return err
 			}
@@ -78,6 +84,16 @@ func (s *QueueingImportStaging) QueueStaged(ctx context.Context, job command.New
 		queued += len(keys)
 		after = keys[len(keys)-1]
 	}
+}
+
+// batchChunks is how many chunks the next INSERT queues, after queued
+// rows. Every batch is whole chunks, so the chunks are the same however
+// the batches fall.
+func batchChunks(queued int) int {
+	if queued == 0 {
+		return firstQueuedChunks
+	}
+	return stagedQueueChunks
 }
 
 // chunkBounds cuts keys (in queue order) into chunks: each chunk's message
