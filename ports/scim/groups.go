@@ -76,59 +76,26 @@ func (in *groupInput) apply(op, path string, value any, inBody bool) error {
 	}
 	attr = strings.TrimPrefix(attr, strings.ToLower(coreGroupURN)+":")
 	if p.consume('[') {
-		// members[value eq "id"]: the Entra and Okta way to remove one member.
-		filter, err := p.or(0)
-		if err != nil {
-			return err
-		}
-		if !p.consume(']') || p.pos != len(path) || attr != "members" {
-			return invalidPath(path)
-		}
-		c, ok := filter.(cmpExpr)
-		s, _ := c.value.(string)
-		if !ok || c.path != "value" || c.op != "eq" || op != "remove" {
-			return invalidPath(path + ": only remove of members[value eq \"<id>\"] is supported")
-		}
-		in.patch.Remove = append(in.patch.Remove, s)
-		return nil
+		return in.removeFiltered(p, op, path, attr)
 	}
 	if p.pos != len(path) {
 		return invalidPath(path)
 	}
-	str := func(dst **string) error {
-		if op == "remove" || value == nil {
-			empty := ""
-			*dst = &empty
-			return nil
-		}
-		s, ok := value.(string)
-		if !ok {
-			return badValue("%q must be a string", path)
-		}
-		*dst = &s
-		return nil
-	}
 	switch attr {
 	case "displayname":
-		return str(&in.patch.DisplayName)
+		return patchString(&in.patch.DisplayName, op, path, value)
 	case "externalid":
-		return str(&in.patch.ExternalID)
+		return patchString(&in.patch.ExternalID, op, path, value)
 	case "members":
-		ids, err := memberIDs(value)
-		if err != nil {
-			return err
-		}
-		switch {
-		case op == "add":
-			in.patch.Add = append(in.patch.Add, ids...)
-		case op == "remove" && value == nil:
-			in.patch.Members, in.patch.Add = &[]string{}, nil
-		case op == "remove":
-			in.patch.Remove = append(in.patch.Remove, ids...)
-		default:
-			in.patch.Members, in.patch.Add, in.patch.Remove = &ids, nil, nil
-		}
-		return nil
+		return in.patchMembers(op, value)
+	}
+	return in.notWritable(attr, path, value, inBody)
+}
+
+// notWritable answers a path that is not one a patch writes: a read-only
+// attribute sent back unchanged (or in a whole body) is let through.
+func (in *groupInput) notWritable(attr, path string, value any, inBody bool) error {
+	switch attr {
 	case "id":
 		// Okta sends the id back in a replace; the same id changes nothing.
 		if s, _ := value.(string); inBody || strings.EqualFold(s, in.id.String()) {
@@ -145,6 +112,60 @@ func (in *groupInput) apply(op, path string, value any, inBody bool) error {
 		return badValue("%q is not an attribute of the Group schema (see /Schemas)", path)
 	}
 	return invalidPath(path)
+}
+
+// removeFiltered handles members[value eq "id"]: the Entra and Okta way to
+// remove one member, and the only filtered path a group takes.
+func (in *groupInput) removeFiltered(p *filterParser, op, path, attr string) error {
+	filter, err := p.or(0)
+	if err != nil {
+		return err
+	}
+	if !p.consume(']') || p.pos != len(path) || attr != "members" {
+		return invalidPath(path)
+	}
+	c, ok := filter.(cmpExpr)
+	s, _ := c.value.(string)
+	if !ok || c.path != "value" || c.op != "eq" || op != "remove" {
+		return invalidPath(path + ": only remove of members[value eq \"<id>\"] is supported")
+	}
+	in.patch.Remove = append(in.patch.Remove, s)
+	return nil
+}
+
+// patchString sets a string attribute; a remove (or null) empties it.
+func patchString(dst **string, op, path string, value any) error {
+	if op == "remove" || value == nil {
+		empty := ""
+		*dst = &empty
+		return nil
+	}
+	s, ok := value.(string)
+	if !ok {
+		return badValue("%q must be a string", path)
+	}
+	*dst = &s
+	return nil
+}
+
+// patchMembers adds, removes (all of them, for a remove without a value)
+// or replaces the members.
+func (in *groupInput) patchMembers(op string, value any) error {
+	ids, err := memberIDs(value)
+	if err != nil {
+		return err
+	}
+	switch {
+	case op == "add":
+		in.patch.Add = append(in.patch.Add, ids...)
+	case op == "remove" && value == nil:
+		in.patch.Members, in.patch.Add = &[]string{}, nil
+	case op == "remove":
+		in.patch.Remove = append(in.patch.Remove, ids...)
+	default:
+		in.patch.Members, in.patch.Add, in.patch.Remove = &ids, nil, nil
+	}
+	return nil
 }
 
 // memberIDs reads [{"value": "<user id>"}, ...] (one object alone too).
@@ -329,6 +350,51 @@ func groupFilter(e expr, q *query.ListGroups) error {
 	return invalidFilter("groups are filtered by displayName eq and externalId eq, joined by and")
 }
 
+// groupChange is the patch a PUT (the whole group: an absent externalId
+// clears it) or a PATCH (its operations, in order) asks for.
+func groupChange(method string, id user.ID, body map[string]any) (*groupInput, error) {
+	if method == http.MethodPut {
+		in, err := groupFromBody(body)
+		if err != nil {
+			return nil, err
+		}
+		if in.patch.ExternalID == nil {
+			empty := ""
+			in.patch.ExternalID = &empty
+		}
+		return in, nil
+	}
+	in := &groupInput{id: id}
+	ops, err := patchOperations(body)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range ops {
+		if err := in.applyOperation(op); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// applyOperation applies one PATCH operation; one without a path sets the
+// attributes of its object value.
+func (in *groupInput) applyOperation(op operation) error {
+	if op.path != "" {
+		return in.apply(op.op, op.path, op.value, false)
+	}
+	m, ok := op.value.(map[string]any)
+	if !ok {
+		return badValue("an operation without a path needs an object value")
+	}
+	for k, v := range m {
+		if err := in.apply(op.op, k, v, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // onGroup runs a write on /Groups/{id}: PUT, PATCH or DELETE.
 func (h *handler) onGroup(method string) guardedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -352,38 +418,9 @@ func (h *handler) onGroup(method string) guardedFunc {
 		if err != nil {
 			return err
 		}
-		var in *groupInput
-		if method == http.MethodPut {
-			if in, err = groupFromBody(body); err != nil {
-				return err
-			}
-			if in.patch.ExternalID == nil {
-				empty := ""
-				in.patch.ExternalID = &empty
-			}
-		} else {
-			in = &groupInput{id: id}
-			ops, err := patchOperations(body)
-			if err != nil {
-				return err
-			}
-			for _, op := range ops {
-				if op.path == "" {
-					m, ok := op.value.(map[string]any)
-					if !ok {
-						return badValue("an operation without a path needs an object value")
-					}
-					for k, v := range m {
-						if err := in.apply(op.op, k, v, false); err != nil {
-							return err
-						}
-					}
-					continue
-				}
-				if err := in.apply(op.op, op.path, op.value, false); err != nil {
-					return err
-				}
-			}
+		in, err := groupChange(method, id, body)
+		if err != nil {
+			return err
 		}
 		if _, err := h.app.Commands.UpdateGroup.Handle(r.Context(), command.UpdateGroup{Envelope: env, GroupID: id, Patch: in.patch}); err != nil {
 			return conditional(env, err)
