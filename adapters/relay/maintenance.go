@@ -27,6 +27,25 @@ func relayedSQL(shard int) string {
 	AND (o.transaction_id, o."offset") <= ALL (SELECT last_processed_transaction_id, offset_acked FROM watermill_offsets_` + t + `)`
 }
 
+// cleanupDueSQL tells whether the shard's first row in key order (the
+// oldest transaction's) is both relayed by every group and past the
+// retention ($1 seconds). Cleanup deletes only when it is: its DELETE
+// filters the table on age and position, and when nothing qualifies (every
+// row younger than the retention, or the slowest group at the start) it
+// read the whole table, each minute on every relay and at each relay's
+// start: a million-row shard for about a second of the database's CPU. Rows
+// in key order are oldest first, so when the first is not due nothing else
+// is (the odd older row behind a younger one, a long transaction's, goes at
+// a later round).
+func cleanupDueSQL(table, offsets string) string {
+	slowest := func(col string) string {
+		return `(SELECT ` + col + ` FROM ` + offsets + ` ORDER BY last_processed_transaction_id, offset_acked LIMIT 1)`
+	}
+	return `SELECT coalesce((SELECT o.created_at < (now() - make_interval(secs => $1))::timestamp
+		AND (o.transaction_id, o."offset") <= (` + slowest("last_processed_transaction_id") + `, ` + slowest("offset_acked") + `)
+		FROM ` + table + ` o ORDER BY o.transaction_id, o."offset" LIMIT 1), false)`
+}
+
 // pendingSQL counts the shard's rows after the group's position (all of
 // them for a group that has none yet) through the primary key, so the lag
 // metric reads the backlog only, not the relayed rows the retention keeps
@@ -50,6 +69,13 @@ func (r *Relay) Cleanup(ctx context.Context, shard int) (int64, error) {
 	t := postgres.OutboxTopic(shard)
 	q := `DELETE FROM watermill_` + t + ` WHERE ctid IN (SELECT o.ctid ` + relayedSQL(shard) +
 		` AND o.created_at < (now() - make_interval(secs => $1))::timestamp LIMIT ` + itoa(cleanupBatch) + `)`
+	var due bool
+	if err := r.pool.QueryRow(ctx, cleanupDueSQL("watermill_"+t, "watermill_offsets_"+t), r.cfg.Retention.Seconds()).Scan(&due); err != nil || !due {
+		if err != nil {
+			err = fmt.Errorf("clean outbox shard %d: %w", shard, err)
+		}
+		return 0, err
+	}
 	var total int64
 	for {
 		// Marked as the relay's (settledBound): relays need not wait for it.

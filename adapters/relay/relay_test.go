@@ -344,3 +344,32 @@ func countOnShard(events map[string][]string, shard int) int {
 	}
 	return n
 }
+
+// TestCleanupKeepsRowsWithinTheRetention: relayed rows younger than the
+// retention stay, whether or not older rows ahead of them are due.
+func TestCleanupKeepsRowsWithinTheRetention(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	want := h.write(4, 1)
+	stop := h.startRelay(Config{})
+	h.readTopic(time.Minute, allOf(want))
+	stop()
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
+	must(t, err)
+	defer pub.Close()
+	pool, err := postgres.Connect(h.ctx, pgtest.URL(), PoolSize(0))
+	must(t, err)
+	defer pool.Close()
+	r, err := New(pool, pub, Config{ConsumerGroup: h.group, Retention: time.Hour}, nil)
+	must(t, err)
+	for shard := range postgres.OutboxShards {
+		_, err := r.Cleanup(h.ctx, shard)
+		must(t, err)
+		var left int
+		must(t, h.pool.QueryRow(h.ctx, `SELECT count(*) FROM watermill_`+postgres.OutboxTopic(shard)+
+			` WHERE metadata->>'tenant_id' = $1`, h.tenant).Scan(&left))
+		if want := countOnShard(want, shard); left != want {
+			t.Errorf("shard %d: %d of the test's %d rows left after cleanup with a 1 h retention", shard, left, want)
+		}
+	}
+}
