@@ -122,56 +122,76 @@ func newInput(start fields) *input {
 // body, where read-only attributes are ignored rather than refused.
 func (in *input) apply(path string, value any, remove, inBody bool) error {
 	if s, ok := scalars[path]; ok {
-		if path == ent("manager") {
-			if m, ok := value.(map[string]any); ok && !remove {
-				value, _ = lookup(m, "value")
-			}
+		if m, ok := value.(map[string]any); ok && path == ent("manager") && !remove {
+			value, _ = lookup(m, "value") // {"value": "<id>"}
 		}
 		return in.str(s, path, value, remove)
 	}
-	switch {
-	case readOnly(path):
-		if inBody {
-			return nil
-		}
-		return mutability(path)
-	case path == "password":
-		return nil // accepted, never stored: the service keeps no credentials
-	case unkept[path]:
-		if remove || empty(value) {
-			return nil // Entra sends "roles": [] by default
-		}
-		return badValue("%q is not kept by this service: only an empty value is accepted", path)
-	case path == "active":
-		if remove {
-			return badValue(`"active" cannot be removed`)
-		}
-		b, ok := boolValue(value)
-		if !ok {
-			return badValue(`"active" must be true or false`)
-		}
-		in.Active, in.set["active"] = b, true
-		return nil
+	if stored, err := notStored(path, value, remove, inBody); !stored {
+		return err
+	}
+	if path == "active" {
+		return in.active(value, remove)
 	}
 	if _, ok := complexAttrs[path]; ok {
 		return in.object(path, value, remove, inBody)
 	}
 	if _, ok := multiValued[path]; ok {
-		if remove || value == nil {
-			in.multi[path], in.set[path] = nil, true
-			return nil
-		}
-		list, err := elements(path, value)
-		if err != nil {
-			return err
-		}
-		in.multi[path], in.set[path] = list, true
-		return nil
+		return in.multiValued(path, value, remove)
 	}
 	if inBody {
 		return unknownAttribute(path)
 	}
 	return invalidPath(path)
+}
+
+// notStored answers the paths the service does not store (read-only
+// attributes, the password, attributes it keeps no value of): stored is
+// false for those, with the error if the value is refused.
+func notStored(path string, value any, remove, inBody bool) (stored bool, err error) {
+	switch {
+	case readOnly(path):
+		if inBody {
+			return false, nil
+		}
+		return false, mutability(path)
+	case path == "password":
+		return false, nil // accepted, never stored: the service keeps no credentials
+	case unkept[path]:
+		if remove || empty(value) {
+			return false, nil // Entra sends "roles": [] by default
+		}
+		return false, badValue("%q is not kept by this service: only an empty value is accepted", path)
+	}
+	return true, nil
+}
+
+// active sets the user's status; it cannot be removed.
+func (in *input) active(value any, remove bool) error {
+	if remove {
+		return badValue(`"active" cannot be removed`)
+	}
+	b, ok := boolValue(value)
+	if !ok {
+		return badValue(`"active" must be true or false`)
+	}
+	in.Active, in.set["active"] = b, true
+	return nil
+}
+
+// multiValued replaces a multi-valued attribute (emails, phone numbers,
+// addresses) whole; a remove (or null) clears it.
+func (in *input) multiValued(path string, value any, remove bool) error {
+	if remove || value == nil {
+		in.multi[path], in.set[path] = nil, true
+		return nil
+	}
+	list, err := elements(path, value)
+	if err != nil {
+		return err
+	}
+	in.multi[path], in.set[path] = list, true
+	return nil
 }
 
 // object applies each member of a complex attribute (name, the enterprise

@@ -42,20 +42,12 @@ func toResource(u query.UserRecord, base string) map[string]any {
 			"version":      etag(u.Version),
 		},
 	}
-	for k, v := range map[string]string{"externalId": u.ExternalID, "displayName": u.DisplayName, "title": u.Title,
+	setNonEmpty(res, map[string]string{"externalId": u.ExternalID, "displayName": u.DisplayName, "title": u.Title,
 		"nickName": u.NickName, "profileUrl": u.ProfileURL, "userType": u.UserType,
-		"preferredLanguage": u.PreferredLanguage, "locale": u.Locale, "timezone": u.TimeZone} {
-		if v != "" {
-			res[k] = v
-		}
-	}
-	name := map[string]any{}
-	for k, v := range map[string]string{"givenName": u.GivenName, "familyName": u.FamilyName, "middleName": u.MiddleName,
-		"honorificPrefix": u.HonorificPrefix, "honorificSuffix": u.HonorificSuffix, "formatted": u.FormattedName} {
-		if v != "" {
-			name[k] = v
-		}
-	}
+		"preferredLanguage": u.PreferredLanguage, "locale": u.Locale, "timezone": u.TimeZone})
+	name := setNonEmpty(map[string]any{}, map[string]string{"givenName": u.GivenName, "familyName": u.FamilyName,
+		"middleName": u.MiddleName, "honorificPrefix": u.HonorificPrefix, "honorificSuffix": u.HonorificSuffix,
+		"formatted": u.FormattedName})
 	if len(name) > 0 {
 		res["name"] = name
 	}
@@ -72,34 +64,41 @@ func toResource(u query.UserRecord, base string) map[string]any {
 		res["phoneNumbers"] = phones
 	}
 	if len(u.Addresses) > 0 {
-		addrs := make([]any, len(u.Addresses))
-		for i, a := range u.Addresses {
-			m := map[string]any{}
-			for k, v := range map[string]string{"type": a.Type, "formatted": a.Formatted, "streetAddress": a.StreetAddress,
-				"locality": a.Locality, "region": a.Region, "postalCode": a.PostalCode, "country": a.Country} {
-				if v != "" {
-					m[k] = v
-				}
-			}
-			if a.Primary {
-				m["primary"] = true
-			}
-			addrs[i] = m
-		}
-		res["addresses"] = addrs
+		res["addresses"] = addressesOf(u)
 	}
-	ext := map[string]any{}
-	for k, v := range map[string]string{"employeeNumber": u.EmployeeNumber, "costCenter": u.CostCenter,
-		"organization": u.Organization, "division": u.Division, "department": u.Department} {
-		if v != "" {
-			ext[k] = v
-		}
-	}
+	ext := setNonEmpty(map[string]any{}, map[string]string{"employeeNumber": u.EmployeeNumber, "costCenter": u.CostCenter,
+		"organization": u.Organization, "division": u.Division, "department": u.Department})
 	if u.ManagerID != "" {
 		ext["manager"] = map[string]any{"value": u.ManagerID, "$ref": base + "/Users/" + u.ManagerID}
 	}
 	res[enterpriseURN] = ext
 	return res
+}
+
+// setNonEmpty copies the values of src that are not empty into dst, and
+// returns dst: SCIM leaves an unset attribute out.
+func setNonEmpty(dst map[string]any, src map[string]string) map[string]any {
+	for k, v := range src {
+		if v != "" {
+			dst[k] = v
+		}
+	}
+	return dst
+}
+
+// addressesOf renders the user's addresses.
+func addressesOf(u query.UserRecord) []any {
+	addrs := make([]any, len(u.Addresses))
+	for i, a := range u.Addresses {
+		m := setNonEmpty(map[string]any{}, map[string]string{"type": a.Type, "formatted": a.Formatted,
+			"streetAddress": a.StreetAddress, "locality": a.Locality, "region": a.Region, "postalCode": a.PostalCode,
+			"country": a.Country})
+		if a.Primary {
+			m["primary"] = true
+		}
+		addrs[i] = m
+	}
+	return addrs
 }
 
 // valued renders an e-mail address or phone number.
