@@ -36,13 +36,7 @@ type TokenForgetter interface {
 // cache's TTL. logError receives connection errors (it keeps trying).
 func ListenTokenChanges(ctx context.Context, pool *pgxpool.Pool, cache TokenForgetter, logError func(error)) error {
 	l := &pgxlisten.Listener{
-		Connect: func(ctx context.Context) (*pgx.Conn, error) {
-			c, err := pool.Acquire(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return c.Hijack(), nil
-		},
+		Connect: ListenConn(pool),
 		LogError: func(_ context.Context, err error) {
 			if logError != nil && !errors.Is(err, context.Canceled) {
 				logError(err)

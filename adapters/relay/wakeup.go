@@ -24,13 +24,7 @@ import (
 // since the transaction it waits for may be that one, on another shard.
 func listenForWakeUps(ctx context.Context, pool *pgxpool.Pool, wake, nudge map[int]chan struct{}, logger watermill.LoggerAdapter) error {
 	l := &pgxlisten.Listener{
-		Connect: func(ctx context.Context) (*pgx.Conn, error) {
-			c, err := pool.Acquire(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return c.Hijack(), nil
-		},
+		Connect: postgres.ListenConn(pool),
 		LogError: func(_ context.Context, err error) {
 			if !errors.Is(err, context.Canceled) {
 				logger.Error("outbox wake-up listener", err, nil)
