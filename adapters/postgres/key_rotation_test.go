@@ -107,20 +107,28 @@ func TestKeyRotationWhileWritesGoOn(t *testing.T) {
 		wg       sync.WaitGroup
 		failures atomic.Value
 	)
-	start := func(w *rotationWriter, name string, stop <-chan struct{}) {
+	start := func(w *rotationWriter, name string, stop <-chan struct{}) <-chan struct{} {
+		done := make(chan struct{})
 		wg.Go(func() {
+			defer close(done)
 			if err := w.run(f, name, stop, 0); err != nil {
 				failures.CompareAndSwap(nil, err)
 			}
 		})
+		return done
 	}
 	stopAdded, stopActive := make(chan struct{}), make(chan struct{})
-	start(added, "added", stopAdded)
+	addedDone := start(added, "added", stopAdded)
 	start(active, "active", stopActive)
 	time.Sleep(300 * time.Millisecond)
 	first, err := during.Rotate(f.ctx, f.pool, 2, nil) // while the first restart's processes still run
 	must(t, err)
-	close(stopAdded) // the second restart is complete
+	// The second restart is complete once the old processes have exited,
+	// their in-flight commands done (graceful shutdown): a registration
+	// still committing would make a key under the old master key after the
+	// rotation read the table.
+	close(stopAdded)
+	<-addedDone
 	second, err := during.Rotate(f.ctx, f.pool, 2, nil)
 	must(t, err)
 	time.Sleep(200 * time.Millisecond)

@@ -39,12 +39,14 @@ type loaded struct {
 // A deleted user's row is not used: the aggregate of a deleted user may hold
 // what no snapshot carries (erased, see user.Restore), so it is folded from
 // its events, as every user once was. Only user events: a group's id names
-// no user's stream nor row.
+// no user's stream nor row. The last column says whether the user has a
+// data key, i.e. sealed events (see loaded.sealed).
 const selectStateSQL = `
 SELECT u.id IS NOT NULL, coalesce(u.email, ''), coalesce(u.given_name, ''), coalesce(u.family_name, ''),
        coalesce(u.display_name, ''), coalesce(u.department, ''), coalesce(u.title, ''), coalesce(u.manager_id::text, ''),
        coalesce(u.external_id, ''), coalesce(u.locale, ''), coalesce(u.time_zone, ''), coalesce(u.status, ''),
-       coalesce(u.version, 0), coalesce(u.username, ''), u.attributes, t.versions, t.types, t.data
+       coalesce(u.version, 0), coalesce(u.username, ''), u.attributes, t.versions, t.types, t.data,
+       EXISTS (SELECT 1 FROM user_data_keys k WHERE k.user_id = $1)
 FROM (SELECT 1) AS one
 LEFT JOIN users u ON u.tenant_id = $2 AND u.id = $1 AND u.status <> 'deleted'
 CROSS JOIN LATERAL (
@@ -67,6 +69,7 @@ func queueLoad(b *pgx.Batch, up *user.Upcasters, keys *personaldata.Keys, ex com
 	b.Queue(selectStateSQL, id, tenantID).QueryRow(func(row pgx.Row) error {
 		var (
 			found    bool
+			sealed   bool
 			s        user.Snapshot
 			attrs    []byte
 			versions []int
@@ -75,8 +78,14 @@ func queueLoad(b *pgx.Batch, up *user.Upcasters, keys *personaldata.Keys, ex com
 		)
 		if err := row.Scan(&found, &s.Email, &s.GivenName, &s.FamilyName, &s.DisplayName, &s.Department, &s.Title,
 			&s.ManagerID, &s.ExternalID, &s.Locale, &s.TimeZone, &s.Status, &s.Version, &s.Username, &attrs,
-			&versions, &types, &data); err != nil {
+			&versions, &types, &data, &sealed); err != nil {
 			return err
+		}
+		if found && sealed && l.key == nil {
+			// The user's events are sealed and this process has no master
+			// keys: the row is in clear, but what the command appends would
+			// be too. Refused, as a fold of the sealed events is (openStored).
+			return personaldata.ErrNoKeys
 		}
 		if found {
 			s.ID, s.TenantID = id, tenantID

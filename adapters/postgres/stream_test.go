@@ -1,13 +1,17 @@
 package postgres
 
 import (
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/userservice/userservice/adapters/personaldata"
 
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
@@ -124,4 +128,29 @@ func (f *fixture) readState(ex command.Execution, l *loaded) (*user.User, error)
 		return nil, err
 	}
 	return l.state(ex.StreamID)
+}
+
+// A process without master keys must not decide on a sealed user from the
+// read model's clear row: what it appended would be in clear.
+func TestSealedUserIsRefusedWithoutKeysThoughTheRowIsCurrent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	sealing, err := NewUnitOfWork(f.pool, nil)
+	must(t, err)
+	sealing.EncryptPersonalData(testKeys(t))
+	reg, err := command.NewRegisterUserHandler(sealing, func() (user.ID, error) { id, err := uuid.NewV7(); return user.ID(id), err })
+	must(t, err)
+	res, err := reg.Handle(f.ctx, command.RegisterUser{Envelope: f.env(), Registration: user.Registration{
+		Email: "sealed.row@example.com", Profile: user.Profile{GivenName: "Ada", FamilyName: "Lovelace"}}})
+	must(t, err)
+	before := f.counts()
+	for _, patch := range []user.Patch{{Department: ptr("Ops")}, {GivenName: ptr("Ada")}} {
+		_, err = f.upd.Handle(f.ctx, command.UpdateUser{Envelope: f.env(), UserID: res.User.ID, Patch: patch})
+		if !errors.Is(err, personaldata.ErrNoKeys) {
+			t.Fatalf("update of a sealed user without keys: %v, want ErrNoKeys", err)
+		}
+	}
+	if after := f.counts(); after != before {
+		t.Fatalf("refused commands wrote: %+v -> %+v", before, after)
+	}
 }
