@@ -63,17 +63,46 @@ func (u UsersRebuild) Load(ctx context.Context, tx pgx.Tx, scope string, events 
 // PrepareLoad implements projection.PreparedLoader: the streams folded
 // into the shadow's rows, as COPY values.
 func (UsersRebuild) PrepareLoad(scope string, events []projection.Event) (any, error) {
-	changed, err := applyAll(map[user.ID]*userRow{}, events)
+	rows, err := foldStreams(events)
 	if err != nil {
 		return nil, err
 	}
-	src := make([][]any, len(changed))
-	for i, row := range changed {
+	src := make([][]any, len(rows))
+	for i, row := range rows {
 		if src[i], err = row.copyValues(shadowScope(scope)); err != nil {
 			return nil, err
 		}
 	}
 	return src, nil
+}
+
+// foldStreams folds whole streams, each from version 1 and in version order
+// (what Load is given), into their rows: one aggregate per stream, every
+// event applied to it in turn. applyAll, which must also take a stream in
+// parts, restores the aggregate from the row and snapshots it again for
+// every event: a third of a bulk load's folding, measured.
+func foldStreams(events []projection.Event) ([]userRow, error) {
+	var (
+		rows     []userRow
+		payloads []user.Event
+	)
+	for i := 0; i < len(events); {
+		id, j := events[i].StreamID, i
+		payloads = payloads[:0]
+		for ; j < len(events) && events[j].StreamID == id; j++ {
+			if want := j - i + 1; events[j].Version != want {
+				return nil, fmt.Errorf("users: stream %s: event version %d where version %d was due", id, events[j].Version, want)
+			}
+			payloads = append(payloads, events[j].Payload)
+		}
+		u, err := user.FromHistory(id, payloads)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, userRow{Snapshot: u.Snapshot(), CreatedAt: events[i].OccurredAt, UpdatedAt: events[j-1].OccurredAt})
+		i = j
+	}
+	return rows, nil
 }
 
 // LoadPrepared implements projection.PreparedLoader.
