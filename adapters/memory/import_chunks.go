@@ -139,7 +139,7 @@ func (s *Store) writeChunk(j *importJob, tenantID string, plan command.ChunkPlan
 		}
 	}
 	t := s.tenants[tenantID]
-	net, peak := seatSteps(plan)
+	net, peak := plan.SeatSteps()
 	if peak > 0 && t.used+peak > t.seatLimit {
 		return fmt.Errorf("import chunk: %w", user.ErrSeatsExhausted)
 	}
@@ -206,21 +206,4 @@ func (s *Store) appended(prev *stream, tenantID string, c *command.PlannedComman
 	}
 	st.events = append(st.events, stored...)
 	return st, nil
-}
-
-// seatSteps sums the seat changes of the plan's commands, in order: the net
-// change and the most seats taken at any point of the chunk.
-func seatSteps(plan command.ChunkPlan) (net, peak int) {
-	for _, r := range plan.Rows {
-		if r.Command == nil || r.Duplicate {
-			continue
-		}
-		var from user.Status
-		if r.Command.Current != nil {
-			from = r.Command.Current.Status()
-		}
-		net += user.SeatDelta(from, r.Command.Events)
-		peak = max(peak, net)
-	}
-	return net, peak
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/app/query"
-	"github.com/userservice/userservice/domain/user"
 )
 
 // ImportChunks is the command.ImportChunkStore: a chunk of import rows in
@@ -143,20 +142,6 @@ func conflictOf(err error) error {
 // manager change (see managerLookup).
 const lockManagersSQL = `SELECT pg_advisory_xact_lock(hashtextextended('managers:' || $1::text, 0))`
 
-// seatSteps sums the seat changes of the plan's commands, in order: the
-// net change, and the most seats taken at any point of the chunk (what
-// must fit under the limit).
-func seatSteps(plan command.ChunkPlan) (net, peak int) {
-	for _, r := range plan.Rows {
-		if r.Command == nil || r.Duplicate {
-			continue
-		}
-		var from user.Status
-		if r.Command.Current != nil {
-			from = r.Command.Current.Status()
-		}
-		net += user.SeatDelta(from, r.Command.Events)
-		peak = max(peak, net)
-	}
-	return net, peak
-}
+// seatSteps is the plan's seat steps (command.ChunkPlan.SeatSteps), which
+// the in-memory chunk store writes by too.
+func seatSteps(plan command.ChunkPlan) (net, peak int) { return plan.SeatSteps() }
