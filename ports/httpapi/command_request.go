@@ -18,11 +18,7 @@ import (
 func (h *handler) readCommand(w http.ResponseWriter, r *http.Request, p auth.Principal,
 	pathID func(*http.Request) (user.ID, error), optional bool, media ...string,
 ) (user.ID, command.Envelope, []byte, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return user.ID{}, command.Envelope{}, nil, err
-	}
-	env, err := newEnvelope(r, p)
+	id, env, err := readTarget(r, p, pathID)
 	if err != nil {
 		return user.ID{}, command.Envelope{}, nil, err
 	}
@@ -31,4 +27,17 @@ func (h *handler) readCommand(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return user.ID{}, command.Envelope{}, nil, err
 	}
 	return id, env, body, nil
+}
+
+// readTarget is readCommand for a write without a body (DELETE).
+func readTarget(r *http.Request, p auth.Principal, pathID func(*http.Request) (user.ID, error)) (user.ID, command.Envelope, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return user.ID{}, command.Envelope{}, err
+	}
+	env, err := newEnvelope(r, p)
+	if err != nil {
+		return user.ID{}, command.Envelope{}, err
+	}
+	return id, env, nil
 }

@@ -184,11 +184,7 @@ func (h *handler) updateGroup(w http.ResponseWriter, r *http.Request, p auth.Pri
 
 // deleteGroup handles DELETE /v1/groups/{id}: 204.
 func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathGroupID(r)
-	if err != nil {
-		return err
-	}
-	env, err := newEnvelope(r, p)
+	id, env, err := readTarget(r, p, pathGroupID)
 	if err != nil {
 		return err
 	}

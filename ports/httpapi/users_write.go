@@ -95,11 +95,7 @@ func (h *handler) reactivateUser(w http.ResponseWriter, r *http.Request, p auth.
 
 // deleteUser handles DELETE /v1/users/{id}: 204, and nothing to show.
 func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
-	id, err := pathUserID(r)
-	if err != nil {
-		return err
-	}
-	env, err := newEnvelope(r, p)
+	id, env, err := readTarget(r, p, pathUserID)
 	if err != nil {
 		return err
 	}
