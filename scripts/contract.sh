@@ -84,6 +84,11 @@ if [ -z "$up" ]; then
 	exit 1
 fi
 
+# The token's id, which hooks.py keeps the run from revoking.
+CONTRACT_OWN_TOKEN_ID=$(curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tokens" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["tokens"][0]["id"])')
+export CONTRACT_OWN_TOKEN_ID
+
 args=(--header "Authorization: Bearer $token" --url "http://127.0.0.1:$port"
 	--phases examples,coverage,fuzzing,stateful --seed 19)
 if [ "${CONTRACT_SHORT:-}" = "1" ]; then

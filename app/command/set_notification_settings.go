@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"unicode/utf8"
 
 	"github.com/userservice/userservice/app/errkind"
 	"github.com/userservice/userservice/domain/user"
@@ -71,7 +72,7 @@ func (h setNotificationSettingsHandler) set(ctx context.Context, cmd SetNotifica
 	}
 	// A webhook needs a secret (its notices are signed with it), and a secret
 	// sent without one is held to the same length, as the document says.
-	if len(cmd.WebhookSecret) < 16 && (cmd.WebhookURL != "" || cmd.WebhookSecret != "") {
+	if utf8.RuneCountInString(cmd.WebhookSecret) < 16 && (cmd.WebhookURL != "" || cmd.WebhookSecret != "") {
 		errs = append(errs, errors.New("webhook_secret must have at least 16 characters"))
 	}
 	if err := errors.Join(errs...); err != nil {

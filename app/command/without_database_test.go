@@ -143,6 +143,7 @@ func TestSetNotificationSettings(t *testing.T) {
 		"ftp url":        {TenantID: "t", WebhookURL: "ftp://example.com/x", WebhookSecret: strings.Repeat("s", 16)},
 		"short secret":   {TenantID: "t", WebhookURL: "https://example.com/x", WebhookSecret: "short"},
 		"short, no url":  {TenantID: "t", WebhookSecret: "short"},
+		"15 characters":  {TenantID: "t", WebhookURL: "https://example.com/x", WebhookSecret: strings.Repeat("é", 15)},
 	} {
 		if _, err := h.Handle(ctx, bad); !errors.Is(err, command.ErrInvalidSettings) {
 			t.Errorf("%s: err = %v, want ErrInvalidSettings", name, err)

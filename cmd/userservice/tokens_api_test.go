@@ -29,6 +29,8 @@ func TestTenantSeatsAndTokensOverHTTP(t *testing.T) {
 
 	s.call("POST", "/v1/tokens", tn.admin, map[string]any{"role": "owner"}).want(t, 400, "malformed_request")
 	s.call("POST", "/v1/tokens", tn.admin, map[string]any{"role": "reader", "ttl_hours": 0}).want(t, 400, "malformed_request")
+	// Hours that overflow a Duration are refused, not turned into a wrapped TTL.
+	s.call("POST", "/v1/tokens", tn.admin, map[string]any{"role": "reader", "ttl_hours": 18810786}).want(t, 400, "malformed_request")
 	s.call("POST", "/v1/tokens", tn.admin, map[string]any{"role": "reader", "extra": 1}).want(t, 400, "malformed_request")
 	created := s.call("POST", "/v1/tokens", tn.admin, map[string]any{"role": "importer", "ttl_hours": 2}).want(t, 201, "")
 	secret, id := created.str("token"), created.str("id")

@@ -88,10 +88,13 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	ttl := defaultTokenTTL
 	if req.TTLHours != nil {
-		ttl = time.Duration(*req.TTLHours) * time.Hour
-		if *req.TTLHours < 1 || ttl > maxTokenTTL {
+		// The hours are bounded before they become a Duration: 18810786 h
+		// overflowed int64 nanoseconds into a "valid" TTL (a 500 found by
+		// the contract run).
+		if *req.TTLHours < 1 || *req.TTLHours > int(maxTokenTTL/time.Hour) {
 			return fmt.Errorf("%w: ttl_hours must be 1 to %d", errMalformedRequest, int(maxTokenTTL.Hours()))
 		}
+		ttl = time.Duration(*req.TTLHours) * time.Hour
 	}
 	issued, err := h.app.Commands.IssueToken.Handle(r.Context(), command.IssueToken{TenantID: p.TenantID, Role: role, TTL: ttl})
 	if err != nil {
