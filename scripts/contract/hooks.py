@@ -31,10 +31,15 @@ What the document cannot say by itself, and what the run must not do:
                                keep_rows=true" (a property of the job) and a cursor
                                "not issued by this service" (cursors are opaque
                                tokens the server signs; any string is schema-valid).
-     422 validation_failed     only when every field error is time_zone invalid_format:
-         (time_zone)           the document gives the shape of an IANA zone name, but
+     422 validation_failed     only when every field error is time_zone invalid_format
+                               (the document gives the shape of an IANA zone name, but
                                whether a name is a zone is a lookup in the server's
-                               tz database (about 600 names), not a shape.
+                               tz database, about 600 names) or multiple_primary (at
+                               most one e-mail, phone number or address marked primary:
+                               OpenAPI 3.0 has no contains/maxContains to say it).
+     422 invalid_settings      only "inside the service's network": whether a webhook
+                               host is loopback/private depends on DNS and the
+                               operator's setting, not on the URL's shape.
      409 (any)                 schemathesis already expects 409 (taken e-mail etc.).
    Everything else (400 malformed_request/invalid_query, 422
    validation_failed, 413, 415) still fails the run: those mean the document
@@ -74,7 +79,10 @@ STATE_DEPENDENT = {
 
 # (status, code) -> a phrase the problem's detail must hold, where only some
 # refusals under that code depend on state.
-STATE_DEPENDENT_DETAIL = {(400, "invalid_query"): ("keep_rows", "was not issued by this service")}
+STATE_DEPENDENT_DETAIL = {
+    (400, "invalid_query"): ("keep_rows", "was not issued by this service"),
+    (422, "invalid_settings"): ("inside the service's network",),
+}
 
 
 def _problem(response):
@@ -87,19 +95,23 @@ def _problem(response):
     return body.get("code"), str(body.get("detail", ""))
 
 
-def _only_unknown_time_zone(response):
+def _inexpressible(error):
+    return (error.get("field"), error.get("code")) == ("time_zone", "invalid_format") or error.get("code") == "multiple_primary"
+
+
+def _only_inexpressible_errors(response):
     try:
         errors = json.loads(response.content).get("errors") or []
     except (ValueError, AttributeError):
         return False
-    return bool(errors) and all(e.get("field") == "time_zone" and e.get("code") == "invalid_format" for e in errors)
+    return bool(errors) and all(_inexpressible(e) for e in errors)
 
 
 def _state_dependent(response):
     code, detail = _problem(response)
     if code in STATE_DEPENDENT.get(response.status_code, ()):
         return True
-    if response.status_code == 422 and code == "validation_failed" and _only_unknown_time_zone(response):
+    if response.status_code == 422 and code == "validation_failed" and _only_inexpressible_errors(response):
         return True
     return any(phrase in detail for phrase in STATE_DEPENDENT_DETAIL.get((response.status_code, code), ()))
 
