@@ -144,6 +144,7 @@ func TestSetNotificationSettings(t *testing.T) {
 		"short secret":   {TenantID: "t", WebhookURL: "https://example.com/x", WebhookSecret: "short"},
 		"short, no url":  {TenantID: "t", WebhookSecret: "short"},
 		"15 characters":  {TenantID: "t", WebhookURL: "https://example.com/x", WebhookSecret: strings.Repeat("é", 15)},
+		"NUL in secret":  {TenantID: "t", WebhookURL: "https://example.com/x", WebhookSecret: strings.Repeat("s", 16) + "\x00"},
 	} {
 		if _, err := h.Handle(ctx, bad); !errors.Is(err, command.ErrInvalidSettings) {
 			t.Errorf("%s: err = %v, want ErrInvalidSettings", name, err)

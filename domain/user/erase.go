@@ -22,10 +22,13 @@ const MaxBasisLen = 64
 // Erase decides the erasure of the user's personal data: allowed whatever
 // the status (a deleted user may still ask to be forgotten), once.
 func (u *User) Erase(basis string) ([]Event, error) {
-	if len(basis) > MaxBasisLen {
-		var v validation
-		v.add("basis", "too_long", "at most 64 characters")
-		return nil, v.err()
+	// The basis is text like any other field: counted in characters, and
+	// no control characters (a NUL made the event unstorable: a 500 found by
+	// the contract run).
+	var v validation
+	validateText(&v, "basis", basis, false, MaxBasisLen)
+	if err := v.err(); err != nil {
+		return nil, err
 	}
 	if u.erased {
 		return nil, nil
