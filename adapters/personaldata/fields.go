@@ -51,6 +51,16 @@ func HasPersonal(eventType string, data []byte) bool {
 	if !strings.HasPrefix(eventType, "user.") {
 		return false
 	}
+	if members, ok := topLevelMembers(data); ok {
+		// One pass, no decode: the command path asks this of every new
+		// user's first event before sealing it.
+		for _, m := range members {
+			if IsPersonal(eventType, m.name) {
+				return true
+			}
+		}
+		return false
+	}
 	var members map[string]json.RawMessage
 	if json.Unmarshal(data, &members) != nil {
 		return false

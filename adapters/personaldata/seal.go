@@ -35,6 +35,66 @@ func Seal(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byt
 	if !strings.HasPrefix(eventType, "user.") {
 		return data, nil
 	}
+	if !json.Valid(data) {
+		var v map[string]json.RawMessage
+		return nil, fmt.Errorf("personaldata: seal %s: %w", eventType, json.Unmarshal(data, &v))
+	}
+	members, ok := topLevelMembers(data)
+	if !ok || bytes.Contains(data, []byte(`"`+SealedMember+`"`)) {
+		return sealDecoded(key, streamID, eventType, data)
+	}
+	// The members keep their bytes and order: the plain ones stay in the
+	// object, the personal ones make the sealed plaintext.
+	plain := make([]byte, 0, len(data)+len(SealedMember)+keyIDSize+64)
+	personal := make([]byte, 0, len(data))
+	plain, personal = append(plain, '{'), append(personal, '{')
+	for _, m := range members {
+		if IsPersonal(eventType, m.name) {
+			personal = appendMember(personal, m.raw)
+		} else {
+			plain = appendMember(plain, m.raw)
+		}
+	}
+	if len(personal) == 1 {
+		return data, nil
+	}
+	personal = append(personal, '}')
+	if len(plain) > 1 {
+		plain = append(plain, ',')
+	}
+	plain = append(plain, `"`+SealedMember+`":"`+sealedPrefix...)
+	sealed, err := key.seal(streamID, eventType, personal)
+	if err != nil {
+		return nil, err
+	}
+	plain = base64.StdEncoding.AppendEncode(plain, sealed)
+	return append(plain, '"', '}'), nil
+}
+
+// appendMember appends a member to an object being built ('{' so far, or
+// members).
+func appendMember(obj, raw []byte) []byte {
+	if len(obj) > 1 {
+		obj = append(obj, ',')
+	}
+	return append(obj, raw...)
+}
+
+// seal encrypts plain: key id, nonce, then AES-GCM ciphertext and tag.
+func (key *DataKey) seal(streamID [16]byte, eventType string, plain []byte) ([]byte, error) {
+	nonceSize := key.aead.NonceSize()
+	buf := make([]byte, keyIDSize+nonceSize, keyIDSize+nonceSize+len(plain)+key.aead.Overhead())
+	copy(buf, key.id[:])
+	if _, err := rand.Read(buf[keyIDSize:]); err != nil {
+		return nil, fmt.Errorf("personaldata: nonce: %w", err)
+	}
+	return key.aead.Seal(buf, buf[keyIDSize:keyIDSize+nonceSize], plain, aad(streamID, eventType)), nil
+}
+
+// sealDecoded is Seal through a decode of the members, for what
+// topLevelMembers does not take (escaped names, a member already named
+// SealedMember, which it replaces).
+func sealDecoded(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byte, error) {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil {
 		return nil, fmt.Errorf("personaldata: seal %s: %w", eventType, err)
@@ -53,13 +113,10 @@ func Seal(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	nonceSize := key.aead.NonceSize()
-	buf := make([]byte, keyIDSize+nonceSize, keyIDSize+nonceSize+len(plain)+key.aead.Overhead())
-	copy(buf, key.id[:])
-	if _, err := rand.Read(buf[keyIDSize:]); err != nil {
-		return nil, fmt.Errorf("personaldata: nonce: %w", err)
+	buf, err := key.seal(streamID, eventType, plain)
+	if err != nil {
+		return nil, err
 	}
-	buf = key.aead.Seal(buf, buf[keyIDSize:keyIDSize+nonceSize], plain, aad(streamID, eventType))
 	sealed, err := json.Marshal(sealedPrefix + base64.StdEncoding.EncodeToString(buf))
 	if err != nil {
 		return nil, err

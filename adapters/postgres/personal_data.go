@@ -100,15 +100,18 @@ func queuePersonalData(b *pgx.Batch, key *personaldata.UserKey, tenantID string,
 	}
 }
 
-// chunkKeys reads the data keys of the users a chunk's plan writes, in one
-// statement (nil when encryption is off).
+// chunkKeys reads the data keys of the existing users a chunk's plan writes,
+// in one statement (nil when encryption is off).
 func (s *ImportChunks) chunkKeys(ctx context.Context, tx pgx.Tx, tenantID string, plan command.ChunkPlan) (*personaldata.ChunkKeys, error) {
 	if s.personal == nil {
 		return nil, nil
 	}
 	var ids []user.ID
 	for _, r := range plan.Rows {
-		if r.Command != nil && !r.Duplicate {
+		// A new user (no Current) has no key yet: Seal makes it. Leaving
+		// them out spares a chunk of new users its key read altogether (a
+		// key that did exist would fail the chunk's insert, to be retried).
+		if r.Command != nil && !r.Duplicate && r.Command.Current != nil {
 			ids = append(ids, r.Command.StreamID)
 		}
 	}

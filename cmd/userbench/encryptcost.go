@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -34,21 +35,41 @@ type encryptLevel struct {
 	Clients int
 	Off, On loadResult
 	// OffCPU and OnCPU are the api process's CPU time over the measured
-	// windows, for the CPU per command.
+	// windows, OffPG and OnPG the benchmark database's PostgreSQL's: per
+	// command they are steadier than rates on a shared machine.
 	OffCPU, OnCPU time.Duration
+	OffPG, OnPG   time.Duration
 }
 
 // encryptImport is the import of new users, both sides: rows/s per round.
 type encryptImport struct {
 	Rows    int
 	Off, On []importTiming
+	// Profiles are the importer's CPU profiles in each side's first round.
+	Profiles []*cpuProfile
 }
 
-// importTiming is one timed import.
+// importTiming is one timed import, with the CPU time of the importer
+// process and of the benchmark database's PostgreSQL over it.
 type importTiming struct {
-	Took      time.Duration
-	Processed int
-	Finished  bool
+	Took              time.Duration
+	Processed         int
+	Finished          bool
+	Service, Postgres time.Duration
+	profile           *cpuProfile
+}
+
+// cpuPerRow is the importer's and PostgreSQL's CPU time per row over every
+// round of a side.
+func cpuPerRow(ts []importTiming) (service, postgres time.Duration) {
+	var rows int
+	for _, t := range ts {
+		rows, service, postgres = rows+t.Processed, service+t.Service, postgres+t.Postgres
+	}
+	if rows == 0 {
+		return 0, 0
+	}
+	return service / time.Duration(rows), postgres / time.Duration(rows)
 }
 
 // sideRate is the rows/s over every round of a side.
@@ -170,10 +191,11 @@ func (b *bench) encryptLevel(ctx context.Context, procs map[encryptSide]*service
 					return err
 				})
 			})
+			pg := time.Duration(m.use.Postgres * float64(b.set.EncryptWindow))
 			if side == sideOn {
-				lvl.On, lvl.OnCPU = lvl.On.merge(r), lvl.OnCPU+m.cpu
+				lvl.On, lvl.OnCPU, lvl.OnPG = lvl.On.merge(r), lvl.OnCPU+m.cpu, lvl.OnPG+pg
 			} else {
-				lvl.Off, lvl.OffCPU = lvl.Off.merge(r), lvl.OffCPU+m.cpu
+				lvl.Off, lvl.OffCPU, lvl.OffPG = lvl.Off.merge(r), lvl.OffCPU+m.cpu, lvl.OffPG+pg
 			}
 			if m.profile != nil {
 				lvl.profile = m.profile
@@ -208,7 +230,10 @@ func (b *bench) encryptImportCost(ctx context.Context, env map[encryptSide][]str
 		}
 		for _, side := range order {
 			b.log("encryption: import of %d new users, %s, round %d/%d", n, side, round+1, b.set.EncryptImportRounds)
-			t, err := b.importTimed(ctx, path, n, fmt.Sprintf("encryption-%s-%d", side, round+1), env[side])
+			t, err := b.importTimed(ctx, path, n, fmt.Sprintf("encryption-%s-%d", side, round+1), env[side], round == 0)
+			if t.profile != nil {
+				res.Profiles = append(res.Profiles, t.profile)
+			}
 			if err != nil {
 				return res, err
 			}
@@ -224,7 +249,8 @@ func (b *bench) encryptImportCost(ctx context.Context, env map[encryptSide][]str
 
 // importTimed times one import of path (n new users) into a fresh tenant:
 // from the start of the upload to the job's last outcome (or the cap).
-func (b *bench) importTimed(ctx context.Context, path string, n int, label string, env []string) (importTiming, error) {
+// With profile set it takes a CPU profile of the importer once it works.
+func (b *bench) importTimed(ctx context.Context, path string, n int, label string, env []string, profile bool) (importTiming, error) {
 	var t importTiming
 	ten, err := b.newTenant(ctx, "userbench "+label)
 	if err != nil {
@@ -235,10 +261,24 @@ func (b *bench) importTimed(ctx context.Context, path string, n int, label strin
 		return t, err
 	}
 	defer func() { _ = b.stopImportProcs(context.WithoutCancel(ctx), procs) }()
+	pid := procs.importer.cmd.Process.Pid
+	snap := b.snapshotCPU(pid)
 	start := time.Now()
 	upload := b.upload(ctx, procs.api.base, ten.Token, path)
-	prog, err := b.waitImport(ctx, ten.ID, start, b.set.ImportCap, func(p jobProgress) bool { return p.Finished() })
+	var waitProf func() cpuProfile
+	prog, err := b.waitImport(ctx, ten.ID, start, b.set.ImportCap, func(p jobProgress) bool {
+		if profile && waitProf == nil && p.Processed > 0 {
+			waitProf = b.profileCPU(ctx, procs.importer, "importer-"+label, max(1, b.set.ProfileSeconds/2))
+		}
+		return p.Finished()
+	})
 	t.Took, t.Processed, t.Finished = time.Since(start), prog.Processed, prog.Finished()
+	if waitProf != nil {
+		p := waitProf()
+		t.profile = &p
+	}
+	use := b.snapshotCPU(pid).since(snap, runtime.NumCPU())
+	t.Service, t.Postgres = time.Duration(use.Service*float64(t.Took)), time.Duration(use.Postgres*float64(t.Took))
 	if err != nil || !t.Finished {
 		return t, err // capped: reported with the rate it reached
 	}

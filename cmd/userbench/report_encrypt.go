@@ -44,16 +44,21 @@ func (r report) encryptionSection(w *mdWriter) {
 		"the job's last outcome). Target: on ÷ off ≥ %.2f (the cost within 10 %%).",
 		s.EncryptRounds, s.EncryptWindow, s.Warmup, s.EncryptImportRounds, s.EncryptImportRows, encryptTarget)
 	w.line("")
-	w.row("load", "off", "on", "on ÷ off", "p50 ms off / on", "p99 ms off / on", "service CPU per command off / on")
-	w.row("---", "---:", "---:", "---:", "---:", "---:", "---:")
+	w.row("load", "off", "on", "on ÷ off", "p50 ms off / on", "p99 ms off / on", "service CPU per command or row off / on",
+		"PostgreSQL CPU per command or row off / on")
+	w.row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:")
 	for _, l := range e.Levels {
 		w.row(fmt.Sprintf("create-user, %d clients (cmd/s)", l.Clients), rate(l.Off.PerSecond()), rate(l.On.PerSecond()),
 			ratio(l.On.PerSecond(), l.Off.PerSecond()), ms(l.Off.Lat.P50)+" / "+ms(l.On.Lat.P50),
-			ms(l.Off.Lat.P99)+" / "+ms(l.On.Lat.P99), perCommand(l.OffCPU, l.Off.OK)+" / "+perCommand(l.OnCPU, l.On.OK))
+			ms(l.Off.Lat.P99)+" / "+ms(l.On.Lat.P99), perCommand(l.OffCPU, l.Off.OK)+" / "+perCommand(l.OnCPU, l.On.OK),
+			perCommand(l.OffPG, l.Off.OK)+" / "+perCommand(l.OnPG, l.On.OK))
 	}
 	if im := e.Import; im != nil {
 		on, off := sideRate(im.On), sideRate(im.Off)
-		w.row(fmt.Sprintf("import, %d new users (rows/s)", im.Rows), rate(off), rate(on), ratio(on, off), "", "", "")
+		offSvc, offPG := cpuPerRow(im.Off)
+		onSvc, onPG := cpuPerRow(im.On)
+		w.row(fmt.Sprintf("import, %d new users (rows/s)", im.Rows), rate(off), rate(on), ratio(on, off), "", "",
+			ms(offSvc)+" / "+ms(onSvc)+" ms", ms(offPG)+" / "+ms(onPG)+" ms")
 	}
 	w.line("")
 	if im := e.Import; im != nil {

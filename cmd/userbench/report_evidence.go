@@ -95,6 +95,9 @@ func (r report) cpuProfiles() []*cpuProfile {
 	}
 	if r.Encrypt != nil {
 		profiles = append(profiles, r.Encrypt.Profile)
+		if r.Encrypt.Import != nil {
+			profiles = append(profiles, r.Encrypt.Import.Profiles...)
+		}
 	}
 	return profiles
 }
