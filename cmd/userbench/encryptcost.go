@@ -169,11 +169,7 @@ func (b *bench) encryptLevel(ctx context.Context, procs map[encryptSide]*service
 	}
 	warm := map[encryptSide]bool{}
 	for round := range b.set.EncryptRounds {
-		order := []encryptSide{sideOff, sideOn}
-		if round%2 == 1 {
-			order = []encryptSide{sideOn, sideOff}
-		}
-		for _, side := range order {
+		for _, side := range sideOrder(round) {
 			b.log("encryption: create-user, %d clients, %s, round %d/%d", c, side, round+1, b.set.EncryptRounds)
 			warmup := b.set.Warmup
 			if warm[side] {
@@ -205,6 +201,15 @@ func (b *bench) encryptLevel(ctx context.Context, procs map[encryptSide]*service
 	return lvl
 }
 
+// sideOrder is the order of the sides in a round: off first in even rounds,
+// on first in odd ones.
+func sideOrder(round int) []encryptSide {
+	if round%2 == 1 {
+		return []encryptSide{sideOn, sideOff}
+	}
+	return []encryptSide{sideOff, sideOn}
+}
+
 func firstLoadError(rs ...loadResult) error {
 	for _, r := range rs {
 		if r.OK == 0 && r.FirstErr != "" {
@@ -224,11 +229,7 @@ func (b *bench) encryptImportCost(ctx context.Context, env map[encryptSide][]str
 	}
 	defer os.Remove(path)
 	for round := range b.set.EncryptImportRounds {
-		order := []encryptSide{sideOff, sideOn}
-		if round%2 == 1 {
-			order = []encryptSide{sideOn, sideOff}
-		}
-		for _, side := range order {
+		for _, side := range sideOrder(round) {
 			b.log("encryption: import of %d new users, %s, round %d/%d", n, side, round+1, b.set.EncryptImportRounds)
 			t, err := b.importTimed(ctx, path, n, fmt.Sprintf("encryption-%s-%d", side, round+1), env[side], round == 0)
 			if t.profile != nil {

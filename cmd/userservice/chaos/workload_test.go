@@ -179,16 +179,24 @@ func (w *workload) change(key string, u *expected, rng *rand.Rand, oneShot bool)
 		apply = func() { u.status = "active" }
 	}
 	w.send(s, method, path, media, body)
+	w.settle(s, u, func() {
+		apply()
+		u.version = s.version
+	})
+}
+
+// settle records, under the lock, what became of a command on u: a
+// definite refusal applied nothing; one never answered leaves u uncertain;
+// an acknowledged one is applied.
+func (w *workload) settle(s *sent, u *expected, apply func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
 	case s.rejected():
-		// A definite refusal: nothing was applied.
 	case !s.acked:
 		u.uncertain = true
 	default:
 		apply()
-		u.version = s.version
 	}
 }
 
@@ -197,17 +205,9 @@ func (w *workload) change(key string, u *expected, rng *rand.Rand, oneShot bool)
 func (w *workload) erase(key string, u *expected, oneShot bool) {
 	s := &sent{key: key, kind: "erase", userID: u.id, oneShot: oneShot}
 	w.send(s, http.MethodPost, "/v1/users/"+u.id+"/erase", "application/json", map[string]any{"basis": "chaos"})
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	switch {
-	case s.rejected():
-	case !s.acked:
-		u.uncertain = true
-	default:
-		// The answer (204) carries no version: checkExpectations reads it
-		// from the erasure's event.
-		u.erased, u.status, u.title, u.department = true, "deleted", "", ""
-	}
+	// The answer (204) carries no version: checkExpectations reads it from
+	// the erasure's event.
+	w.settle(s, u, func() { u.erased, u.status, u.title, u.department = true, "deleted", "", "" })
 }
 
 // familyName is the family name of the user with that e-mail address.
