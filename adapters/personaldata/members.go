@@ -26,35 +26,48 @@ func topLevelMembers(data []byte) (members []member, ok bool) {
 		return nil, skipSpace(data, i+1) == len(data)
 	}
 	members = make([]member, 0, 16)
-	for i < len(data) && data[i] == '"' {
-		end := i + 1
-		for end < len(data) && data[end] != '"' && data[end] != '\\' {
-			end++
-		}
-		if end >= len(data) || data[end] != '"' {
-			return nil, false // an escaped name: let the decoder unquote it
-		}
-		name := string(data[i+1 : end])
-		j := skipSpace(data, end+1)
-		if j >= len(data) || data[j] != ':' {
+	for {
+		m, next, ok := readMember(data, i)
+		if !ok {
 			return nil, false
 		}
-		v := skipValue(data, skipSpace(data, j+1))
-		if v < 0 {
+		members = append(members, m)
+		if i = skipSpace(data, next); i >= len(data) {
 			return nil, false
 		}
-		members = append(members, member{name: name, raw: data[i:v]})
-		i = skipSpace(data, v)
-		if i < len(data) && data[i] == ',' {
+		switch data[i] {
+		case ',':
 			i = skipSpace(data, i+1)
-			continue
-		}
-		if i < len(data) && data[i] == '}' {
+		case '}':
 			return members, skipSpace(data, i+1) == len(data)
+		default:
+			return nil, false
 		}
-		return nil, false
 	}
-	return nil, false
+}
+
+// readMember reads the member whose name opens at i, and returns the index
+// just past its value.
+func readMember(data []byte, i int) (member, int, bool) {
+	if i >= len(data) || data[i] != '"' {
+		return member{}, 0, false
+	}
+	end := i + 1
+	for end < len(data) && data[end] != '"' && data[end] != '\\' {
+		end++
+	}
+	if end >= len(data) || data[end] != '"' {
+		return member{}, 0, false // an escaped name: let the decoder unquote it
+	}
+	colon := skipSpace(data, end+1)
+	if colon >= len(data) || data[colon] != ':' {
+		return member{}, 0, false
+	}
+	v := skipValue(data, skipSpace(data, colon+1))
+	if v < 0 {
+		return member{}, 0, false
+	}
+	return member{name: string(data[i+1 : end]), raw: data[i:v]}, v, true
 }
 
 func skipSpace(data []byte, i int) int {
@@ -73,24 +86,7 @@ func skipValue(data []byte, i int) int {
 	case '"':
 		return skipString(data, i)
 	case '{', '[':
-		depth := 0
-		for ; i < len(data); i++ {
-			switch data[i] {
-			case '"':
-				end := skipString(data, i)
-				if end < 0 {
-					return -1
-				}
-				i = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return -1
+		return skipContainer(data, i)
 	default: // a number, true, false or null
 		end := i
 		for end < len(data) && strings.IndexByte(",}] \t\r\n", data[end]) < 0 {
@@ -101,6 +97,29 @@ func skipValue(data []byte, i int) int {
 		}
 		return end
 	}
+}
+
+// skipContainer returns the index just past the object or array at i (-1:
+// none), stepping over the strings inside, whose brackets do not count.
+func skipContainer(data []byte, i int) int {
+	depth := 0
+	for ; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			end := skipString(data, i)
+			if end < 0 {
+				return -1
+			}
+			i = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
 
 // skipString returns the index just past the string starting at i (-1: none).
