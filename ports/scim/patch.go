@@ -120,27 +120,34 @@ func applyPath(in *input, op, path string, value any) error {
 		}
 		return invalidPath(path)
 	}
-	filter, err := p.or(0)
+	filter, sub, err := filteredPath(p, attr, path)
 	if err != nil {
 		return err
+	}
+	return in.onFiltered(op, attr, filter, sub, path, value)
+}
+
+// filteredPath reads the rest of attr[filter] or attr[filter].sub, after
+// the '[': the filter and the sub-attribute ("" for none).
+func filteredPath(p *filterParser, attr, path string) (expr, string, error) {
+	filter, err := p.or(0)
+	if err != nil {
+		return nil, "", err
 	}
 	p.skipSpace()
 	sub := ""
 	if !p.consume(']') {
-		return invalidPath(path)
+		return nil, "", invalidPath(path)
 	}
 	if p.consume('.') {
 		if sub, err = p.attrPath(); err != nil {
-			return invalidPath(path)
+			return nil, "", invalidPath(path)
 		}
 	}
-	if p.pos != len(path) {
-		return invalidPath(path)
+	if p.pos != len(path) || (sub != "" && !hasSub(attr, sub)) {
+		return nil, "", invalidPath(path)
 	}
-	if sub != "" && !hasSub(attr, sub) {
-		return invalidPath(path)
-	}
-	return in.onFiltered(op, attr, filter, sub, path, value)
+	return filter, sub, nil
 }
 
 // multiSub splits "emails.value" into its multi-valued attribute and sub-attribute.
@@ -246,6 +253,24 @@ func (in *input) removeSub(attr string, i int, sub string) {
 	in.multi[attr], in.set[attr] = list, true
 }
 
+// setElement sets one sub-attribute of a matched element, or (sub "") the
+// members of an object value.
+func setElement(e element, attr, sub, path string, value any) error {
+	if sub != "" {
+		return e.set(attr, sub, value)
+	}
+	m, ok := value.(map[string]any)
+	if !ok {
+		return badValue("%s needs an object value", path)
+	}
+	for k, v := range m {
+		if err := e.set(attr, strings.ToLower(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // onFiltered applies an operation to the elements a value filter selects
 // (RFC 7644 section 3.5.2). An add that selects nothing, with a filter of
 // equalities only (type eq "work"), adds the element the filter describes:
@@ -280,20 +305,8 @@ func (in *input) onFiltered(op, attr string, filter expr, sub, path string, valu
 		matched = []int{len(list) - 1}
 	}
 	for _, i := range matched {
-		if sub != "" {
-			if err := list[i].set(attr, sub, value); err != nil {
-				return err
-			}
-			continue
-		}
-		m, ok := value.(map[string]any)
-		if !ok {
-			return badValue("%s needs an object value", path)
-		}
-		for k, v := range m {
-			if err := list[i].set(attr, strings.ToLower(k), v); err != nil {
-				return err
-			}
+		if err := setElement(list[i], attr, sub, path, value); err != nil {
+			return err
 		}
 	}
 	if last := matched[len(matched)-1]; flag(list[last]) {
