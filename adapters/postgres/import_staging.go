@@ -176,10 +176,13 @@ func (s *ImportStaging) Reject(ctx context.Context, jobID string, rejections map
 	for n, f := range rejections {
 		rows, fields, codes, messages = append(rows, n), append(fields, f.Field), append(codes, f.Code), append(messages, command.CapText(f.Message))
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE import_staging s SET rejection = jsonb_build_array(jsonb_build_object('row', r.row_no,
-		'field', r.field, 'code', r.code, 'message', r.message))
-		FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) AS r (row_no, field, code, message)
-		WHERE s.job_id = $1 AND s.row_no = r.row_no AND s.rejection IS NULL`, jobID, rows, fields, codes, messages)
+	err := asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE import_staging s SET rejection = jsonb_build_array(jsonb_build_object('row', r.row_no,
+			'field', r.field, 'code', r.code, 'message', r.message))
+			FROM unnest($2::int[], $3::text[], $4::text[], $5::text[]) AS r (row_no, field, code, message)
+			WHERE s.job_id = $1 AND s.row_no = r.row_no AND s.rejection IS NULL`, jobID, rows, fields, codes, messages)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("reject staged import rows: %w", err)
 	}
@@ -190,35 +193,40 @@ func (s *ImportStaging) Reject(ctx context.Context, jobID string, rejections map
 func (s *ImportStaging) Each(ctx context.Context, jobID string, batch int, f func([]command.ImportRow) error) error {
 	level, after := -1, 0
 	for {
-		rs, err := s.pool.Query(ctx, `SELECT row_no, level, row_data, rejection, CASE WHEN rejection IS NULL THEN manager_row END
-			FROM import_staging WHERE job_id = $1 AND (level, row_no) > ($2, $3) ORDER BY level, row_no LIMIT $4`,
-			jobID, level, after, batch)
-		if err != nil {
-			return fmt.Errorf("read staged import rows: %w", err)
-		}
-		var (
-			out       []command.ImportRow
-			n, l      int
-			data, rej []byte
-			manager   *int
-		)
-		_, err = pgx.ForEachRow(rs, []any{&n, &l, &data, &rej, &manager}, func() error {
-			var r command.ImportRow
-			if err := json.Unmarshal(data, &r); err != nil {
+		var out []command.ImportRow
+		// Named the upload's, like the staging: the importer must not take
+		// the read-back of the rows it is to apply for the API's work.
+		err := asImportUpload(ctx, s.pool, func(tx pgx.Tx) error {
+			rs, err := tx.Query(ctx, `SELECT row_no, level, row_data, rejection, CASE WHEN rejection IS NULL THEN manager_row END
+				FROM import_staging WHERE job_id = $1 AND (level, row_no) > ($2, $3) ORDER BY level, row_no LIMIT $4`,
+				jobID, level, after, batch)
+			if err != nil {
 				return err
 			}
-			if rej != nil {
-				r.Rejection = nil
-				if err := json.Unmarshal(rej, &r.Rejection); err != nil {
+			var (
+				n, l      int
+				data, rej []byte
+				manager   *int
+			)
+			_, err = pgx.ForEachRow(rs, []any{&n, &l, &data, &rej, &manager}, func() error {
+				var r command.ImportRow
+				if err := json.Unmarshal(data, &r); err != nil {
 					return err
 				}
-			}
-			if manager != nil {
-				r.ManagerRow = *manager
-			}
-			out = append(out, r)
-			level, after = l, n
-			return nil
+				if rej != nil {
+					r.Rejection = nil
+					if err := json.Unmarshal(rej, &r.Rejection); err != nil {
+						return err
+					}
+				}
+				if manager != nil {
+					r.ManagerRow = *manager
+				}
+				out = append(out, r)
+				level, after = l, n
+				return nil
+			})
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("read staged import rows: %w", err)

@@ -124,17 +124,7 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 			problems = append(problems, fmt.Sprintf("-sections: unknown section %q", s))
 		}
 	}
-	for f := range strings.SplitSeq(*importRows, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			problems = append(problems, fmt.Sprintf("-import-rows: %q is not a positive number", f))
-			continue
-		}
-		o.importRows = append(o.importRows, n)
-	}
+	o.importRows = positiveList("-import-rows", *importRows, &problems)
 	if o.sections["replay"] && o.usersctlBin == "" {
 		problems = append(problems, "-usersctl-bin is required for the replay section")
 	}
@@ -174,12 +164,7 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return 2
 	}
 	set, _ := profileSettings(opts.profile)
-	if opts.replayEvents > 0 {
-		set.ReplayEvents = opts.replayEvents
-	}
-	if len(opts.importRows) > 0 {
-		set.ImportRows = opts.importRows
-	}
+	opts.override(&set)
 	if err := os.MkdirAll(opts.artifacts, 0o755); err != nil {
 		fmt.Fprintf(stderr, "userbench: %v\n", err)
 		return 1
@@ -235,4 +220,32 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return 1
 	}
 	return 0
+}
+
+// override replaces the profile's sizes with those given as flags.
+func (o options) override(set *settings) {
+	if o.replayEvents > 0 {
+		set.ReplayEvents = o.replayEvents
+	}
+	if len(o.importRows) > 0 {
+		set.ImportRows = o.importRows
+	}
+}
+
+// positiveList parses the flag's "20000,100000" (empty: none), adding
+// what is not a positive number to problems.
+func positiveList(flag, s string, problems *[]string) []int {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			*problems = append(*problems, fmt.Sprintf("%s: %q is not a positive number", flag, f))
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
