@@ -24,6 +24,11 @@ func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p a
 	if rows != "" && rows != "original" {
 		return fmt.Errorf("%w: rows must be original", query.ErrInvalidQuery)
 	}
+	// So are limit and cursor, which only a JSON page uses.
+	paged, err := withFailurePage(r, q)
+	if err != nil {
+		return err
+	}
 	if format == "csv" || (format == "" && strings.Contains(r.Header.Get("Accept"), mediaCSV)) {
 		if rows == "original" {
 			return h.writeSourceRowsCSV(w, r, q)
@@ -33,11 +38,7 @@ func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p a
 	if format != "" && format != "json" {
 		return fmt.Errorf("%w: format must be json or csv", query.ErrInvalidQuery)
 	}
-	q, err := withFailurePage(r, q)
-	if err != nil {
-		return err
-	}
-	page, err := h.app.Queries.ListImportFailures.Handle(r.Context(), q)
+	page, err := h.app.Queries.ListImportFailures.Handle(r.Context(), paged)
 	if err != nil {
 		return err
 	}
