@@ -94,26 +94,35 @@ func queueLoad(b *pgx.Batch, up *user.Upcasters, keys *personaldata.Keys, ex com
 			}
 			l.row = &s
 		}
-		for i, eventType := range types {
-			if versions[i] != s.Version+i+1 {
-				return fmt.Errorf("stream %s: event version %d after the read model's %d and %d events: out of step", id, versions[i], s.Version, i)
-			}
-			data, err := openStored(l.key, eventType, data[i])
-			if err != nil {
-				return err
-			}
-			current, currentData, err := up.Upcast(eventType, data)
-			if err != nil {
-				return err
-			}
-			e, err := user.DecodeEvent(current, currentData)
-			if err != nil {
-				return err
-			}
-			l.events = append(l.events, e)
-		}
-		return nil
+		events, err := decodeTail(up, l.key, id, s.Version, versions, types, data)
+		l.events = append(l.events, events...)
+		return err
 	})
+}
+
+// decodeTail decodes the events stored after the read model's version base,
+// checking they follow it without a gap.
+func decodeTail(up *user.Upcasters, key *personaldata.UserKey, id user.ID, base int, versions []int, types []string, stored [][]byte) ([]user.Event, error) {
+	events := make([]user.Event, 0, len(types))
+	for i, eventType := range types {
+		if versions[i] != base+i+1 {
+			return nil, fmt.Errorf("stream %s: event version %d after the read model's %d and %d events: out of step", id, versions[i], base, i)
+		}
+		data, err := openStored(key, eventType, stored[i])
+		if err != nil {
+			return nil, err
+		}
+		current, currentData, err := up.Upcast(eventType, data)
+		if err != nil {
+			return nil, err
+		}
+		e, err := user.DecodeEvent(current, currentData)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, nil
 }
 
 // state is the user the read found (nil: none, or a repeated command): the

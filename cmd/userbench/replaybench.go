@@ -90,34 +90,13 @@ func (b *bench) replay(ctx context.Context) (res replayResult) {
 		res.Err = err
 		return res
 	}
-	regType, regData, chType, chData, err := b.eventTemplates(ctx, t)
-	if err != nil {
+	if err := b.generateReplayEvents(ctx, t, &res); err != nil {
 		res.Err = err
 		return res
 	}
-	users := b.set.ReplayEvents / eventsPerUser
-	res.Events = int64(users*eventsPerUser) + 2 // and the template user's two
-	b.log("replay: generating %d events", res.Events)
-	var rb [8]byte
-	_, _ = rand.Read(rb[:])
-	userPrefix := hex.EncodeToString(rb[:4]) + "-0000-7000-8000-"
-	eventPrefix := hex.EncodeToString(rb[4:]) + "-0000-7000-9000-"
-	start := time.Now()
-	const chunk = 50000
-	for lo := 0; lo < users; lo += chunk {
-		if _, err := b.pool.Exec(ctx, generateEventsSQL, t.ID, regType, chType, regData, chData, lo, min(lo+chunk, users)-1,
-			userPrefix, eventPrefix); err != nil {
-			res.Err = fmt.Errorf("generate events: %w", err)
-			return res
-		}
-	}
-	res.Generate = time.Since(start)
-	if _, err := b.pool.Exec(ctx, `VACUUM (ANALYZE) events`); err != nil {
-		b.log("replay: vacuum: %v", err)
-	}
 
 	b.log("replay: raw read")
-	start = time.Now()
+	start := time.Now()
 	n, err := b.rawRead(ctx, t.ID)
 	res.RawRead = time.Since(start)
 	if err == nil && n != res.Events {
@@ -287,4 +266,33 @@ func (b *bench) rawRead(ctx context.Context, tenantID string) (int64, error) {
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// generateReplayEvents writes the section's events for tenant t (res.Events
+// of them, timed in res.Generate) and analyses the events table.
+func (b *bench) generateReplayEvents(ctx context.Context, t tenant, res *replayResult) error {
+	regType, regData, chType, chData, err := b.eventTemplates(ctx, t)
+	if err != nil {
+		return err
+	}
+	users := b.set.ReplayEvents / eventsPerUser
+	res.Events = int64(users*eventsPerUser) + 2 // and the template user's two
+	b.log("replay: generating %d events", res.Events)
+	var rb [8]byte
+	_, _ = rand.Read(rb[:])
+	userPrefix := hex.EncodeToString(rb[:4]) + "-0000-7000-8000-"
+	eventPrefix := hex.EncodeToString(rb[4:]) + "-0000-7000-9000-"
+	start := time.Now()
+	const chunk = 50000
+	for lo := 0; lo < users; lo += chunk {
+		if _, err := b.pool.Exec(ctx, generateEventsSQL, t.ID, regType, chType, regData, chData, lo, min(lo+chunk, users)-1,
+			userPrefix, eventPrefix); err != nil {
+			return fmt.Errorf("generate events: %w", err)
+		}
+	}
+	res.Generate = time.Since(start)
+	if _, err := b.pool.Exec(ctx, `VACUUM (ANALYZE) events`); err != nil {
+		b.log("replay: vacuum: %v", err)
+	}
+	return nil
 }
