@@ -296,14 +296,7 @@ func TestCleanupDeletesOnlyRowsEveryGroupRelayed(t *testing.T) {
 			more[userID] = ids
 		}
 	}
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
-	must(t, err)
-	defer pub.Close()
-	pool, err := postgres.Connect(h.ctx, pgtest.URL(), PoolSize(0))
-	must(t, err)
-	defer pool.Close()
-	r, err := New(pool, pub, Config{ConsumerGroup: h.group, Retention: time.Nanosecond}, nil)
-	must(t, err)
+	r := h.cleaner(time.Nanosecond)
 	for shard := range postgres.OutboxShards {
 		tbl := postgres.OutboxTopic(shard)
 		// Other tests' groups share the outbox and keep moving, so what may
@@ -334,6 +327,21 @@ func TestCleanupDeletesOnlyRowsEveryGroupRelayed(t *testing.T) {
 	}
 }
 
+// cleaner is a relay of the harness's group, not running, whose Cleanup
+// the test calls; it goes when the test ends.
+func (h *harness) cleaner(retention time.Duration) *Relay {
+	h.t.Helper()
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
+	must(h.t, err)
+	h.t.Cleanup(func() { _ = pub.Close() })
+	pool, err := postgres.Connect(h.ctx, pgtest.URL(), PoolSize(0))
+	must(h.t, err)
+	h.t.Cleanup(pool.Close)
+	r, err := New(pool, pub, Config{ConsumerGroup: h.group, Retention: retention}, nil)
+	must(h.t, err)
+	return r
+}
+
 func countOnShard(events map[string][]string, shard int) int {
 	n := 0
 	for userID, ids := range events {
@@ -354,14 +362,7 @@ func TestCleanupKeepsRowsWithinTheRetention(t *testing.T) {
 	stop := h.startRelay(Config{})
 	h.readTopic(time.Minute, allOf(want))
 	stop()
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: h.brokers}, nil)
-	must(t, err)
-	defer pub.Close()
-	pool, err := postgres.Connect(h.ctx, pgtest.URL(), PoolSize(0))
-	must(t, err)
-	defer pool.Close()
-	r, err := New(pool, pub, Config{ConsumerGroup: h.group, Retention: time.Hour}, nil)
-	must(t, err)
+	r := h.cleaner(time.Hour)
 	for shard := range postgres.OutboxShards {
 		_, err := r.Cleanup(h.ctx, shard)
 		must(t, err)
