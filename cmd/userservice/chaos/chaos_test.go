@@ -21,7 +21,7 @@ type figures struct {
 	importRows, importCreated, importRejected int
 	parkedRetried                             int
 	notices, noticePosts                      int
-	erasures, tombstones                      int
+	erasures, tombstones, scimErasures        int
 }
 
 func (f *figures) add(o figures) {
@@ -49,15 +49,16 @@ func (f *figures) add(o figures) {
 	f.noticePosts += o.noticePosts
 	f.erasures += o.erasures
 	f.tombstones += o.tombstones
+	f.scimErasures += o.scimErasures
 }
 
 func (f figures) String() string {
 	return fmt.Sprintf("faults injected %d | commands sent %d (attempts %d), acknowledged %d (%d changed), refused %d, unacknowledged %d (%d of them applied in full, the rest absent) | "+
 		"events %d, replayed %d | Kafka records %d, distinct ids %d, duplicates suppressed %d | directory applied %d | "+
-		"import rows %d = %d created + %d rejected, parked and retried %d | notices %d (webhook posts %d) | erasures %d (Kafka tombstones %d) | unexpected process exits %d",
+		"import rows %d = %d created + %d rejected, parked and retried %d | notices %d (webhook posts %d) | erasures %d (%d sent over SCIM; Kafka tombstones %d) | unexpected process exits %d",
 		f.faults, f.sent, f.attempts, f.acked, f.changed, f.rejected, f.unacked, f.unackedApplied,
 		f.events, f.replayed, f.kafkaRecords, f.kafkaIDs, f.duplicates, f.directoryApplied,
-		f.importRows, f.importCreated, f.importRejected, f.parkedRetried, f.notices, f.noticePosts, f.erasures, f.tombstones, f.crashes)
+		f.importRows, f.importCreated, f.importRejected, f.parkedRetried, f.notices, f.noticePosts, f.erasures, f.scimErasures, f.tombstones, f.crashes)
 }
 
 // TestChaos runs every configured fault (CHAOS_FAULTS, default the short

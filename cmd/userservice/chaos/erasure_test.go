@@ -139,6 +139,36 @@ func (s *scenario) keptEmail() string {
 	return ""
 }
 
+// checkSCIMErasure: a SCIM DELETE (SCIM_DELETE=erase) that was
+// acknowledged (204, or 404 on a retry: an earlier attempt had erased)
+// left the user erased; a refused one erased nothing; one never answered
+// either erased or not, never half (checkErasures holds for every erased
+// user). Its commands are "scim:<uuid>", one per attempt: checkCommands
+// accepts those whose one event is the user's erasure.
+func (s *scenario) checkSCIMErasure(c *sent) {
+	s.fig.sent++
+	s.fig.attempts += c.attempts
+	s.fig.scimErasures++
+	_, erased := s.erasedAt[c.userID]
+	switch {
+	case c.acked:
+		s.fig.acked++
+		if !erased {
+			s.t.Errorf("acknowledged SCIM DELETE %s (status %d): user %s is not erased", c.key, c.status, c.userID)
+		}
+	case c.rejected():
+		s.fig.rejected++
+		if erased {
+			s.t.Errorf("refused SCIM DELETE %s (status %d) erased user %s", c.key, c.status, c.userID)
+		}
+	default:
+		s.fig.unacked++
+		if erased {
+			s.fig.unackedApplied++
+		}
+	}
+}
+
 // tablesWith counts, per table of the database, the rows whose text holds
 // one of needles (all of which contain the scenario's tag, a cheap filter
 // first).

@@ -38,6 +38,7 @@ type scenario struct {
 	brokers []string
 
 	tenant, admin, importer string
+	scim                    string // a SCIM token
 	apiBase                 string
 	procs                   map[string]*proc
 	load                    *workload
@@ -77,7 +78,7 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 		"DATABASE_URL="+env.pg.URLVia(env.pgProxy.Addr()), "KAFKA_BROKERS="+strings.Join(brokers, ","),
 		"KAFKA_TOPIC="+s.topic, "RELAY_CONSUMER_GROUP="+group, "MIGRATE_ON_START=false", "LOG_LEVEL=warn",
 		"SHUTDOWN_TIMEOUT=5s", "API_RATE_LIMIT=-1", "SMTP_ADDR=", "NOTIFY_LEASE=10s", "WEBHOOK_ALLOW_INTERNAL=true", "IMPORT_CONSUMERS=4", "HTTP_ADDR="+freeAddr(t),
-		"MASTER_KEYS="+chaosMasterKeys())
+		"MASTER_KEYS="+chaosMasterKeys(), "SCIM_DELETE=erase")
 	for _, role := range roleNames {
 		env := append(append([]string(nil), common...), "DATABASE_MAX_CONNS=8")
 		if role == "api" {
@@ -92,6 +93,7 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 	s.load = newWorkload(s.apiBase, s.admin, s.tag)
 	// Erasures mixed into the load (checkErasures).
 	s.load.eraseOneIn = 20
+	s.load.scimToken = s.scim
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.dumpLogs()
@@ -121,7 +123,7 @@ func (s *scenario) newTenant() {
 		}
 		return tok.Plaintext
 	}
-	s.tenant, s.admin, s.importer = tn.ID, token(auth.RoleAdmin), token(auth.RoleImporter)
+	s.tenant, s.admin, s.importer, s.scim = tn.ID, token(auth.RoleAdmin), token(auth.RoleImporter), token(auth.RoleSCIM)
 	_, err = application.Commands.SetNotificationSettings.Handle(ctx, command.SetNotificationSettings{TenantID: tn.ID,
 		WebhookURL: s.env.hooks.srv.URL + "/hook/" + s.tag, WebhookSecret: "chaos-webhook-secret-" + s.tag})
 	if err != nil {

@@ -23,10 +23,15 @@ type sent struct {
 	userID   string // empty for a create that was never acknowledged
 	attempts int
 	oneShot  bool // sent once, never retried: may end unacknowledged
-	status   int  // the last HTTP status; 0 = transport error
-	acked    bool // a 2xx answer
-	changed  bool // X-Changed: true
-	version  int  // ETag of the acknowledged answer
+	// scim: an erasure sent as SCIM DELETE /Users/{id} (SCIM_DELETE=erase)
+	// with the SCIM token and no Idempotency-Key: each attempt is a command
+	// of its own ("scim:<uuid>"), so a retry after a lost answer finds the
+	// user erased (204, or 404).
+	scim    bool
+	status  int  // the last HTTP status; 0 = transport error
+	acked   bool // a 2xx answer
+	changed bool // X-Changed: true
+	version int  // ETag of the acknowledged answer
 }
 
 // rejected reports a definite refusal (4xx): the command is absent.
@@ -55,6 +60,8 @@ type workload struct {
 	// (POST /v1/users/{id}/erase): the chaos scenarios mix them into the
 	// load, the scale-out suite does not.
 	eraseOneIn int
+	// scimToken, when set, sends every other erasure over SCIM.
+	scimToken string
 
 	mu    sync.Mutex
 	sent  []*sent
@@ -126,7 +133,7 @@ func (w *workload) worker(id, maxOps int, stop <-chan struct{}) {
 		if u := mine[i]; !u.uncertain {
 			if w.eraseOneIn > 0 && rng.IntN(w.eraseOneIn) == 0 {
 				// Erased (or uncertain): it takes no more commands.
-				w.erase(key, u, impatient)
+				w.erase(key, u, impatient, w.scimToken != "" && rng.IntN(2) == 0)
 				mine = append(mine[:i], mine[i+1:]...)
 				continue
 			}
@@ -202,9 +209,16 @@ func (w *workload) settle(s *sent, u *expected, apply func()) {
 
 // erase erases u (POST /v1/users/{id}/erase, 204): acknowledged, the user
 // is deleted and every personal field emptied.
-func (w *workload) erase(key string, u *expected, oneShot bool) {
-	s := &sent{key: key, kind: "erase", userID: u.id, oneShot: oneShot}
-	w.send(s, http.MethodPost, "/v1/users/"+u.id+"/erase", "application/json", map[string]any{"basis": "chaos"})
+func (w *workload) erase(key string, u *expected, oneShot, scim bool) {
+	s := &sent{key: key, kind: "erase", userID: u.id, oneShot: oneShot, scim: scim}
+	if scim {
+		w.send(s, http.MethodDelete, "/scim/v2/Users/"+u.id, "", nil)
+		if s.status == http.StatusNotFound && s.attempts > 1 {
+			s.acked = true // an earlier attempt erased the user: gone since
+		}
+	} else {
+		w.send(s, http.MethodPost, "/v1/users/"+u.id+"/erase", "application/json", map[string]any{"basis": "chaos"})
+	}
 	// The answer (204) carries no version: checkExpectations reads it from
 	// the erasure's event.
 	w.settle(s, u, func() { u.erased, u.status, u.title, u.department = true, "deleted", "", "" })
@@ -232,7 +246,7 @@ func (w *workload) send(s *sent, method, path, media string, body any) answer {
 	for {
 		s.attempts++
 		began := time.Now()
-		resp, err := w.do(method, path, media, raw, s.key)
+		resp, err := w.do(method, path, media, raw, s)
 		if err == nil {
 			s.status = resp.StatusCode
 			b, _ := io.ReadAll(resp.Body)
@@ -268,14 +282,18 @@ func (w *workload) send(s *sent, method, path, media string, body any) answer {
 	return res
 }
 
-func (w *workload) do(method, path, media string, body []byte, key string) (*http.Response, error) {
+func (w *workload) do(method, path, media string, body []byte, s *sent) (*http.Response, error) {
 	ctx := context.Background()
 	req, err := http.NewRequestWithContext(ctx, method, w.base+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+w.token)
-	req.Header.Set("Idempotency-Key", key)
+	if s.scim {
+		req.Header.Set("Authorization", "Bearer "+w.scimToken)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+w.token)
+		req.Header.Set("Idempotency-Key", s.key)
+	}
 	if media != "" {
 		req.Header.Set("Content-Type", media)
 	}
