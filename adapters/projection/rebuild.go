@@ -200,7 +200,10 @@ func (r *Rebuilder) follower() (*Follower, error) {
 	// a batch that then fails marks more than it changed, never less.
 	shadow := shadowProjection{target: r.target, tenantID: r.key.Scope, changed: r.touch}
 	return NewFollower(r.pool, shadow, rebuildCheckpoint(r.key), FollowerConfig{
-		Reader:    ReaderConfig{TenantID: r.cfg.TenantID, BatchSize: r.cfg.BatchSize},
+		// The catch-up reads sealed events too (chaos: a replay --verify of
+		// an encrypting service failed with ErrNoKeys once events came after
+		// the bulk read's snapshot).
+		Reader:    ReaderConfig{TenantID: r.cfg.TenantID, BatchSize: r.cfg.BatchSize, Opener: r.cfg.Opener},
 		OnApplied: func(events []Event) { r.meter.add(len(events)) },
 	})
 }
