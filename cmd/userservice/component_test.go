@@ -113,6 +113,9 @@ func TestAPIErrorCodes(t *testing.T) {
 	}
 	s.call("GET", "/v1/users?limit=100000", tn.reader, nil).want(t, 400, "invalid_query")
 	s.call("GET", "/v1/users?limit=0", tn.reader, nil).want(t, 400, "invalid_query") // the contract says minimum 1
+	s.call("GET", "/v1/users?limit=", tn.reader, nil).want(t, 400, "invalid_query")  // present but empty is not a number
+	s.call("GET", "/v1/groups?offset=107346036738753888256", tn.reader, nil).want(t, 400, "invalid_query")
+	s.call("GET", "/v1/groups?offset=2147483647", tn.reader, nil).want(t, 200, "") // the documented maximum
 	s.call("GET", "/v1/users?cursor=garbage", tn.reader, nil).want(t, 400, "invalid_query")
 	s.call("PUT", "/v1/users/"+a, tn.admin, nil).want(t, 405, "method_not_allowed")
 	s.call("GET", "/v2/nothing", tn.admin, nil).want(t, 404, "not_found")

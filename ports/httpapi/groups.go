@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -136,8 +137,8 @@ func (h *handler) listGroups(w http.ResponseWriter, r *http.Request, p auth.Prin
 			q.ExternalID = &val
 		case "offset", "limit":
 			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 || (name == "limit" && (n < 1 || n > 1000)) {
-				return fmt.Errorf("%w: %s must be an integer (limit 1 to 1000)", query.ErrInvalidQuery, name)
+			if err != nil || n < 0 || n > math.MaxInt32 || (name == "limit" && (n < 1 || n > 1000)) {
+				return fmt.Errorf("%w: %s must be an integer (offset 0 to 2147483647, limit 1 to 1000)", query.ErrInvalidQuery, name)
 			}
 			if name == "offset" {
 				q.Offset = n

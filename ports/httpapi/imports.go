@@ -104,6 +104,9 @@ func (h *handler) listParkedRows(w http.ResponseWriter, r *http.Request, p auth.
 	if q.Limit, err = intParam(r, "limit"); err != nil {
 		return err
 	}
+	if q.Limit == 0 && r.URL.Query().Has("limit") {
+		return fmt.Errorf("%w: limit must be at least 1", query.ErrInvalidQuery)
+	}
 	rows, err := h.app.Queries.ListParkedImportRows.Handle(r.Context(), q)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ func withFailurePage(r *http.Request, q query.ListImportFailures) (query.ListImp
 	if q.Limit, err = intParam(r, "limit"); err != nil {
 		return q, err
 	}
-	if q.Limit == 0 && r.URL.Query().Get("limit") != "" {
+	if q.Limit == 0 && r.URL.Query().Has("limit") {
 		// 0 would mean "the default" to the query; the contract says minimum 1.
 		return q, fmt.Errorf("%w: limit must be at least 1", query.ErrInvalidQuery)
 	}
@@ -116,13 +117,15 @@ func spreadsheetSafe(s string) string {
 }
 
 func intParam(r *http.Request, name string) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
+	q := r.URL.Query()
+	if !q.Has(name) {
 		return 0, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%w: %s must be a whole number", query.ErrInvalidQuery, name)
+	// Present but empty (`limit=`) is not a number: refused like any other
+	// non-number rather than read as absent.
+	n, err := strconv.Atoi(q.Get(name))
+	if err != nil || n < 0 || n > math.MaxInt32 {
+		return 0, fmt.Errorf("%w: %s must be a whole number up to 2147483647", query.ErrInvalidQuery, name)
 	}
 	return n, nil
 }

@@ -81,8 +81,8 @@ func parseListQuery(v url.Values, tenantID string) (query.ListUsers, error) {
 		Department: v.Get("department"),
 		After:      v.Get("cursor"),
 	}
-	if s := v.Get("limit"); s != "" {
-		limit, err := strconv.Atoi(s)
+	if v.Has("limit") {
+		limit, err := strconv.Atoi(v.Get("limit"))
 		if err != nil || limit < 1 {
 			// 0 would mean "the default" to the query; the contract says minimum 1.
 			return query.ListUsers{}, fmt.Errorf("%w: limit must be an integer of at least 1", query.ErrInvalidQuery)
