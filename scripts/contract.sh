@@ -87,7 +87,11 @@ fi
 # The token's id, which hooks.py keeps the run from revoking.
 CONTRACT_OWN_TOKEN_ID=$(curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tokens" |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["tokens"][0]["id"])')
-export CONTRACT_OWN_TOKEN_ID
+# A reader token hooks.py revokes instead of the run's own (see there).
+CONTRACT_DECOY_TOKEN_ID=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+	-d '{"role": "reader"}' "http://127.0.0.1:$port/v1/tokens" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+export CONTRACT_OWN_TOKEN_ID CONTRACT_DECOY_TOKEN_ID
 
 args=(--header "Authorization: Bearer $token" --url "http://127.0.0.1:$port"
 	--phases examples,coverage,fuzzing,stateful --seed 19)

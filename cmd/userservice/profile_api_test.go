@@ -93,6 +93,12 @@ func TestAPIGroups(t *testing.T) {
 	}
 	s.call("POST", "/v1/groups", tn.admin, map[string]any{"display_name": strings.Repeat("x", 257)}).want(t, 422, "validation_failed")
 	s.call("POST", "/v1/groups", tn.admin, map[string]any{"display_name": "Dup", "external_id": "OPS"}).want(t, 409, "external_id_taken")
+	// Member lists are arrays: [] is none, null is refused (not read as absent).
+	s.call("POST", "/v1/groups", tn.admin, map[string]any{"display_name": "Nulls", "members": nil}).want(t, 400, "malformed_request")
+	s.call("PATCH", "/v1/groups/"+id, tn.admin, map[string]any{"members": nil}).want(t, 400, "malformed_request")
+	if cleared := s.call("PATCH", "/v1/groups/"+id, tn.admin, map[string]any{"members": []string{}}).want(t, 200, ""); len(cleared.body["members"].([]any)) != 0 {
+		t.Fatalf("members [] did not clear the list: %s", cleared.raw)
+	}
 	s.call("DELETE", "/v1/groups/"+id, tn.admin, nil).want(t, 204, "")
 	s.call("GET", "/v1/groups/"+id, tn.admin, nil).want(t, 404, "not_found")
 }

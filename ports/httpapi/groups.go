@@ -46,11 +46,27 @@ func newGroupResource(g query.GroupRecord) groupResource {
 // (a merge patch: absent members stay; members replaces the list,
 // add_members and remove_members change it).
 type groupRequest struct {
-	DisplayName   patchString `json:"display_name"`
-	ExternalID    patchString `json:"external_id"`
-	Members       *[]string   `json:"members"`
-	AddMembers    []string    `json:"add_members"`
-	RemoveMembers []string    `json:"remove_members"`
+	DisplayName   patchString       `json:"display_name"`
+	ExternalID    patchString       `json:"external_id"`
+	Members       patchList[string] `json:"members"`
+	AddMembers    patchList[string] `json:"add_members"`
+	RemoveMembers patchList[string] `json:"remove_members"`
+}
+
+// decodeGroupRequest decodes a group body. The member lists are arrays in
+// the document, not nullable: "none" is [], and null is refused rather than
+// read as absent (which would leave a PATCH's members as they are).
+func decodeGroupRequest(body []byte) (groupRequest, error) {
+	var req groupRequest
+	if err := decodeObject(body, &req); err != nil {
+		return req, err
+	}
+	for name, l := range map[string]patchList[string]{"members": req.Members, "add_members": req.AddMembers, "remove_members": req.RemoveMembers} {
+		if l.present && l.value == nil {
+			return req, fmt.Errorf("%w: %s may be [] but not null", errMalformedRequest, name)
+		}
+	}
+	return req, nil
 }
 
 func (h *handler) groupAnswer(w http.ResponseWriter, r *http.Request, p auth.Principal, status int, res command.GroupResult) error {
@@ -82,23 +98,19 @@ func (h *handler) createGroup(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	var req groupRequest
-	if err := decodeObject(body, &req); err != nil {
+	req, err := decodeGroupRequest(body)
+	if err != nil {
 		return err
 	}
-	if req.AddMembers != nil || req.RemoveMembers != nil {
+	if req.AddMembers.present || req.RemoveMembers.present {
 		return fmt.Errorf("%w: a new group takes members, not add_members or remove_members", errMalformedRequest)
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return err
 	}
-	var members []string
-	if req.Members != nil {
-		members = *req.Members
-	}
 	res, err := h.app.Commands.CreateGroup.Handle(r.Context(), command.CreateGroup{Envelope: env, GroupID: user.ID(id),
-		DisplayName: req.DisplayName.value, ExternalID: req.ExternalID.value, Members: members})
+		DisplayName: req.DisplayName.value, ExternalID: req.ExternalID.value, Members: req.Members.value})
 	if err != nil {
 		return err
 	}
@@ -170,12 +182,12 @@ func (h *handler) updateGroup(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	var req groupRequest
-	if err := decodeObject(body, &req); err != nil {
+	req, err := decodeGroupRequest(body)
+	if err != nil {
 		return err
 	}
-	patch := group.Patch{DisplayName: req.DisplayName.ptr(), ExternalID: req.ExternalID.ptr(), Members: req.Members,
-		Add: req.AddMembers, Remove: req.RemoveMembers}
+	patch := group.Patch{DisplayName: req.DisplayName.ptr(), ExternalID: req.ExternalID.ptr(), Members: req.Members.ptr(),
+		Add: req.AddMembers.value, Remove: req.RemoveMembers.value}
 	res, err := h.app.Commands.UpdateGroup.Handle(r.Context(), command.UpdateGroup{Envelope: env, GroupID: id, Patch: patch})
 	if err != nil {
 		return conditional(env, err)

@@ -54,8 +54,13 @@ What the document cannot say by itself, and what the run must not do:
 4. The run's own admin token is never revoked: the fuzzing phase fills
    DELETE /v1/tokens/{id} with ids seen in earlier answers (GET /v1/tokens
    lists the run's token), and an admin may revoke its own token, after
-   which every request is 401. before_call sends such a request to a random
-   id instead (404). CONTRACT_OWN_TOKEN_ID is set by contract.sh.
+   which every request is 401. before_call sends such a request to a
+   decoy instead: a reader token contract.sh made for this (revoking it
+   again is harmless: 204 each time). A random id would answer 404, which
+   the stateful phase reads as "a created resource is not found" (ST302)
+   when its chain went POST /v1/tokens -> GET /v1/tokens -> DELETE of the
+   listed first token, the run's own. CONTRACT_OWN_TOKEN_ID and
+   CONTRACT_DECOY_TOKEN_ID are set by contract.sh.
 """
 
 import json
@@ -145,6 +150,7 @@ def negative_data_rejection_wire(ctx, response, case):
 
 
 OWN_TOKEN_ID = os.environ.get("CONTRACT_OWN_TOKEN_ID", "").lower()
+DECOY_TOKEN_ID = os.environ.get("CONTRACT_DECOY_TOKEN_ID", "").lower()
 
 
 @schemathesis.hook
@@ -155,4 +161,4 @@ def before_call(ctx, case, kwargs):
         and case.operation.path == "/v1/tokens/{id}"
         and str((case.path_parameters or {}).get("id", "")).lower() == OWN_TOKEN_ID
     ):
-        case.path_parameters["id"] = str(uuid.uuid4())
+        case.path_parameters["id"] = DECOY_TOKEN_ID or str(uuid.uuid4())
