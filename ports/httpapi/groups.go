@@ -133,10 +133,20 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, p auth.Princi
 	return nil
 }
 
+// boundedInt reads a query parameter that must be an integer in [lo, hi].
+func boundedInt(name, val string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(val)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%w: %s must be an integer from %d to %d", query.ErrInvalidQuery, name, lo, hi)
+	}
+	return n, nil
+}
+
 // listGroups handles GET /v1/groups (display_name, external_id, offset, limit).
 func (h *handler) listGroups(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	v := r.URL.Query()
 	q := query.ListGroups{TenantID: p.TenantID, Limit: 100}
+	var err error
 	for name, values := range v {
 		if len(values) != 1 {
 			return fmt.Errorf("%w: parameter %q given more than once", query.ErrInvalidQuery, name)
@@ -147,15 +157,13 @@ func (h *handler) listGroups(w http.ResponseWriter, r *http.Request, p auth.Prin
 			q.DisplayName = &val
 		case "external_id":
 			q.ExternalID = &val
-		case "offset", "limit":
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 || n > math.MaxInt32 || (name == "limit" && (n < 1 || n > 1000)) {
-				return fmt.Errorf("%w: %s must be an integer (offset 0 to 2147483647, limit 1 to 1000)", query.ErrInvalidQuery, name)
+		case "offset":
+			if q.Offset, err = boundedInt(name, val, 0, math.MaxInt32); err != nil {
+				return err
 			}
-			if name == "offset" {
-				q.Offset = n
-			} else {
-				q.Limit = n
+		case "limit":
+			if q.Limit, err = boundedInt(name, val, 1, 1000); err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("%w: unknown parameter %q", query.ErrInvalidQuery, name)
