@@ -142,11 +142,12 @@ func deliverAll(t *testing.T, ctx context.Context, h command.DeliverNotification
 // that mailpit got exactly one message per recipient with the right content
 // and that the webhook got one body whose signature verifies.
 func TestNoticeOncePerFailedJobOverRealSMTPAndSignedWebhook(t *testing.T) {
-	t.Parallel()
+	// Not parallel: each delivers every due notice of its database with
+	// senders of its own, which could fail the other test's notices.
 	mailpit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool := pgtest.Pool(t)
+	pool := pgtest.OwnPool(t, "notify")
 	const secret = "0123456789abcdef-secret"
 	var (
 		mu       sync.Mutex
@@ -285,11 +286,12 @@ func must(t testing.TB, err error) {
 // MaxNoticeEmails addresses are refused, and a rejection quoting a 5,000-
 // character value reaches the admin's mailbox with only its start.
 func TestNoticeRecipientsAreCappedAndQuotedValuesCut(t *testing.T) {
-	t.Parallel()
+	// Not parallel: each delivers every due notice of its database with
+	// senders of its own, which could fail the other test's notices.
 	mailpit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool := pgtest.Pool(t)
+	pool := pgtest.OwnPool(t, "notify")
 	settings, err := command.NewSetNotificationSettingsHandler(postgres.NewNotifications(pool))
 	must(t, err)
 	many := make([]string, command.MaxNoticeEmails+1)

@@ -25,7 +25,10 @@ type importRun struct {
 	Processed int // rows with an outcome at the end (all of them when Finished)
 	Finished  bool
 	Upload    time.Duration // the POST: spooling, indexing and queueing every row
-	Counts    string
+	// FirstOutcome is from the start of the upload to the first row's
+	// outcome (polled every 200 ms).
+	FirstOutcome time.Duration
+	Counts       string
 	// ImporterKB and APIKB are the processes' peak resident set (VmHWM).
 	ImporterKB, APIKB int64
 	Copy              copyRun
@@ -40,11 +43,12 @@ type importRun struct {
 
 // againRun is an unchanged re-import.
 type againRun struct {
-	Took      time.Duration
-	Processed int
-	Finished  bool
-	Counts    string
-	Err       error
+	Took         time.Duration
+	Processed    int
+	Finished     bool
+	Counts       string
+	FirstOutcome time.Duration // as importRun's
+	Err          error
 }
 
 // PerSecond is the re-import's rows/s.
@@ -226,7 +230,7 @@ func (b *bench) importOnce(ctx context.Context, path string, n int, again bool) 
 	run.Took = time.Since(start)
 	run.Use = b.snapshotCPU(procs.importer.cmd.Process.Pid).since(snap, runtime.NumCPU())
 	run.Waits = stopWaits()
-	run.Processed, run.Finished, run.Counts = prog.Processed, prog.Finished(), prog.Counts
+	run.Processed, run.Finished, run.Counts, run.FirstOutcome = prog.Processed, prog.Finished(), prog.Counts, prog.FirstOutcome
 	run.ImporterKB, run.APIKB = peakRSS(procs.importer.cmd.Process.Pid), peakRSS(procs.api.cmd.Process.Pid)
 	if waitProf != nil {
 		p := waitProf()
@@ -261,7 +265,7 @@ func (b *bench) importAgain(ctx context.Context, procs importProcs, t tenant, pa
 	start := time.Now()
 	upload := b.upload(ctx, procs.api.base, t.Token, path)
 	prog, err := b.waitImport(ctx, t.ID, start, b.set.ImportCap, func(p jobProgress) bool { return p.Finished() })
-	a := &againRun{Took: time.Since(start), Processed: prog.Processed, Finished: prog.Finished(), Counts: prog.Counts, Err: err}
+	a := &againRun{Took: time.Since(start), Processed: prog.Processed, Finished: prog.Finished(), Counts: prog.Counts, FirstOutcome: prog.FirstOutcome, Err: err}
 	if u := <-upload; u.err != nil && a.Err == nil {
 		a.Err = u.err
 	}
@@ -325,6 +329,10 @@ type jobProgress struct {
 	Created   int
 	Unchanged int
 	Counts    string
+	// FirstOutcome is when the first row had an outcome, from the start
+	// waitImport was given (0 while none has): what the upload and the
+	// importer's start-up cost before the first chunk is applied.
+	FirstOutcome time.Duration
 }
 
 // Finished reports whether the job has ended.
@@ -352,6 +360,9 @@ func (b *bench) waitImport(ctx context.Context, tenantID string, start time.Time
 		}
 		p.Created, p.Unchanged, p.Processed = c[0], c[2], c[0]+c[1]+c[2]+c[3]+c[4]+c[5]
 		p.Counts = fmt.Sprintf("created %d, updated %d, unchanged %d, skipped %d, rejected %d, parked %d", c[0], c[1], c[2], c[3], c[4], c[5])
+		if p.FirstOutcome == 0 && p.Processed > 0 {
+			p.FirstOutcome = time.Since(start)
+		}
 		if done(p) || time.Since(start) >= limit {
 			return p, nil
 		}

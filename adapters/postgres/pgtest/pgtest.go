@@ -41,7 +41,7 @@ func URL() string {
 	if base == "" {
 		base = DefaultURL
 	}
-	ensureOnce.Do(func() { testURL, ensureErr = ensureTestDatabase(base) })
+	ensureOnce.Do(func() { testURL, ensureErr = ensureDatabase(base, testDatabaseSuffix) })
 	if ensureErr != nil {
 		return base // Pool reports the database as unreachable, with the reason
 	}
@@ -54,19 +54,20 @@ var (
 	ensureErr  error
 )
 
-// ensureTestDatabase creates base's test database unless it exists, and
-// returns its URL. Test binaries of several packages race to create it: the
-// loser's "already exists" is success.
-func ensureTestDatabase(base string) (string, error) {
+// ensureDatabase creates the database named base's + suffix unless it
+// exists (or base's already ends so), and returns its URL. Test binaries of
+// several packages race to create it: the loser's "already exists" is
+// success.
+func ensureDatabase(base, suffix string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return "", err
 	}
 	name := strings.TrimPrefix(u.Path, "/")
-	if name == "" || strings.HasSuffix(name, testDatabaseSuffix) {
+	if name == "" || strings.HasSuffix(name, suffix) {
 		return base, nil
 	}
-	name += testDatabaseSuffix
+	name += suffix
 	test := *u
 	test.Path = "/" + name
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -90,19 +91,46 @@ func ensureTestDatabase(base string) (string, error) {
 	return test.String(), nil
 }
 
+// migrated remembers, per database URL, the one migration of a test
+// binary's run.
 var (
-	migrateOnce sync.Once
-	migrateErr  error
+	migratedMu sync.Mutex
+	migrated   = map[string]*migration{}
 )
+
+type migration struct {
+	once sync.Once
+	err  error
+}
 
 // Pool returns a pool on the migrated test database, closed when the test
 // ends. Without a reachable database the test FAILS when CI=true (a missing
 // service must never pass as a skip there) and is skipped otherwise, saying why.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
+	return poolAt(t, URL())
+}
+
+// OwnPool is Pool on a database of the caller's own, the test database's
+// name with "_" + name appended (created and migrated on first use), for
+// tests that drain a queue every tenant shares while other packages' tests
+// fill it: a notice deliverer takes the next due notice of any tenant, and
+// a service process another package's test runs would take this test's
+// notices (and fail them against its own senders).
+func OwnPool(t testing.TB, name string) *pgxpool.Pool {
+	t.Helper()
+	own, err := ensureDatabase(URL(), "_"+name)
+	if err != nil {
+		Unavailable(t, "PostgreSQL", err)
+	}
+	return poolAt(t, own)
+}
+
+func poolAt(t testing.TB, dbURL string) *pgxpool.Pool {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, URL())
+	pool, err := pgxpool.New(ctx, dbURL)
 	if err == nil {
 		if err = pool.Ping(ctx); err != nil {
 			pool.Close()
@@ -112,9 +140,16 @@ func Pool(t testing.TB) *pgxpool.Pool {
 		Unavailable(t, "PostgreSQL", err)
 	}
 	t.Cleanup(pool.Close)
-	migrateOnce.Do(func() { _, migrateErr = migrations.Apply(ctx, pool) })
-	if migrateErr != nil {
-		t.Fatalf("migrate test database: %v", migrateErr)
+	migratedMu.Lock()
+	m := migrated[dbURL]
+	if m == nil {
+		m = &migration{}
+		migrated[dbURL] = m
+	}
+	migratedMu.Unlock()
+	m.once.Do(func() { _, m.err = migrations.Apply(ctx, pool) })
+	if m.err != nil {
+		t.Fatalf("migrate test database: %v", m.err)
 	}
 	return pool
 }
