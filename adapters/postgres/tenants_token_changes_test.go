@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,25 +12,15 @@ import (
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/porttest"
 	"github.com/userservice/userservice/app/query"
 )
-
-// countingTokens counts the lookups that reach the database.
-type countingTokens struct {
-	*Tenants
-	lookups atomic.Int64
-}
-
-func (c *countingTokens) TokenByHash(ctx context.Context, hash []byte) (query.StoredToken, error) {
-	c.lookups.Add(1)
-	return c.Tenants.TokenByHash(ctx, hash)
-}
 
 // apiProcess stands for one api process: its own pool, its token cache with
 // a TTL far longer than the test, and its change listener.
 type apiProcess struct {
 	pool    *pgxpool.Pool
-	store   *countingTokens
+	store   *porttest.CountingTokens
 	authn   query.AuthenticateHandler
 	stopped chan struct{}
 }
@@ -44,7 +33,7 @@ func startAPIProcess(t *testing.T, appName string) *apiProcess {
 	ctx, cancel := context.WithCancel(context.Background())
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	must(t, err)
-	p := &apiProcess{pool: pool, store: &countingTokens{Tenants: NewTenants(pool)}, stopped: make(chan struct{})}
+	p := &apiProcess{pool: pool, store: &porttest.CountingTokens{TokenReader: NewTenants(pool)}, stopped: make(chan struct{})}
 	cache, err := query.NewTokenCache(p.store, time.Hour, time.Now)
 	must(t, err)
 	p.authn, err = query.NewAuthenticateHandler(cache, time.Now)
@@ -119,10 +108,10 @@ func TestRevokedTokenStopsWorkingInEveryProcessWithoutWaitingForTheTTL(t *testin
 
 	// Revoked through process A's store (the API's path): both processes stop.
 	tok := newToken()
-	if a.store.lookups.Load() != 1 || b.store.lookups.Load() != 1 {
-		t.Fatalf("lookups %d / %d for 3 requests each, want 1 / 1: the cache is not in use", a.store.lookups.Load(), b.store.lookups.Load())
+	if a.store.Lookups() != 1 || b.store.Lookups() != 1 {
+		t.Fatalf("lookups %d / %d for 3 requests each, want 1 / 1: the cache is not in use", a.store.Lookups(), b.store.Lookups())
 	}
-	must(t, a.store.RevokeToken(f.ctx, f.tenant, tok.ID))
+	must(t, NewTenants(a.pool).RevokeToken(f.ctx, f.tenant, tok.ID))
 	t.Logf("revoked through A: refused by A after %s, by B after %s", a.refusedWithin(t, tok.Plaintext, noticeBound), b.refusedWithin(t, tok.Plaintext, noticeBound))
 
 	// Revoked in SQL, by no process at all (an operator, usersctl): the same.
@@ -146,7 +135,7 @@ func TestRevokedTokenStopsWorkingInEveryProcessWithoutWaitingForTheTTL(t *testin
 	if killed != 1 {
 		t.Fatalf("terminated %d listener backends of B, want 1", killed)
 	}
-	must(t, a.store.RevokeToken(f.ctx, f.tenant, tok.ID))
+	must(t, NewTenants(a.pool).RevokeToken(f.ctx, f.tenant, tok.ID))
 	b.refusedWithin(t, tok.Plaintext, noticeBound+tokenChangeReconnectDelay)
 	// Tokens that did not change keep working everywhere.
 	other := newToken()

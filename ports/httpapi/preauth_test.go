@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,19 +14,9 @@ import (
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/command"
+	"github.com/userservice/userservice/app/porttest"
 	"github.com/userservice/userservice/app/query"
 )
-
-// countingTokens is the real PostgreSQL token store, counting its lookups.
-type countingTokens struct {
-	*postgres.Tenants
-	lookups atomic.Int64
-}
-
-func (c *countingTokens) TokenByHash(ctx context.Context, hash []byte) (query.StoredToken, error) {
-	c.lookups.Add(1)
-	return c.Tenants.TokenByHash(ctx, hash)
-}
 
 // TestTokenFloodMakesNoQueryPerRequest floods the API with bad bearer tokens
 // from single client addresses: malformed tokens never reach the database,
@@ -37,7 +26,8 @@ func (c *countingTokens) TokenByHash(ctx context.Context, hash []byte) (query.St
 func TestTokenFloodMakesNoQueryPerRequest(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Pool(t)
-	tokens := &countingTokens{Tenants: postgres.NewTenants(pool)}
+	tenants := postgres.NewTenants(pool)
+	tokens := &porttest.CountingTokens{TokenReader: tenants}
 	authn, err := query.NewAuthenticateHandler(tokens, time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -52,11 +42,11 @@ func TestTokenFloodMakesNoQueryPerRequest(t *testing.T) {
 	}
 	ctx := context.Background()
 	tenantID := uuid.NewString()
-	if err := tokens.CreateTenant(ctx, command.Tenant{ID: tenantID, Name: "flood", Seats: 1}); err != nil {
+	if err := tenants.CreateTenant(ctx, command.Tenant{ID: tenantID, Name: "flood", Seats: 1}); err != nil {
 		t.Fatal(err)
 	}
 	valid, hash := auth.NewToken()
-	if err := tokens.CreateToken(ctx, command.Token{ID: uuid.NewString(), TenantID: tenantID, Role: auth.RoleReader, Hash: hash}); err != nil {
+	if err := tenants.CreateToken(ctx, command.Token{ID: uuid.NewString(), TenantID: tenantID, Role: auth.RoleReader, Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	send := func(addr, token string) *httptest.ResponseRecorder {
@@ -75,7 +65,7 @@ func TestTokenFloodMakesNoQueryPerRequest(t *testing.T) {
 			t.Fatalf("malformed token answered %d", rec.Code)
 		}
 	}
-	if n := tokens.lookups.Load(); n != 0 {
+	if n := tokens.Lookups(); n != 0 {
 		t.Fatalf("500 malformed tokens made %d token lookups, want 0", n)
 	}
 
@@ -95,7 +85,7 @@ func TestTokenFloodMakesNoQueryPerRequest(t *testing.T) {
 			t.Fatalf("random token answered %d", rec.Code)
 		}
 	}
-	if n := tokens.lookups.Load(); n != 5 {
+	if n := tokens.Lookups(); n != 5 {
 		t.Errorf("500 random tokens from one address made %d token lookups, want 5 (the burst)", n)
 	}
 	if refused != 495 {
@@ -110,12 +100,12 @@ func TestTokenFloodMakesNoQueryPerRequest(t *testing.T) {
 		t.Errorf("valid reader token from another address on a write = %d, want 403", rec.Code)
 	}
 	// IPv6 clients are counted per /64: a flood rotating through one /64 is one client.
-	before := tokens.lookups.Load()
+	before := tokens.Lookups()
 	for i := range 50 {
 		random, _ := auth.NewToken()
 		send("[2001:db8::"+strconv.FormatInt(int64(i+1), 16)+"]:4000", random)
 	}
-	if n := tokens.lookups.Load() - before; n != 5 {
+	if n := tokens.Lookups() - before; n != 5 {
 		t.Errorf("50 random tokens from one /64 made %d lookups, want 5", n)
 	}
 }
