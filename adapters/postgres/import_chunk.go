@@ -27,6 +27,7 @@ type ImportChunks struct {
 	pool    *pgxpool.Pool
 	logger  watermill.LoggerAdapter
 	wakeups *outboxWakeups
+	stats   *importStats
 	now     func() time.Time
 	// personal, when set, encrypts personal data (see personal_data.go).
 	personal *personaldata.Keys
@@ -46,7 +47,8 @@ func NewImportChunks(pool *pgxpool.Pool, logger watermill.LoggerAdapter) (*Impor
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &ImportChunks{pool: pool, logger: logger, wakeups: &outboxWakeups{pool: pool}, now: time.Now}, nil
+	return &ImportChunks{pool: pool, logger: logger, wakeups: &outboxWakeups{pool: pool},
+		stats: &importStats{pool: pool, logger: logger, jobs: map[string]*jobGrowth{}}, now: time.Now}, nil
 }
 
 // maxChunkAttempts bounds the fresh starts of a chunk that met concurrent
@@ -78,6 +80,7 @@ func (s *ImportChunks) ApplyChunk(ctx context.Context, k command.ChunkKeys,
 		for shard := range shards {
 			s.wakeups.committed(shard)
 		}
+		s.stats.applied(ctx, k.JobID, len(plan.Rows))
 		// After the commit, so the last of several concurrent chunks sees
 		// them all; a crash before it is made good by the redelivery.
 		return plan, finishIfDone(ctx, s.pool, k.JobID)
