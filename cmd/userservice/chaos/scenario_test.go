@@ -87,6 +87,12 @@ func newScenario(t *testing.T, env *environment, set settings) *scenario {
 			// a group mid-flight (each command must still be all or nothing).
 			env = append(env, "HTTP_ADDR="+addr, "COMMAND_GROUPS_IN_FLIGHT=1")
 		}
+		if role == "importer" {
+			// One chunk a second: the import lasts the fault's whole window
+			// (unbudgeted, the 1,000 rows took about 100 ms, and
+			// kill-importer-mid-chunk could find every chunk committed).
+			env = append(env, "IMPORT_ROWS_PER_SECOND=250")
+		}
 		s.procs[role] = startProc(t, role, s.env.bin, filepath.Join(s.env.logDir, s.tag+"-"+role+".log"), env)
 	}
 	waitHTTP(t, s.apiBase+"/healthz", 30*time.Second)
