@@ -87,7 +87,7 @@ lint: check-imports
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	GOTOOLCHAIN=local $(GO) vet ./...   # the machine's own go (1.26.8): go.mod's go line holds
-	$(GO) vet -tags chaos ./cmd/userservice/chaos/
+	$(GO) vet -tags chaos,scalethroughput ./cmd/userservice/chaos/   # the chaos suite and the scale-throughput measurement
 	$(GO) vet -tags scale ./cmd/userservice/scale/
 	$(GO) vet -tags rebuildrate,importbench ./adapters/projection/ ./ports/messages/
 	$(GO) test -count=1 -run '^TestOpenAPIDocumentIsValid$$' ./ports/httpapi/
@@ -165,4 +165,4 @@ scale-short:
 ## scale-throughput: commands/s through 1 and 2 api processes, import rows/s with 1 and 2 importers, with
 ## the CPU each side used and the load average (docs/scaling.md); a measurement, not part of make test
 scale-throughput:
-	SCALE_THROUGHPUT=1 $(GO) test -tags chaos -count=1 -p 1 -v -run TestScaleThroughput -timeout 20m ./cmd/userservice/chaos/
+	$(GO) test -tags chaos,scalethroughput -count=1 -p 1 -v -run TestScaleThroughput -timeout 20m ./cmd/userservice/chaos/

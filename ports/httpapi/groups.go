@@ -61,9 +61,12 @@ func decodeGroupRequest(body []byte) (groupRequest, error) {
 	if err := decodeObject(body, &req); err != nil {
 		return req, err
 	}
-	for name, l := range map[string]patchList[string]{"members": req.Members, "add_members": req.AddMembers, "remove_members": req.RemoveMembers} {
-		if l.present && l.value == nil {
-			return req, fmt.Errorf("%w: %s may be [] but not null", errMalformedRequest, name)
+	for _, l := range []struct {
+		name string
+		list patchList[string]
+	}{{"members", req.Members}, {"add_members", req.AddMembers}, {"remove_members", req.RemoveMembers}} {
+		if l.list.present && l.list.value == nil {
+			return req, fmt.Errorf("%w: %s may be [] but not null", errMalformedRequest, l.name)
 		}
 	}
 	return req, nil
@@ -131,15 +134,6 @@ func (h *handler) getGroup(w http.ResponseWriter, r *http.Request, p auth.Princi
 	hdr.Set("ETag", etag(g.Version))
 	h.writeJSON(w, r, http.StatusOK, newGroupResource(g), hdr)
 	return nil
-}
-
-// boundedInt reads a query parameter that must be an integer in [lo, hi].
-func boundedInt(name, val string, lo, hi int) (int, error) {
-	n, err := strconv.Atoi(val)
-	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%w: %s must be an integer from %d to %d", query.ErrInvalidQuery, name, lo, hi)
-	}
-	return n, nil
 }
 
 // listGroups handles GET /v1/groups (display_name, external_id, offset, limit).

@@ -98,14 +98,11 @@ func (h *handler) getImport(w http.ResponseWriter, r *http.Request, p auth.Princ
 func (h *handler) listParkedRows(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	q := query.ListParkedImportRows{TenantID: p.TenantID, JobID: mux.Vars(r)["id"]}
 	var err error
-	if q.AfterRow, err = intParam(r, "after_row"); err != nil {
+	if q.AfterRow, err = intParam(r.URL.Query(), "after_row", 0); err != nil {
 		return err
 	}
-	if q.Limit, err = intParam(r, "limit"); err != nil {
+	if q.Limit, err = intParam(r.URL.Query(), "limit", 1); err != nil {
 		return err
-	}
-	if q.Limit == 0 && r.URL.Query().Has("limit") {
-		return fmt.Errorf("%w: limit must be at least 1", query.ErrInvalidQuery)
 	}
 	rows, err := h.app.Queries.ListParkedImportRows.Handle(r.Context(), q)
 	if err != nil {

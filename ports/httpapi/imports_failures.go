@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/csv"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,12 +49,8 @@ func (h *handler) listImportFailures(w http.ResponseWriter, r *http.Request, p a
 // withFailurePage reads a JSON page's limit and cursor into q.
 func withFailurePage(r *http.Request, q query.ListImportFailures) (query.ListImportFailures, error) {
 	var err error
-	if q.Limit, err = intParam(r, "limit"); err != nil {
+	if q.Limit, err = intParam(r.URL.Query(), "limit", 1); err != nil {
 		return q, err
-	}
-	if q.Limit == 0 && r.URL.Query().Has("limit") {
-		// 0 would mean "the default" to the query; the contract says minimum 1.
-		return q, fmt.Errorf("%w: limit must be at least 1", query.ErrInvalidQuery)
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		row, seq, ok := strings.Cut(c, ".")
@@ -114,20 +109,6 @@ func spreadsheetSafe(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-func intParam(r *http.Request, name string) (int, error) {
-	q := r.URL.Query()
-	if !q.Has(name) {
-		return 0, nil
-	}
-	// Present but empty (`limit=`) is not a number: refused like any other
-	// non-number rather than read as absent.
-	n, err := strconv.Atoi(q.Get(name))
-	if err != nil || n < 0 || n > math.MaxInt32 {
-		return 0, fmt.Errorf("%w: %s must be a whole number up to 2147483647", query.ErrInvalidQuery, name)
-	}
-	return n, nil
 }
 
 // failureCSVHeader are the columns of a failures download (the first four

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/userservice/userservice/app/auth"
 	"github.com/userservice/userservice/app/query"
@@ -81,13 +80,9 @@ func parseListQuery(v url.Values, tenantID string) (query.ListUsers, error) {
 		Department: v.Get("department"),
 		After:      v.Get("cursor"),
 	}
-	if v.Has("limit") {
-		limit, err := strconv.Atoi(v.Get("limit"))
-		if err != nil || limit < 1 {
-			// 0 would mean "the default" to the query; the contract says minimum 1.
-			return query.ListUsers{}, fmt.Errorf("%w: limit must be an integer of at least 1", query.ErrInvalidQuery)
-		}
-		q.Limit = limit
+	var err error
+	if q.Limit, err = intParam(v, "limit", 1); err != nil {
+		return query.ListUsers{}, err
 	}
 	return q, nil
 }
