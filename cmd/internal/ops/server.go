@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -87,6 +88,33 @@ type Server struct {
 	listener net.Listener
 	timeout  time.Duration
 	log      *zap.Logger
+	conns    connStates
+}
+
+// connStates knows which connections are serving a request. Shutdown waits
+// for connections a client opened and never used (the net/http transport
+// dials spares) as if they were busy, for up to 5 s: a deadline that cuts
+// off only such connections cut off no request, and the shutdown was clean.
+type connStates struct {
+	mu     sync.Mutex
+	active map[net.Conn]bool
+}
+
+func (c *connStates) track(conn net.Conn, state http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if state == http.StateActive {
+		c.active[conn] = true
+	} else {
+		delete(c.active, conn)
+	}
+}
+
+// busy is how many connections are serving a request.
+func (c *connStates) busy() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.active)
 }
 
 // NewServer binds the listen address right away, so a taken port fails the
@@ -100,7 +128,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return &Server{
+	s := &Server{
 		srv: &http.Server{
 			Handler:           cfg.Handler,
 			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -112,7 +140,10 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		listener: ln,
 		timeout:  cfg.ShutdownTimeout,
 		log:      cfg.Logger,
-	}, nil
+		conns:    connStates{active: map[net.Conn]bool{}},
+	}
+	s.srv.ConnState = s.conns.track
+	return s, nil
 }
 
 // Addr is the address the server listens on.
@@ -138,8 +169,14 @@ func (s *Server) Run(ctx context.Context) error {
 	err := s.srv.Shutdown(sctx)
 	if err != nil {
 		// Requests still running past the deadline are cut off.
+		busy := s.conns.busy()
 		_ = s.srv.Close()
-		err = fmt.Errorf("http server shutdown: %w", err)
+		if busy > 0 {
+			err = fmt.Errorf("http server shutdown: %d requests cut off: %w", busy, err)
+		} else {
+			s.log.Info("http server shutdown: closed connections that never sent a request")
+			err = nil
+		}
 	}
 	if serveErr := <-served; !errors.Is(serveErr, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("http server: %w", serveErr))

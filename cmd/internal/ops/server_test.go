@@ -98,8 +98,44 @@ func TestServerShutdownTimeoutCutsOffSlowRequests(t *testing.T) {
 	cancel()
 	select {
 	case err := <-ran:
-		if err == nil || !strings.Contains(err.Error(), "shutdown") {
-			t.Errorf("Run = %v, want a shutdown deadline error", err)
+		if err == nil || !strings.Contains(err.Error(), "1 requests cut off") {
+			t.Errorf("Run = %v, want a shutdown deadline error naming the request cut off", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run ignored the shutdown timeout")
+	}
+}
+
+// TestServerShutdownIgnoresUnusedConnections holds a connection that never
+// sends a request (as the net/http transport's spare dials do): net/http
+// waits for it up to 5 s, past the deadline, but no request was cut off,
+// so the shutdown is clean.
+func TestServerShutdownIgnoresUnusedConnections(t *testing.T) {
+	t.Parallel()
+	srv, err := ops.NewServer(ops.ServerConfig{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(),
+		ShutdownTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(ctx) }()
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A used connection, idle since: closed at once by the shutdown.
+	if resp, err := http.Get("http://" + srv.Addr() + "/"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	cancel()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Errorf("Run = %v, want a clean shutdown", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run ignored the shutdown timeout")
