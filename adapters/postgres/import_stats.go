@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -20,8 +21,9 @@ import (
 //
 // Each job is analyzed when its applied rows pass 5,000, then 4× as many
 // (20,000, 80,000, 320,000, ...): four or five ANALYZEs of one column per
-// table for a million rows, a few hundred milliseconds each, one at a time
-// per process, after the chunk's commit.
+// table for a million rows (users' in full, the others sampled), a few
+// hundred milliseconds each, one at a time per process, after the chunk's
+// commit.
 type importStats struct {
 	pool   *pgxpool.Pool
 	logger watermill.LoggerAdapter
@@ -41,9 +43,32 @@ const (
 	importStatsJobs = 1024
 )
 
-// analyzeImportTablesSQL refreshes the columns the import's lookups select
-// on, and with them each table's row count.
-const analyzeImportTablesSQL = `ANALYZE users (tenant_id), commands (tenant_id), import_rows (job_id)`
+// analyzeImportUsersSQL and analyzeImportTablesSQL refresh the columns the
+// import's lookups select on, and with them each table's row count.
+const (
+	analyzeImportUsersSQL  = `ANALYZE users (tenant_id)`
+	analyzeImportTablesSQL = `ANALYZE commands (tenant_id), import_rows (job_id)`
+)
+
+// sampledStatisticsSQL makes an ANALYZE sample 3,000 rows instead of
+// 30,000 (300 × the target): a tenth of the time (the three import tables
+// at 500,000 users took 69 against 721 ms; the staging table 17 against
+// 177). The tables probed by unique key and the staging table, whose
+// checks need its size and the keys' distinct counts, are sampled; users,
+// whose tenant estimate every lookup's plan starts from, is not (one run
+// with it sampled saw its lookups take 13 to 17 ms a chunk against 6, on a
+// machine too noisy to tell the plans from the neighbours: kept out until
+// measured alone). Autoanalyze later refreshes all at their own targets.
+const sampledStatisticsSQL = `SET LOCAL default_statistics_target = 10`
+
+// analyzeSampled runs analyze (an ANALYZE of columns with no target of
+// their own) on tx with sampledStatisticsSQL.
+func analyzeSampled(ctx context.Context, tx pgx.Tx, analyze string) error {
+	b := &pgx.Batch{}
+	b.Queue(sampledStatisticsSQL)
+	b.Queue(analyze)
+	return tx.SendBatch(ctx, b).Close()
+}
 
 // applied records that a chunk of n rows of job committed, and analyzes
 // when the job has grown past its next mark. A failure is logged, never
@@ -76,7 +101,13 @@ func (s *importStats) applied(ctx context.Context, job string, n int) {
 		s.analyzing = false
 		s.mu.Unlock()
 	}()
-	if _, err := s.pool.Exec(ctx, analyzeImportTablesSQL); err != nil {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, analyzeImportUsersSQL); err != nil {
+			return err
+		}
+		return analyzeSampled(ctx, tx, analyzeImportTablesSQL)
+	})
+	if err != nil {
 		s.logger.Error("import: refreshing the tables' statistics failed", err, watermill.LogFields{"job_id": job})
 	}
 }
