@@ -25,6 +25,7 @@ func serviceOptions(cfg config.Config, log *zap.Logger, metrics decorator.Metric
 		o.GroupCommit = &postgres.GroupCommitConfig{MaxGroup: cfg.CommandGroupMax, InFlight: cfg.CommandGroupsInFlight}
 	}
 	o.AllowInternalWebhooks = cfg.WebhookAllowInternal
+	o.UploadYieldToAPI, o.ApplicationNamePrefix = cfg.ImportYieldToAPI, postgres.ApplicationNamePrefixOf(cfg.DatabaseURL)
 	keys, err := cfg.Personal.Keys()
 	if err != nil {
 		return service.Options{}, nil, err

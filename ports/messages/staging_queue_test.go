@@ -135,11 +135,18 @@ func TestQueueStagedEqualsPublishingTheStagedRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	admits := &countingAdmitter{}
+	queueing.YieldBetweenBatches(admits)
 	jobB := uuid.NewString()
 	stage(queueing, jobB)
 	queued, err := queueing.QueueStaged(ctx, command.NewImportJob{ID: jobB, TenantID: tenant, Source: command.SourceCSV})
 	if err != nil || queued != 5300 {
 		t.Fatalf("QueueStaged: %d rows, %v", queued, err)
+	}
+	// Two INSERTs (4 chunks, then the other 18 of 20 asked): the second
+	// asked first; the short one was the last, with no read after it.
+	if admits.admitted != 1 || admits.released != 1 {
+		t.Errorf("the queueing asked %d times and released %d, want 1 and 1", admits.admitted, admits.released)
 	}
 	rs, err := qpool.Query(ctx, `SELECT uuid, payload::text, metadata::text FROM `+schema+`.watermill_imports ORDER BY "offset"`)
 	if err != nil {
@@ -209,4 +216,12 @@ func TestQueueStagedEqualsPublishingTheStagedRows(t *testing.T) {
 	if len(seen) != 5 || !seen["manager"] || !seen["rejected"] || !seen["cycle"] || !seen["deactivate"] || !seen["modified"] {
 		t.Fatalf("kinds of rows seen: %v", seen)
 	}
+}
+
+// countingAdmitter admits at once and counts.
+type countingAdmitter struct{ admitted, released int }
+
+func (c *countingAdmitter) Admit(context.Context) (func(), error) {
+	c.admitted++
+	return func() { c.released++ }, nil
 }

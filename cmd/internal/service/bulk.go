@@ -66,6 +66,20 @@ type Options struct {
 	// with each user's data key (README "Personal data"); nil stores them
 	// in clear.
 	PersonalData *personaldata.Keys
+	// UploadYieldToAPI, when positive, puts the API first for the queueing
+	// of an upload's rows (IMPORT_YIELD_TO_API, as for the importer's
+	// chunks); ApplicationNamePrefix names the service's connections
+	// (default postgres.ApplicationNamePrefix), by which the API's work is
+	// told apart.
+	UploadYieldToAPI      time.Duration
+	ApplicationNamePrefix string
+}
+
+func (o Options) applicationNamePrefix() string {
+	if o.ApplicationNamePrefix == "" {
+		return postgres.ApplicationNamePrefix
+	}
+	return o.ApplicationNamePrefix
 }
 
 // buildBulk wires the import, HRIS and notification use cases into a, whose
@@ -90,7 +104,17 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 		pub, topic = pg, postgres.ImportQueueTopic
 		// The rows go from the staging table to the queue in PostgreSQL.
 		staging = build(b, "NewQueueingImportStaging", func() (*postgres.QueueingImportStaging, error) {
-			return postgres.NewQueueingImportStaging(pool, messages.ChunkRows, messages.ChunkMessageID)
+			s, err := postgres.NewQueueingImportStaging(pool, messages.ChunkRows, messages.ChunkMessageID)
+			if err != nil || o.UploadYieldToAPI <= 0 {
+				return s, err
+			}
+			// The API first, for the upload's queueing as for the chunks.
+			activity, err := postgres.NewAPIActivity(pool, o.applicationNamePrefix())
+			if err != nil {
+				return nil, err
+			}
+			s.YieldBetweenBatches(messages.NewAPIFirst(activity, o.UploadYieldToAPI, logging.NewWatermill(log.Named("imports"))))
+			return s, nil
 		})
 	}
 	queue := build(b, "NewImportPublisher", func() (*messages.ImportPublisher, error) {
