@@ -126,11 +126,17 @@ func TestUploadsAreCappedPerTenant(t *testing.T) {
 		a := newTenant(t, 5000)
 		held := startSlowUpload(t, s, a.importer, header+csvRows("held", 1500)) // ~58 KB
 		big := header + csvRows("big", 900)                                     // ~32 KB
-		deadline := time.Now().Add(10 * time.Second)
+		// The held upload counts its bytes as it stages them: on a loaded
+		// machine a big upload can still pass before, and then the held one
+		// is refused. Each time, it starts again with twice the head start
+		// (a fixed 500 ms lost that race for 10 s in a fresh-clone CI run).
+		headStart := 500 * time.Millisecond
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			if held.refused() { // lost the race to the previous attempt: again, with a head start
 				held = startSlowUpload(t, s, a.importer, header+csvRows("held", 1500))
-				time.Sleep(500 * time.Millisecond)
+				time.Sleep(headStart)
+				headStart *= 2
 			}
 			r := s.call("POST", "/v1/imports", a.importer, big, "Content-Type", "text/csv")
 			if r.status == http.StatusTooManyRequests {
