@@ -17,8 +17,7 @@ import (
 func TestServerFinishesInFlightRequestsOnShutdown(t *testing.T) {
 	t.Parallel()
 	started := make(chan struct{})
-	srv, err := ops.NewServer(ops.ServerConfig{
-		Addr: "127.0.0.1:0",
+	srv, cancel, ran := runServer(t, ops.ServerConfig{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(started)
 			time.Sleep(300 * time.Millisecond)
@@ -26,12 +25,6 @@ func TestServerFinishesInFlightRequestsOnShutdown(t *testing.T) {
 		}),
 		ShutdownTimeout: 5 * time.Second,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(ctx) }()
 
 	type result struct {
 		body string
@@ -72,8 +65,7 @@ func TestServerShutdownTimeoutCutsOffSlowRequests(t *testing.T) {
 	started := make(chan struct{})
 	release := make(chan struct{})
 	defer close(release)
-	srv, err := ops.NewServer(ops.ServerConfig{
-		Addr: "127.0.0.1:0",
+	srv, cancel, ran := runServer(t, ops.ServerConfig{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			close(started)
 			select {
@@ -83,12 +75,6 @@ func TestServerShutdownTimeoutCutsOffSlowRequests(t *testing.T) {
 		}),
 		ShutdownTimeout: 200 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(ctx) }()
 	go func() {
 		if resp, err := http.Get("http://" + srv.Addr() + "/stuck"); err == nil {
 			resp.Body.Close()
@@ -112,14 +98,7 @@ func TestServerShutdownTimeoutCutsOffSlowRequests(t *testing.T) {
 // so the shutdown is clean.
 func TestServerShutdownIgnoresUnusedConnections(t *testing.T) {
 	t.Parallel()
-	srv, err := ops.NewServer(ops.ServerConfig{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(),
-		ShutdownTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(ctx) }()
+	srv, cancel, ran := runServer(t, ops.ServerConfig{Handler: http.NotFoundHandler(), ShutdownTimeout: 200 * time.Millisecond})
 	conn, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -164,14 +143,7 @@ func TestNewServerFailsOnTakenPort(t *testing.T) {
 // server closes it instead of holding a goroutine and a socket for it.
 func TestServerCutsOffSlowHeaderClients(t *testing.T) {
 	t.Parallel()
-	srv, err := ops.NewServer(ops.ServerConfig{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler(),
-		ReadHeaderTimeout: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = srv.Run(ctx) }()
+	srv, _, _ := runServer(t, ops.ServerConfig{Handler: http.NotFoundHandler(), ReadHeaderTimeout: 300 * time.Millisecond})
 	conn, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -211,4 +183,21 @@ func TestServerConfigDefaultsTimeouts(t *testing.T) {
 		!strings.Contains(err.Error(), "timeouts") {
 		t.Errorf("negative timeout error = %v", err)
 	}
+}
+
+// runServer starts a server on cfg, on a free local port: it returns the
+// server, the cancel that starts its shutdown (also run at the test's end)
+// and what its Run returns.
+func runServer(t *testing.T, cfg ops.ServerConfig) (*ops.Server, context.CancelFunc, <-chan error) {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	srv, err := ops.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	ran := make(chan error, 1)
+	go func() { ran <- srv.Run(ctx) }()
+	return srv, cancel, ran
 }
