@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,13 +104,25 @@ func TestServiceServesAndShutsDownCleanly(t *testing.T) {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		// The kernel may hand a closed port out again: two parallel tests
+		// then started services on one address, and the second one's
+		// health check was answered by the first's (fresh-clone CI:
+		// "bind: address already in use", seen only at the test's end).
+		if _, taken := handedOutAddrs.LoadOrStore(addr, true); !taken {
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
+
+// handedOutAddrs are the addresses freeAddr has given out in this process.
+var handedOutAddrs sync.Map
 
 // noKeepAlive leaves no connection open behind a request. With kept-alive
 // connections the shared transport dials a spare connection when the
