@@ -34,11 +34,15 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	body, release, err := h.uploads.begin(p.TenantID, http.MaxBytesReader(w, r.Body, h.maxImport))
 	if err != nil {
 		w.Header().Set("Retry-After", uploadRetryAfter)
+		closeUnreadUpload(w)
 		return err
 	}
 	defer release()
 	started, err := h.app.Commands.StartImport.Handle(r.Context(), command.StartImport{TenantID: p.TenantID,
 		Actor: "token:" + p.TokenID, Body: body, Options: opts, DryRun: dryRun})
+	if err != nil {
+		closeUnreadUpload(w)
+	}
 	if errors.Is(err, errSpoolFull) {
 		w.Header().Set("Retry-After", uploadRetryAfter)
 	}
@@ -66,6 +70,15 @@ func (h *handler) startImport(w http.ResponseWriter, r *http.Request, p auth.Pri
 	hdr.Set("Location", "/v1/imports/"+job.ID)
 	h.writeJSON(w, r, http.StatusAccepted, newImportResource(job), hdr)
 	return nil
+}
+
+// closeUnreadUpload answers a refused upload at once and closes the
+// connection: an upload refused before its end still has body to come, and
+// net/http would otherwise read (discard) up to 256 KB more of it before
+// writing the answer; a chunked upload that a client holds open, or sends
+// slowly, then waits for its refusal until it has sent that much.
+func closeUnreadUpload(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
 }
 
 // parseMapping reads map=column=Header Name parameters.
