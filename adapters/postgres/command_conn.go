@@ -56,8 +56,16 @@ func (c commandConn) Query(ctx context.Context, sql string, args ...any) (pgx.Ro
 // migration 00040): an error from a Go callback would come after the COMMIT
 // had run. With a hook (tests only) the COMMIT waits until the hook returns,
 // standing for a crash between the writes and the commit.
-func (c commandConn) commit(ctx context.Context, b *pgx.Batch, hook func(context.Context) error) error {
-	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+2)}
+//
+// wake, unless empty, is the outbox channel to NOTIFY once committed (see
+// outboxWakeups): it travels in the same round trip, after the COMMIT, as
+// a statement of its own (an implicit transaction that writes no WAL, so
+// it never holds the NOTIFY lock through a flush). Sent apart, it cost a
+// connection of the pool and a round trip per command: a fifth of a lone
+// client's throughput. It is a hint: its failure (a full notification
+// queue) leaves the command committed and answered as such.
+func (c commandConn) commit(ctx context.Context, b *pgx.Batch, hook func(context.Context) error, wake string) error {
+	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+3)}
 	if !c.inTx() {
 		all.Queue("BEGIN")
 	}
@@ -65,7 +73,11 @@ func (c commandConn) commit(ctx context.Context, b *pgx.Batch, hook func(context
 	if hook == nil {
 		all.Queue("COMMIT")
 	}
-	if err := c.conn.SendBatch(ctx, all).Close(); err != nil {
+	transaction := len(all.QueuedQueries)
+	if hook == nil && wake != "" {
+		all.Queue(notifySQL, wake)
+	}
+	if err := c.send(ctx, all, transaction); err != nil {
 		return err
 	}
 	if hook != nil {
@@ -75,12 +87,32 @@ func (c commandConn) commit(ctx context.Context, b *pgx.Batch, hook func(context
 		if _, err := c.conn.Exec(ctx, "COMMIT"); err != nil {
 			return err
 		}
+		if wake != "" {
+			_, _ = c.conn.Exec(ctx, notifySQL, wake)
+		}
 	}
 	if c.inTx() { // cannot happen after a COMMIT that did not fail; never report it as committed
-
 		return errors.New("commit: the transaction was still open after COMMIT")
 	}
 	return nil
+}
+
+// send runs the batch in one round trip and returns the first error among
+// its first n statements (the transaction); what comes after them (the
+// wake-up) may fail without failing the transaction.
+func (c commandConn) send(ctx context.Context, b *pgx.Batch, n int) error {
+	br := c.conn.SendBatch(ctx, b)
+	var err error
+	for range n {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	closeErr := br.Close() // reads the results after the first n
+	if err == nil && n == len(b.QueuedQueries) {
+		err = closeErr
+	}
+	return err
 }
 
 // rollback ends a transaction left open or failed; nothing when none is.

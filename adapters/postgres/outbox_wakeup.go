@@ -13,16 +13,21 @@ import (
 // shard has new rows.
 func OutboxWakeChannel(shard int) string { return "outbox_user_events_" + strconv.Itoa(shard) }
 
+// notifySQL wakes the relays listening on channel $1.
+const notifySQL = `SELECT pg_notify($1, '')`
+
 // outboxWakeDelay coalesces the wake-ups of commits that land close together
 // into one NOTIFY per shard.
 const outboxWakeDelay = time.Millisecond
 
-// outboxWakeups tells relays, after a command committed, that its shard has
-// new rows. The NOTIFY is sent after the commit, on its own, and not from a
-// trigger inside the command's transaction: PostgreSQL serialises the
-// commits of all transactions that NOTIFY (a database-wide lock held through
-// the WAL flush), which halved command throughput when it was a trigger.
-// Sent on its own it commits no WAL and holds that lock for microseconds.
+// outboxWakeups tells relays, after a group of commands or an import chunk
+// committed, that its shard has new rows (a lone command sends its wake-up
+// in its commit's round trip instead: commandConn.commit). The NOTIFY is
+// sent after the commit, on its own, and not from a trigger inside the
+// command's transaction: PostgreSQL serialises the commits of all
+// transactions that NOTIFY (a database-wide lock held through the WAL
+// flush), which halved command throughput when it was a trigger. Sent on
+// its own it commits no WAL and holds that lock for microseconds.
 //
 // A wake-up is a hint, not a delivery: a lost one (crash after commit, an
 // error) only delays the relay until its next poll, so errors are ignored.
@@ -43,6 +48,6 @@ func (w *outboxWakeups) committed(shard int) {
 		w.pending[shard].Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_, _ = w.pool.Exec(ctx, `SELECT pg_notify($1, '')`, OutboxWakeChannel(shard))
+		_, _ = w.pool.Exec(ctx, notifySQL, OutboxWakeChannel(shard))
 	})
 }

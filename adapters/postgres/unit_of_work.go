@@ -130,11 +130,12 @@ func (u *UnitOfWork) execute(ctx context.Context, ex command.Execution, payload,
 	}
 	b := &pgx.Batch{QueuedQueries: p.writes}
 	queueSeats(b, ex.TenantID, p.seats)
-	if err := c.commit(ctx, b, u.beforeCommit); err != nil {
-		return command.Result{}, translate(err)
-	}
+	var wake string
 	if p.res.Changed {
-		u.wakeups.committed(OutboxShard(ex.StreamID))
+		wake = OutboxWakeChannel(OutboxShard(ex.StreamID))
+	}
+	if err := c.commit(ctx, b, u.beforeCommit, wake); err != nil {
+		return command.Result{}, translate(err)
 	}
 	return p.res, nil
 }
