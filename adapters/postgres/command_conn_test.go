@@ -92,15 +92,7 @@ func TestFailedCheckInThePipelineCommitsNothing(t *testing.T) {
 func TestCommandWakesItsShardAfterCommit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 1)
-	cfg := f.pool.Config().Copy()
-	cfg.MaxConns, cfg.MinConns = 1, 0
-	pool, err := pgxpool.NewWithConfig(f.ctx, cfg)
-	must(t, err)
-	t.Cleanup(pool.Close)
-	uow, err := NewUnitOfWork(pool, nil)
-	must(t, err)
-	reg, err := command.NewRegisterUserHandler(uow, func() (user.ID, error) { id, err := uuid.NewV7(); return user.ID(id), err })
-	must(t, err)
+	pool, reg, _ := f.ownUnitOfWork(func(cfg *pgxpool.Config) { cfg.MaxConns, cfg.MinConns = 1, 0 })
 	var pid uint32
 	must(t, pool.QueryRow(f.ctx, `SELECT pg_backend_pid()`).Scan(&pid))
 

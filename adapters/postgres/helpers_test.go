@@ -51,6 +51,25 @@ func newFixture(t *testing.T, seats int) *fixture {
 	return f
 }
 
+// ownUnitOfWork is a unit of work, without group commit, on a pool of its
+// own made from the fixture's configuration as adjust changes it (a
+// tracer, one connection), with its registration and update handlers.
+func (f *fixture) ownUnitOfWork(adjust func(*pgxpool.Config)) (*pgxpool.Pool, command.RegisterUserHandler, command.UpdateUserHandler) {
+	f.t.Helper()
+	cfg := f.pool.Config().Copy()
+	adjust(cfg)
+	pool, err := pgxpool.NewWithConfig(f.ctx, cfg)
+	must(f.t, err)
+	f.t.Cleanup(pool.Close)
+	uow, err := NewUnitOfWork(pool, nil)
+	must(f.t, err)
+	reg, err := command.NewRegisterUserHandler(uow, func() (user.ID, error) { id, err := uuid.NewV7(); return user.ID(id), err })
+	must(f.t, err)
+	upd, err := command.NewUpdateUserHandler(uow)
+	must(f.t, err)
+	return pool, reg, upd
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

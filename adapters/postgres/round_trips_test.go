@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -65,18 +64,8 @@ func (r *roundTrips) take() [][]string {
 func TestCommandRoundTrips(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 10)
-	cfg := f.pool.Config().Copy()
 	trace := &roundTrips{}
-	cfg.ConnConfig.Tracer = trace
-	pool, err := pgxpool.NewWithConfig(f.ctx, cfg)
-	must(t, err)
-	t.Cleanup(pool.Close)
-	uow, err := NewUnitOfWork(pool, nil)
-	must(t, err)
-	reg, err := command.NewRegisterUserHandler(uow, func() (user.ID, error) { id, err := uuid.NewV7(); return user.ID(id), err })
-	must(t, err)
-	upd, err := command.NewUpdateUserHandler(uow)
-	must(t, err)
+	pool, reg, upd := f.ownUnitOfWork(func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = trace })
 	fresh := func() command.Envelope { e := f.env(); e.FreshCommandID = true; return e }
 	must(t, pool.Ping(f.ctx))
 	trace.take()
