@@ -60,10 +60,13 @@ type APIActivity struct {
 
 // NewAPIActivity returns the counter on pool of the API processes whose
 // connections' names start with prefix (ApplicationNamePrefixOf the
-// DATABASE_URL; tests use their own).
+// DATABASE_URL; tests use their own; empty: ApplicationNamePrefix).
 func NewAPIActivity(pool *pgxpool.Pool, prefix string) (*APIActivity, error) {
-	if pool == nil || strings.TrimSpace(prefix) == "" {
-		return nil, errors.New("postgres.NewAPIActivity: nil pool, or an empty prefix")
+	if pool == nil {
+		return nil, errors.New("postgres.NewAPIActivity: nil pool")
+	}
+	if strings.TrimSpace(prefix) == "" {
+		prefix = ApplicationNamePrefix
 	}
 	return &APIActivity{pool: pool, pattern: `^` + regexp.QuoteMeta(prefix) + ` ([a-z-]+,)*api(,|$)`}, nil
 }

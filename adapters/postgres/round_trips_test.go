@@ -15,15 +15,15 @@ import (
 )
 
 // roundTrips records what a pool sends: each batch and each lone query is
-// one round trip. A wake-up of the relays sent apart (pg_notify: a group's
-// or a chunk's, after the commit) is left out.
+// one round trip (a wake-up of the relays sent apart from the commit
+// would count as one).
 type roundTrips struct {
 	mu    sync.Mutex
 	trips [][]string // statements per round trip
 }
 
 func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	if _, inBatch := ctx.Value(inBatchKey{}).(bool); !inBatch && !strings.Contains(d.SQL, "pg_notify") {
+	if _, inBatch := ctx.Value(inBatchKey{}).(bool); !inBatch {
 		r.add([]string{d.SQL})
 	}
 	return ctx

@@ -69,17 +69,10 @@ type Options struct {
 	// UploadYieldToAPI, when positive, puts the API first for the queueing
 	// of an upload's rows (IMPORT_YIELD_TO_API, as for the importer's
 	// chunks); ApplicationNamePrefix names the service's connections
-	// (default postgres.ApplicationNamePrefix), by which the API's work is
+	// (empty: postgres.ApplicationNamePrefix), by which the API's work is
 	// told apart.
 	UploadYieldToAPI      time.Duration
 	ApplicationNamePrefix string
-}
-
-func (o Options) applicationNamePrefix() string {
-	if o.ApplicationNamePrefix == "" {
-		return postgres.ApplicationNamePrefix
-	}
-	return o.ApplicationNamePrefix
 }
 
 // buildBulk wires the import, HRIS and notification use cases into a, whose
@@ -109,7 +102,7 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 				return s, err
 			}
 			// The API first, for the upload's queueing as for the chunks.
-			activity, err := postgres.NewAPIActivity(pool, o.applicationNamePrefix())
+			activity, err := postgres.NewAPIActivity(pool, o.ApplicationNamePrefix)
 			if err != nil {
 				return nil, err
 			}
