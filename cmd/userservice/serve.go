@@ -86,7 +86,7 @@ func serveTo(ctx context.Context, cfg config.Config, log *zap.Logger, out io.Wri
 	}
 	defer closeReads()
 	opts.Reads = reads
-	opts.Lifetime = ctx // the token cache's change listener
+	opts.Lifetime = ctx // the token cache's change listener, the import turns' connection
 	application, err := service.Build(pool, opts)
 	if err != nil {
 		return err

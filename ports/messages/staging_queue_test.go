@@ -148,25 +148,30 @@ func TestQueueStagedEqualsPublishingTheStagedRows(t *testing.T) {
 	if admits.admitted != 1 || admits.released != 1 {
 		t.Errorf("the queueing asked %d times and released %d, want 1 and 1", admits.admitted, admits.released)
 	}
-	rs, err := qpool.Query(ctx, `SELECT uuid, payload::text, metadata::text FROM `+schema+`.watermill_imports ORDER BY "offset"`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []*message.Message
-	for rs.Next() {
-		var id, payload, metadata string
-		if err := rs.Scan(&id, &payload, &metadata); err != nil {
+	queuedOf := func(job string) []*message.Message {
+		rs, err := qpool.Query(ctx, `SELECT uuid, payload::text, metadata::text FROM `+schema+`.watermill_imports
+			WHERE metadata->>'job_id' = $1 ORDER BY "offset"`, job)
+		if err != nil {
 			t.Fatal(err)
 		}
-		m := message.NewMessage(id, []byte(payload))
-		if err := json.Unmarshal([]byte(metadata), &m.Metadata); err != nil {
+		var got []*message.Message
+		for rs.Next() {
+			var id, payload, metadata string
+			if err := rs.Scan(&id, &payload, &metadata); err != nil {
+				t.Fatal(err)
+			}
+			m := message.NewMessage(id, []byte(payload))
+			if err := json.Unmarshal([]byte(metadata), &m.Metadata); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m)
+		}
+		if err := rs.Err(); err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, m)
+		return got
 	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
-	}
+	got := queuedOf(jobB)
 
 	if len(got) != len(capture.msgs) || len(got) != 22 {
 		t.Fatalf("%d messages from staging, %d published; want 22", len(got), len(capture.msgs))
@@ -216,10 +221,43 @@ func TestQueueStagedEqualsPublishingTheStagedRows(t *testing.T) {
 	if len(seen) != 5 || !seen["manager"] || !seen["rejected"] || !seen["cycle"] || !seen["deactivate"] || !seen["modified"] {
 		t.Fatalf("kinds of rows seen: %v", seen)
 	}
+
+	// While the API is busy the INSERTs are smaller (4 chunks after the
+	// first 4: 18 chunks in 5), and the chunks are the same.
+	busy := &countingAdmitter{busy: true}
+	queueing.YieldBetweenBatches(busy)
+	jobC := uuid.NewString()
+	stage(queueing, jobC)
+	if queued, err := queueing.QueueStaged(ctx, command.NewImportJob{ID: jobC, TenantID: tenant, Source: command.SourceCSV}); err != nil || queued != 5300 {
+		t.Fatalf("QueueStaged beside a busy API: %d rows, %v", queued, err)
+	}
+	if busy.admitted != 5 || busy.released != 5 {
+		t.Errorf("beside a busy API the queueing asked %d times and released %d, want 5 and 5 (INSERTs of 4 chunks)", busy.admitted, busy.released)
+	}
+	gotC := queuedOf(jobC)
+	if len(gotC) != len(got) {
+		t.Fatalf("beside a busy API %d messages, want %d", len(gotC), len(got))
+	}
+	for i := range got {
+		b, _, _ := decodeMessage(got[i])
+		c, _, _ := decodeMessage(gotC[i])
+		for j := range c {
+			c[j].JobID = jobB
+		}
+		if !reflect.DeepEqual(b, c) || gotC[i].UUID != ChunkMessageID(jobC, c[0].Row) {
+			t.Fatalf("beside a busy API message %d differs", i)
+		}
+	}
 }
 
-// countingAdmitter admits at once and counts.
-type countingAdmitter struct{ admitted, released int }
+// countingAdmitter admits at once and counts; busy is what it says of the
+// API (postgres.QueueingImportStaging asks it to size its INSERTs).
+type countingAdmitter struct {
+	admitted, released int
+	busy               bool
+}
+
+func (c *countingAdmitter) Busy(context.Context) bool { return c.busy }
 
 func (c *countingAdmitter) Admit(context.Context) (func(), error) {
 	c.admitted++

@@ -62,7 +62,7 @@ func TestImporterPutsTheAPIFirst(t *testing.T) {
 	t.Cleanup(func() { _ = api.Close(context.Background()) })
 	activity, err := postgres.NewAPIActivity(h.pool, prefix)
 	must(t, err)
-	yield := &admissions{Yield: messages.NewAPIFirst(activity, 20*time.Millisecond, nil)}
+	yield := &admissions{Yield: messages.NewAPIFirst(activity, nil, 20*time.Millisecond, nil)}
 
 	// The API idle: two chunks are admitted at once.
 	r1, err := yield.Admit(h.ctx)
@@ -117,7 +117,7 @@ func TestAPIFirstPausesAsLongAsAChunkTakes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const maxWait = 2 * time.Second
-	y := messages.NewAPIFirst(busyAPI{}, maxWait, nil)
+	y := messages.NewAPIFirst(busyAPI{}, nil, maxWait, nil)
 	start := time.Now()
 	release, err := y.Admit(ctx)
 	must(t, err)
@@ -132,5 +132,64 @@ func TestAPIFirstPausesAsLongAsAChunkTakes(t *testing.T) {
 	release()
 	if waited := time.Since(start); waited > maxWait/2 {
 		t.Fatalf("the next chunk waited %v after a chunk of ~5ms, want about as long as that chunk, far below MaxWait (%v)", waited, maxWait)
+	}
+}
+
+// TestAPIFirstTakesTurnsAcrossProcesses: two processes' priorities (an
+// importer's and an api process's queueing, say) beside an API that is
+// never quiet share postgres.ImportTurns: their chunks never overlap, and
+// each is preceded by a pause as long as a chunk, so the two together
+// keep the busy API's machine about half of one connection's time, not
+// half each.
+func TestAPIFirstTakesTurnsAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool := pgtest.Pool(t)
+	prefix := "t" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	const work, chunks = 20 * time.Millisecond, 6
+	var mu sync.Mutex
+	running, most, done := 0, 0, 0
+	apply := func(y *messages.APIFirst) {
+		release, err := y.Admit(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		time.Sleep(work)
+		mu.Lock()
+		running--
+		done++
+		mu.Unlock()
+		release()
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 2 {
+		turns, err := postgres.NewImportTurns(pool, prefix)
+		must(t, err)
+		t.Cleanup(turns.Close)
+		y := messages.NewAPIFirst(busyAPI{}, turns, work, nil)
+		for range 2 { // two consumers of the process
+			wg.Go(func() {
+				for range chunks {
+					apply(y)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if most != 1 || done != 4*chunks {
+		t.Fatalf("%d chunks applied, at most %d at once; want %d, one at a time across the processes", done, most, 4*chunks)
+	}
+	// Each chunk after a pause at least as long as itself (the first one's
+	// is MaxWait, here the chunk's time too).
+	if floor := 2 * work * 4 * chunks; elapsed < floor {
+		t.Fatalf("%d chunks of %v took %v, want at least %v: a pause before each", 4*chunks, work, elapsed, floor)
 	}
 }

@@ -51,7 +51,7 @@ func bulkSettings() []setting {
 		{"IMPORT_KAFKA_TOPIC", "import-kafka-topic", "users.imports", "Kafka topic of the import rows when IMPORT_QUEUE=kafka", parseImportTopic},
 		{"IMPORT_CONSUMERS", "import-consumers", "4", "parallel consumers of the importer role", parseImportConsumers},
 		{"IMPORT_ROWS_PER_SECOND", "import-rows-per-second", "0", "budget of import rows the importer role applies per second (0 = none): leaves the database to the API", parseImportRowsPerSecond},
-		{"IMPORT_YIELD_TO_API", "import-yield-to-api", "250ms", "API first: while the API has requests in the database, import chunks and an upload's queueing go one at a time, each after pausing as long as the last one took, at most this long (0 = never yield)", parseImportYieldToAPI},
+		{"IMPORT_YIELD_TO_API", "import-yield-to-api", "250ms", "API first: while the API has requests in the database, import chunks and an upload's queueing go one at a time across the service's processes, each after pausing as long as the last one took, at most this long (0 = never yield)", parseImportYieldToAPI},
 		{"SMTP_ADDR", "smtp-addr", "127.0.0.1:1025", "SMTP server (host:port) of the e-mail notices; empty = no e-mail", parseSMTPAddr},
 		{"SMTP_FROM", "smtp-from", "userservice@localhost", "sender address of the e-mail notices", parseSMTPFrom},
 		{"SMTP_USERNAME", "smtp-username", "", "SMTP user; empty = no authentication", parseSMTPUsername},

@@ -55,7 +55,8 @@ type Options struct {
 	// TokenCacheTTL, when positive, caches token lookups that long (see
 	// query.TokenCache); zero (the tools) looks every token up.
 	TokenCacheTTL time.Duration
-	// Lifetime, when set, is the process's: with a token cache, Build
+	// Lifetime, when set, is the process's (it also bounds the upload's
+	// import turns, postgres.ImportTurns): with a token cache, Build
 	// starts a listener for token changes (postgres.ListenTokenChanges)
 	// that ends with it. Without it the cache's TTL is its only bound.
 	Lifetime context.Context
@@ -106,7 +107,8 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 			if err != nil {
 				return nil, err
 			}
-			s.YieldBetweenBatches(messages.NewAPIFirst(activity, o.UploadYieldToAPI, logging.NewWatermill(log.Named("imports"))))
+			s.YieldBetweenBatches(messages.NewAPIFirst(activity, uploadTurns(pool, o), o.UploadYieldToAPI,
+				logging.NewWatermill(log.Named("imports"))))
 			return s, nil
 		})
 	}
@@ -183,4 +185,20 @@ func noticeSenders(smtp *notify.SMTPConfig, allowInternal bool) (map[command.Not
 		senders[command.ChannelEmail] = mail
 	}
 	return senders, nil
+}
+
+// uploadTurns returns the import turns the upload's queueing shares with
+// the importer processes (postgres.ImportTurns), closed at the end of
+// o.Lifetime; without a Lifetime (the tools, tests) there is nothing to
+// bound their connection by, and the queueing paces itself alone.
+func uploadTurns(pool *pgxpool.Pool, o Options) messages.Turns {
+	if o.Lifetime == nil {
+		return nil
+	}
+	turns, err := postgres.NewImportTurns(pool, o.ApplicationNamePrefix)
+	if err != nil {
+		return nil
+	}
+	context.AfterFunc(o.Lifetime, turns.Close)
+	return turns
 }

@@ -92,6 +92,24 @@ func NewImporter(application app.Application, cfg ImporterConfig) (*Importer, er
 	return &Importer{app: application, cfg: cfg}, nil
 }
 
+// apiFirst returns the importer's priority (nil when YieldToAPI is 0),
+// sharing its turns with the service's other processes, and the func that
+// closes the turns' connection.
+func (i *Importer) apiFirst() (*messages.APIFirst, func(), error) {
+	if i.cfg.YieldToAPI <= 0 {
+		return nil, func() {}, nil
+	}
+	activity, err := postgres.NewAPIActivity(i.cfg.Pool, i.cfg.ApplicationNamePrefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	turns, err := postgres.NewImportTurns(i.cfg.Pool, i.cfg.ApplicationNamePrefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	return messages.NewAPIFirst(activity, turns, i.cfg.YieldToAPI, i.cfg.Logger), turns.Close, nil
+}
+
 // Run consumes import rows until ctx is cancelled. The queue consumers get a
 // pool of their own, one connection each plus one: each holds its connection
 // (the row's lock) while the handler writes through the application's pool,
@@ -109,14 +127,11 @@ func (i *Importer) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer subPool.Close()
-	var yield *messages.APIFirst
-	if i.cfg.YieldToAPI > 0 {
-		activity, err := postgres.NewAPIActivity(i.cfg.Pool, i.cfg.ApplicationNamePrefix)
-		if err != nil {
-			return err
-		}
-		yield = messages.NewAPIFirst(activity, i.cfg.YieldToAPI, i.cfg.Logger)
+	yield, closeYield, err := i.apiFirst()
+	if err != nil {
+		return err
 	}
+	defer closeYield()
 	qcfg := postgres.ImportQueueConfig{PollInterval: i.cfg.PollInterval}
 	if yield != nil {
 		// Asked before a consumer takes its row, not while it holds it.
