@@ -139,12 +139,6 @@ func (r userRow) copyValues(scope user.ID) ([]any, error) {
 		r.CreatedAt, r.UpdatedAt, r.Username, attributesOf(r.Snapshot)}, nil
 }
 
-// Clear implements projection.Target.
-func (UsersRebuild) Clear(ctx context.Context, tx pgx.Tx, scope string) error {
-	_, err := tx.Exec(ctx, `DELETE FROM users_shadow WHERE scope = $1`, shadowScope(scope))
-	return err
-}
-
 // LockLive implements projection.Target: EXCLUSIVE conflicts with the ROW
 // EXCLUSIVE lock every insert and update of users takes, and with nothing
 // a reader takes.
