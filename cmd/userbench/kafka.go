@@ -218,42 +218,90 @@ func (r *topicReader) close() {
 // passes, and returns when it first saw records and when it saw n. Unlike a
 // consumer it adds no fetch load to the broker while a sender is measured.
 func (b *bench) highWaterMarks(ctx context.Context, topic string, n int64, every, timeout time.Duration) (first, last time.Time, total int64, err error) {
+	seen, err := b.watchHighWaterMarks(ctx, topic, n, 0, every, timeout)
+	return seen.first, seen.last, seen.total, err
+}
+
+// hwmSeen is what watchHighWaterMarks saw: when records first showed, when
+// the total first reached the window (if one was asked) and when it reached
+// the target, and the last total.
+type hwmSeen struct {
+	first, window, last time.Time
+	total               int64
+}
+
+// watchHighWaterMarks is highWaterMarks that also notes when the total
+// first reached window records (0: not asked). Each poll asks every
+// partition's leader once for all its partitions (one ListOffsets request
+// per broker), not one request per partition in turn: eight round trips
+// per poll made its times up to a poll's length late under load.
+func (b *bench) watchHighWaterMarks(ctx context.Context, topic string, n, window int64, every, timeout time.Duration) (seen hwmSeen, err error) {
 	c, err := sarama.NewClient(b.brokers(), producerConfig())
 	if err != nil {
-		return first, last, 0, err
+		return seen, err
 	}
 	defer c.Close()
 	parts, err := c.Partitions(topic)
 	if err != nil {
-		return first, last, 0, err
+		return seen, err
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		total = 0
-		stale := false
-		for _, p := range parts {
-			off, err := c.GetOffset(topic, p, sarama.OffsetNewest)
-			if err != nil {
-				// A fresh topic's leaders can move under a new client
-				// ("not the leader"): refresh and ask again, until timeout.
-				_ = c.RefreshMetadata(topic)
-				stale = true
-				break
-			}
-			total += off
-		}
-		if stale {
+		total, err := topicHighWaterMark(c, topic, parts)
+		if err != nil {
+			// A fresh topic's leaders can move under a new client
+			// ("not the leader"): refresh and ask again, until timeout.
+			_ = c.RefreshMetadata(topic)
 			time.Sleep(every)
 			continue
 		}
 		now := time.Now()
-		if total > 0 && first.IsZero() {
-			first = now
+		seen.total = total
+		if total > 0 && seen.first.IsZero() {
+			seen.first = now
+		}
+		if window > 0 && total >= window && seen.window.IsZero() {
+			seen.window = now
 		}
 		if total >= n {
-			return first, now, total, nil
+			seen.last = now
+			return seen, nil
 		}
 		time.Sleep(every)
 	}
-	return first, last, total, fmt.Errorf("%d of %d records on %s after %s", total, n, topic, timeout)
+	return seen, fmt.Errorf("%d of %d records on %s after %s", seen.total, n, topic, timeout)
+}
+
+// topicHighWaterMark is the sum of the partitions' high-water marks, asked
+// of each leader in one request.
+func topicHighWaterMark(c sarama.Client, topic string, parts []int32) (int64, error) {
+	reqs := map[*sarama.Broker]*sarama.OffsetRequest{}
+	for _, p := range parts {
+		leader, err := c.Leader(topic, p)
+		if err != nil {
+			return 0, err
+		}
+		if reqs[leader] == nil {
+			reqs[leader] = &sarama.OffsetRequest{Version: 1}
+		}
+		reqs[leader].AddBlock(topic, p, sarama.OffsetNewest, 1)
+	}
+	var total int64
+	for leader, req := range reqs {
+		resp, err := leader.GetAvailableOffsets(req)
+		if err != nil {
+			return 0, err
+		}
+		for _, p := range parts {
+			block := resp.GetBlock(topic, p)
+			if block == nil {
+				continue // another leader's
+			}
+			if block.Err != sarama.ErrNoError {
+				return 0, block.Err
+			}
+			total += block.Offset
+		}
+	}
+	return total, nil
 }

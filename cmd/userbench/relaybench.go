@@ -28,11 +28,18 @@ type relayDrain struct {
 	Received    int // records on the topic (duplicates included)
 	FirstToLast time.Duration
 	StartToLast time.Duration // from process start, start-up included
-	Waits       waitProfile
-	Profile     *cpuProfile
-	Blocking    string // blocking profiles from an execution trace
-	CPU         time.Duration
-	Use         cpuUse
+	// StartToFirst is the start-up: process start to the first record
+	// acknowledged.
+	StartToFirst time.Duration
+	// Window records, when set, were acknowledged WindowTime after the
+	// first (the catch-up's same-size window of a larger backlog).
+	Window     int
+	WindowTime time.Duration
+	Waits      waitProfile
+	Profile    *cpuProfile
+	Blocking   string // blocking profiles from an execution trace
+	CPU        time.Duration
+	Use        cpuUse
 }
 
 // PerSecond is the drain rate between the first and the last event
@@ -42,6 +49,20 @@ func (d relayDrain) PerSecond() float64 {
 		return 0
 	}
 	return float64(d.Received-1) / d.FirstToLast.Seconds()
+}
+
+// PerSecondFromStart is the rate from process start to the last record
+// acknowledged: start-up included.
+func (d relayDrain) PerSecondFromStart() float64 { return perSecond(int64(d.Received), d.StartToLast) }
+
+// WindowPerSecond is the rate over the first Window records, first
+// acknowledgement to the one that completed the window (0 when not
+// measured).
+func (d relayDrain) WindowPerSecond() float64 {
+	if d.Window < 2 || d.WindowTime <= 0 {
+		return 0
+	}
+	return float64(d.Window-1) / d.WindowTime.Seconds()
 }
 
 func uniqueName(prefix string) string {
@@ -144,7 +165,7 @@ func (b *bench) drain(ctx context.Context, msgs []outboxMsg) (d relayDrain, fill
 	if err != nil {
 		return d, fillRate, fmt.Errorf("relay: %w", err)
 	}
-	d.FirstToLast, d.StartToLast = last.Sub(first), last.Sub(proc.started)
+	d.FirstToLast, d.StartToLast, d.StartToFirst = last.Sub(first), last.Sub(proc.started), first.Sub(proc.started)
 	b.log("relay: drained at %.0f events/s", d.PerSecond())
 	return d, fillRate, nil
 }

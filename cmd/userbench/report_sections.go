@@ -125,7 +125,8 @@ func (r report) relaySection(w *mdWriter) {
 	w.row("sender", "events", "events/s", "relay ÷ this")
 	w.row("---", "---:", "---:", "---:")
 	d := rl.Drain
-	w.row("**relay role** (real process; start-up included: "+d.StartToLast.Round(10e6).String()+")", fmt.Sprint(d.Received), rate(d.PerSecond()), "")
+	w.row("**relay role** (real process; first record acknowledged "+d.StartToFirst.Round(10e6).String()+
+		" after process start, the last "+d.StartToLast.Round(10e6).String()+")", fmt.Sprint(d.Received), rate(d.PerSecond()), "")
 	stock := "stock watermill-sql → watermill-kafka relay (in-process)"
 	if rl.StockErr != nil {
 		stock += " — error: `" + oneLine(rl.StockErr.Error()) + "`"
@@ -140,20 +141,7 @@ func (r report) relaySection(w *mdWriter) {
 	}
 	w.line("")
 	if len(rl.CatchUp) > 0 {
-		w.line("Catch-up: the relay role draining a backlog of each size (fresh group and topic, rows written first in " +
-			"500-row transactions); a flat rate means the read of the next batch does not grow with the backlog.")
-		w.line("")
-		w.row("backlog", "events/s", "÷ smallest")
-		w.row("---:", "---:", "---:")
-		base := rl.CatchUp[0].Drain.PerSecond()
-		for _, c := range rl.CatchUp {
-			v := rate(c.Drain.PerSecond())
-			if c.Err != nil {
-				v = "error: `" + oneLine(c.Err.Error()) + "`"
-			}
-			w.row(fmt.Sprint(c.Backlog), v, ratio(c.Drain.PerSecond(), base))
-		}
-		w.line("")
+		r.catchUpTable(w, rl.CatchUp)
 	}
 	w.line("Commit-to-consume latency: from the HTTP 201 of a create-user command to the arrival of its event at a Kafka "+
 		"consumer, with `--roles api,relay` in one process (DATABASE_MAX_CONNS=%d). Probes go round robin to %d tenants; "+
