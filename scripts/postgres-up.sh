@@ -165,6 +165,13 @@ if [ "$(psql_su -c "select 1 from pg_roles where rolname = '$PG_ROLE'")" != 1 ];
   log "creating role $PG_ROLE"
   psql_su -c "create role $PG_ROLE login createdb password '$PG_PASSWORD'" >/dev/null
 fi
+# The benchmark checkpoints between the steps it compares (cmd/userbench,
+# section 5), so that no step pays for the dirty pages of the one before;
+# CHECKPOINT needs pg_checkpoint (PostgreSQL 15+). A development grant only.
+if [ "$(psql_su -c "select 1 from pg_roles where rolname = 'pg_checkpoint'")" = 1 ] &&
+  [ "$(psql_su -c "select 1 from pg_auth_members m join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member where r.rolname = 'pg_checkpoint' and u.rolname = '$PG_ROLE'")" != 1 ]; then
+  psql_su -c "grant pg_checkpoint to $PG_ROLE" >/dev/null
+fi
 if [ "$(psql_su -c "select 1 from pg_database where datname = '$PG_DB'")" != 1 ]; then
   log "creating database $PG_DB owned by $PG_ROLE"
   psql_su -c "create database $PG_DB owner $PG_ROLE" >/dev/null
