@@ -36,7 +36,11 @@ func producerConfig() *sarama.Config {
 }
 
 // newTopic creates a fresh topic and registers its deletion.
-func (b *bench) newTopic(prefix string) (string, error) {
+func (b *bench) newTopic(prefix string) (string, error) { return b.newTopicWith(prefix, nil) }
+
+// newTopicWith creates a fresh topic with the given topic configs (nil: the
+// broker's defaults) and registers its deletion.
+func (b *bench) newTopicWith(prefix string, configs map[string]*string) (string, error) {
 	var suffix [4]byte
 	_, _ = rand.Read(suffix[:])
 	name := fmt.Sprintf("userbench.%s.%s", prefix, hex.EncodeToString(suffix[:]))
@@ -45,7 +49,7 @@ func (b *bench) newTopic(prefix string) (string, error) {
 		return "", fmt.Errorf("kafka admin: %w", err)
 	}
 	defer admin.Close()
-	if err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: topicPartitions, ReplicationFactor: 1}, false); err != nil {
+	if err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: topicPartitions, ReplicationFactor: 1, ConfigEntries: configs}, false); err != nil {
 		return "", fmt.Errorf("create topic %s: %w", name, err)
 	}
 	if err := b.waitForLeaders(name); err != nil {
@@ -99,6 +103,11 @@ type received struct {
 	Key     string
 	EventID string
 	At      time.Time
+	// Appended is the record's timestamp: on a topic with
+	// message.timestamp.type=LogAppendTime (logAppendTime), when the broker
+	// appended it to the partition, which with one replica is when it
+	// acknowledged the produce request (to the millisecond).
+	Appended time.Time
 }
 
 // topicReader consumes every partition of a topic from the start and
@@ -183,7 +192,7 @@ func (r *topicReader) add(m *sarama.ConsumerMessage) {
 		return // a redelivery: at-least-once
 	}
 	r.ids[id] = true
-	r.got = append(r.got, received{Key: string(m.Key), EventID: id, At: at})
+	r.got = append(r.got, received{Key: string(m.Key), EventID: id, At: at, Appended: m.Timestamp})
 }
 
 // distinct is the number of distinct events read so far.

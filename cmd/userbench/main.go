@@ -51,6 +51,9 @@ type options struct {
 	// importRows, when set (-import-rows), replaces the profile's import
 	// sizes: a smoke of the import sections at the sizes a target names.
 	importRows []int
+	// latencyRate, when set (-latency-rate), is the events/s section 4's
+	// latency window asks for instead of half the drain rate.
+	latencyRate float64
 }
 
 func (b *bench) brokers() []string {
@@ -91,11 +94,12 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "report file (the generated part is replaced)")
 	fs.StringVar(&o.artifacts, "artifacts", "", "directory for profiles, logs and pgbench logs (default .cache/bench/<time>)")
 	fs.StringVar(&o.repo, "repo", ".", "repository root")
-	sections := fs.String("sections", "command,change,relay,replay,import,encryption", "sections to run (import is sections 3 and 6; encryption is 7)")
+	sections := fs.String("sections", "command,change,relay,replay,import,encryption", "sections to run (import is sections 3 and 6; encryption is 7; latency is section 4's commit-to-consume latency alone)")
 	fs.BoolVar(&o.keepDB, "keep-db", false, "keep the benchmark database after the run")
 	fs.IntVar(&o.replayEvents, "replay-events", 0, "events the replay section generates (default: the profile's), e.g. 1000000 to smoke-test section 5 at the full run's size")
 	fs.StringVar(&o.command, "command", "", "the command that reproduces this run, for the report")
 	importRows := fs.String("import-rows", "", "import sizes instead of the profile's, e.g. 20000,100000 (the largest is also the interference window's import)")
+	fs.Float64Var(&o.latencyRate, "latency-rate", 0, "events/s asked in section 4's latency window under load (default: half the drain rate measured in the same run)")
 	encrypt := fs.Bool("encrypt", false, "encrypt personal data (a fresh master key for the run): compare with a run without")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -114,17 +118,11 @@ func parseOptions(args []string, lookupEnv func(string) (string, bool), stderr i
 	if _, err := profileSettings(o.profile); err != nil {
 		problems = append(problems, err.Error())
 	}
-	o.sections = map[string]bool{}
-	for s := range strings.SplitSeq(*sections, ",") {
-		switch s = strings.TrimSpace(s); s {
-		case "command", "change", "relay", "replay", "import", "encryption":
-			o.sections[s] = true
-		case "":
-		default:
-			problems = append(problems, fmt.Sprintf("-sections: unknown section %q", s))
-		}
-	}
+	o.sections = parseSections(*sections, &problems)
 	o.importRows = positiveList("-import-rows", *importRows, &problems)
+	if o.latencyRate < 0 {
+		problems = append(problems, "-latency-rate must not be negative")
+	}
 	if o.sections["replay"] && o.usersctlBin == "" {
 		problems = append(problems, "-usersctl-bin is required for the replay section")
 	}
@@ -188,9 +186,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		c := b.changeDetection(ctx)
 		rep.Change, failed = &c, failed || c.Err != nil
 	}
-	if opts.sections["relay"] {
-		r := b.relay(ctx)
-		rep.Relay, failed = &r, failed || r.Err != nil
+	if r := b.relaySection(ctx); r != nil {
+		rep.Relay, failed = r, failed || r.Err != nil
 	}
 	rep.Pending = pendingSections(opts.repo)
 	if opts.sections["replay"] && replayLanded(opts.repo) {
@@ -222,6 +219,21 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 	return 0
 }
 
+// relaySection runs section 4 whole (-sections relay), or its latency part
+// alone (-sections latency), or nothing.
+func (b *bench) relaySection(ctx context.Context) *relayResult {
+	var r relayResult
+	switch {
+	case b.opts.sections["relay"]:
+		r = b.relay(ctx)
+	case b.opts.sections["latency"]:
+		r = b.relayLatencyOnly(ctx)
+	default:
+		return nil
+	}
+	return &r
+}
+
 // override replaces the profile's sizes with those given as flags.
 func (o options) override(set *settings) {
 	if o.replayEvents > 0 {
@@ -230,6 +242,21 @@ func (o options) override(set *settings) {
 	if len(o.importRows) > 0 {
 		set.ImportRows = o.importRows
 	}
+}
+
+// parseSections parses -sections, adding unknown names to problems.
+func parseSections(list string, problems *[]string) map[string]bool {
+	out := map[string]bool{}
+	for s := range strings.SplitSeq(list, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "command", "change", "relay", "latency", "replay", "import", "encryption":
+			out[s] = true
+		case "":
+		default:
+			*problems = append(*problems, fmt.Sprintf("-sections: unknown section %q", s))
+		}
+	}
+	return out
 }
 
 // positiveList parses the flag's "20000,100000" (empty: none), adding

@@ -117,10 +117,41 @@ func (b *bench) relay(ctx context.Context) (res relayResult) {
 		b.log("relay: %s: %.0f/s", r.Name, r.PerSecond())
 		res.Raw = append(res.Raw, r)
 	}
-	res.Load, res.Idle, res.Err = b.relayLatency(ctx, factory, res.Drain.PerSecond()/2)
+	res.Load, res.Idle, res.Err = b.relayLatency(ctx, factory, b.latencyRate(res.Drain))
 	if res.Err == nil {
 		res.CatchUp = b.catchUp(ctx, factory)
 	}
+	return res
+}
+
+// latencyRate is the rate the latency window under load asks for:
+// -latency-rate, else half the drain rate d.
+func (b *bench) latencyRate(d relayDrain) float64 {
+	if b.opts.latencyRate > 0 {
+		return b.opts.latencyRate
+	}
+	return d.PerSecond() / 2
+}
+
+// relayLatencyOnly is section 4's commit-to-consume latency alone
+// (-sections latency): after a drain of the backlog to measure the rate,
+// unless -latency-rate gives it.
+func (b *bench) relayLatencyOnly(ctx context.Context) (res relayResult) {
+	t, err := b.newTenant(ctx, "userbench relay")
+	if err == nil {
+		var factory *eventFactory
+		if factory, err = b.newEventFactory(ctx, t); err == nil && b.opts.latencyRate == 0 {
+			res.Backlog = b.set.Backlog
+			var msgs []outboxMsg
+			if msgs, err = factory.events(b.set.Backlog); err == nil {
+				res.Drain, res.FillRate, err = b.drain(ctx, msgs)
+			}
+		}
+		if err == nil {
+			res.Load, res.Idle, err = b.relayLatency(ctx, factory, b.latencyRate(res.Drain))
+		}
+	}
+	res.Err = err
 	return res
 }
 

@@ -131,15 +131,7 @@ func (r report) targetsTable(w *mdWriter) {
 		}
 	}
 	r.importTargets(w)
-	if rl := r.Relay; rl != nil && len(rl.Raw) > 0 {
-		sync := rl.Raw[0]
-		v := roundRatio(rl.Drain.PerSecond() / sync.PerSecond())
-		w.row("4", "relay events/s ÷ synchronous raw producer ≥ 2", ratio(rl.Drain.PerSecond(), sync.PerSecond()), verdict(sync.PerSecond() > 0, v >= 2))
-		w.row("4", "p99 commit-to-consume under load ≤ 50 ms", ms(rl.Load.Lat.P99)+" ms", verdict(rl.Load.Lat.N > 0, rl.Load.Lat.P99 <= 50*time.Millisecond && rl.Load.Missing == 0))
-		w.row("4", "p99 commit-to-consume idle ≤ 20 ms", ms(rl.Idle.Lat.P99)+" ms", verdict(rl.Idle.Lat.N > 0, rl.Idle.Lat.P99 <= 20*time.Millisecond && rl.Idle.Missing == 0))
-	} else {
-		w.row("4", "relay ≥ 2× a synchronous raw producer; p99 ≤ 50 ms loaded, ≤ 20 ms idle", "not measured", "—")
-	}
+	r.relayTargets(w)
 	if rp := r.Replay; rp != nil && rp.Err == nil {
 		v := roundRatio(rp.ReplayPerSecond() / rp.RawPerSecond())
 		w.row("5", "replay events/s ÷ raw sequential read ≥ 0.5", ratio(rp.ReplayPerSecond(), rp.RawPerSecond()), verdict(rp.RawPerSecond() > 0, v >= 0.5))
@@ -229,3 +221,25 @@ func busyMachine(load string, cpus int) bool {
 // roundRatio rounds to the two decimals the report shows, so a verdict
 // never contradicts its figure.
 func roundRatio(v float64) float64 { return math.Round(v*100) / 100 }
+
+// relayTargets is section 4's rows of the targets table.
+func (r report) relayTargets(w *mdWriter) {
+	rl := r.Relay
+	if rl != nil && len(rl.Raw) > 0 {
+		sync := rl.Raw[0]
+		v := roundRatio(rl.Drain.PerSecond() / sync.PerSecond())
+		w.row("4", "relay events/s ÷ synchronous raw producer ≥ 2", ratio(rl.Drain.PerSecond(), sync.PerSecond()), verdict(sync.PerSecond() > 0, v >= 2))
+	}
+	if rl == nil || rl.Load.Label == "" {
+		w.row("4", "relay ≥ 2× a synchronous raw producer; p99 ≤ 50 ms loaded, ≤ 20 ms idle", "not measured", "—")
+		return
+	}
+	// A p99 at a load short of the one asked does not meet a target set
+	// at that load.
+	load, reached := ms(rl.Load.Lat.P99)+" ms", rl.Load.ProbeRate+rl.Load.TopUpRate >= 0.9*rl.Load.TargetRate
+	if !reached {
+		load += fmt.Sprintf(" (at %s of the %s events/s asked)", rate(rl.Load.ProbeRate+rl.Load.TopUpRate), rate(rl.Load.TargetRate))
+	}
+	w.row("4", "p99 commit-to-consume under load ≤ 50 ms", load, verdict(rl.Load.Lat.N > 0, reached && rl.Load.Lat.P99 <= 50*time.Millisecond && rl.Load.Missing == 0))
+	w.row("4", "p99 commit-to-consume idle ≤ 20 ms", ms(rl.Idle.Lat.P99)+" ms", verdict(rl.Idle.Lat.N > 0, rl.Idle.Lat.P99 <= 20*time.Millisecond && rl.Idle.Missing == 0))
+}

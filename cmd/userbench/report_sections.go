@@ -122,6 +122,12 @@ func (r report) relaySection(w *mdWriter) {
 		"topic high-water marks polled every 50 ms, so no consumer loads the broker during the drain).",
 		rl.Backlog, rate(rl.FillRate), stockBatch, stockPoll)
 	w.line("")
+	if rl.Drain.Received == 0 {
+		w.line("Drain and producers not run (-sections latency): the latency window asked %s events/s (-latency-rate).", rate(rl.Load.TargetRate))
+		w.line("")
+		r.relayLatency(w)
+		return
+	}
 	w.row("sender", "events", "events/s", "relay ÷ this")
 	w.row("---", "---:", "---:", "---:")
 	d := rl.Drain
@@ -143,20 +149,54 @@ func (r report) relaySection(w *mdWriter) {
 	if len(rl.CatchUp) > 0 {
 		r.catchUpTable(w, rl.CatchUp)
 	}
+	r.relayLatency(w)
+}
+
+// relayLatency is section 4's commit-to-consume table.
+func (r report) relayLatency(w *mdWriter) {
+	rl := r.Relay
 	w.line("Commit-to-consume latency: from the HTTP 201 of a create-user command to the arrival of its event at a Kafka "+
 		"consumer, with `--roles api,relay` in one process (DATABASE_MAX_CONNS=%d). Probes go round robin to %d tenants; "+
-		"under load, events written straight to the outbox (one small transaction every 10 ms) make up the rest of the rate. "+
-		"The idle window starts once the relay has relayed the load window's backlog (it took %s).",
-		r.Set.MaxConns, probeTenants, rl.Load.DrainWait.Round(time.Millisecond))
+		"under load, events written straight to the outbox make up the rest of the rate asked (half the relay's drain rate "+
+		"above, unless -latency-rate gives it): every 10 ms what the schedule owes by the clock, in transactions of up to "+
+		"%d rows on %d connections; the top-up column is the rate they reached in the window, which on a busy machine can "+
+		"fall short of the rate asked. The load window follows a warm-up under the same load (the process was just "+
+		"started), reported on its own row. The idle window starts once the relay has relayed the load window's backlog "+
+		"(it took %s).",
+		r.Set.MaxConns, probeTenants, maxTopUpRows, topUpWriters, rl.Load.DrainWait.Round(time.Millisecond))
 	w.line("")
 	w.row("condition", "events/s asked", "HTTP probes/s", "outbox top-up/s", "samples", "p50 ms", "p99 ms", "max ms", "missing", "probes failed / not sent")
 	w.row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:")
-	for _, l := range []latencyRun{rl.Load, rl.Idle} {
+	runs := []latencyRun{rl.Load, rl.Idle}
+	if rl.Load.Warm != nil {
+		runs = append([]latencyRun{*rl.Load.Warm}, runs...)
+	}
+	for _, l := range runs {
 		if l.Label == "" {
 			continue
 		}
-		w.row(l.Label, rate(l.TargetRate), rate(l.ProbeRate), rate(l.TopUpRate), fmt.Sprint(l.Lat.N), ms(l.Lat.P50), ms(l.Lat.P99),
+		top := rate(l.TopUpRate)
+		if l.TopUpRowsPerWrite > 0 {
+			top += fmt.Sprintf(" (%.0f rows/tx)", l.TopUpRowsPerWrite)
+		}
+		w.row(l.Label, rate(l.TargetRate), rate(l.ProbeRate), top, fmt.Sprint(l.Lat.N), ms(l.Lat.P50), ms(l.Lat.P99),
 			ms(l.Lat.Max), fmt.Sprint(l.Missing), fmt.Sprintf("%d / %d", l.Failed, l.Dropped))
+	}
+	w.line("")
+	w.line("Where the time goes (the latency topic has broker append timestamps, LogAppendTime, to the millisecond): " +
+		"from the 201 to the broker's append (the relay's wait for the row, its read and the produce round trip) and from " +
+		"the append to the consumer (its fetch), at the median and p99 of all samples, and the medians of each side over the " +
+		"samples at or above the p99: the side that owns the tail.")
+	w.line("")
+	w.row("condition", "201 → append p50 / p99 ms", "append → consumed p50 / p99 ms", "tail samples", "tail: to the broker / from it, ms")
+	w.row("---", "---:", "---:", "---:", "---:")
+	for _, l := range runs {
+		if l.Label == "" || l.Stages.TailN == 0 {
+			continue
+		}
+		st := l.Stages
+		w.row(l.Label, ms(st.ToBroker.P50)+" / "+ms(st.ToBroker.P99), ms(st.FromBroker.P50)+" / "+ms(st.FromBroker.P99),
+			fmt.Sprint(st.TailN), ms(st.TailToBroker)+" / "+ms(st.TailFromBroker))
 	}
 	if rl.Err != nil {
 		w.line("")
