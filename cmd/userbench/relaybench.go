@@ -20,7 +20,10 @@ type relayResult struct {
 	Raw      []producerRun
 	Load     latencyRun
 	Idle     latencyRun
-	Err      error
+	// LatencyOnly: only the latency windows ran (-sections latency), after
+	// a drain for the rate unless -latency-rate gave it.
+	LatencyOnly bool
+	Err         error
 }
 
 // relayDrain is the real relay process draining the backlog.
@@ -137,6 +140,7 @@ func (b *bench) latencyRate(d relayDrain) float64 {
 // (-sections latency): after a drain of the backlog to measure the rate,
 // unless -latency-rate gives it.
 func (b *bench) relayLatencyOnly(ctx context.Context) (res relayResult) {
+	res.LatencyOnly = true
 	t, err := b.newTenant(ctx, "userbench relay")
 	if err == nil {
 		var factory *eventFactory

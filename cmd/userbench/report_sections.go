@@ -110,6 +110,16 @@ func (r report) relaySection(w *mdWriter) {
 		w.line("Not run (see -sections).\n")
 		return
 	}
+	if rl.LatencyOnly {
+		how := "given by -latency-rate"
+		if rl.Drain.Received > 0 {
+			how = fmt.Sprintf("half the drain rate of the real relay role over a %d-event backlog, %s events/s", rl.Backlog, rate(rl.Drain.PerSecond()))
+		}
+		w.line("Commit-to-consume latency alone (-sections latency): the load window asked %s events/s, %s.", rate(rl.Load.TargetRate), how)
+		w.line("")
+		r.relayLatency(w)
+		return
+	}
 	w.line("A backlog of %d events (the envelope and metadata of an event the service wrote, fresh ids) written to the "+
 		"outbox through the unit of work's watermill-sql publisher (500 rows per transaction, %s rows/s) for a fresh "+
 		"consumer group positioned at the end; then the real `userservice --roles relay` (defaults: 4 shards, batch 500, "+
@@ -122,12 +132,6 @@ func (r report) relaySection(w *mdWriter) {
 		"topic high-water marks polled every 50 ms, so no consumer loads the broker during the drain).",
 		rl.Backlog, rate(rl.FillRate), stockBatch, stockPoll)
 	w.line("")
-	if rl.Drain.Received == 0 {
-		w.line("Drain and producers not run (-sections latency): the latency window asked %s events/s (-latency-rate).", rate(rl.Load.TargetRate))
-		w.line("")
-		r.relayLatency(w)
-		return
-	}
 	w.row("sender", "events", "events/s", "relay ÷ this")
 	w.row("---", "---:", "---:", "---:")
 	d := rl.Drain
@@ -159,11 +163,11 @@ func (r report) relayLatency(w *mdWriter) {
 		"consumer, with `--roles api,relay` in one process (DATABASE_MAX_CONNS=%d). Probes go round robin to %d tenants; "+
 		"under load, events written straight to the outbox make up the rest of the rate asked (half the relay's drain rate "+
 		"above, unless -latency-rate gives it): every 10 ms what the schedule owes by the clock, in transactions of up to "+
-		"%d rows on %d connections; the top-up column is the rate they reached in the window, which on a busy machine can "+
+		"%d rows (what 10 ms owes at the rate asked) on %d connections; the top-up column is the rate they reached in the window, which on a busy machine can "+
 		"fall short of the rate asked. The load window follows a warm-up under the same load (the process was just "+
 		"started), reported on its own row. The idle window starts once the relay has relayed the load window's backlog "+
 		"(it took %s).",
-		r.Set.MaxConns, probeTenants, maxTopUpRows, topUpWriters, rl.Load.DrainWait.Round(time.Millisecond))
+		r.Set.MaxConns, probeTenants, topUpRows(max(0, rl.Load.TargetRate-rl.Load.ProbeRate)), topUpWriters, rl.Load.DrainWait.Round(time.Millisecond))
 	w.line("")
 	w.row("condition", "events/s asked", "HTTP probes/s", "outbox top-up/s", "samples", "p50 ms", "p99 ms", "max ms", "missing", "probes failed / not sent")
 	w.row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:")
