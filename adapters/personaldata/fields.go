@@ -1,9 +1,6 @@
 package personaldata
 
-import (
-	"encoding/json"
-	"strings"
-)
+import "strings"
 
 // SealedMember is the data member that carries an event's personal fields,
 // encrypted: "pd1." and the standard base64 of key id, nonce and AES-GCM
@@ -43,32 +40,4 @@ func IsPersonal(eventType, member string) bool {
 		}
 	}
 	return member != SealedMember && member != ErasedMember
-}
-
-// HasPersonal reports whether an event's data has a personal member (a
-// cheap look at the member names; data that is no JSON object has none).
-func HasPersonal(eventType string, data []byte) bool {
-	if !strings.HasPrefix(eventType, "user.") {
-		return false
-	}
-	if members, ok := topLevelMembers(data); ok {
-		// One pass, no decode: the command path asks this of every new
-		// user's first event before sealing it.
-		for _, m := range members {
-			if IsPersonal(eventType, m.name) {
-				return true
-			}
-		}
-		return false
-	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(data, &members) != nil {
-		return false
-	}
-	for name := range members {
-		if IsPersonal(eventType, name) {
-			return true
-		}
-	}
-	return false
 }

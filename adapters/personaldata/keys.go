@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,7 +35,7 @@ const insertKeySQL = `INSERT INTO user_data_keys (user_id, key_tenant_id, wrappe
 
 // UserKey is one user's data key for one command: the stored one (read in
 // the command's read batch), or one made when the first sealed event needs
-// it, stored by QueueNewKey in the command's write batch.
+// it, stored in the command's write batch (WithNewKey, or QueueNewKey).
 type UserKey struct {
 	keys     *Keys
 	tenantID string
@@ -76,25 +77,29 @@ func (u *UserKey) Open(eventType string, data []byte) ([]byte, error) {
 
 // Seal encrypts the personal members of a new event of the user, making
 // the user's key if they have none (a new user, one written before
-// encryption was on, or an erased one, whose commands are refused anyway).
+// encryption was on, or an erased one, whose commands are refused anyway)
+// and the event has something personal. The event is scanned once.
 func (u *UserKey) Seal(eventType string, data []byte) ([]byte, error) {
 	if u.err != nil {
 		return nil, u.err
 	}
-	if u.key == nil {
-		if !HasPersonal(eventType, data) {
-			return data, nil
-		}
-		key, err := newDataKey()
-		if err != nil {
-			return nil, err
-		}
-		if u.made, err = u.keys.ring.wrap(u.id, key); err != nil {
-			return nil, err
-		}
-		u.key = key
+	return sealWith(u.dataKey, u.id, eventType, data)
+}
+
+// dataKey is the user's key, made (and wrapped for storing) on first use.
+func (u *UserKey) dataKey() (*DataKey, error) {
+	if u.key != nil {
+		return u.key, nil
 	}
-	return Seal(u.key, u.id, eventType, data)
+	key, err := newDataKey()
+	if err != nil {
+		return nil, err
+	}
+	if u.made, err = u.keys.ring.wrap(u.id, key); err != nil {
+		return nil, err
+	}
+	u.key = key
+	return key, nil
 }
 
 // QueueNewKey queues into b the insert of the key Seal made, if it made
@@ -104,6 +109,25 @@ func (u *UserKey) QueueNewKey(b *pgx.Batch) {
 		return
 	}
 	b.Queue(insertKeySQL, u.id, u.tenantID, u.made, u.keys.ring.Active())
+}
+
+// WithNewKey returns stmt, an INSERT with its arguments args, prefixed by
+// the insert of the key Seal made as a data-modifying CTE, and args extended
+// by that insert's arguments: the key then costs no statement of its own in
+// the command's batch (each statement is a bind, an execute and a
+// completion, encoded and parsed on both sides). stmt and
+// args come back unchanged when Seal made no key. In one statement the two
+// inserts run in no defined order: a concurrent writer that made a key for
+// the same user may fail this one on user_data_keys_pkey rather than on the
+// stream version, which the caller treats as the same lost race.
+func (u *UserKey) WithNewKey(stmt string, args []any) (string, []any) {
+	if u == nil || u.made == nil {
+		return stmt, args
+	}
+	n := len(args)
+	cte := fmt.Sprintf(`WITH data_key AS (INSERT INTO user_data_keys (user_id, key_tenant_id, wrapped_key, master_key_id) VALUES ($%d, $%d, $%d, $%d)) `,
+		n+1, n+2, n+3, n+4)
+	return cte + strings.TrimSpace(stmt), append(args, u.id, u.tenantID, u.made, u.keys.ring.Active())
 }
 
 // Open decrypts the personal members of a stored event given the wrapped

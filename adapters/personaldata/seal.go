@@ -32,6 +32,13 @@ func aad(streamID [16]byte, eventType string) []byte {
 // one encrypted member, SealedMember. Data without personal members comes
 // back unchanged.
 func Seal(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byte, error) {
+	return sealWith(func() (*DataKey, error) { return key, nil }, streamID, eventType, data)
+}
+
+// sealWith is Seal with the key asked of keyFor only once a personal member
+// is found: a user's first event is scanned once, and makes the user's key
+// only when it has something to seal.
+func sealWith(keyFor func() (*DataKey, error), streamID [16]byte, eventType string, data []byte) ([]byte, error) {
 	if !strings.HasPrefix(eventType, "user.") {
 		return data, nil
 	}
@@ -41,7 +48,7 @@ func Seal(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byt
 	}
 	members, ok := topLevelMembers(data)
 	if !ok || bytes.Contains(data, []byte(`"`+SealedMember+`"`)) {
-		return sealDecoded(key, streamID, eventType, data)
+		return sealDecoded(keyFor, streamID, eventType, data)
 	}
 	// The members keep their bytes and order: the plain ones stay in the
 	// object, the personal ones make the sealed plaintext.
@@ -63,6 +70,10 @@ func Seal(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byt
 		plain = append(plain, ',')
 	}
 	plain = append(plain, `"`+SealedMember+`":"`+sealedPrefix...)
+	key, err := keyFor()
+	if err != nil {
+		return nil, err
+	}
 	sealed, err := key.seal(streamID, eventType, personal)
 	if err != nil {
 		return nil, err
@@ -94,7 +105,7 @@ func (key *DataKey) seal(streamID [16]byte, eventType string, plain []byte) ([]b
 // sealDecoded is Seal through a decode of the members, for what
 // topLevelMembers does not take (escaped names, a member already named
 // SealedMember, which it replaces).
-func sealDecoded(key *DataKey, streamID [16]byte, eventType string, data []byte) ([]byte, error) {
+func sealDecoded(keyFor func() (*DataKey, error), streamID [16]byte, eventType string, data []byte) ([]byte, error) {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil {
 		return nil, fmt.Errorf("personaldata: seal %s: %w", eventType, err)
@@ -110,6 +121,10 @@ func sealDecoded(key *DataKey, streamID [16]byte, eventType string, data []byte)
 		return data, nil
 	}
 	plain, err := json.Marshal(personal)
+	if err != nil {
+		return nil, err
+	}
+	key, err := keyFor()
 	if err != nil {
 		return nil, err
 	}

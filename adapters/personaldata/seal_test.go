@@ -89,6 +89,40 @@ func TestSealLeavesEventsWithoutPersonalDataAlone(t *testing.T) {
 	}
 }
 
+// A user without a key gets one only from an event with something
+// personal to seal: it then rides on the first event's insert (WithNewKey)
+// and seals every later event of the command.
+func TestUserKeyIsMadeOnlyForPersonalData(t *testing.T) {
+	keys := &Keys{ring: testRing(t, "k", "k")}
+	uk := keys.NewUserKey("tenant", stream)
+	const insert = `INSERT INTO events (a) VALUES ($1)`
+	if _, err := uk.Seal("user.deactivated.v2", []byte(`{"cause":"requested"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if sql, args := uk.WithNewKey(insert, []any{1}); sql != insert || len(args) != 1 {
+		t.Fatalf("a key was made for an event without personal data: %s %v", sql, args)
+	}
+	first, err := uk.Seal("user.registered.v2", []byte(registered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := uk.Seal("user.profile_changed.v2", []byte(`{"given_name":"Grace"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql, args := uk.WithNewKey(insert, []any{1})
+	if !strings.HasPrefix(sql, "WITH data_key AS (INSERT INTO user_data_keys") || !strings.HasSuffix(sql, insert) || len(args) != 5 {
+		t.Fatalf("new key not prefixed to the first event's insert: %s (%d args)", sql, len(args))
+	}
+	stored, err := keys.Open(stream, "user.profile_changed.v2", second, args[3].([]byte))
+	if err != nil || !strings.Contains(string(stored), "Grace") {
+		t.Fatalf("second event with the stored key: %s, %v", stored, err)
+	}
+	if opened, err := keys.Open(stream, "user.registered.v2", first, args[3].([]byte)); err != nil || strings.Contains(string(opened), ErasedMember) {
+		t.Fatalf("first event with the stored key: %s, %v", opened, err)
+	}
+}
+
 func TestWrappedKeysUnwrapOnlyForTheirUserAndWithTheirMasterKey(t *testing.T) {
 	ring := testRing(t, "old", "old")
 	key := mustKey(t)

@@ -37,7 +37,10 @@ func translate(err error) error {
 		return user.ErrVersionConflict
 	case uniqueViolation:
 		switch pgErr.ConstraintName {
-		case "events_stream_version_key", "users_pkey", "users_tenant_id_key":
+		// user_data_keys_pkey: a concurrent command made this user's data
+		// key first, so it wrote to the stream too (the key's insert rides
+		// on the first event's statement: either constraint may fail).
+		case "events_stream_version_key", "users_pkey", "users_tenant_id_key", "user_data_keys_pkey":
 			return user.ErrVersionConflict
 		case "users_tenant_email_key":
 			return user.ErrEmailTaken

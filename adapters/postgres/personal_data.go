@@ -86,12 +86,12 @@ func freshUserKey(keys *personaldata.Keys, tenantID string, id user.ID) *persona
 	return keys.NewUserKey(tenantID, id)
 }
 
-// queuePersonalData queues, after the command's writes, the insert of a
-// data key the command made and, when it decided a user.erased, the
-// deletion of the key and the purge of the personal data held outside the
-// events (see erase.go): all in the command's one transaction.
-func queuePersonalData(b *pgx.Batch, key *personaldata.UserKey, tenantID string, id user.ID, events []user.Event) {
-	key.QueueNewKey(b)
+// queueErasure queues, after the command's writes, when it decided a
+// user.erased, the deletion of the data key and the purge of the personal
+// data held outside the events (see erase.go): all in the command's one
+// transaction. (A data key the command made is inserted with its first
+// event: see queueCommand.)
+func queueErasure(b *pgx.Batch, tenantID string, id user.ID, events []user.Event) {
 	for _, e := range events {
 		if _, ok := e.(user.Erased); ok {
 			queuePurgePersonalData(b, tenantID, id)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -121,5 +122,64 @@ func TestPersonalDataIsSealedAndErasable(t *testing.T) {
 	f.register("other.sealed@example.com")
 	if _, err := f.rebuild(f.ctx, projection.RebuildConfig{Verify: true}); !errors.Is(err, personaldata.ErrNoKeys) {
 		t.Fatalf("rebuild without keys: %v, want ErrNoKeys", err)
+	}
+}
+
+// A user written in clear gets a data key with their first command once
+// encryption is on, in that command's first event insert. Commands racing
+// to be that first one (alone and grouped) all succeed: the losers, failed
+// on the stream version or on the key's primary key, whichever the database
+// checked first, are decided again on the winner's key. One key is stored,
+// and it opens every event written after it.
+func TestConcurrentFirstSealedCommandsStoreOneKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	res := f.register("clear.first@example.com") // f.uow seals nothing
+	id := res.User.ID
+
+	keys := testKeys(t)
+	for _, grouped := range []bool{false, true} {
+		sealing, err := NewUnitOfWork(f.pool, nil)
+		must(t, err)
+		sealing.EncryptPersonalData(keys)
+		if grouped {
+			must(t, sealing.EnableGroupCommit(GroupCommitConfig{MaxGroup: 8, InFlight: 1}))
+		}
+		upd, err := command.NewUpdateUserHandler(sealing)
+		must(t, err)
+		const writers = 6
+		errs := make(chan error, writers)
+		for i := range writers {
+			go func() {
+				dept := fmt.Sprintf("dept-%t-%d", grouped, i)
+				_, err := upd.Handle(f.ctx, command.UpdateUser{Envelope: f.env(), UserID: id, Patch: user.Patch{Department: &dept}})
+				errs <- err
+			}()
+		}
+		for range writers {
+			if err := <-errs; err != nil && !errors.Is(err, user.ErrVersionConflict) {
+				t.Fatalf("grouped %t: a racing first sealed command failed: %v", grouped, err)
+			}
+		}
+	}
+	var n int
+	must(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM user_data_keys WHERE user_id = $1`, id).Scan(&n))
+	if n != 1 {
+		t.Fatalf("%d data keys stored for the user, want 1", n)
+	}
+	events, err := (&Users{pool: f.pool, upcasters: user.EventUpcasters(), personal: keys}).StreamEvents(f.ctx, f.tenant, id)
+	must(t, err)
+	sealed := 0
+	for _, e := range events[1:] {
+		if strings.Contains(string(e.Data), personaldata.ErasedMember) || !strings.Contains(string(e.Data), "dept-") {
+			t.Fatalf("event %d does not open with the stored key: %s", e.Version, e.Data)
+		}
+		sealed++
+	}
+	if sealed == 0 {
+		t.Fatal("no command was written")
+	}
+	if hits := f.plaintextHits("dept-"); hits["events"] != 0 {
+		t.Fatalf("a department in clear in the events: %v", hits)
 	}
 }

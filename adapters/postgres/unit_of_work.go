@@ -197,10 +197,10 @@ func (u *UnitOfWork) plan(ex command.Execution, payload, hash []byte, read *load
 		return plan{}, err
 	}
 	snap := next.Snapshot()
-	if err := queueCommand(context.Background(), b, ex, payload, hash, snap, current, stored, u.logger); err != nil {
+	if err := queueCommand(context.Background(), b, ex, payload, hash, snap, current, stored, key, u.logger); err != nil {
 		return plan{}, err
 	}
-	queuePersonalData(b, key, ex.TenantID, ex.StreamID, events)
+	queueErasure(b, ex.TenantID, ex.StreamID, events)
 	return plan{writes: b.QueuedQueries, seats: seatDelta(current, events), res: command.Result{User: snap, Changed: true}}, nil
 }
 

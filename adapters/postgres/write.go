@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/adapters/projection"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
@@ -55,22 +56,28 @@ UPDATE users SET email = $3, given_name = $4, family_name = $5, display_name = $
 WHERE id = $1 AND tenant_id = $2 AND version = $16`
 
 // queueCommand queues every write of one command into b but the seat count
-// (queueSeats, queued after these): the idempotency record, the events, the
-// read model and the outbox. Events go first so a lost race surfaces as a
+// (queueSeats, queued after these): the idempotency record, the events (the
+// first with the data key Seal made, if key made one: nil when encryption
+// is off), the read model and the outbox. Events go first so a lost race surfaces as a
 // version conflict, and the read model before the seats so a taken e-mail is
 // reported as such even when the tenant is also full. Every check fails in
 // the database, so b may end with the COMMIT (see commandConn.commit).
 func queueCommand(ctx context.Context, b *pgx.Batch, ex command.Execution, payload, hash []byte,
-	snap user.Snapshot, current *user.User, events []projection.Event, logger watermill.LoggerAdapter) error {
+	snap user.Snapshot, current *user.User, events []projection.Event, key *personaldata.UserKey, logger watermill.LoggerAdapter) error {
 	out, err := json.Marshal(outcome{User: toSnapshotJSON(snap)})
 	if err != nil {
 		return fmt.Errorf("encode outcome: %w", err)
 	}
 	b.Queue(insertCommandSQL, ex.TenantID, ex.CommandID, ex.Type, string(ex.Source), ex.Actor,
 		ex.CorrelationID, ex.StreamID, payload, hash, out)
-	for _, e := range events {
-		b.Queue(insertEventSQL, e.ID, e.StreamID, e.TenantID, e.Version, e.Type, e.Data, e.OccurredAt,
-			e.CommandID, e.CorrelationID, e.Actor, e.Source)
+	for i, e := range events {
+		sql, args := insertEventSQL, []any{e.ID, e.StreamID, e.TenantID, e.Version, e.Type, e.Data, e.OccurredAt,
+			e.CommandID, e.CorrelationID, e.Actor, e.Source}
+		if i == 0 {
+			// A data key the command made travels with its first event.
+			sql, args = key.WithNewKey(sql, args)
+		}
+		b.Queue(sql, args...)
 	}
 	if err := queueInlineUserWrite(b, current, events); err != nil {
 		return err
