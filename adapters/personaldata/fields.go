@@ -27,17 +27,30 @@ var plainMembers = map[string][]string{
 // IsPersonal reports whether a data member of an event type holds personal
 // data. Events of other aggregates (group.*) carry none.
 func IsPersonal(eventType, member string) bool {
+	plain, ok := plainMembersOf(eventType)
+	return ok && isPersonalName(plain, []byte(member))
+}
+
+// plainMembersOf is the non-personal members of an event type (ok false:
+// not a user event, nothing in it is personal).
+func plainMembersOf(eventType string) (plain []string, ok bool) {
 	if !strings.HasPrefix(eventType, "user.") {
-		return false
+		return nil, false
 	}
 	name := eventType
 	if i := strings.LastIndex(eventType, ".v"); i > 0 {
 		name = eventType[:i]
 	}
-	for _, m := range plainMembers[name] {
-		if m == member {
+	return plainMembers[name], true
+}
+
+// isPersonalName is IsPersonal for a user event whose plain members are
+// plain, on a name as raw bytes (no string made per member).
+func isPersonalName(plain []string, name []byte) bool {
+	for _, m := range plain {
+		if m == string(name) {
 			return false
 		}
 	}
-	return member != SealedMember && member != ErasedMember
+	return string(name) != SealedMember && string(name) != ErasedMember
 }

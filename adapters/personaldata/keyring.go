@@ -131,11 +131,11 @@ func (k *Keyring) wrap(userID [16]byte, d *DataKey) ([]byte, error) {
 	aead := k.aeads[k.active]
 	out := make([]byte, 0, 1+len(k.active)+aead.NonceSize()+keyIDSize+MasterKeySize+aead.Overhead())
 	out = append(append(out, byte(len(k.active))), k.active...)
-	nonce := make([]byte, aead.NonceSize())
+	nonce := out[len(out) : len(out)+aead.NonceSize()]
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("personaldata: nonce: %w", err)
 	}
-	out = append(out, nonce...)
+	out = out[:len(out)+len(nonce)]
 	plain := append(d.id[:len(d.id):len(d.id)], d.raw[:]...)
 	return aead.Seal(out, nonce, plain, userID[:]), nil
 }

@@ -6,7 +6,7 @@ import "strings"
 // quotes) and its bytes from the opening quote of the name to the end of
 // the value.
 type member struct {
-	name string
+	name []byte // not a string: a registration has a dozen members, and Seal compares names only
 	raw  []byte
 }
 
@@ -67,7 +67,7 @@ func readMember(data []byte, i int) (member, int, bool) {
 	if v < 0 {
 		return member{}, 0, false
 	}
-	return member{name: string(data[i+1 : end]), raw: data[i:v]}, v, true
+	return member{name: data[i+1 : end], raw: data[i:v]}, v, true
 }
 
 func skipSpace(data []byte, i int) int {

@@ -50,13 +50,16 @@ func sealWith(keyFor func() (*DataKey, error), streamID [16]byte, eventType stri
 	if !ok || bytes.Contains(data, []byte(`"`+SealedMember+`"`)) {
 		return sealDecoded(keyFor, streamID, eventType, data)
 	}
+	plainNames, _ := plainMembersOf(eventType)
 	// The members keep their bytes and order: the plain ones stay in the
 	// object, the personal ones make the sealed plaintext.
-	plain := make([]byte, 0, len(data)+len(SealedMember)+keyIDSize+64)
+	// Room for the sealed member's base64 too: growing into it copied the
+	// whole object once more per event.
+	plain := make([]byte, 0, base64.StdEncoding.EncodedLen(len(data)+keyIDSize+sealOverhead)+len(SealedMember)+len(sealedPrefix)+8)
 	personal := make([]byte, 0, len(data))
 	plain, personal = append(plain, '{'), append(personal, '{')
 	for _, m := range members {
-		if IsPersonal(eventType, m.name) {
+		if isPersonalName(plainNames, m.name) {
 			personal = appendMember(personal, m.raw)
 		} else {
 			plain = appendMember(plain, m.raw)
@@ -90,6 +93,10 @@ func appendMember(obj, raw []byte) []byte {
 	}
 	return append(obj, raw...)
 }
+
+// sealOverhead is what AES-GCM adds to a plaintext besides the key id: its
+// nonce and tag.
+const sealOverhead = 12 + 16
 
 // seal encrypts plain: key id, nonce, then AES-GCM ciphertext and tag.
 func (key *DataKey) seal(streamID [16]byte, eventType string, plain []byte) ([]byte, error) {
