@@ -27,15 +27,14 @@ func NewKeys(ring *Keyring) (*Keys, error) {
 // selectKeySQL reads a user's wrapped data key.
 const selectKeySQL = `SELECT wrapped_key FROM user_data_keys WHERE user_id = $1`
 
-// insertKeySQL stores a data key made for a user's new events. Queued
-// after the events in the command's transaction: a concurrent writer that
-// made a key for the same user fails that transaction on the stream version
-// first, and the command is decided again on its key.
-const insertKeySQL = `INSERT INTO user_data_keys (user_id, key_tenant_id, wrapped_key, master_key_id) VALUES ($1, $2, $3, $4)`
+// insertKeyCTE stores a data key made for a user's new events, as a
+// data-modifying CTE of the statement that inserts the user's first event
+// (WithNewKey); its four placeholders are numbered after that statement's.
+const insertKeyCTE = `WITH data_key AS (INSERT INTO user_data_keys (user_id, key_tenant_id, wrapped_key, master_key_id) VALUES ($%d, $%d, $%d, $%d)) `
 
 // UserKey is one user's data key for one command: the stored one (read in
 // the command's read batch), or one made when the first sealed event needs
-// it, stored in the command's write batch (WithNewKey, or QueueNewKey).
+// it, stored with its first event (WithNewKey).
 type UserKey struct {
 	keys     *Keys
 	tenantID string
@@ -102,15 +101,6 @@ func (u *UserKey) dataKey() (*DataKey, error) {
 	return key, nil
 }
 
-// QueueNewKey queues into b the insert of the key Seal made, if it made
-// one. Queue it after the events (see insertKeySQL).
-func (u *UserKey) QueueNewKey(b *pgx.Batch) {
-	if u == nil || u.made == nil {
-		return
-	}
-	b.Queue(insertKeySQL, u.id, u.tenantID, u.made, u.keys.ring.Active())
-}
-
 // WithNewKey returns stmt, an INSERT with its arguments args, prefixed by
 // the insert of the key Seal made as a data-modifying CTE, and args extended
 // by that insert's arguments: the key then costs no statement of its own in
@@ -125,8 +115,7 @@ func (u *UserKey) WithNewKey(stmt string, args []any) (string, []any) {
 		return stmt, args
 	}
 	n := len(args)
-	cte := fmt.Sprintf(`WITH data_key AS (INSERT INTO user_data_keys (user_id, key_tenant_id, wrapped_key, master_key_id) VALUES ($%d, $%d, $%d, $%d)) `,
-		n+1, n+2, n+3, n+4)
+	cte := fmt.Sprintf(insertKeyCTE, n+1, n+2, n+3, n+4)
 	return cte + strings.TrimSpace(stmt), append(args, u.id, u.tenantID, u.made, u.keys.ring.Active())
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/userservice/userservice/adapters/personaldata"
 	"github.com/userservice/userservice/adapters/postgres/pgtest"
@@ -58,9 +57,9 @@ func TestRotateRewrapsEveryKeyOnline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := &pgx.Batch{}
-		key.QueueNewKey(b)
-		if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		// The key alone, as a command stores it with its first event.
+		stmt, args := key.WithNewKey("SELECT 1", nil)
+		if _, err := conn.Exec(ctx, stmt, args...); err != nil {
 			t.Fatal(err)
 		}
 		conn.Release()

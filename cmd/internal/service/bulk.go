@@ -107,7 +107,11 @@ func buildBulk(b *builder, pool *pgxpool.Pool, o Options, log *zap.Logger, a *ap
 			if err != nil {
 				return nil, err
 			}
-			s.YieldBetweenBatches(messages.NewAPIFirst(activity, uploadTurns(pool, o), o.UploadYieldToAPI,
+			turns, err := uploadTurns(pool, o)
+			if err != nil {
+				return nil, err
+			}
+			s.YieldBetweenBatches(messages.NewAPIFirst(activity, turns, o.UploadYieldToAPI,
 				logging.NewWatermill(log.Named("imports"))))
 			return s, nil
 		})
@@ -191,14 +195,14 @@ func noticeSenders(smtp *notify.SMTPConfig, allowInternal bool) (map[command.Not
 // the importer processes (postgres.ImportTurns), closed at the end of
 // o.Lifetime; without a Lifetime (the tools, tests) there is nothing to
 // bound their connection by, and the queueing paces itself alone.
-func uploadTurns(pool *pgxpool.Pool, o Options) messages.Turns {
+func uploadTurns(pool *pgxpool.Pool, o Options) (messages.Turns, error) {
 	if o.Lifetime == nil {
-		return nil
+		return nil, nil
 	}
 	turns, err := postgres.NewImportTurns(pool, o.ApplicationNamePrefix)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	context.AfterFunc(o.Lifetime, turns.Close)
-	return turns
+	return turns, nil
 }
