@@ -29,9 +29,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, seats int) *fixture {
 	t.Helper()
+	return newFixtureOn(t, pgtest.Pool(t), seats)
+}
+
+// newFixtureOn is newFixture on pool's database.
+func newFixtureOn(t *testing.T, pool *pgxpool.Pool, seats int) *fixture {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	pool := pgtest.Pool(t)
 	uow, err := NewUnitOfWork(pool, nil)
 	must(t, err)
 	// As the service runs it: the concurrency tests then also run grouped.

@@ -9,7 +9,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/userservice/userservice/adapters/postgres/pgtest"
 	"github.com/userservice/userservice/app/command"
 	"github.com/userservice/userservice/domain/user"
 )
@@ -24,7 +26,13 @@ type chunkFixture struct {
 
 func newChunkFixture(t *testing.T, seats int) *chunkFixture {
 	t.Helper()
-	f := &chunkFixture{fixture: newFixture(t, seats), job: uuid.NewString()}
+	return newChunkFixtureOn(t, pgtest.Pool(t), seats)
+}
+
+// newChunkFixtureOn is newChunkFixture on pool's database.
+func newChunkFixtureOn(t *testing.T, pool *pgxpool.Pool, seats int) *chunkFixture {
+	t.Helper()
+	f := &chunkFixture{fixture: newFixtureOn(t, pool, seats), job: uuid.NewString()}
 	var err error
 	f.chunks, err = NewImportChunks(f.pool, nil)
 	must(t, err)

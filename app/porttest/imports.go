@@ -3,6 +3,7 @@ package porttest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -54,6 +55,7 @@ func ImportStore(t *testing.T, newEnv func(t *testing.T) ImportsEnv) {
 		{"a parked row is listed, retried and replaced by its final outcome", importsParkAndRetry},
 		{"a job stays in its tenant; a dedup key and a missing tenant are refused", importsTenancy},
 		{"a dry run decides the file and writes nothing", importsDryRun},
+		{"an upload cut off part way queues nothing and says why", importsCutOff},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -305,6 +307,25 @@ func newImportsFixture(t *testing.T, env ImportsEnv, seats int) *importsFixture 
 	return f
 }
 
+// importsCutOff: an upload whose body breaks off after thousands of rows
+// (several of the staging's batches, staged while the rest is read) fails
+// with the reader's error and queues no row.
+func importsCutOff(t *testing.T, newEnv func(t *testing.T) ImportsEnv) {
+	f := newImportsFixture(t, newEnv(t), 10000)
+	rows := make([]command.ImportRow, 0, 4500)
+	for n := 2; len(rows) < cap(rows); n++ {
+		rows = append(rows, importRow(n, fmt.Sprintf("cut-%d", n), fmt.Sprintf("cut-%d@example.com", n), ""))
+	}
+	cutOff := errors.New("the client's body broke off")
+	_, err := f.startH.Handle(f.ctx, command.StartImport{TenantID: f.tenant, Actor: "porttest", Body: &rowsBody{rows: rows, cutOff: cutOff}})
+	if !errors.Is(err, cutOff) {
+		t.Fatalf("upload cut off after %d rows: err = %v; want the reader's error", len(rows), err)
+	}
+	if queued := f.queue.take(); len(queued) != 0 {
+		t.Fatalf("upload cut off: %d rows queued; want none", len(queued))
+	}
+}
+
 // start imports rows as an uploaded file would bring them.
 func (f *importsFixture) start(rows []command.ImportRow, dryRun bool) command.StartedImport {
 	f.t.Helper()
@@ -393,6 +414,9 @@ type givenRows struct{}
 type rowsBody struct {
 	rows []command.ImportRow
 	next int
+	// cutOff, when set, is what Next returns after the rows (a client's
+	// body that broke off) instead of io.EOF.
+	cutOff error
 }
 
 func (*rowsBody) Read([]byte) (int, error) { return 0, io.EOF }
@@ -411,6 +435,9 @@ func (b *rowsBody) Close() error { return nil }
 
 func (b *rowsBody) Next() (command.ImportRow, error) {
 	if b.next == len(b.rows) {
+		if b.cutOff != nil {
+			return command.ImportRow{}, b.cutOff
+		}
 		return command.ImportRow{}, io.EOF
 	}
 	b.next++

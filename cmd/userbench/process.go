@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,28 @@ type serviceEnv struct {
 
 // startService starts the service and waits until it answers: /healthz for
 // the api role, else the profiling endpoint (the relay starts right after).
+// A port that freeAddr found free can be taken by another process before
+// the service binds it (a shared machine, a test run beside the bench):
+// a start that failed so is tried again on new ports, twice at most.
 func (b *bench) startService(ctx context.Context, se serviceEnv) (*serviceProc, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := b.launchService(ctx, se)
+		if err == nil || attempt == 3 || !b.lostItsPort(se) {
+			return p, err
+		}
+		b.log("%s: a port was taken before the service bound it; starting again on new ports", se.LogBaseName)
+	}
+}
+
+// lostItsPort tells whether the service's log says a listen failed because
+// the address was in use.
+func (b *bench) lostItsPort(se serviceEnv) bool {
+	log, err := os.ReadFile(b.artifact(se.LogBaseName + ".log"))
+	return err == nil && bytes.Contains(log, []byte("address already in use"))
+}
+
+// launchService is one attempt of startService.
+func (b *bench) launchService(ctx context.Context, se serviceEnv) (*serviceProc, error) {
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return nil, err

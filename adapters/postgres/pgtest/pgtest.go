@@ -126,6 +126,54 @@ func OwnPool(t testing.TB, name string) *pgxpool.Pool {
 	return poolAt(t, own)
 }
 
+// FreshPool is OwnPool on a database created empty for the test and
+// dropped when it ends (one that a failed run left behind is dropped
+// first), for tests of what a new deployment's first writes meet: tables
+// that were never analyzed, plans made for empty tables.
+func FreshPool(t testing.TB, name string) *pgxpool.Pool {
+	t.Helper()
+	base := URL()
+	own, err := ensureDatabase(base, "_"+name)
+	if err == nil {
+		err = dropDatabase(base, own)
+	}
+	if err == nil {
+		own, err = ensureDatabase(base, "_"+name)
+	}
+	if err != nil {
+		Unavailable(t, "PostgreSQL", err)
+	}
+	pool := poolAt(t, own)
+	t.Cleanup(func() {
+		pool.Close()
+		if err := dropDatabase(base, own); err != nil {
+			t.Logf("drop the fresh database: %v", err)
+		}
+		migratedMu.Lock()
+		delete(migrated, own)
+		migratedMu.Unlock()
+	})
+	return pool
+}
+
+// dropDatabase drops the database of dbURL through a connection to base,
+// closing its sessions.
+func dropDatabase(base, dbURL string) error {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()+" WITH (FORCE)")
+	return err
+}
+
 func poolAt(t testing.TB, dbURL string) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
