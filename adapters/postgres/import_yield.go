@@ -35,7 +35,17 @@ const importUploadApplicationName = ApplicationNamePrefix + " import upload"
 // A generic plan estimates the table's average tenant and probes the unique
 // index per key. Generic plans are made from the statistics of the moment,
 // which an import outgrows: importStats refreshes them as a job grows.
-const importTxSettingsSQL = `SELECT set_config('application_name', $1, true), set_config('plan_cache_mode', 'force_generic_plan', true)`
+//
+// And no JIT compilation: a generic plan of the reporting-line walk
+// (chunkReportingLinesSQL) is costed at about a million (every manager
+// estimated at hundreds of rows, the recursion at thousands), past
+// jit_inline_above_cost and jit_optimize_above_cost, so every chunk of a
+// file with managers compiled the statement with inlining and optimization
+// before running it: 0.7 to 0.9 s of a chunk's 1 s (auto_explain, the
+// bench's managers-first file at 950 rows/s). Its work is a few hundred
+// index probes, which compiling cannot speed up.
+const importTxSettingsSQL = `SELECT set_config('application_name', $1, true), set_config('plan_cache_mode', 'force_generic_plan', true),
+	set_config('jit', 'off', true)`
 
 // asImportUpload runs f in a transaction named the upload's for its
 // duration (set_config(..., true) lasts until the commit).
