@@ -39,7 +39,10 @@ func (b *bench) describeMachine(ctx context.Context) machine {
 		m.Kernel = strings.TrimSpace(string(v))
 	}
 	_ = b.pool.QueryRow(ctx, `SHOW server_version`).Scan(&m.Postgres)
-	_ = b.pool.QueryRow(ctx, `SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name)
+	// current_setting gives a value with its unit as SHOW does ("512MB"):
+	// setting || unit printed shared_buffers' 65536 pages of 8kB as
+	// "655368kB".
+	_ = b.pool.QueryRow(ctx, `SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
 		FROM pg_settings WHERE name IN ('shared_buffers', 'synchronous_commit', 'fsync', 'wal_sync_method',
 		'max_connections', 'commit_delay', 'full_page_writes')`).Scan(&m.PGSettings)
 	if jars, _ := filepath.Glob(filepath.Join(b.opts.repo, ".cache/kafka/libs/kafka_2.13-*.jar")); len(jars) > 0 {
