@@ -24,7 +24,32 @@ func TestSplitStagesNamesTheSideThatOwnsTheTail(t *testing.T) {
 	if s.ToBroker.P50 != 5*time.Millisecond || s.FromBroker.P99 != 3*time.Millisecond {
 		t.Fatalf("all samples: %s to the broker at the median, %s from it at the p99; want 5ms, 3ms", s.ToBroker.P50, s.FromBroker.P99)
 	}
+	if s.TailHeld != 0 || s.TailRelay != 300*time.Millisecond {
+		t.Fatalf("no readable time: the tail held %s, relayed %s; want 0, 300ms", s.TailHeld, s.TailRelay)
+	}
 	if got := splitStages(nil); got.TailN != 0 {
 		t.Fatalf("no samples: %+v", got)
+	}
+}
+
+// A probe's row is readable when the last top-up transaction older than
+// its own has ended, not before its own commit.
+func TestHoldIndexWaitsForTheLastOlderTransaction(t *testing.T) {
+	at := time.Date(2026, 12, 7, 21, 0, 0, 0, time.UTC)
+	var l topUpLog
+	l.add(topUpTx{xid: 12, done: at.Add(40 * time.Millisecond)})
+	l.add(topUpTx{xid: 10, done: at.Add(60 * time.Millisecond)})
+	l.add(topUpTx{xid: 14, done: at.Add(90 * time.Millisecond)})
+	h := l.index()
+	for _, c := range []struct {
+		xid  uint64
+		want time.Duration
+	}{{9, 0}, {11, 60 * time.Millisecond}, {13, 60 * time.Millisecond}, {15, 90 * time.Millisecond}} {
+		if got := h.readable(c.xid, at).Sub(at); got != c.want {
+			t.Errorf("xid %d: readable after %s, want %s", c.xid, got, c.want)
+		}
+	}
+	if got := h.readable(15, at.Add(time.Second)); !got.Equal(at.Add(time.Second)) {
+		t.Errorf("committed after every older transaction ended: readable at %s", got)
 	}
 }

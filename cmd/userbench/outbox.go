@@ -105,6 +105,15 @@ func (f *eventFactory) events(n int) ([]outboxMsg, error) {
 // round trips of its own would hold every relay back longer than the
 // service's writers do.
 func (b *bench) writeOutbox(ctx context.Context, msgs []outboxMsg) error {
+	batch := &pgx.Batch{}
+	if err := queueOutbox(batch, msgs); err != nil {
+		return err
+	}
+	return b.pool.SendBatch(ctx, batch).Close()
+}
+
+// queueOutbox queues writeOutbox's INSERTs into batch.
+func queueOutbox(batch *pgx.Batch, msgs []outboxMsg) error {
 	byShard := map[int][]*message.Message{}
 	for _, m := range msgs {
 		wm := message.NewMessage(m.UUID, m.Payload)
@@ -113,7 +122,6 @@ func (b *bench) writeOutbox(ctx context.Context, msgs []outboxMsg) error {
 		}
 		byShard[m.Shard] = append(byShard[m.Shard], wm)
 	}
-	batch := &pgx.Batch{}
 	pub, err := wsql.NewPublisher(queueExecutor{batch}, wsql.PublisherConfig{SchemaAdapter: postgres.OutboxSchema(0)}, watermill.NopLogger{})
 	if err != nil {
 		return err
@@ -123,7 +131,7 @@ func (b *bench) writeOutbox(ctx context.Context, msgs []outboxMsg) error {
 			return fmt.Errorf("write outbox shard %d: %w", shard, err)
 		}
 	}
-	return b.pool.SendBatch(ctx, batch).Close()
+	return nil
 }
 
 // queueExecutor queues watermill-sql's statements into a pgx batch (as the

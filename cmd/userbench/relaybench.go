@@ -19,7 +19,10 @@ type relayResult struct {
 	CatchUp  []catchUpRun
 	Raw      []producerRun
 	Load     latencyRun
-	Idle     latencyRun
+	// Reference is a window at referenceLatencyRate (when the target's
+	// rate is above it).
+	Reference latencyRun
+	Idle      latencyRun
 	// LatencyOnly: only the latency windows ran (-sections latency), after
 	// a drain for the rate unless -latency-rate gave it.
 	LatencyOnly bool
@@ -120,7 +123,7 @@ func (b *bench) relay(ctx context.Context) (res relayResult) {
 		b.log("relay: %s: %.0f/s", r.Name, r.PerSecond())
 		res.Raw = append(res.Raw, r)
 	}
-	res.Load, res.Idle, res.Err = b.relayLatency(ctx, factory, b.latencyRate(res.Drain))
+	res.Load, res.Reference, res.Idle, res.Err = b.relayLatency(ctx, factory, b.latencyRate(res.Drain))
 	if res.Err == nil {
 		res.CatchUp = b.catchUp(ctx, factory)
 	}
@@ -152,7 +155,7 @@ func (b *bench) relayLatencyOnly(ctx context.Context) (res relayResult) {
 			}
 		}
 		if err == nil {
-			res.Load, res.Idle, err = b.relayLatency(ctx, factory, b.latencyRate(res.Drain))
+			res.Load, res.Reference, res.Idle, err = b.relayLatency(ctx, factory, b.latencyRate(res.Drain))
 		}
 	}
 	res.Err = err

@@ -29,6 +29,7 @@ type latencyRun struct {
 	// Warm is the warm-up under load before the measured window.
 	Warm      *latencyRun
 	Stages    latencyStages
+	samples   []stageSample // split into Stages once the runs are over (splitRuns)
 	DrainWait time.Duration // after the window, until the outbox was relayed
 	Waits     waitProfile
 	Use       cpuUse
@@ -39,99 +40,147 @@ type latencyRun struct {
 // queue on each other (section 1 measures that case).
 const probeTenants = 16
 
+// referenceLatencyRate is the reference window's rate: issue 15's own load
+// (half the drain rate the relay had when it was filed), at which this
+// machine is not saturated by the top-up writer itself, so the window shows
+// the relay's latency where the target's window (half today's drain rate,
+// which two writers cannot reach here) shows the machine's.
+const referenceLatencyRate = 4648
+
+// latencyRig is what the latency windows share: the service under test,
+// the probes' clients, the consumer, and every top-up transaction.
+type latencyRig struct {
+	factory *eventFactory
+	clients []*apiClient
+	reader  *topicReader
+	proc    *serviceProc
+	group   string
+	log     *topUpLog
+}
+
 // relayLatency runs the api and relay roles in one process (as `--roles
 // all` would) and measures probes at loadRate events/s (HTTP probes plus
 // events written straight to the outbox, in small transactions, to make up
-// the rate), then idle probes one every IdleInterval.
-func (b *bench) relayLatency(ctx context.Context, factory *eventFactory, loadRate float64) (load, idle latencyRun, err error) {
+// the rate), then at referenceLatencyRate when loadRate is above it, then
+// idle probes one every IdleInterval.
+func (b *bench) relayLatency(ctx context.Context, factory *eventFactory, loadRate float64) (load, ref, idle latencyRun, err error) {
+	rig, stop, err := b.latencyRig(ctx, factory)
+	if err != nil {
+		return load, ref, idle, err
+	}
+	defer stop()
+	// The process was just started: its pools, the producer's metadata and
+	// producer id, the broker's new partitions and both runtimes warm up
+	// under the load first, as the command path's levels do. The warm-up's
+	// latencies are reported on a row of their own, not dropped.
+	warm := latencyRun{Label: fmt.Sprintf("warm-up under load (the first %s after the process started; not the target's)", b.set.Warmup)}
+	load = latencyRun{Label: "under load"}
+	if err := b.underLoad(ctx, rig, loadRate, &warm, &load); err != nil {
+		return load, ref, idle, err
+	}
+	runs := []*latencyRun{&warm, &load}
+	if loadRate > referenceLatencyRate {
+		ref = latencyRun{Label: fmt.Sprintf("reference: under load at issue 15's %d events/s (not the target's)", referenceLatencyRate)}
+		if err := b.underLoad(ctx, rig, referenceLatencyRate, nil, &ref); err != nil {
+			return load, ref, idle, err
+		}
+		runs = append(runs, &ref)
+	}
+	time.Sleep(500 * time.Millisecond)
+	idle = latencyRun{Label: fmt.Sprintf("idle (one command every %s)", b.set.IdleInterval),
+		ProbeRate: float64(time.Second) / float64(b.set.IdleInterval), Window: b.set.IdleLatency}
+	idle.TargetRate = idle.ProbeRate
+	b.log("relay latency: idle, one command every %s for %s", b.set.IdleInterval, b.set.IdleLatency)
+	stopWaits := sampleWaits(ctx, b.pool, b.set.SampleEvery)
+	b.probe(ctx, rig.clients, rig.reader, &idle, 2)
+	idle.Waits = stopWaits()
+	b.splitRuns(ctx, rig.log.index(), append(runs, &idle)...)
+	for _, r := range append(runs, &idle) {
+		b.log("relay latency, %s: %s", r.Label, r.Stages)
+	}
+	load.Warm = &warm
+	return load, ref, idle, nil
+}
+
+// latencyRig creates the probes' tenants, a fresh consumer group and topic,
+// the consumer, and starts the service; stop stops what it started.
+func (b *bench) latencyRig(ctx context.Context, factory *eventFactory) (rig *latencyRig, stop func(), err error) {
 	tenants, err := b.tenants(ctx, "userbench latency", probeTenants)
 	if err != nil {
-		return load, idle, err
+		return nil, nil, err
 	}
-	group := uniqueName("userbench-latency")
-	if err := b.positionGroup(ctx, group); err != nil {
-		return load, idle, err
+	rig = &latencyRig{factory: factory, group: uniqueName("userbench-latency"), log: &topUpLog{}}
+	if err := b.positionGroup(ctx, rig.group); err != nil {
+		return nil, nil, err
 	}
 	// The broker stamps each record as it appends it: the split of each
 	// sample at the broker (latencystages.go).
 	logAppendTime := "LogAppendTime"
 	topic, err := b.newTopicWith("latency", map[string]*string{"message.timestamp.type": &logAppendTime})
 	if err != nil {
-		return load, idle, err
+		return nil, nil, err
 	}
 	ids := make([]string, len(tenants))
 	for i, t := range tenants {
 		ids[i] = t.ID
 	}
-	reader, err := b.readTopic(topic, ids...)
-	if err != nil {
-		return load, idle, err
+	if rig.reader, err = b.readTopic(topic, ids...); err != nil {
+		return nil, nil, err
 	}
-	defer reader.close()
-	proc, err := b.startService(ctx, serviceEnv{Roles: "api,relay", MaxConns: b.set.MaxConns, Kafka: true,
-		KafkaTopic: topic, RelayGroup: group, LogBaseName: "service-api-relay"})
+	rig.proc, err = b.startService(ctx, serviceEnv{Roles: "api,relay", MaxConns: b.set.MaxConns, Kafka: true,
+		KafkaTopic: topic, RelayGroup: rig.group, LogBaseName: "service-api-relay"})
 	if err != nil {
-		return load, idle, err
+		rig.reader.close()
+		return nil, nil, err
 	}
-	defer func() { _ = proc.stop() }()
-	first := newAPIClient(proc.base, tenants[0].Token, 32)
-	defer first.close()
-	clients := make([]*apiClient, len(tenants))
+	first := newAPIClient(rig.proc.base, tenants[0].Token, 32)
+	rig.clients = make([]*apiClient, len(tenants))
 	for i, t := range tenants {
-		clients[i] = &apiClient{base: proc.base, token: t.Token, http: first.http}
+		rig.clients[i] = &apiClient{base: rig.proc.base, token: t.Token, http: first.http}
 	}
+	return rig, func() { first.close(); _ = rig.proc.stop(); rig.reader.close() }, nil
+}
 
-	probeRate := min(b.set.ProbeRate, loadRate)
+// underLoad runs the top-up at rate for a warm-up (when warm is not nil)
+// and the measured window run, then stops it and waits until the outbox is
+// relayed (run.DrainWait), so that the next window starts on an idle relay,
+// not on this one's hangover.
+func (b *bench) underLoad(ctx context.Context, rig *latencyRig, rate float64, warm, run *latencyRun) error {
+	probeRate := min(b.set.ProbeRate, rate)
 	topUpCtx, stopTopUp := context.WithCancel(ctx)
-	top, topUpStart := &topUpCount{}, time.Now()
+	top, topUpStart := &topUpCount{log: rig.log}, time.Now()
 	topUpDone := make(chan struct{})
 	go func() {
 		defer close(topUpDone)
-		b.topUp(topUpCtx, factory, loadRate-probeRate, top)
+		b.topUp(topUpCtx, rig.factory, rate-probeRate, top)
 	}()
-	// The process was just started: its pools, the producer's metadata and
-	// producer id, the broker's new partitions and both runtimes warm up
-	// under the load first, as the command path's levels do. The warm-up's
-	// latencies are reported on a row of their own, not dropped.
-	warm := latencyRun{Label: fmt.Sprintf("warm-up under load (the first %s after the process started; not the target's)", b.set.Warmup),
-		TargetRate: loadRate, ProbeRate: probeRate, Window: b.set.Warmup}
-	b.log("relay latency: warm-up at %.0f events/s (%.0f HTTP probes/s) for %s", loadRate, probeRate, b.set.Warmup)
-	b.probe(ctx, clients, reader, &warm, 32)
-	warm.TopUpRate = float64(top.rows.Load()) / time.Since(topUpStart).Seconds()
-	b.log("relay latency: warm-up p50 %s p99 %s max %s ms; %s", ms(warm.Lat.P50), ms(warm.Lat.P99), ms(warm.Lat.Max), warm.Stages)
-
-	b.log("relay latency: %.0f events/s (%.0f HTTP probes/s) for %s", loadRate, probeRate, b.set.LoadLatency)
-	load = latencyRun{Label: "under load", TargetRate: loadRate, ProbeRate: probeRate, Window: b.set.LoadLatency}
+	if warm != nil {
+		warm.TargetRate, warm.ProbeRate, warm.Window = rate, probeRate, b.set.Warmup
+		b.log("relay latency: warm-up at %.0f events/s (%.0f HTTP probes/s) for %s", rate, probeRate, b.set.Warmup)
+		b.probe(ctx, rig.clients, rig.reader, warm, 32)
+		warm.TopUpRate = float64(top.rows.Load()) / time.Since(topUpStart).Seconds()
+		b.log("relay latency: warm-up p50 %s p99 %s max %s ms", ms(warm.Lat.P50), ms(warm.Lat.P99), ms(warm.Lat.Max))
+	}
+	run.TargetRate, run.ProbeRate, run.Window = rate, probeRate, b.set.LoadLatency
+	b.log("relay latency: %s, %.0f events/s (%.0f HTTP probes/s) for %s", run.Label, rate, probeRate, b.set.LoadLatency)
 	stopWaits := sampleWaits(ctx, b.pool, b.set.SampleEvery)
-	snap := b.snapshotCPU(proc.cmd.Process.Pid)
+	snap := b.snapshotCPU(rig.proc.cmd.Process.Pid)
 	rows0, writes0, from := top.rows.Load(), top.writes.Load(), time.Now()
-	b.probe(ctx, clients, reader, &load, 32)
-	load.TopUpRate = float64(top.rows.Load()-rows0) / time.Since(from).Seconds()
-	load.TopUpRowsPerWrite = float64(top.rows.Load()-rows0) / float64(max(1, top.writes.Load()-writes0))
-	load.Use = b.snapshotCPU(proc.cmd.Process.Pid).since(snap, runtime.NumCPU())
-	load.Waits = stopWaits()
+	b.probe(ctx, rig.clients, rig.reader, run, 32)
+	run.TopUpRate = float64(top.rows.Load()-rows0) / time.Since(from).Seconds()
+	run.TopUpRowsPerWrite = float64(top.rows.Load()-rows0) / float64(max(1, top.writes.Load()-writes0))
+	run.Use = b.snapshotCPU(rig.proc.cmd.Process.Pid).since(snap, runtime.NumCPU())
+	run.Waits = stopWaits()
 	stopTopUp()
 	<-topUpDone
-	b.log("relay latency under load: p50 %s p99 %s max %s ms; the top-up wrote %.0f of the %.0f events/s asked; %s",
-		ms(load.Lat.P50), ms(load.Lat.P99), ms(load.Lat.Max), load.TopUpRate, loadRate-probeRate, load.Stages)
-	load.Warm = &warm
-
-	// The idle window starts once the load window's backlog is relayed
-	// (then a short settle), so it measures an idle relay, not the hangover.
-	if load.DrainWait, err = b.waitDrained(ctx, group, 5*time.Minute); err != nil {
-		return load, idle, err
+	b.log("relay latency %s: p50 %s p99 %s max %s ms; the top-up wrote %.0f of the %.0f events/s asked",
+		run.Label, ms(run.Lat.P50), ms(run.Lat.P99), ms(run.Lat.Max), run.TopUpRate, rate-probeRate)
+	var err error
+	if run.DrainWait, err = b.waitDrained(ctx, rig.group, 5*time.Minute); err != nil {
+		return err
 	}
-	b.log("relay latency: outbox drained %s after the load window", load.DrainWait.Round(time.Millisecond))
-	time.Sleep(500 * time.Millisecond)
-	idle = latencyRun{Label: fmt.Sprintf("idle (one command every %s)", b.set.IdleInterval),
-		ProbeRate: float64(time.Second) / float64(b.set.IdleInterval), Window: b.set.IdleLatency}
-	idle.TargetRate = idle.ProbeRate
-	b.log("relay latency: idle, one command every %s for %s", b.set.IdleInterval, b.set.IdleLatency)
-	stopWaits = sampleWaits(ctx, b.pool, b.set.SampleEvery)
-	b.probe(ctx, clients, reader, &idle, 2)
-	idle.Waits = stopWaits()
-	b.log("relay latency idle: %s", idle.Stages)
-	return load, idle, nil
+	b.log("relay latency: outbox drained %s after the window", run.DrainWait.Round(time.Millisecond))
+	return nil
 }
 
 // probe sends create-user commands at run.ProbeRate for run.Window, then
@@ -171,7 +220,7 @@ func (b *bench) probe(ctx context.Context, clients []*apiClient, reader *topicRe
 			lat, samples = lat[:0], samples[:0]
 			for id, r := range seen {
 				lat = append(lat, r.At.Sub(committed[id]))
-				samples = append(samples, stageSample{committed: committed[id], appended: r.Appended, consumed: r.At})
+				samples = append(samples, stageSample{eventID: r.EventID, committed: committed[id], appended: r.Appended, consumed: r.At})
 			}
 			run.Missing = len(committed) - len(seen)
 			break
@@ -179,11 +228,14 @@ func (b *bench) probe(ctx context.Context, clients []*apiClient, reader *topicRe
 		time.Sleep(50 * time.Millisecond)
 	}
 	run.Lat = summarize(lat)
-	run.Stages = splitStages(samples)
+	run.samples = samples
 }
 
 // topUpCount is what the top-up writers wrote so far.
-type topUpCount struct{ rows, writes atomic.Int64 }
+type topUpCount struct {
+	rows, writes atomic.Int64
+	log          *topUpLog // shared by every window of a run
+}
 
 // topUpWriters write the top-up in parallel: one writer waits for each of
 // its round trips and builds the next batch in between, and it owed its
@@ -250,9 +302,14 @@ func (b *bench) topUp(ctx context.Context, factory *eventFactory, perSecond floa
 					continue
 				}
 				msgs, err := factory.events(n)
-				if err != nil || b.writeOutbox(ctx, msgs) != nil {
+				if err != nil {
 					continue
 				}
+				xid, err := b.writeTopUp(ctx, msgs)
+				if err != nil {
+					continue
+				}
+				c.log.add(topUpTx{xid: xid, done: time.Now()})
 				c.rows.Add(int64(n))
 				c.writes.Add(1)
 			}

@@ -241,5 +241,9 @@ func (r report) relayTargets(w *mdWriter) {
 		load += fmt.Sprintf(" (at %s of the %s events/s asked)", rate(rl.Load.ProbeRate+rl.Load.TopUpRate), rate(rl.Load.TargetRate))
 	}
 	w.row("4", "p99 commit-to-consume under load ≤ 50 ms", load, verdict(rl.Load.Lat.N > 0, reached && rl.Load.Lat.P99 <= 50*time.Millisecond && rl.Load.Missing == 0))
+	if ref := rl.Reference; ref.Label != "" {
+		w.row("4", fmt.Sprintf("(reference, no target) p99 commit-to-consume at issue 15's %d events/s", referenceLatencyRate),
+			fmt.Sprintf("%s ms (p50 %s; top-up %s/s)", ms(ref.Lat.P99), ms(ref.Lat.P50), rate(ref.TopUpRate)), "—")
+	}
 	w.row("4", "p99 commit-to-consume idle ≤ 20 ms", ms(rl.Idle.Lat.P99)+" ms", verdict(rl.Idle.Lat.N > 0, rl.Idle.Lat.P99 <= 20*time.Millisecond && rl.Idle.Missing == 0))
 }

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/userservice/userservice/adapters/postgres"
+)
+
+// topUpTx is one top-up transaction: its id and when its commit returned.
+type topUpTx struct {
+	xid  uint64
+	done time.Time
+}
+
+// topUpLog is every top-up transaction of a run, for holdIndex.
+type topUpLog struct {
+	mu  sync.Mutex
+	txs []topUpTx
+}
+
+func (l *topUpLog) add(t topUpTx) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.txs = append(l.txs, t)
+}
+
+// writeTopUp is writeOutbox that also returns the transaction's id: the
+// same INSERTs in the same round trip, then pg_current_xact_id(), which
+// reads the id the INSERTs took (it assigns none of its own earlier).
+func (b *bench) writeTopUp(ctx context.Context, msgs []outboxMsg) (uint64, error) {
+	batch := &pgx.Batch{}
+	if err := queueOutbox(batch, msgs); err != nil {
+		return 0, err
+	}
+	var xid string
+	batch.Queue(`SELECT pg_current_xact_id()::text`).QueryRow(func(r pgx.Row) error { return r.Scan(&xid) })
+	if err := b.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(xid, 10, 64)
+}
+
+// holdIndex answers when a row of transaction xid became readable to the
+// relay as far as the top-up is concerned: the relay reads a row only once
+// every transaction with a smaller id has ended (settledBound), so a
+// probe's row waits for the last-ending top-up transaction older than its
+// own. (The other probes' transactions hold it the same way; they are
+// single commands, not counted here.)
+type holdIndex struct {
+	xids    []uint64    // ascending
+	lastEnd []time.Time // lastEnd[i]: the latest done of xids[0..i]
+}
+
+func (l *topUpLog) index() holdIndex {
+	l.mu.Lock()
+	txs := slices.Clone(l.txs)
+	l.mu.Unlock()
+	slices.SortFunc(txs, func(a, b topUpTx) int { return compareUint(a.xid, b.xid) })
+	h := holdIndex{xids: make([]uint64, len(txs)), lastEnd: make([]time.Time, len(txs))}
+	var last time.Time
+	for i, t := range txs {
+		if t.done.After(last) {
+			last = t.done
+		}
+		h.xids[i], h.lastEnd[i] = t.xid, last
+	}
+	return h
+}
+
+// readable is when a row of transaction xid, committed at committed, could
+// first be read.
+func (h holdIndex) readable(xid uint64, committed time.Time) time.Time {
+	i, _ := slices.BinarySearch(h.xids, xid) // the top-up transactions older than xid
+	if i == 0 || !h.lastEnd[i-1].After(committed) {
+		return committed
+	}
+	return h.lastEnd[i-1]
+}
+
+func compareUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// eventXids reads the outbox transaction id of each event id given.
+func (b *bench) eventXids(ctx context.Context, ids []string) (map[string]uint64, error) {
+	out := make(map[string]uint64, len(ids))
+	for shard := range postgres.OutboxShards {
+		rows, err := b.pool.Query(ctx, `SELECT uuid::text, transaction_id::text FROM watermill_`+postgres.OutboxTopic(shard)+
+			` WHERE uuid = ANY($1)`, ids)
+		if err != nil {
+			return nil, fmt.Errorf("outbox transaction ids: %w", err)
+		}
+		for rows.Next() {
+			var id, xid string
+			if err := rows.Scan(&id, &xid); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if out[id], err = strconv.ParseUint(xid, 10, 64); err != nil {
+				rows.Close()
+				return nil, err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
