@@ -8,6 +8,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/userservice/userservice/adapters/eventcontract"
 	"github.com/userservice/userservice/adapters/postgres"
@@ -125,12 +126,18 @@ func (s *shardRelay) relay(ctx context.Context, conn *pgxpool.Conn, parking *pos
 		ack      *row            // published, not yet acknowledged
 		parked   map[string]bool // keys parked: as last read, plus those parked since
 		heldWait time.Duration
+		held     heldClock
 		next     chan fetched // the read in flight, if any
 	)
 	start := func(pos row) { // the pending acknowledgement goes with it
 		a, ch := ack, make(chan fetched, 1)
 		ack, next = nil, ch
-		go func() { ch <- s.fetch(ctx, conn, pos, a) }()
+		go func() {
+			t := time.Now()
+			f := s.fetch(ctx, conn, pos, a)
+			s.r.metrics.readSeconds.Observe(time.Since(t).Seconds())
+			ch <- f
+		}()
 	}
 	// The connection must be free when this returns: it goes back to the pool.
 	defer func() {
@@ -157,6 +164,7 @@ func (s *shardRelay) relay(ctx context.Context, conn *pgxpool.Conn, parking *pos
 			// otherwise make every shard read again.
 			wait := s.r.cfg.PollInterval
 			if f.held {
+				held.start()
 				heldWait = min(max(2*heldWait, time.Millisecond), maxHeldWait, s.r.cfg.PollInterval)
 				wait = heldWait
 			}
@@ -165,11 +173,14 @@ func (s *shardRelay) relay(ctx context.Context, conn *pgxpool.Conn, parking *pos
 			continue
 		}
 		heldWait = 0
+		held.stop(s.r.metrics.heldSeconds)
 		last := f.batch[len(f.batch)-1]
 		start(last)
+		t := time.Now()
 		if err := s.publish(ctx, parking, f.batch, parked, b); err != nil {
 			return err
 		}
+		s.r.metrics.publishSeconds.Observe(time.Since(t).Seconds())
 		ack, pos = &last, last
 		// The read started before this publish could not carry its
 		// acknowledgement. If it found nothing, acknowledge now rather than
@@ -185,6 +196,23 @@ func (s *shardRelay) relay(ctx context.Context, conn *pgxpool.Conn, parking *pos
 		next <- f2
 	}
 	return nil
+}
+
+// heldClock times a shard's held waits: from the first read that found
+// its next rows held back to the read that returned rows.
+type heldClock struct{ since time.Time }
+
+func (c *heldClock) start() {
+	if c.since.IsZero() {
+		c.since = time.Now()
+	}
+}
+
+func (c *heldClock) stop(h prometheus.Histogram) {
+	if !c.since.IsZero() {
+		h.Observe(time.Since(c.since).Seconds())
+		c.since = time.Time{}
+	}
 }
 
 // maxHeldWait bounds the wait for a transaction that holds rows back: one

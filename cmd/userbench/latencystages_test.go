@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +52,37 @@ func TestHoldIndexWaitsForTheLastOlderTransaction(t *testing.T) {
 	}
 	if got := h.readable(15, at.Add(time.Second)); !got.Equal(at.Add(time.Second)) {
 		t.Errorf("committed after every older transaction ended: readable at %s", got)
+	}
+}
+
+// The relay's histograms are read from the exposition format and
+// subtracted; a percentile is its bucket's upper bound.
+func TestRelayHistogramsFromTheExposition(t *testing.T) {
+	parse := func(text string) map[string]histogram {
+		out := map[string]histogram{}
+		for _, l := range strings.Split(text, "\n") {
+			parseHistogramLine(l, out)
+		}
+		return out
+	}
+	before := parse(`# HELP userservice_relay_read_seconds x
+userservice_relay_read_seconds_bucket{le="0.001"} 10
+userservice_relay_read_seconds_bucket{le="0.01"} 10
+userservice_relay_read_seconds_bucket{le="+Inf"} 10
+userservice_relay_read_seconds_sum 0.005
+userservice_relay_read_seconds_count 10`)
+	after := parse(`userservice_relay_read_seconds_bucket{le="0.001"} 60
+userservice_relay_read_seconds_bucket{le="0.01"} 109
+userservice_relay_read_seconds_bucket{le="+Inf"} 110
+userservice_relay_read_seconds_sum 0.5
+userservice_relay_read_seconds_count 110
+userservice_relay_events_total{shard="0"} 7`)
+	d := relayStagesSince(before, after).Read
+	if d.count != 100 || d.quantile(0.5) != time.Millisecond || d.quantile(0.99) != 10*time.Millisecond || d.quantile(1) != 10*time.Second {
+		t.Fatalf("read: %d observations, p50 %s, p99 %s, max %s; want 100, 1ms, 10ms, 10s (the +Inf bucket)",
+			int(d.count), d.quantile(0.5), d.quantile(0.99), d.quantile(1))
+	}
+	if got := relayStagesSince(nil, after); got.Read.count != 0 {
+		t.Fatalf("a failed scrape: %+v", got)
 	}
 }

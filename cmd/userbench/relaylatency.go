@@ -27,9 +27,11 @@ type latencyRun struct {
 	// TopUpRowsPerWrite is the top-up's mean transaction size in the window.
 	TopUpRowsPerWrite float64
 	// Warm is the warm-up under load before the measured window.
-	Warm      *latencyRun
-	Stages    latencyStages
-	samples   []stageSample // split into Stages once the runs are over (splitRuns)
+	Warm    *latencyRun
+	Stages  latencyStages
+	samples []stageSample // split into Stages once the runs are over (splitRuns)
+	// Relay is what the relay's own stage histograms saw in the window.
+	Relay     relayStages
 	DrainWait time.Duration // after the window, until the outbox was relayed
 	Waits     waitProfile
 	Use       cpuUse
@@ -92,11 +94,13 @@ func (b *bench) relayLatency(ctx context.Context, factory *eventFactory, loadRat
 	idle.TargetRate = idle.ProbeRate
 	b.log("relay latency: idle, one command every %s for %s", b.set.IdleInterval, b.set.IdleLatency)
 	stopWaits := sampleWaits(ctx, b.pool, b.set.SampleEvery)
+	before := relayMetrics(ctx, rig.clients[0].http, rig.proc.base)
 	b.probe(ctx, rig.clients, rig.reader, &idle, 2)
+	idle.Relay = relayStagesSince(before, relayMetrics(ctx, rig.clients[0].http, rig.proc.base))
 	idle.Waits = stopWaits()
 	b.splitRuns(ctx, rig.log.index(), append(runs, &idle)...)
 	for _, r := range append(runs, &idle) {
-		b.log("relay latency, %s: %s", r.Label, r.Stages)
+		b.log("relay latency, %s: %s; the relay's reads %s, publishes %s, held waits %s", r.Label, r.Stages, r.Relay.Read, r.Relay.Publish, r.Relay.Held)
 	}
 	load.Warm = &warm
 	return load, ref, idle, nil
@@ -166,7 +170,9 @@ func (b *bench) underLoad(ctx context.Context, rig *latencyRig, rate float64, wa
 	stopWaits := sampleWaits(ctx, b.pool, b.set.SampleEvery)
 	snap := b.snapshotCPU(rig.proc.cmd.Process.Pid)
 	rows0, writes0, from := top.rows.Load(), top.writes.Load(), time.Now()
+	before := relayMetrics(ctx, rig.clients[0].http, rig.proc.base)
 	b.probe(ctx, rig.clients, rig.reader, run, 32)
+	run.Relay = relayStagesSince(before, relayMetrics(ctx, rig.clients[0].http, rig.proc.base))
 	run.TopUpRate = float64(top.rows.Load()-rows0) / time.Since(from).Seconds()
 	run.TopUpRowsPerWrite = float64(top.rows.Load()-rows0) / float64(max(1, top.writes.Load()-writes0))
 	run.Use = b.snapshotCPU(rig.proc.cmd.Process.Pid).since(snap, runtime.NumCPU())

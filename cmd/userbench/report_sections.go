@@ -210,11 +210,32 @@ func (r report) relayLatency(w *mdWriter) {
 			ms(st.FromBroker.P50)+" / "+ms(st.FromBroker.P99), fmt.Sprint(st.TailN),
 			ms(st.TailHeld)+" / "+ms(st.TailRelay)+" / "+ms(st.TailFromBroker))
 	}
+	r.relayHistogramTable(w, runs)
 	if rl.Err != nil {
 		w.line("")
 		w.line("- section failed: `%s`", oneLine(rl.Err.Error()))
 	}
 	w.line("")
+}
+
+// relayHistogramTable is the relay's own view of each window: its stage
+// histograms (adapters/relay metrics.go) scraped before and after it.
+func (r report) relayHistogramTable(w *mdWriter, runs []latencyRun) {
+	w.line("")
+	w.line("The relay's own view of each window: its histograms (`userservice_relay_read_seconds`, `_publish_seconds`, " +
+		"`_held_seconds`) scraped from the service's /metrics before and after it; a percentile is the upper bound of " +
+		"the bucket that holds it. A read is one round trip (the batch, the held-back check, the parked keys, the previous " +
+		"acknowledgement); a publish lasts until Kafka acknowledged every message of the batch; a held wait runs from the " +
+		"first read that found a shard's next rows behind an older open transaction to the read that returned them.")
+	w.line("")
+	w.row("condition", "reads", "publishes", "held waits")
+	w.row("---", "---", "---", "---")
+	for _, l := range runs {
+		if l.Label == "" || l.Relay.Read.count <= 0 {
+			continue
+		}
+		w.row(l.Label, l.Relay.Read.String(), l.Relay.Publish.String(), l.Relay.Held.String())
+	}
 }
 
 // referenceDrain is the reference window's drain wait for relayLatency's
