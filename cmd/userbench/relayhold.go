@@ -31,16 +31,32 @@ func (l *topUpLog) add(t topUpTx) {
 	l.txs = append(l.txs, t)
 }
 
-// writeTopUp is writeOutbox that also returns the transaction's id: the
-// same INSERTs in the same round trip, then pg_current_xact_id(), which
-// reads the id the INSERTs took (it assigns none of its own earlier).
+// writeTopUp writes msgs as the service's writers do: the INSERTs of
+// writeOutbox in one transaction, then, after its COMMIT and in the same
+// round trip, a wake-up of each shard written (a statement of its own, as
+// commandConn.commit sends a command's; a group or an import chunk sends
+// its own right after its commit). Without it the relay learnt of the
+// top-up's rows only when a probe's commit woke it or its poll ran out,
+// and of the end of a top-up transaction that held a probe's row back only
+// by looking again (every 1 to 16 ms): a load no writer of the service
+// makes. pg_current_xact_id() reads the id the INSERTs took (it assigns
+// none earlier).
 func (b *bench) writeTopUp(ctx context.Context, msgs []outboxMsg) (uint64, error) {
 	batch := &pgx.Batch{}
+	batch.Queue("BEGIN")
 	if err := queueOutbox(batch, msgs); err != nil {
 		return 0, err
 	}
 	var xid string
 	batch.Queue(`SELECT pg_current_xact_id()::text`).QueryRow(func(r pgx.Row) error { return r.Scan(&xid) })
+	batch.Queue("COMMIT")
+	var shards [postgres.OutboxShards]bool
+	for _, m := range msgs {
+		if !shards[m.Shard] {
+			shards[m.Shard] = true
+			batch.Queue(`SELECT pg_notify($1, '')`, postgres.OutboxWakeChannel(m.Shard))
+		}
+	}
 	if err := b.pool.SendBatch(ctx, batch).Close(); err != nil {
 		return 0, err
 	}

@@ -266,7 +266,7 @@ func topUpRows(perSecond float64) int64 {
 	return max(1, int64(math.Ceil(perSecond*topUpTick.Seconds())))
 }
 
-// topUp writes events straight to the outbox at perSecond until ctx ends:
+// topUp writes events straight to the outbox (writeTopUp) at perSecond until ctx ends:
 // what the schedule owes, counted from the clock and not from the ticks (a
 // write that overran its tick is followed at once by the next, instead of
 // dropping the ticks it missed), in multi-row transactions of up to

@@ -163,7 +163,8 @@ func (r report) relayLatency(w *mdWriter) {
 		"consumer, with `--roles api,relay` in one process (DATABASE_MAX_CONNS=%d). Probes go round robin to %d tenants; "+
 		"under load, events written straight to the outbox make up the rest of the rate asked (half the relay's drain rate "+
 		"above, unless -latency-rate gives it): every 10 ms what the schedule owes by the clock, in transactions of up to "+
-		"%d rows (what 10 ms owes at the rate asked) on %d connections; the top-up column is the rate they reached in the window, which on a busy machine can "+
+		"%d rows (what 10 ms owes at the rate asked) on %d connections, each followed in its commit's round trip by the "+
+		"wake-up (NOTIFY) of the shards it wrote, as the service's writers send; the top-up column is the rate they reached in the window, which on a busy machine can "+
 		"fall short of the rate asked. The load window follows a warm-up under the same load (the process was just "+
 		"started), reported on its own row. When the rate asked is above %d events/s, a reference window follows at that "+
 		"rate, issue 15's own load (half the drain rate the relay had when the issue was filed), which the top-up reaches "+
