@@ -237,6 +237,34 @@ func (b *bench) highWaterMarks(ctx context.Context, topic string, n int64, every
 type hwmSeen struct {
 	first, window, last time.Time
 	total               int64
+	// curve is every poll's total from the first record on: the drain's
+	// rate over time (its warm-up).
+	curve []hwmPoint
+}
+
+// note records one poll's total at now; it tells whether all n arrived.
+func (seen *hwmSeen) note(now time.Time, total, n, window int64) bool {
+	seen.total = total
+	if total > 0 && seen.first.IsZero() {
+		seen.first = now
+	}
+	if total > 0 {
+		seen.curve = append(seen.curve, hwmPoint{at: now, total: total})
+	}
+	if window > 0 && total >= window && seen.window.IsZero() {
+		seen.window = now
+	}
+	if total >= n {
+		seen.last = now
+		return true
+	}
+	return false
+}
+
+// hwmPoint is one poll: records on the topic at a time.
+type hwmPoint struct {
+	at    time.Time
+	total int64
 }
 
 // watchHighWaterMarks is highWaterMarks that also notes when the total
@@ -264,16 +292,7 @@ func (b *bench) watchHighWaterMarks(ctx context.Context, topic string, n, window
 			time.Sleep(every)
 			continue
 		}
-		now := time.Now()
-		seen.total = total
-		if total > 0 && seen.first.IsZero() {
-			seen.first = now
-		}
-		if window > 0 && total >= window && seen.window.IsZero() {
-			seen.window = now
-		}
-		if total >= n {
-			seen.last = now
+		if seen.note(time.Now(), total, n, window) {
 			return seen, nil
 		}
 		time.Sleep(every)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/userservice/userservice/adapters/postgres"
@@ -77,7 +79,26 @@ func (b *bench) drainBacklog(ctx context.Context, factory *eventFactory, n int) 
 	if window > 0 {
 		d.Window, d.WindowTime = window, seen.window.Sub(seen.first)
 	}
+	b.writeCurve(fmt.Sprintf("relay-catchup-%d.csv", n), proc.started, seen)
 	return d, nil
+}
+
+// writeCurve keeps a drain's high-water marks over time in the artifacts
+// (milliseconds from process start, records on the topic, and the rate
+// since the poll before), to see where its warm-up ends.
+func (b *bench) writeCurve(name string, started time.Time, seen hwmSeen) {
+	var sb strings.Builder
+	sb.WriteString("ms_from_process_start,records,events_per_s_since_previous\n")
+	for i, p := range seen.curve {
+		r := 0.0
+		if i > 0 {
+			r = perSecond(p.total-seen.curve[i-1].total, p.at.Sub(seen.curve[i-1].at))
+		}
+		fmt.Fprintf(&sb, "%d,%d,%.0f\n", p.at.Sub(started).Milliseconds(), p.total, r)
+	}
+	if err := os.WriteFile(b.artifact(name), []byte(sb.String()), 0o644); err != nil {
+		b.log("relay catch-up: %v", err)
+	}
 }
 
 // catchUpPoll is how often the catch-up reads the topic's high-water
