@@ -86,3 +86,14 @@ userservice_relay_events_total{shard="0"} 7`)
 		t.Fatalf("a failed scrape: %+v", got)
 	}
 }
+
+// The target window's text says when its writers fell short of the rate.
+func TestTargetReachNamesAShortfall(t *testing.T) {
+	if got := targetReach(latencyRun{TargetRate: 4648, ProbeRate: 200, TopUpRate: 4445}); got != "" {
+		t.Fatalf("reached: %q", got)
+	}
+	got := targetReach(latencyRun{TargetRate: 33425, ProbeRate: 200, TopUpRate: 11927})
+	if !strings.Contains(got, "12127 of the 33425 events/s asked here (36 %)") {
+		t.Fatalf("short: %q", got)
+	}
+}
