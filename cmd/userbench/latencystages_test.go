@@ -58,20 +58,16 @@ func TestHoldIndexWaitsForTheLastOlderTransaction(t *testing.T) {
 // The relay's histograms are read from the exposition format and
 // subtracted; a percentile is its bucket's upper bound.
 func TestRelayHistogramsFromTheExposition(t *testing.T) {
-	parse := func(text string) map[string]histogram {
-		out := map[string]histogram{}
-		for _, l := range strings.Split(text, "\n") {
-			parseHistogramLine(l, out)
-		}
-		return out
-	}
+	parse := func(text string) map[string]histogram { return parseRelayHistograms(strings.NewReader(text + "\n")) }
 	before := parse(`# HELP userservice_relay_read_seconds x
+# TYPE userservice_relay_read_seconds histogram
 userservice_relay_read_seconds_bucket{le="0.001"} 10
 userservice_relay_read_seconds_bucket{le="0.01"} 10
 userservice_relay_read_seconds_bucket{le="+Inf"} 10
 userservice_relay_read_seconds_sum 0.005
 userservice_relay_read_seconds_count 10`)
-	after := parse(`userservice_relay_read_seconds_bucket{le="0.001"} 60
+	after := parse(`# TYPE userservice_relay_read_seconds histogram
+userservice_relay_read_seconds_bucket{le="0.001"} 60
 userservice_relay_read_seconds_bucket{le="0.01"} 109
 userservice_relay_read_seconds_bucket{le="+Inf"} 110
 userservice_relay_read_seconds_sum 0.5

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -78,7 +79,7 @@ func (l *topUpLog) index() holdIndex {
 	l.mu.Lock()
 	txs := slices.Clone(l.txs)
 	l.mu.Unlock()
-	slices.SortFunc(txs, func(a, b topUpTx) int { return compareUint(a.xid, b.xid) })
+	slices.SortFunc(txs, func(a, b topUpTx) int { return cmp.Compare(a.xid, b.xid) })
 	h := holdIndex{xids: make([]uint64, len(txs)), lastEnd: make([]time.Time, len(txs))}
 	var last time.Time
 	for i, t := range txs {
@@ -98,16 +99,6 @@ func (h holdIndex) readable(xid uint64, committed time.Time) time.Time {
 		return committed
 	}
 	return h.lastEnd[i-1]
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // eventXids reads the outbox transaction id of each event id given.

@@ -1,14 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // relayHistograms are the relay's stage histograms (adapters/relay
@@ -70,48 +72,36 @@ func relayMetrics(ctx context.Context, client *http.Client, base string) map[str
 		return nil
 	}
 	defer func() { _ = resp.Body.Close() }()
-	out := map[string]histogram{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		parseHistogramLine(sc.Text(), out)
-	}
-	if sc.Err() != nil {
+	return parseRelayHistograms(resp.Body)
+}
+
+// parseRelayHistograms reads relayHistograms from a Prometheus text
+// exposition (nil if it cannot be parsed).
+func parseRelayHistograms(r io.Reader) map[string]histogram {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
 		return nil
+	}
+	out := map[string]histogram{}
+	for _, name := range relayHistograms {
+		if f := families[name]; f != nil && len(f.GetMetric()) == 1 {
+			out[name] = histogramOf(f.GetMetric()[0].GetHistogram())
+		}
 	}
 	return out
 }
 
-// parseHistogramLine adds one exposition line of a relayHistograms series
-// to out.
-func parseHistogramLine(line string, out map[string]histogram) {
-	sp := strings.LastIndexByte(line, ' ')
-	if sp < 0 || strings.HasPrefix(line, "#") {
-		return
+// histogramOf is h's cumulative buckets, +Inf last.
+func histogramOf(h *dto.Histogram) histogram {
+	out := histogram{sum: h.GetSampleSum(), count: float64(h.GetSampleCount())}
+	for _, b := range h.GetBucket() {
+		out.bounds, out.counts = append(out.bounds, b.GetUpperBound()), append(out.counts, float64(b.GetCumulativeCount()))
 	}
-	v, err := strconv.ParseFloat(line[sp+1:], 64)
-	if err != nil {
-		return
+	if n := len(out.bounds); n == 0 || !math.IsInf(out.bounds[n-1], 1) {
+		out.bounds, out.counts = append(out.bounds, math.Inf(1)), append(out.counts, out.count)
 	}
-	series := line[:sp]
-	for _, name := range relayHistograms {
-		if !strings.HasPrefix(series, name+"_") {
-			continue
-		}
-		h := out[name]
-		switch rest := series[len(name):]; {
-		case rest == "_sum":
-			h.sum = v
-		case rest == "_count":
-			h.count = v
-		case strings.HasPrefix(rest, `_bucket{le="`):
-			le, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(rest, `_bucket{le="`), `"}`), 64)
-			if err != nil {
-				return
-			}
-			h.bounds, h.counts = append(h.bounds, le), append(h.counts, v)
-		}
-		out[name] = h
-	}
+	return out
 }
 
 // relayStages is what the relay's histograms saw during one window.

@@ -73,7 +73,7 @@ func NewAPIFirst(activity APIActivity, turns Turns, maxWait time.Duration, log w
 // chunk (it is logged): the priority is a courtesy, never a reason to stop
 // importing.
 func (y *APIFirst) Admit(ctx context.Context) (func(), error) {
-	if !y.busy(ctx) {
+	if !y.Busy(ctx) {
 		return y.timed(func() {}), nil
 	}
 	select {
@@ -95,7 +95,7 @@ func (y *APIFirst) Admit(ctx context.Context) (func(), error) {
 			<-y.turn
 			return nil, ctx.Err()
 		}
-		if !y.busy(ctx) {
+		if !y.Busy(ctx) {
 			break
 		}
 	}
@@ -132,12 +132,10 @@ func (y *APIFirst) timed(release func()) func() {
 // Busy says whether the API has work in flight now (false when that is
 // unknown): work that can be cut smaller, as an upload's queueing can, is
 // cut smaller while it is.
-func (y *APIFirst) Busy(ctx context.Context) bool { return y.busy(ctx) }
-
-func (y *APIFirst) busy(ctx context.Context) bool {
+func (y *APIFirst) Busy(ctx context.Context) bool {
 	n, err := y.activity.InFlight(ctx)
 	if err != nil {
-		y.log.Error("import priority: the API's activity is unknown; the chunk goes ahead", err, nil)
+		y.log.Error("import priority: the API's activity is unknown; the work goes ahead", err, nil)
 		return false
 	}
 	return n > 0

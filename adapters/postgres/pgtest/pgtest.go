@@ -59,17 +59,10 @@ var (
 // several packages race to create it: the loser's "already exists" is
 // success.
 func ensureDatabase(base, suffix string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", err
+	test, name, err := siblingURL(base, suffix)
+	if err != nil || name == "" {
+		return test, err
 	}
-	name := strings.TrimPrefix(u.Path, "/")
-	if name == "" || strings.HasSuffix(name, suffix) {
-		return base, nil
-	}
-	name += suffix
-	test := *u
-	test.Path = "/" + name
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
@@ -88,7 +81,24 @@ func ensureDatabase(base, suffix string) (string, error) {
 			return "", fmt.Errorf("create test database %s: %w", name, err)
 		}
 	}
-	return test.String(), nil
+	return test, nil
+}
+
+// siblingURL is the URL and name of the database named base's + suffix
+// (base itself and no name when base has no database name or its name
+// already ends so).
+func siblingURL(base, suffix string) (dbURL, name string, err error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", "", err
+	}
+	name = strings.TrimPrefix(u.Path, "/")
+	if name == "" || strings.HasSuffix(name, suffix) {
+		return base, "", nil
+	}
+	sibling := *u
+	sibling.Path = "/" + name + suffix
+	return sibling.String(), name + suffix, nil
 }
 
 // migrated remembers, per database URL, the one migration of a test
@@ -133,9 +143,12 @@ func OwnPool(t testing.TB, name string) *pgxpool.Pool {
 func FreshPool(t testing.TB, name string) *pgxpool.Pool {
 	t.Helper()
 	base := URL()
-	own, err := ensureDatabase(base, "_"+name)
+	own, db, err := siblingURL(base, "_"+name)
+	if err == nil && db == "" {
+		err = fmt.Errorf("test database URL %s names no database of its own", base)
+	}
 	if err == nil {
-		err = dropDatabase(base, own)
+		err = dropDatabase(base, db)
 	}
 	if err == nil {
 		own, err = ensureDatabase(base, "_"+name)
@@ -146,7 +159,7 @@ func FreshPool(t testing.TB, name string) *pgxpool.Pool {
 	pool := poolAt(t, own)
 	t.Cleanup(func() {
 		pool.Close()
-		if err := dropDatabase(base, own); err != nil {
+		if err := dropDatabase(base, db); err != nil {
 			t.Logf("drop the fresh database: %v", err)
 		}
 		migratedMu.Lock()
@@ -156,13 +169,9 @@ func FreshPool(t testing.TB, name string) *pgxpool.Pool {
 	return pool
 }
 
-// dropDatabase drops the database of dbURL through a connection to base,
+// dropDatabase drops the database name through a connection to base,
 // closing its sessions.
-func dropDatabase(base, dbURL string) error {
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		return err
-	}
+func dropDatabase(base, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
@@ -170,7 +179,7 @@ func dropDatabase(base, dbURL string) error {
 		return err
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{strings.TrimPrefix(u.Path, "/")}.Sanitize()+" WITH (FORCE)")
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	return err
 }
 
